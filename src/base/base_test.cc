@@ -1,0 +1,46 @@
+#include <gtest/gtest.h>
+
+#include "base/duration.h"
+#include "base/result.h"
+#include "base/strings.h"
+
+using namespace autopilot;
+using namespace std::chrono_literals;
+
+TEST(Error, FormatsPositionLineAndCaret) {
+  Error e = error_at("app.json5", "{\n  foo: 1,\n}", 2, 3, "unknown key \"foo\"");
+  EXPECT_EQ(e.format(), "app.json5:2:3: unknown key \"foo\"\n  foo: 1,\n  ^");
+}
+
+TEST(Error, FormatsWithoutPosition) { EXPECT_EQ(make_error("boom").format(), "boom"); }
+
+TEST(Strings, SuggestsCloseNames) {
+  std::vector<std::string> keys{"stopTimeout", "restarts", "exec"};
+  EXPECT_EQ(suggest("stopTimout", keys), "stopTimeout");
+  EXPECT_EQ(suggest("restart", keys), "restarts");
+  EXPECT_EQ(suggest("zzzzzz", keys), std::nullopt);
+}
+
+TEST(Duration, ParsesGoForms) {
+  EXPECT_EQ(*parse_duration("1500ms", false), 1500ms);
+  EXPECT_EQ(*parse_duration("1m30s", false), 90s);
+  EXPECT_EQ(*parse_duration("1.5h", false), 5400s);
+  EXPECT_EQ(*parse_duration("5", true), 5s);
+  EXPECT_EQ(*parse_duration("0", false), 0s);
+  EXPECT_EQ(*parse_duration("250us", false), 250us);
+}
+
+TEST(Duration, RejectsBadForms) {
+  EXPECT_EQ(parse_duration("5", false).error().message, "time: missing unit in duration \"5\"");
+  EXPECT_EQ(parse_duration("5x", false).error().message, "time: unknown unit \"x\" in duration \"5x\"");
+  EXPECT_EQ(parse_duration("", true).error().message, "time: invalid duration \"\"");
+  EXPECT_FALSE(parse_duration("ms", true).ok());
+}
+
+TEST(Duration, FormatsLikeGo) {
+  EXPECT_EQ(format_duration(1500ms), "1.5s");
+  EXPECT_EQ(format_duration(100ms), "100ms");
+  EXPECT_EQ(format_duration(90s), "1m30s");
+  EXPECT_EQ(format_duration(0s), "0s");
+  EXPECT_EQ(format_duration(3600s), "1h0m0s");
+}

@@ -1,0 +1,22 @@
+// Go-style durations ("1500ms", "1m30s", "5") as ContainerPilot accepts them.
+#pragma once
+
+#include <chrono>
+#include <string_view>
+
+#include "base/result.h"
+
+namespace autopilot {
+
+using Duration = std::chrono::nanoseconds;
+
+// Parses a Go duration string (units ns us µs ms s m h, optional sign and
+// fractions, "0"). When `bare_seconds` is true a plain integer means seconds,
+// as ContainerPilot's job durations do ("5" -> 5s). Errors use Go's words:
+// `time: invalid duration "x"`, `time: missing unit in duration "5"`.
+Result<Duration> parse_duration(std::string_view text, bool bare_seconds);
+
+// Formats like Go's time.Duration.String(): "1.5s", "100ms", "1m30s", "0s".
+std::string format_duration(Duration d);
+
+}  // namespace autopilot

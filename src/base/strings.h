@@ -1,0 +1,23 @@
+// Small string helpers shared by every area.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace autopilot {
+
+// Levenshtein distance, for "did you mean" suggestions.
+size_t edit_distance(std::string_view a, std::string_view b);
+
+// The candidate closest to `word` when it is close enough to be a likely typo
+// (distance <= max(1, len/3)); nullopt otherwise.
+std::optional<std::string> suggest(std::string_view word, std::span<const std::string> candidates);
+
+std::vector<std::string> split(std::string_view s, char sep);
+std::string join(std::span<const std::string> parts, std::string_view sep);
+bool starts_with(std::string_view s, std::string_view prefix);
+
+}  // namespace autopilot

@@ -1,0 +1,55 @@
+// Processes: the seam for starting, signalling and reaping children.
+// The real implementation (os/linux/linux_processes.h) runs on the event loop:
+// exits arrive as loop events after the child has been reaped and its output
+// drained. Tests above os/ use os/fake/fake_processes.h.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace autopilot::os {
+
+struct ExitStatus {
+  int code = 0;    // exit code when the process exited
+  int signal = 0;  // the signal that killed it, or 0
+
+  bool is_success() const { return signal == 0 && code == 0; }
+  // The status a shell would report: the code, or 128 + signal.
+  int shell_code() const { return signal ? 128 + signal : code; }
+};
+
+enum class Stream { kStdout, kStderr };
+
+struct SpawnSpec {
+  std::vector<std::string> argv;  // argv[0] is looked up in PATH from `env`
+  std::vector<std::string> env;   // "K=V" entries; the child's whole environment
+  bool capture_output = true;     // false: the child writes straight to our stdout/stderr
+};
+
+struct SpawnCallbacks {
+  // One call per complete line (without the newline); a final unterminated
+  // line is delivered before on_exit.
+  std::function<void(Stream, std::string_view line)> on_line;
+  // Exactly once, after the process is reaped and its pipes are drained.
+  std::function<void(ExitStatus)> on_exit;
+};
+
+class Processes {
+ public:
+  virtual ~Processes() = default;
+
+  // Starts a child in a new process group (pgid == pid). Fails, with the
+  // exec error in Go/ContainerPilot's words, when the program cannot be
+  // started; then no callback fires.
+  virtual Result<int> spawn(const SpawnSpec& spec, SpawnCallbacks callbacks) = 0;
+
+  // Sends `sig` to the process group led by `pid` (falls back to the pid
+  // alone when the group is gone). A no-op for pids already reaped.
+  virtual void signal_group(int pid, int sig) = 0;
+};
+
+}  // namespace autopilot::os
