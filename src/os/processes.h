@@ -4,6 +4,7 @@
 // drained. Tests above os/ use os/fake/fake_processes.h.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -50,6 +51,9 @@ class Processes {
   // Sends `sig` to the process group led by `pid` (falls back to the pid
   // alone when the group is gone). A no-op for pids already reaped.
   virtual void signal_group(int pid, int sig) = 0;
+
+  // Children spawned and not yet reaped.
+  virtual size_t running() const = 0;
 };
 
 }  // namespace autopilot::os

@@ -1,0 +1,285 @@
+#include "jobs/job.h"
+
+#include <csignal>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace autopilot::jobs {
+namespace {
+
+using namespace std::chrono_literals;
+using events::Code;
+
+constexpr Duration kMaxBackoff = 5s;
+constexpr Duration kQuickRun = 1s;  // a run shorter than this that fails counts towards backoff
+
+std::string describe_exit(const os::ExitStatus& s) {
+  if (s.signal) return fmt::format("was killed by signal {} ({})", s.signal, strsignal(s.signal));
+  return fmt::format("exited with status {}", s.code);
+}
+
+}  // namespace
+
+std::string_view state_name(State s) {
+  switch (s) {
+    case State::kWaiting: return "waiting";
+    case State::kRunning: return "running";
+    case State::kBackoff: return "backoff";
+    case State::kStopping: return "stopping";
+    case State::kDone: return "done";
+  }
+  return "?";
+}
+
+Job::Job(JobConfig config, JobContext ctx)
+    : config_(std::move(config)), ctx_(std::move(ctx)), restarts_left_(config_.restarts) {}
+
+Job::~Job() {
+  *alive_ = false;
+  for (auto* id : {&when_timer_, &tick_timer_, &exec_timer_, &backoff_timer_, &stop_timer_, &kill_timer_})
+    cancel_timer(*id);
+}
+
+bool Job::is_stop_hook() const {
+  const auto& w = config_.when;
+  return !w.is_periodic() && !w.is_signal() && w.source != events::kGlobal &&
+         (w.event == Code::kStopping || w.event == Code::kStopped);
+}
+
+bool Job::matches_start(const events::Event& e) const {
+  const auto& w = config_.when;
+  if (w.is_periodic()) return e.code == Code::kStartup && e.source == events::kGlobal;
+  if (w.is_signal()) return e.code == Code::kSignal && e.source == w.source;
+  return e.code == w.event && e.source == w.source;
+}
+
+void Job::handle(const events::Event& e) {
+  if (state_ == State::kDone) return;
+  if (state_ == State::kStopping) {
+    on_hook_event(e);
+    return;
+  }
+  if (e.code == Code::kStartup && e.source == events::kGlobal) arm_when_timeout();
+  if (matches_start(e)) on_start_event();
+}
+
+void Job::arm_when_timeout() {
+  if (config_.when.timeout.count() <= 0 || when_timer_) return;
+  std::weak_ptr<bool> alive = alive_;
+  when_timer_ = ctx_.timers.after(config_.when.timeout, [this, alive] {
+    if (alive.expired()) return;
+    when_timer_ = 0;
+    if (state_ != State::kWaiting || started_once_) return;
+    ctx_.log.error(fmt::format("job {}: timed out after {} waiting for {} from {}; giving up", name(),
+                               format_duration(config_.when.timeout), events::when_name(config_.when.event),
+                               config_.when.source));
+    failed_to_start_ = true;
+    publish(Code::kTimerExpired);
+    stop();
+  });
+}
+
+void Job::on_start_event() {
+  const auto& w = config_.when;
+  bool repeats = w.each || w.is_signal();
+  if (shutting_down_ && !is_stop_hook()) return;
+  if (started_once_ && !repeats && !w.is_periodic()) return;
+  switch (state_) {
+    case State::kWaiting:
+      cancel_timer(when_timer_);
+      if (w.is_periodic()) {
+        std::weak_ptr<bool> alive = alive_;
+        std::function<void()> tick;
+        auto schedule = std::make_shared<std::function<void()>>();
+        *schedule = [this, alive, schedule] {
+          if (alive.expired()) return;
+          tick_timer_ = ctx_.timers.after(config_.when.interval, [this, alive, schedule] {
+            if (alive.expired()) return;
+            tick_timer_ = 0;
+            if (state_ == State::kRunning) {
+              ctx_.log.warn(fmt::format("job {}: still running at its next interval; skipping this run", name()));
+            } else if (state_ == State::kWaiting) {
+              if (restarts_left_ == 0) return stop();
+              if (restarts_left_ > 0) --restarts_left_;
+              run();
+            }
+            if (state_ != State::kDone && state_ != State::kStopping) (*schedule)();
+          });
+        };
+        (*schedule)();
+      }
+      run();
+      break;
+    case State::kRunning:
+      if (repeats) pending_start_ = true;  // D7: queue one more run instead of blocking
+      break;
+    default:
+      break;
+  }
+}
+
+void Job::run() {
+  ++runs_;
+  started_once_ = true;
+  state_ = State::kRunning;
+  if (config_.exec.empty()) return;  // a job without a process just stays running
+  os::SpawnSpec spec{config_.exec, ctx_.child_env ? ctx_.child_env() : std::vector<std::string>{},
+                     !config_.raw_logging};
+  auto pid_holder = std::make_shared<int>(0);
+  std::weak_ptr<bool> alive = alive_;
+  os::SpawnCallbacks callbacks{
+      [this, alive, pid_holder](os::Stream, std::string_view line) {
+        if (!alive.expired()) ctx_.log.write(log::Level::kInfo, line, name(), *pid_holder);
+      },
+      [this, alive, pid_holder](os::ExitStatus status) {
+        if (!alive.expired()) on_exit(*pid_holder, status);
+      }};
+  auto pid = ctx_.processes.spawn(spec, std::move(callbacks));
+  if (!pid) {
+    ctx_.log.error(fmt::format("job {}: {}", name(), pid.error().message));
+    failed_to_start_ = true;
+    last_exit_ = os::ExitStatus{127, 0};
+    ctx_.bus.publish({Code::kError, pid.error().message});
+    publish(Code::kExitFailed);
+    ++quick_failures_;
+    after_exit();
+    return;
+  }
+  *pid_holder = *pid;
+  pid_ = *pid;
+  failed_to_start_ = false;
+  run_started_ = ctx_.timers.now();
+  ctx_.log.debug(fmt::format("job {}: started {} (pid {})", name(), config_.exec[0], pid_));
+  if (config_.timeout.count() > 0) {
+    exec_timer_ = ctx_.timers.after(config_.timeout, [this, alive] {
+      if (alive.expired()) return;
+      exec_timer_ = 0;
+      if (!pid_) return;
+      ctx_.log.warn(fmt::format("job {}: timeout after {}; killing pid {}", name(),
+                                format_duration(config_.timeout), pid_));
+      ctx_.processes.signal_group(pid_, SIGKILL);
+    });
+  }
+}
+
+void Job::on_exit(int pid, os::ExitStatus status) {
+  if (pid != pid_) return;
+  pid_ = 0;
+  cancel_timer(exec_timer_);
+  last_exit_ = status;
+  auto level = status.is_success() ? log::Level::kInfo : log::Level::kWarn;
+  ctx_.log.write(level, fmt::format("job {}: pid {} {}", name(), pid, describe_exit(status)));
+  publish(status.is_success() ? Code::kExitSuccess : Code::kExitFailed);
+  bool quick = ctx_.timers.now() - run_started_ < kQuickRun;
+  quick_failures_ = (!status.is_success() && quick) ? quick_failures_ + 1 : 0;
+  if (state_ == State::kStopping) return finish();
+  after_exit();
+}
+
+void Job::after_exit() {
+  const auto& w = config_.when;
+  if (shutting_down_) return stop();
+  if (w.is_periodic()) {
+    state_ = State::kWaiting;
+    return;
+  }
+  if (restarts_left_ != 0) return schedule_restart();
+  if (pending_start_) {
+    pending_start_ = false;
+    return run();
+  }
+  if (w.each || w.is_signal()) {
+    state_ = State::kWaiting;
+    return;
+  }
+  stop();
+}
+
+void Job::schedule_restart() {
+  if (restarts_left_ > 0) --restarts_left_;
+  // D8: ContainerPilot restarts at once, forever, so a crash loop burns a
+  // core. The first restart is immediate; repeated quick failures back off.
+  Duration delay{0};
+  if (quick_failures_ > 1) delay = std::min<Duration>(100ms * (1 << std::min(quick_failures_ - 2, 10)), kMaxBackoff);
+  ctx_.log.info(fmt::format("job {}: restarting in {} ({} restarts left)", name(), format_duration(delay),
+                            restarts_left_ == kUnlimited ? std::string("unlimited") : std::to_string(restarts_left_)));
+  state_ = State::kBackoff;
+  std::weak_ptr<bool> alive = alive_;
+  backoff_timer_ = ctx_.timers.after(delay, [this, alive] {
+    if (alive.expired()) return;
+    backoff_timer_ = 0;
+    if (state_ == State::kBackoff) run();
+  });
+}
+
+void Job::begin_shutdown() {
+  shutting_down_ = true;
+  restarts_left_ = 0;
+  pending_start_ = false;
+  if (is_stop_hook() && state_ == State::kWaiting) return;  // runs once more, on its event
+  if (is_stop_hook() && state_ == State::kRunning) return;  // let the hook finish its work
+  stop();
+}
+
+void Job::stop() {
+  if (state_ == State::kDone || state_ == State::kStopping) return;
+  for (auto* id : {&when_timer_, &tick_timer_, &backoff_timer_}) cancel_timer(*id);
+  state_ = State::kStopping;
+  publish(Code::kStopping);
+  std::vector<std::string> hooks = ctx_.stop_hooks ? ctx_.stop_hooks(name()) : std::vector<std::string>{};
+  if (hooks.empty()) return terminate();
+  waiting_hooks_ = {hooks.begin(), hooks.end()};
+  std::weak_ptr<bool> alive = alive_;
+  // D2: ContainerPilot's per-job stopTimeout never ends this wait; ours does.
+  stop_timer_ = ctx_.timers.after(stop_timeout(), [this, alive] {
+    if (alive.expired()) return;
+    stop_timer_ = 0;
+    ctx_.log.warn(fmt::format("job {}: stop hooks still running after {}; stopping anyway", name(),
+                              format_duration(stop_timeout())));
+    terminate();
+  });
+}
+
+void Job::on_hook_event(const events::Event& e) {
+  if (waiting_hooks_.empty() || !waiting_hooks_.count(e.source)) return;
+  if (e.code != Code::kStopped && e.code != Code::kExitSuccess && e.code != Code::kExitFailed) return;
+  waiting_hooks_.erase(e.source);
+  if (waiting_hooks_.empty()) terminate();
+}
+
+void Job::terminate() {
+  cancel_timer(stop_timer_);
+  waiting_hooks_.clear();
+  if (!pid_) return finish();
+  ctx_.processes.signal_group(pid_, SIGTERM);
+  std::weak_ptr<bool> alive = alive_;
+  kill_timer_ = ctx_.timers.after(stop_timeout(), [this, alive] {
+    if (alive.expired()) return;
+    kill_timer_ = 0;
+    if (!pid_) return;
+    ctx_.log.warn(fmt::format("job {}: pid {} still running {} after SIGTERM; sending SIGKILL", name(), pid_,
+                              format_duration(stop_timeout())));
+    ctx_.processes.signal_group(pid_, SIGKILL);
+  });
+}
+
+void Job::finish() {
+  for (auto* id : {&when_timer_, &tick_timer_, &exec_timer_, &backoff_timer_, &stop_timer_, &kill_timer_})
+    cancel_timer(*id);
+  state_ = State::kDone;
+  publish(Code::kStopped);
+  ctx_.log.debug(fmt::format("job {}: stopped", name()));
+  if (on_done) on_done();
+}
+
+void Job::cancel_timer(os::Timers::Id& id) {
+  if (id) ctx_.timers.cancel(id);
+  id = 0;
+}
+
+Duration Job::stop_timeout() const {
+  return config_.stop_timeout.count() > 0 ? config_.stop_timeout : ctx_.default_stop_timeout;
+}
+
+}  // namespace autopilot::jobs

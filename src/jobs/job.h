@@ -1,0 +1,123 @@
+// Job: one supervised job, a state machine driven by bus events, process
+// exits and timers (ContainerPilot v3 semantics, with its defects D2, D5, D7,
+// D8 fixed). Runs on the loop; never blocks.
+//
+//   state       input                  action -> next
+//   kWaiting    start event / tick     run exec -> kRunning
+//   kWaiting    when.timeout           publish timerExpired; stop -> kStopping
+//   kWaiting    shutdown (not a hook)  stop -> kStopping
+//   kRunning    start event (each)     remember one pending start (coalesced)
+//   kRunning    tick (periodic)        skip, the previous run is still going
+//   kRunning    exit, restarts left    -> kBackoff (0, 100ms, 200ms ... 5s)
+//   kRunning    exit, pending start    run exec -> kRunning
+//   kRunning    exit, can start again  -> kWaiting (each, periodic)
+//   kRunning    exit, nothing left     stop -> kStopping
+//   kRunning    exec timeout           SIGKILL the process group
+//   kRunning    shutdown / stop()      stop -> kStopping
+//   kBackoff    delay elapsed          run exec -> kRunning
+//   kBackoff    shutdown / stop()      stop -> kStopping
+//   kStopping   hooks done / timeout   SIGTERM the group; SIGKILL after stopTimeout
+//   kStopping   exit                   publish stopped -> kDone
+//
+// A stop publishes `stopping`, waits (at most stopTimeout) for the jobs that
+// hook this job's `stopping` to finish, then terminates the process.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "events/bus.h"
+#include "jobs/job_config.h"
+#include "log/log.h"
+#include "os/processes.h"
+#include "os/timers.h"
+
+namespace autopilot::jobs {
+
+enum class State { kWaiting, kRunning, kBackoff, kStopping, kDone };
+std::string_view state_name(State s);
+
+struct JobContext {
+  events::Bus& bus;
+  os::Processes& processes;
+  os::Timers& timers;
+  log::Log& log;
+  // The environment every child gets ("K=V").
+  std::function<std::vector<std::string>()> child_env;
+  // Names of jobs, still able to run, whose start event is this job's
+  // `stopping`: a stop waits for them.
+  std::function<std::vector<std::string>(const std::string& job)> stop_hooks;
+  Duration default_stop_timeout{std::chrono::seconds(5)};
+};
+
+class Job {
+ public:
+  Job(JobConfig config, JobContext ctx);
+  ~Job();
+  Job(const Job&) = delete;
+  Job& operator=(const Job&) = delete;
+
+  void handle(const events::Event& event);
+  // Global shutdown: no more restarts; stop now unless this job is a stop
+  // hook (it then runs once more, when its event comes).
+  void begin_shutdown();
+  // Stops the job whatever it is doing (reload removed it, or nothing can
+  // start it any more).
+  void stop();
+
+  const JobConfig& config() const { return config_; }
+  const std::string& name() const { return config_.name; }
+  State state() const { return state_; }
+  bool is_done() const { return state_ == State::kDone; }
+  // A hook on another job's stopping/stopped event.
+  bool is_stop_hook() const;
+  int pid() const { return pid_; }
+  // The status of the last run, if the job ran.
+  std::optional<os::ExitStatus> last_exit() const { return last_exit_; }
+  // Whether the job failed without running: exec error or when.timeout.
+  bool failed_to_start() const { return failed_to_start_; }
+  int runs() const { return runs_; }
+
+  // Called once when the job reaches kDone.
+  std::function<void()> on_done;
+
+ private:
+  bool matches_start(const events::Event& e) const;
+  void on_start_event();
+  void run();
+  void on_exit(int pid, os::ExitStatus status);
+  void after_exit();
+  void schedule_restart();
+  void on_hook_event(const events::Event& e);
+  void terminate();
+  void finish();
+  void arm_when_timeout();
+  void cancel_timer(os::Timers::Id& id);
+  Duration stop_timeout() const;
+  void publish(events::Code code) { ctx_.bus.publish({code, config_.name}); }
+
+  JobConfig config_;
+  JobContext ctx_;
+  State state_ = State::kWaiting;
+  int restarts_left_;
+  bool shutting_down_ = false;
+  bool started_once_ = false;
+  bool pending_start_ = false;
+  bool failed_to_start_ = false;
+  int pid_ = 0;
+  int runs_ = 0;
+  int quick_failures_ = 0;
+  os::Clock::time_point run_started_{};
+  std::optional<os::ExitStatus> last_exit_;
+  std::set<std::string> waiting_hooks_;
+  os::Timers::Id when_timer_ = 0, tick_timer_ = 0, exec_timer_ = 0, backoff_timer_ = 0, stop_timer_ = 0,
+                 kill_timer_ = 0;
+  // Guards callbacks that outlive the job (process exits after destruction).
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace autopilot::jobs

@@ -1,0 +1,257 @@
+#include "jobs/job_config.h"
+
+#include <functional>
+#include <map>
+#include <set>
+
+#include "base/strings.h"
+#include "decode/decoder.h"
+
+namespace autopilot::jobs {
+namespace {
+
+using decode::Decoder;
+using decode::Node;
+
+const std::vector<std::string> kJobKeys{"name",     "exec",       "logging",    "when",           "timeout",
+                                        "stopTimeout", "restarts", "port",       "health",         "tags",
+                                        "interfaces", "consul",     "initial_status"};
+const std::vector<std::string> kWhenKeys{"source", "once", "each", "interval", "timeout"};
+const std::vector<std::string> kLoggingKeys{"raw"};
+// Keys of ContainerPilot's job schema that need service discovery.
+const std::set<std::string> kDiscoveryKeys{"port", "health", "tags", "interfaces", "consul", "initial_status"};
+
+Result<std::vector<std::string>> decode_exec(const Decoder& d, const Node& n) {
+  std::vector<std::string> argv;
+  if (n->is_string()) {
+    argv = split_exec(n->get<std::string>());
+  } else if (n->is_array()) {
+    auto list = d.string_list(n);
+    if (!list) return list.error();
+    argv = std::move(*list);
+  } else {
+    return d.error(n, "must be a command string or a list of strings");
+  }
+  if (argv.empty()) return d.error(n, "must not be empty");
+  for (const auto& a : argv) {
+    if (a.empty()) return d.error(n, "received zero-length argument (two spaces in a row?)");
+  }
+  return argv;
+}
+
+Result<int> decode_restarts(const Decoder& d, const Node& n) {
+  auto invalid = [&] {
+    return d.error(n, "field '" + n->dump() + "' invalid: accepts positive integers, \"unlimited\", or \"never\"");
+  };
+  if (n->is_string()) {
+    const auto& s = n->get_ref<const std::string&>();
+    if (s == "unlimited") return kUnlimited;
+    if (s == "never") return 0;
+  }
+  if (!n->is_string() && !n->is_number()) return invalid();
+  auto i = d.integer(n);
+  if (!i || *i < 0 || *i > 1'000'000) return invalid();
+  return static_cast<int>(*i);
+}
+
+Result<WhenConfig> decode_when(const Decoder& d, const Node& n) {
+  if (auto r = d.only_keys(n, kWhenKeys); !r) return r.error();
+  WhenConfig when;
+  when.source = std::string(events::kGlobal);
+  auto interval = d.field(n, "interval");
+  auto once = d.field(n, "once");
+  auto each = d.field(n, "each");
+  if ((interval ? 1 : 0) + (once ? 1 : 0) + (each ? 1 : 0) > 1)
+    return d.error(n, "can have only one of 'interval', 'once', or 'each'");
+  if (interval) {
+    auto v = d.duration(*interval, true);
+    if (!v) return v.error();
+    if (*v < std::chrono::milliseconds(1)) return d.error(*interval, "cannot be less than 1ms");
+    when.interval = *v;
+  }
+  if (auto source = d.field(n, "source")) {
+    auto s = d.string(*source);
+    if (!s) return s.error();
+    if (s->empty()) return d.error(*source, "must not be blank");
+    when.source = *s;
+  }
+  if (once || each) {
+    const Node& ev = once ? *once : *each;
+    auto name = d.string(ev);
+    if (!name) return name.error();
+    auto code = events::parse_when_name(*name);
+    if (!code || *code == events::Code::kSignal || *code == events::Code::kError) {
+      std::string msg = "\"" + *name + "\" is not a valid event";
+      if (auto s = suggest(*name, events::when_names())) msg += " (did you mean \"" + *s + "\"?)";
+      return d.error(ev, msg);
+    }
+    when.event = *code;
+    when.each = each.has_value();
+    if (!d.field(n, "source") && *code != events::Code::kStartup && *code != events::Code::kShutdown)
+      return d.error(ev, "needs a 'source': the job, watch or check whose event starts this job");
+  } else if (d.field(n, "source") && !when.is_signal() && !interval) {
+    return d.error(n, "has a 'source' but no 'once' or 'each' event, so the job would never start");
+  }
+  if (auto timeout = d.field(n, "timeout")) {
+    auto v = d.duration(*timeout, true);
+    if (!v) return v.error();
+    when.timeout = *v;
+  }
+  return when;
+}
+
+Result<JobConfig> decode_job(const Decoder& d, const Node& n) {
+  if (auto r = d.only_keys(n, kJobKeys); !r) return r.error();
+  JobConfig job;
+  job.fingerprint = n->dump();
+  auto name = d.field(n, "name");
+  if (!name) return d.error(n, "'name' must not be blank");
+  auto s = d.string(*name);
+  if (!s) return s.error();
+  if (s->empty()) return d.error(*name, "'name' must not be blank");
+  job.name = *s;
+  for (const auto& [key, value] : n->items()) {
+    if (kDiscoveryKeys.count(key)) {
+      return d.key_error(*d.field(n, key),
+                         "needs service discovery, which this build does not have yet (issue #5)");
+    }
+  }
+  if (auto exec = d.field(n, "exec")) {
+    auto argv = decode_exec(d, *exec);
+    if (!argv) return argv.error();
+    job.exec = std::move(*argv);
+  }
+  if (auto logging = d.field(n, "logging")) {
+    if (auto r = d.only_keys(*logging, kLoggingKeys); !r) return r.error();
+    if (auto raw = d.field(*logging, "raw")) {
+      auto b = d.boolean(*raw);
+      if (!b) return b.error();
+      job.raw_logging = *b;
+    }
+  }
+  if (auto when = d.field(n, "when")) {
+    auto w = decode_when(d, *when);
+    if (!w) return w.error();
+    job.when = std::move(*w);
+  } else {
+    job.when.source = std::string(events::kGlobal);
+  }
+  job.restarts = job.when.is_periodic() ? kUnlimited : 0;
+  if (auto restarts = d.field(n, "restarts")) {
+    auto r = decode_restarts(d, *restarts);
+    if (!r) return r.error();
+    if (*r == kUnlimited && job.when.each)
+      return d.error(*restarts, "\"unlimited\" cannot be combined with when.each (the job already starts on every event)");
+    job.restarts = *r;
+  }
+  if (auto timeout = d.field(n, "timeout")) {
+    auto v = d.duration(*timeout, true);
+    if (!v) return v.error();
+    if (*v < std::chrono::milliseconds(1)) return d.error(*timeout, "cannot be less than 1ms");
+    job.timeout = *v;
+  } else if (job.when.is_periodic()) {
+    job.timeout = job.when.interval;
+  }
+  if (auto stop = d.field(n, "stopTimeout")) {
+    auto v = d.duration(*stop, true);
+    if (!v) return v.error();
+    if (v->count() < 0) return d.error(*stop, "must not be negative");
+    job.stop_timeout = *v;
+  }
+  return job;
+}
+
+}  // namespace
+
+std::vector<std::string> split_exec(const std::string& exec) {
+  if (exec.empty()) return {};
+  return split(exec, ' ');
+}
+
+Result<std::vector<JobConfig>> decode_jobs(const Decoder& d, const Node& jobs) {
+  if (auto r = d.require_array(jobs); !r) return r.error();
+  std::vector<JobConfig> out;
+  std::map<std::string, size_t> seen;
+  for (size_t i = 0; i < jobs->size(); ++i) {
+    Node n = d.element(jobs, i);
+    if (auto r = d.require_object(n); !r) return r.error();
+    auto job = decode_job(d, n);
+    if (!job) return job.error();
+    if (auto [it, inserted] = seen.emplace(job->name, i); !inserted) {
+      return d.error(*d.field(n, "name"), "duplicate job name \"" + job->name + "\" (also jobs[" +
+                                               std::to_string(it->second) + "])");
+    }
+    out.push_back(std::move(*job));
+  }
+  return out;
+}
+
+Result<void> check_job_graph(const Decoder& d, const Node& jobs, const std::vector<JobConfig>& configs,
+                             const std::vector<std::string>& watch_names) {
+  std::map<std::string, size_t> index;
+  std::vector<std::string> names;
+  for (size_t i = 0; i < configs.size(); ++i) {
+    index[configs[i].name] = i;
+    names.push_back(configs[i].name);
+  }
+  auto when_source_node = [&](size_t i) {
+    Node job = d.element(jobs, i);
+    Node when = *d.field(job, "when");
+    return d.field(when, "source").value_or(when);
+  };
+  // Every source must be something that publishes events.
+  for (size_t i = 0; i < configs.size(); ++i) {
+    const auto& w = configs[i].when;
+    if (w.source == events::kGlobal || w.is_signal() || index.count(w.source)) continue;
+    if (starts_with(w.source, "check.") && index.count(w.source.substr(6))) continue;
+    if (starts_with(w.source, "watch.")) {
+      std::string watch = w.source.substr(6);
+      for (const auto& name : watch_names)
+        if (name == watch) goto next;
+      return d.error(when_source_node(i), "no watch named \"" + watch + "\"");
+    }
+    {
+      std::string msg = "\"" + w.source + "\" is not a job, a watch (watch.NAME), global, SIGHUP or SIGUSR2";
+      if (auto s = suggest(w.source, names)) msg += " (did you mean \"" + *s + "\"?)";
+      return d.error(when_source_node(i), msg);
+    }
+  next:;
+  }
+  // A job waiting on another job's event (other than stopping/stopped, which
+  // shutdown publishes for jobs that never ran) depends on it. A cycle of
+  // such dependencies can never start.
+  std::vector<int> state(configs.size(), 0);  // 0 new, 1 on the path, 2 done
+  std::vector<size_t> path;
+  std::function<std::optional<size_t>(size_t)> visit = [&](size_t i) -> std::optional<size_t> {
+    state[i] = 1;
+    path.push_back(i);
+    const auto& w = configs[i].when;
+    auto dep = index.find(w.source);
+    bool waits = dep != index.end() && !w.is_periodic() && w.event != events::Code::kStopping &&
+                 w.event != events::Code::kStopped;
+    if (waits) {
+      if (state[dep->second] == 1) return dep->second;
+      if (state[dep->second] == 0)
+        if (auto c = visit(dep->second)) return c;
+    }
+    state[i] = 2;
+    path.pop_back();
+    return std::nullopt;
+  };
+  for (size_t i = 0; i < configs.size(); ++i) {
+    if (state[i] != 0) continue;
+    if (auto start = visit(i)) {
+      std::string cycle;
+      bool on = false;
+      for (size_t j : path) {
+        on = on || j == *start;
+        if (on) cycle += configs[j].name + " -> ";
+      }
+      cycle += configs[*start].name;
+      return d.error(when_source_node(*start), "jobs wait for each other in a cycle and none can start: " + cycle);
+    }
+  }
+  return {};
+}
+
+}  // namespace autopilot::jobs

@@ -1,0 +1,290 @@
+// Jobs on fakes: a hand-run loop, a hand-moved clock, fake processes. The
+// tests give config and events and check what was spawned and signalled.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <deque>
+
+#include "jobs/supervisor.h"
+#include "os/fake/fake_processes.h"
+#include "os/fake/fake_timers.h"
+
+namespace autopilot::jobs {
+namespace {
+
+using namespace std::chrono_literals;
+using events::Code;
+
+JobConfig job(std::string name, std::vector<std::string> exec = {"run"}) {
+  JobConfig c;
+  c.name = std::move(name);
+  c.exec = std::move(exec);
+  c.when.source = "global";
+  c.fingerprint = c.name + ":" + (c.exec.empty() ? "" : c.exec[0]);
+  return c;
+}
+
+JobConfig after(std::string name, std::string source, Code event, bool each = false) {
+  JobConfig c = job(std::move(name));
+  c.when.source = std::move(source);
+  c.when.event = event;
+  c.when.each = each;
+  return c;
+}
+
+class Fixture : public ::testing::Test {
+ protected:
+  Fixture() : log_({log::Level::kError, log::Format::kDefault, "stderr"}) {}
+
+  void start(std::vector<JobConfig> configs, std::string main_job = "") {
+    if (main_job.empty()) main_job = Supervisor::default_main_job(configs);
+    JobContext ctx{bus_, processes_, timers_, log_, [] { return std::vector<std::string>{"A=1"}; }, nullptr, 5s};
+    supervisor_ = std::make_unique<Supervisor>(ctx, std::move(configs), main_job);
+    supervisor_->on_all_done = [this] { done_ = true; };
+    bus_.subscribe([this](const events::Event& e) { seen_.push_back(e); });
+    supervisor_->start();
+    settle();
+  }
+  // Runs posted work until the loop is idle.
+  void settle() {
+    while (!posted_.empty()) {
+      auto f = std::move(posted_.front());
+      posted_.pop_front();
+      f();
+    }
+  }
+  void advance(os::Duration d) {
+    timers_.advance(d);
+    settle();
+  }
+  void exit(const std::string& name, int code, int signal = 0) {
+    int pid = pid_of(name);
+    ASSERT_NE(pid, 0) << name << " is not running";
+    processes_.exit_for_test(pid, {code, signal});
+    settle();
+  }
+  int pid_of(const std::string& name) const { return supervisor_->find(name)->pid(); }
+  // The argv[0] of every spawn, in order.
+  std::vector<std::string> spawned() const {
+    std::vector<std::string> out;
+    for (const auto& s : processes_.spawned()) out.push_back(s.spec.argv[0]);
+    return out;
+  }
+  int count_spawned(const std::string& argv0) const {
+    auto s = spawned();
+    return static_cast<int>(std::count(s.begin(), s.end(), argv0));
+  }
+  bool saw(Code code, const std::string& source) const {
+    return std::find(seen_.begin(), seen_.end(), events::Event{code, source}) != seen_.end();
+  }
+
+  std::deque<std::function<void()>> posted_;
+  events::Bus bus_{[this](std::function<void()> f) { posted_.push_back(std::move(f)); }};
+  os::FakeProcesses processes_;
+  os::FakeTimers timers_;
+  log::Log log_;
+  std::unique_ptr<Supervisor> supervisor_;
+  std::vector<events::Event> seen_;
+  bool done_ = false;
+};
+
+TEST_F(Fixture, ChainedJobsStartInOrderAndTheMainJobsStatusIsTheExitStatus) {
+  auto a = job("a", {"a"});
+  auto b = after("b", "a", Code::kExitSuccess);
+  b.exec = {"b"};
+  start({a, b}, "b");
+  EXPECT_EQ(spawned(), (std::vector<std::string>{"a"}));
+  exit("a", 0);
+  EXPECT_EQ(spawned(), (std::vector<std::string>{"a", "b"}));
+  exit("b", 4);
+  EXPECT_TRUE(done_);
+  EXPECT_EQ(supervisor_->exit_code(), 4);
+  EXPECT_TRUE(saw(Code::kStopped, "global"));
+}
+
+TEST_F(Fixture, ChildrenGetTheEnvironmentAndCaptureUnlessRaw) {
+  auto a = job("a");
+  a.raw_logging = true;
+  start({a});
+  ASSERT_EQ(processes_.spawned().size(), 1u);
+  EXPECT_EQ(processes_.spawned()[0].spec.env, (std::vector<std::string>{"A=1"}));
+  EXPECT_FALSE(processes_.spawned()[0].spec.capture_output);
+}
+
+TEST_F(Fixture, RestartsThreeRestartsExactlyThreeTimesWithBackoff) {
+  auto a = job("a");
+  a.restarts = 3;
+  start({a});
+  exit("a", 1);
+  advance(0ms);  // the first restart is immediate
+  EXPECT_EQ(count_spawned("run"), 2);
+  exit("a", 1);
+  advance(99ms);
+  EXPECT_EQ(count_spawned("run"), 2) << "the second quick failure waits 100ms";
+  advance(1ms);
+  EXPECT_EQ(count_spawned("run"), 3);
+  exit("a", 1);
+  advance(200ms);
+  EXPECT_EQ(count_spawned("run"), 4);
+  exit("a", 1);
+  advance(10s);
+  EXPECT_EQ(count_spawned("run"), 4);
+  EXPECT_TRUE(done_);
+  EXPECT_EQ(supervisor_->exit_code(), 1);
+}
+
+TEST_F(Fixture, PeriodicJobRunsEveryIntervalAndSkipsWhileStillRunning) {
+  auto app = job("app", {"app"});
+  auto tick = job("tick", {"tick"});
+  tick.when.interval = 100ms;
+  tick.restarts = kUnlimited;
+  start({app, tick});
+  EXPECT_EQ(count_spawned("tick"), 1);
+  for (int i = 0; i < 10; ++i) {
+    exit("tick", 0);
+    advance(100ms);
+  }
+  EXPECT_EQ(count_spawned("tick"), 11);
+  advance(300ms);  // still running: three ticks skipped
+  EXPECT_EQ(count_spawned("tick"), 11);
+}
+
+TEST_F(Fixture, PeriodicRestartsCountRuns) {
+  auto app = job("app", {"app"});
+  auto tick = job("tick", {"tick"});
+  tick.when.interval = 100ms;
+  tick.restarts = 2;
+  start({app, tick});
+  for (int i = 0; i < 5; ++i) {
+    if (supervisor_->find("tick")->pid()) exit("tick", 0);
+    advance(100ms);
+  }
+  EXPECT_EQ(count_spawned("tick"), 3);
+  EXPECT_TRUE(supervisor_->find("tick")->is_done());
+}
+
+TEST_F(Fixture, ExecTimeoutKillsTheProcessGroup) {
+  auto a = job("a");
+  a.timeout = 250ms;
+  start({a});
+  int pid = pid_of("a");
+  advance(249ms);
+  EXPECT_TRUE(processes_.signals().empty());
+  advance(1ms);
+  ASSERT_EQ(processes_.signals().size(), 1u);
+  EXPECT_EQ(processes_.signals()[0], (os::FakeProcesses::SentSignal{pid, SIGKILL}));
+}
+
+TEST_F(Fixture, ShutdownRunsTheStoppingHookBeforeSigtermAndKillsAfterStopTimeout) {
+  auto app = job("app", {"app"});
+  app.stop_timeout = 2s;
+  auto hook = after("drain", "app", Code::kStopping);
+  hook.exec = {"drain"};
+  start({app, hook});
+  int app_pid = pid_of("app");
+  supervisor_->shutdown();
+  settle();
+  EXPECT_EQ(count_spawned("drain"), 1) << "the hook runs on the app's stopping";
+  EXPECT_TRUE(processes_.signals().empty()) << "no SIGTERM while the hook runs";
+  exit("drain", 0);
+  ASSERT_EQ(processes_.signals().size(), 1u);
+  EXPECT_EQ(processes_.signals()[0], (os::FakeProcesses::SentSignal{app_pid, SIGTERM}));
+  advance(2s);
+  ASSERT_EQ(processes_.signals().size(), 2u);
+  EXPECT_EQ(processes_.signals()[1], (os::FakeProcesses::SentSignal{app_pid, SIGKILL}));
+  processes_.exit_for_test(app_pid, {0, SIGKILL});
+  settle();
+  EXPECT_TRUE(done_);
+  EXPECT_EQ(supervisor_->exit_code(), 128 + SIGKILL);
+}
+
+TEST_F(Fixture, AHungStopHookDelaysTheStopOnlyUntilTheJobsStopTimeout) {
+  auto app = job("app", {"app"});
+  app.stop_timeout = 1s;
+  auto hook = after("drain", "app", Code::kStopping);
+  hook.exec = {"drain"};
+  start({app, hook});
+  supervisor_->shutdown();
+  settle();
+  advance(999ms);
+  EXPECT_TRUE(processes_.signals().empty());
+  advance(1ms);  // D2: the wait ends; ContainerPilot would wait for the global kill
+  ASSERT_FALSE(processes_.signals().empty());
+  EXPECT_EQ(processes_.signals()[0].sig, SIGTERM);
+}
+
+TEST_F(Fixture, WhenTimeoutFailsTheWaitingJob) {
+  auto slow = job("slow", {"slow"});
+  auto b = after("b", "slow", Code::kExitSuccess);
+  b.when.timeout = 200ms;
+  start({slow, b}, "b");
+  advance(200ms);
+  EXPECT_TRUE(saw(Code::kTimerExpired, "b"));
+  EXPECT_TRUE(supervisor_->find("b")->is_done());
+  EXPECT_TRUE(supervisor_->find("b")->failed_to_start());
+  exit("slow", 0);
+  EXPECT_EQ(count_spawned("run"), 0) << "a timed-out job never starts";
+  EXPECT_EQ(supervisor_->exit_code(), 1);
+}
+
+TEST_F(Fixture, EachWhileRunningQueuesOneMoreRunInsteadOfBlocking) {
+  auto app = job("app", {"app"});
+  auto w = after("w", "SIGUSR2", Code::kSignal);
+  w.exec = {"w"};
+  start({app, w});
+  for (int i = 0; i < 5; ++i) bus_.publish({Code::kSignal, "SIGUSR2"}), settle();
+  EXPECT_EQ(count_spawned("w"), 1);
+  exit("w", 0);
+  EXPECT_EQ(count_spawned("w"), 2) << "one pending start, coalesced";
+  exit("w", 0);
+  EXPECT_EQ(count_spawned("w"), 2);
+}
+
+TEST_F(Fixture, ExecFailurePublishesErrorAndExitFailed) {
+  processes_.fail_next_spawn_for_test(make_error("exec: \"nope\": executable file not found in $PATH"));
+  start({job("a", {"nope"})});
+  EXPECT_TRUE(saw(Code::kExitFailed, "a"));
+  EXPECT_TRUE(saw(Code::kError, "exec: \"nope\": executable file not found in $PATH"));
+  EXPECT_TRUE(done_);
+  EXPECT_EQ(supervisor_->exit_code(), 127);
+}
+
+TEST_F(Fixture, MainJobEndShutsDownTheOthers) {
+  auto app = job("app", {"app"});
+  auto side = after("side", "app", Code::kStartup);
+  side.when.source = "global";
+  side.exec = {"side"};
+  start({app, side}, "app");
+  int side_pid = pid_of("side");
+  exit("app", 0);
+  ASSERT_FALSE(processes_.signals().empty());
+  EXPECT_EQ(processes_.signals()[0], (os::FakeProcesses::SentSignal{side_pid, SIGTERM}));
+  processes_.exit_for_test(side_pid, {0, SIGTERM});
+  settle();
+  EXPECT_TRUE(done_);
+  EXPECT_EQ(supervisor_->exit_code(), 0);
+}
+
+TEST_F(Fixture, ReloadKeepsUnchangedJobsAndReplacesChangedOnesAfterTheyStop) {
+  auto keep = job("keep", {"keep"});
+  auto change = job("change", {"v1"});
+  auto gone = job("gone", {"gone"});
+  start({keep, change, gone}, "keep");
+  int keep_pid = pid_of("keep"), v1_pid = pid_of("change"), gone_pid = pid_of("gone");
+  auto changed = job("change", {"v2"});
+  auto added = job("added", {"added"});
+  supervisor_->reload({keep, changed, added}, "keep");
+  settle();
+  EXPECT_EQ(pid_of("keep"), keep_pid);
+  EXPECT_EQ(count_spawned("added"), 1);
+  EXPECT_EQ(count_spawned("v2"), 0) << "v2 waits for v1 to stop";
+  processes_.exit_for_test(v1_pid, {0, SIGTERM});
+  processes_.exit_for_test(gone_pid, {0, SIGTERM});
+  settle();
+  EXPECT_EQ(count_spawned("v2"), 1);
+  EXPECT_EQ(count_spawned("keep"), 1);
+  EXPECT_FALSE(done_);
+}
+
+}  // namespace
+}  // namespace autopilot::jobs

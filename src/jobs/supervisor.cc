@@ -1,0 +1,176 @@
+#include "jobs/supervisor.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace autopilot::jobs {
+
+using events::Code;
+
+Supervisor::Supervisor(JobContext ctx, std::vector<JobConfig> configs, std::string main_job)
+    : ctx_(std::move(ctx)), main_job_(std::move(main_job)) {
+  ctx_.stop_hooks = [this](const std::string& name) { return live_stop_hooks(name); };
+  for (auto& c : configs) add(std::move(c));
+}
+
+Supervisor::~Supervisor() {
+  if (subscription_) ctx_.bus.unsubscribe(subscription_);
+}
+
+std::string Supervisor::default_main_job(const std::vector<JobConfig>& configs) {
+  for (const auto& c : configs) {
+    if (!c.exec.empty() && !c.when.is_periodic() && c.when.source == events::kGlobal &&
+        c.when.event == Code::kStartup)
+      return c.name;
+  }
+  return "";
+}
+
+Job& Supervisor::add(JobConfig config) {
+  auto job = std::make_unique<Job>(std::move(config), ctx_);
+  Job* raw = job.get();
+  raw->on_done = [this, raw] { on_job_done(*raw); };
+  jobs_.push_back(std::move(job));
+  return *raw;
+}
+
+void Supervisor::start() {
+  subscription_ = ctx_.bus.subscribe([this](const events::Event& e) { dispatch(e); });
+  ctx_.bus.publish({Code::kStartup, std::string(events::kGlobal)});
+  if (jobs_.empty()) check_progress();
+}
+
+void Supervisor::dispatch(const events::Event& e) {
+  if (ctx_.log.enabled(log::Level::kDebug)) ctx_.log.debug("event: " + events::describe(e));
+  // Jobs may be added while we deliver (a reload's replacement starting);
+  // they must not see this event, so deliver to a snapshot.
+  std::vector<Job*> snapshot;
+  for (auto& j : jobs_) snapshot.push_back(j.get());
+  // Jobs a reload retired may still be stopping and waiting for their hooks.
+  for (auto& j : retired_)
+    if (!j->is_done()) snapshot.push_back(j.get());
+  for (Job* j : snapshot) j->handle(e);
+  check_progress();
+}
+
+std::vector<std::string> Supervisor::live_stop_hooks(const std::string& name) const {
+  std::vector<std::string> out;
+  for (const auto& j : jobs_) {
+    const auto& w = j->config().when;
+    if (j->is_done() || !j->is_stop_hook() || w.source != name || w.event != Code::kStopping) continue;
+    if (j->config().exec.empty()) continue;
+    out.push_back(j->name());
+  }
+  return out;
+}
+
+void Supervisor::shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  ctx_.log.info("shutting down");
+  ctx_.bus.publish({Code::kShutdown, std::string(events::kGlobal)});
+  std::vector<Job*> snapshot;
+  for (auto& j : jobs_) snapshot.push_back(j.get());
+  for (Job* j : snapshot) j->begin_shutdown();
+  check_progress();
+}
+
+void Supervisor::on_job_done(Job& job) {
+  if (job.failed_to_start()) any_failed_to_start_ = true;
+  if (job.name() == main_job_ && !main_exit_code_) {
+    main_exit_code_ = job.last_exit() ? job.last_exit()->shell_code() : (job.failed_to_start() ? 1 : 0);
+    if (!shutting_down_) {
+      ctx_.log.info(fmt::format("main job {} is done; shutting down", job.name()));
+      shutdown();
+    }
+  }
+}
+
+void Supervisor::check_progress() {
+  if (finished_) return;
+  if (shutting_down_) {
+    // Hooks that still wait for an event nobody can publish any more (every
+    // other job is done) would wait forever: stop them.
+    bool others_active = std::any_of(jobs_.begin(), jobs_.end(), [](const auto& j) {
+      return !j->is_done() && !(j->is_stop_hook() && j->state() == State::kWaiting);
+    });
+    if (!others_active) {
+      for (auto& j : jobs_)
+        if (!j->is_done()) j->stop();
+    }
+  }
+  if (!all_done() || ctx_.bus.pending() > 0) return;
+  finished_ = true;
+  ctx_.bus.publish({Code::kStopped, std::string(events::kGlobal)});
+  if (on_all_done) on_all_done();
+}
+
+bool Supervisor::all_done() const {
+  return std::all_of(jobs_.begin(), jobs_.end(), [](const auto& j) { return j->is_done(); });
+}
+
+int Supervisor::exit_code() const {
+  if (main_exit_code_) return *main_exit_code_;
+  return any_failed_to_start_ ? 1 : 0;
+}
+
+const Job* Supervisor::find(const std::string& name) const {
+  for (const auto& j : jobs_)
+    if (j->name() == name) return j.get();
+  return nullptr;
+}
+
+std::vector<const Job*> Supervisor::jobs() const {
+  std::vector<const Job*> out;
+  for (const auto& j : jobs_) out.push_back(j.get());
+  return out;
+}
+
+void Supervisor::reload(std::vector<JobConfig> configs, std::string main_job) {
+  if (shutting_down_) return;
+  main_job_ = std::move(main_job);
+  std::vector<std::unique_ptr<Job>> old = std::move(jobs_);
+  jobs_.clear();
+  std::vector<JobConfig> to_start;
+  std::vector<std::pair<Job*, JobConfig>> replacements;
+  for (auto& c : configs) {
+    auto it = std::find_if(old.begin(), old.end(), [&](const auto& j) { return j && j->name() == c.name; });
+    bool running = it != old.end() && !(*it)->is_done();
+    if (running && (*it)->config() == c) {
+      jobs_.push_back(std::move(*it));  // unchanged: untouched
+      continue;
+    }
+    if (running) {
+      ctx_.log.info(fmt::format("reload: job {} changed; restarting it", c.name));
+      replacements.emplace_back(it->get(), std::move(c));
+    } else {
+      ctx_.log.info(fmt::format("reload: starting job {}", c.name));
+      to_start.push_back(std::move(c));
+    }
+    if (it != old.end()) retired_.push_back(std::move(*it));
+  }
+  std::vector<Job*> removed;
+  for (auto& j : old) {
+    if (!j) continue;
+    if (!j->is_done()) {
+      ctx_.log.info(fmt::format("reload: job {} removed; stopping it", j->name()));
+      removed.push_back(j.get());
+    }
+    j->on_done = nullptr;
+    retired_.push_back(std::move(j));
+  }
+  for (Job* j : removed) j->stop();
+  const events::Event startup{Code::kStartup, std::string(events::kGlobal)};
+  for (auto& c : to_start) add(std::move(c)).handle(startup);
+  for (auto& [previous, config] : replacements) {
+    Job* fresh = &add(std::move(config));
+    // The new definition starts once the old process is gone, so the two
+    // never hold the same port or files at once.
+    previous->on_done = [fresh, startup] { fresh->handle(startup); };
+    previous->stop();
+  }
+  check_progress();
+}
+
+}  // namespace autopilot::jobs

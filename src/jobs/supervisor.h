@@ -1,0 +1,67 @@
+// Supervisor: the set of jobs of one config, fed from the bus; shutdown
+// order, reload by difference, and the container's exit status.
+//
+// The main job: `mainJob` in the config, or by default the first job with an
+// exec that starts on `startup` and is not periodic (the app). When it is
+// done, autopilot shuts down; its exit status is autopilot's (ContainerPilot
+// always exits 0, defect D1). Without a main job autopilot exits 0 once every
+// job is done, or 1 if a job failed to start.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jobs/job.h"
+
+namespace autopilot::jobs {
+
+class Supervisor {
+ public:
+  // `ctx.stop_hooks` is filled in by the supervisor.
+  Supervisor(JobContext ctx, std::vector<JobConfig> configs, std::string main_job);
+  ~Supervisor();
+
+  // Subscribes to the bus and publishes `startup`.
+  void start();
+  // Publishes `shutdown` and stops every job in order (idempotent).
+  void shutdown();
+  // Applies a new, already validated job list: unchanged jobs keep running
+  // untouched, removed ones stop, changed ones stop and then start anew,
+  // new ones start as if at startup.
+  void reload(std::vector<JobConfig> configs, std::string main_job);
+
+  bool is_shutting_down() const { return shutting_down_; }
+  bool all_done() const;
+  // Called once when every job is done.
+  std::function<void()> on_all_done;
+
+  int exit_code() const;
+  const Job* find(const std::string& name) const;
+  std::vector<const Job*> jobs() const;
+  // The main job's name ("" when none).
+  const std::string& main_job() const { return main_job_; }
+
+  static std::string default_main_job(const std::vector<JobConfig>& configs);
+
+ private:
+  Job& add(JobConfig config);
+  void dispatch(const events::Event& e);
+  void on_job_done(Job& job);
+  void check_progress();
+  std::vector<std::string> live_stop_hooks(const std::string& name) const;
+
+  JobContext ctx_;
+  std::vector<std::unique_ptr<Job>> jobs_;
+  std::vector<std::unique_ptr<Job>> retired_;  // replaced or removed by a reload; kept until we die
+  std::string main_job_;
+  std::optional<int> main_exit_code_;
+  events::Bus::SubscriptionId subscription_ = 0;
+  bool shutting_down_ = false;
+  bool finished_ = false;
+  bool any_failed_to_start_ = false;
+};
+
+}  // namespace autopilot::jobs

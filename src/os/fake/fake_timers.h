@@ -1,0 +1,41 @@
+// FakeTimers: a hand-driven clock for tests. Linked into tests only.
+#pragma once
+
+#include <map>
+
+#include "os/timers.h"
+
+namespace autopilot::os {
+
+// now() starts at a fixed, arbitrary epoch and moves only in advance().
+// after() never fires inline; a timer fires during the advance() that reaches
+// its deadline, with now() equal to that deadline while it runs.
+class FakeTimers : public Timers {
+ public:
+  FakeTimers();
+
+  Clock::time_point now() const override { return now_; }
+  Id after(Duration delay, std::function<void()> fire) override;
+  void cancel(Id id) override { timers_.erase(id); }
+
+  // Moves time forward by `by` (>= 0), firing every timer due by then in
+  // deadline order, ties in creation order. Timers created or cancelled by
+  // those callbacks count too, when their deadline falls within the window.
+  // advance(Duration::zero()) fires the timers due now.
+  void advance(Duration by);
+
+  // Timers created and not yet fired or cancelled.
+  size_t pending() const { return timers_.size(); }
+
+ private:
+  struct Timer {
+    Clock::time_point deadline;
+    std::function<void()> fire;
+  };
+
+  Clock::time_point now_;
+  Id next_id_ = 1;
+  std::map<Id, Timer> timers_;  // ids grow, so map order is creation order
+};
+
+}  // namespace autopilot::os

@@ -1,0 +1,82 @@
+// LinuxProcesses: Processes on a Boost.Asio io_context, plus the reaper a
+// PID 1 needs. One instance per process: it owns SIGCHLD and reaps every
+// child of the process, including orphans re-parented to us.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "os/processes.h"
+
+namespace autopilot::os {
+
+// Contract, beyond Processes:
+// - spawn() uses posix_spawn: the child gets its own process group, stdin
+//   from /dev/null, exactly spec.env as environment, default signal
+//   dispositions and an empty signal mask. argv[0] without a '/' is looked up
+//   in the PATH of spec.env (or kDefaultPath when spec.env has no PATH), with
+//   Go's exec.LookPath rules. Errors are Go's words, e.g.
+//     exec: "nosuch": executable file not found in $PATH
+//     fork/exec /bin/x: permission denied
+// - With capture_output, stdout and stderr are pipes read on the loop and split
+//   into lines; a line longer than kMaxLine bytes is delivered in kMaxLine
+//   pieces. Without it the child shares our fds 1 and 2.
+// - on_exit fires once the child is reaped and both pipes hit EOF, or
+//   kDrainGrace after the reap when a grandchild still holds a pipe open (the
+//   pipes are then closed, pending partial lines delivered first).
+// - signal_group() does nothing for pids it did not spawn or already reaped,
+//   so a recycled pid is never signalled by mistake.
+// - All callbacks run on the loop, never inline from spawn() or signal_group().
+// - The constructor makes us a child subreaper (PR_SET_CHILD_SUBREAPER) and
+//   reaps zombies left from before. Every SIGCHLD reaps with waitpid(-1) until
+//   nothing is left; pids we did not spawn are counted in orphans_reaped().
+//   SIGCHLD is not SA_RESTART: other code must tolerate EINTR.
+// - Loop thread only; destroy it before the io_context. Destroying it stops
+//   reaping; children still running are left alone and their callbacks never
+//   fire.
+class LinuxProcesses : public Processes {
+ public:
+  static constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  static constexpr size_t kMaxLine = 64 * 1024;
+  static constexpr std::chrono::milliseconds kDrainGrace{100};
+
+  explicit LinuxProcesses(boost::asio::io_context& io);
+  ~LinuxProcesses() override;
+
+  LinuxProcesses(const LinuxProcesses&) = delete;
+  LinuxProcesses& operator=(const LinuxProcesses&) = delete;
+
+  Result<int> spawn(const SpawnSpec& spec, SpawnCallbacks callbacks) override;
+  void signal_group(int pid, int sig) override;
+  size_t running() const override { return children_.size(); }
+
+  // Processes we reaped that we did not spawn (re-parented orphans).
+  std::uint64_t orphans_reaped() const { return orphans_reaped_; }
+
+  struct Child;  // defined in the .cc
+
+ private:
+  void wait_for_sigchld();
+  void reap_all();
+  void on_reaped(const std::shared_ptr<Child>& child, ExitStatus status);
+  void read_more(const std::shared_ptr<Child>& child, size_t pipe);
+  void on_read(const std::shared_ptr<Child>& child, size_t pipe, boost::system::error_code ec, size_t n);
+  void close_pipes_after_grace(const std::shared_ptr<Child>& child);
+  void finish_if_done(const std::shared_ptr<Child>& child);
+
+  boost::asio::io_context& io_;
+  boost::asio::signal_set sigchld_;
+  std::map<int, std::shared_ptr<Child>> children_;  // spawned, not yet reaped
+  std::vector<std::shared_ptr<Child>> draining_;    // reaped, pipes still open
+  std::uint64_t orphans_reaped_ = 0;
+  // Handlers hold a weak_ptr to this: a completion queued before our
+  // destruction must not touch a dead object.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+}  // namespace autopilot::os

@@ -1,0 +1,289 @@
+#include "os/linux/linux_processes.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace autopilot::os {
+namespace {
+
+using ::testing::ElementsAre;
+using namespace std::chrono_literals;
+
+// Runs the loop until `done()` or until `limit` passes; true when done.
+template <class Pred>
+bool run_until(boost::asio::io_context& io, Pred done, std::chrono::seconds limit = 20s) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    io.run_one_for(50ms);
+    if (io.stopped()) io.restart();
+  }
+  return true;
+}
+
+struct Line {
+  Stream stream;
+  std::string text;
+  bool operator==(const Line&) const = default;
+};
+
+// What one child did, in order.
+struct Record {
+  std::vector<Line> lines;
+  std::optional<ExitStatus> exit;
+  size_t lines_at_exit = 0;
+
+  SpawnCallbacks callbacks() {
+    return {[this](Stream s, std::string_view l) {
+              lines.push_back({s, std::string(l)});
+            },
+            [this](ExitStatus st) {
+              EXPECT_FALSE(exit.has_value()) << "on_exit fired twice";
+              exit = st;
+              lines_at_exit = lines.size();
+            }};
+  }
+  std::vector<std::string> texts(Stream s) const {
+    std::vector<std::string> out;
+    for (const Line& l : lines) {
+      if (l.stream == s) out.push_back(l.text);
+    }
+    return out;
+  }
+};
+
+SpawnSpec sh(std::string script, std::vector<std::string> env = {}) {
+  return SpawnSpec{{"sh", "-c", std::move(script)}, std::move(env), true};
+}
+
+// Pids of zombies whose parent is this process.
+std::vector<int> our_zombies() {
+  std::vector<int> zombies;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(stat.substr(paren + 1));
+    char state = 0;
+    int ppid = 0;
+    rest >> state >> ppid;
+    if (state == 'Z' && ppid == ::getpid()) zombies.push_back(std::stoi(name));
+  }
+  return zombies;
+}
+
+bool is_gone(int pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
+
+class LinuxProcessesTest : public ::testing::Test {
+ protected:
+  // Runs spec to completion and returns what it did.
+  // The Record lives on the heap: the callbacks point at it.
+  std::unique_ptr<Record> run(const SpawnSpec& spec) {
+    auto r = std::make_unique<Record>();
+    Result<int> pid = processes_.spawn(spec, r->callbacks());
+    EXPECT_TRUE(pid.ok()) << (pid.ok() ? "" : pid.error().message);
+    if (pid.ok()) {
+      EXPECT_TRUE(run_until(io_, [&] { return r->exit.has_value(); }));
+    }
+    return r;
+  }
+
+  boost::asio::io_context io_;
+  LinuxProcesses processes_{io_};
+};
+
+TEST_F(LinuxProcessesTest, ExitCode) {
+  auto r = run(sh("exit 3"));
+  ASSERT_TRUE(r->exit);
+  EXPECT_EQ(r->exit->code, 3);
+  EXPECT_EQ(r->exit->signal, 0);
+  EXPECT_EQ(processes_.running(), 0u);
+}
+
+TEST_F(LinuxProcessesTest, KilledBySignal) {
+  auto r = run(sh("kill -9 $$"));
+  ASSERT_TRUE(r->exit);
+  EXPECT_EQ(r->exit->signal, SIGKILL);
+  EXPECT_EQ(r->exit->shell_code(), 137);
+}
+
+TEST_F(LinuxProcessesTest, OutputLinesFromBothStreamsWithPartialLastLine) {
+  auto r = run(sh("echo out1; echo err1 >&2; echo; echo out2; printf 'err2' >&2; printf partial"));
+  ASSERT_TRUE(r->exit);
+  EXPECT_THAT(r->texts(Stream::kStdout), ElementsAre("out1", "", "out2", "partial"));
+  EXPECT_THAT(r->texts(Stream::kStderr), ElementsAre("err1", "err2"));
+  EXPECT_EQ(r->lines_at_exit, r->lines.size()) << "a line came after on_exit";
+}
+
+TEST_F(LinuxProcessesTest, LongLinesAreSplit) {
+  // 150000 'a's then a newline, then 5 'b's with no newline.
+  auto r = run(sh("head -c 150000 /dev/zero | tr '\\0' a; echo; printf bbbbb"));
+  ASSERT_TRUE(r->exit);
+  std::vector<std::string> out = r->texts(Stream::kStdout);
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0], std::string(65536, 'a'));
+  EXPECT_EQ(out[1], std::string(65536, 'a'));
+  EXPECT_EQ(out[2], std::string(150000 - 2 * 65536, 'a'));
+  EXPECT_EQ(out[3], "bbbbb");
+}
+
+TEST_F(LinuxProcessesTest, EnvironmentIsExactlySpecEnv) {
+  auto r = run(SpawnSpec{{"env"}, {"A=1", "B=two words"}, true});
+  ASSERT_TRUE(r->exit);
+  EXPECT_THAT(r->texts(Stream::kStdout), ElementsAre("A=1", "B=two words"));
+}
+
+TEST_F(LinuxProcessesTest, PathComesFromSpecEnv) {
+  Result<int> pid = processes_.spawn(SpawnSpec{{"env"}, {"PATH=/nonexistent"}, true}, {});
+  ASSERT_FALSE(pid.ok());
+  EXPECT_EQ(pid.error().message, "exec: \"env\": executable file not found in $PATH");
+}
+
+TEST_F(LinuxProcessesTest, StdinIsDevNull) {
+  auto r = run(sh("readlink /proc/self/fd/0"));
+  EXPECT_THAT(r->texts(Stream::kStdout), ElementsAre("/dev/null"));
+}
+
+TEST_F(LinuxProcessesTest, ExecFailuresAreErrorsWithoutCallbacks) {
+  std::string file = ::testing::TempDir() + "/not_executable";
+  std::ofstream(file) << "#!/bin/sh\n";
+  ::chmod(file.c_str(), 0644);
+  bool called = false;
+  SpawnCallbacks cb{[&](Stream, std::string_view) { called = true; }, [&](ExitStatus) { called = true; }};
+  auto error_of = [&](std::vector<std::string> argv) {
+    Result<int> pid = processes_.spawn(SpawnSpec{std::move(argv), {}, true}, cb);
+    return pid.ok() ? std::string("ok") : pid.error().message;
+  };
+  EXPECT_EQ(error_of({"nosuch"}), "exec: \"nosuch\": executable file not found in $PATH");
+  EXPECT_EQ(error_of({file}), "fork/exec " + file + ": permission denied");
+  EXPECT_EQ(error_of({"/nonexistent/x"}), "fork/exec /nonexistent/x: no such file or directory");
+  EXPECT_EQ(error_of({}), "exec: no command");
+  EXPECT_EQ(processes_.running(), 0u);
+  io_.restart();
+  io_.poll();  // a stray callback would run now
+  EXPECT_FALSE(called);
+}
+
+TEST_F(LinuxProcessesTest, ChildLeadsItsOwnProcessGroup) {
+  Record r;
+  Result<int> pid = processes_.spawn(SpawnSpec{{"sleep", "100"}, {}, true}, r.callbacks());
+  ASSERT_TRUE(pid.ok());
+  EXPECT_EQ(::getpgid(*pid), *pid);
+  EXPECT_EQ(processes_.running(), 1u);
+  processes_.signal_group(*pid, SIGKILL);
+  ASSERT_TRUE(run_until(io_, [&] { return r.exit.has_value(); }));
+  EXPECT_EQ(r.exit->signal, SIGKILL);
+  EXPECT_EQ(processes_.running(), 0u);
+  processes_.signal_group(*pid, SIGKILL);  // reaped: ignored
+}
+
+TEST_F(LinuxProcessesTest, SignalGroupKillsTheWholeGroup) {
+  Record r;
+  Result<int> pid = processes_.spawn(sh("sleep 100 & echo $!; wait"), r.callbacks());
+  ASSERT_TRUE(pid.ok());
+  ASSERT_TRUE(run_until(io_, [&] { return !r.lines.empty(); }));
+  int grandchild = std::stoi(r.lines[0].text);
+  processes_.signal_group(*pid, SIGTERM);
+  ASSERT_TRUE(run_until(io_, [&] { return r.exit.has_value() && is_gone(grandchild); }));
+  EXPECT_EQ(r.exit->signal, SIGTERM);
+}
+
+TEST_F(LinuxProcessesTest, GrandchildHoldingThePipeDoesNotBlockExit) {
+  Record r;
+  Result<int> pid = processes_.spawn(sh("sleep 100 & echo $!"), r.callbacks());
+  ASSERT_TRUE(pid.ok());
+  ASSERT_TRUE(run_until(io_, [&] { return !r.lines.empty(); }));
+  int grandchild = std::stoi(r.lines[0].text);
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(run_until(io_, [&] { return r.exit.has_value(); }));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_EQ(r.exit->code, 0);
+  EXPECT_FALSE(is_gone(grandchild));
+  ::kill(grandchild, SIGKILL);  // an orphan of ours now: the loop reaps it
+  EXPECT_TRUE(run_until(io_, [&] { return is_gone(grandchild); }));
+}
+
+TEST_F(LinuxProcessesTest, ManyConcurrentChildren) {
+  constexpr int kChildren = 200;
+  std::vector<Record> records(kChildren);
+  for (Record& r : records) ASSERT_TRUE(processes_.spawn(sh("echo hi"), r.callbacks()).ok());
+  int exited = 0;
+  ASSERT_TRUE(run_until(io_, [&] {
+    exited = 0;
+    for (const Record& r : records) exited += r.exit.has_value();
+    return exited == kChildren;
+  }));
+  for (const Record& r : records) {
+    EXPECT_EQ(r.exit->code, 0);
+    EXPECT_THAT(r.texts(Stream::kStdout), ElementsAre("hi"));
+  }
+  EXPECT_EQ(processes_.running(), 0u);
+}
+
+TEST_F(LinuxProcessesTest, ZombieScanSeesAnUnreapedChild) {
+  // Checks our_zombies() itself: without the loop running, nothing reaps.
+  Result<int> pid = processes_.spawn(SpawnSpec{{"true"}, {}, false}, {});
+  ASSERT_TRUE(pid.ok());
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  std::vector<int> zombies;
+  while (zombies.empty() && std::chrono::steady_clock::now() < deadline) zombies = our_zombies();
+  EXPECT_THAT(zombies, ElementsAre(*pid));
+  EXPECT_TRUE(run_until(io_, [&] { return processes_.running() == 0; }));
+  EXPECT_TRUE(our_zombies().empty());
+}
+
+TEST_F(LinuxProcessesTest, OrphansAreReaped) {
+  constexpr int kOrphans = 1000;
+  uint64_t before = processes_.orphans_reaped();
+  auto r = run(SpawnSpec{{OS_TEST_HELPER, "double-fork", std::to_string(kOrphans)}, {}, true});
+  ASSERT_TRUE(r->exit);
+  EXPECT_EQ(r->exit->code, 0);
+  EXPECT_TRUE(run_until(io_, [&] { return processes_.orphans_reaped() - before >= kOrphans; }));
+  EXPECT_TRUE(run_until(io_, [&] { return our_zombies().empty(); }));
+  EXPECT_GE(processes_.orphans_reaped() - before, uint64_t{kOrphans});
+}
+
+TEST_F(LinuxProcessesTest, UncapturedOutputStillExits) {
+  SpawnSpec spec = sh("exit 4");
+  spec.capture_output = false;
+  auto r = run(spec);
+  ASSERT_TRUE(r->exit);
+  EXPECT_EQ(r->exit->code, 4);
+  EXPECT_TRUE(r->lines.empty());
+}
+
+TEST(LinuxProcessesLifetimeTest, DestroyedWithChildrenRunningFiresNothing) {
+  boost::asio::io_context io;
+  bool called = false;
+  SpawnCallbacks cb{[&](Stream, std::string_view) { called = true; }, [&](ExitStatus) { called = true; }};
+  auto processes = std::make_unique<LinuxProcesses>(io);
+  Result<int> pid = processes->spawn(SpawnSpec{{"sleep", "100"}, {}, true}, cb);
+  ASSERT_TRUE(pid.ok());
+  processes.reset();
+  ::kill(*pid, SIGKILL);
+  int status = 0;
+  EXPECT_EQ(::waitpid(*pid, &status, 0), *pid);  // nobody else reaps it now
+  io.run_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(called);
+}
+
+}  // namespace
+}  // namespace autopilot::os
