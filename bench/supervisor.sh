@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Supervisor footprint: autopilot against tini (the floor), in the same run.
+#   bench/supervisor.sh [seconds]      (default 60; the CPU figure needs it)
+# Prints: RSS/HWM with one `sleep` job; RSS and own CPU with 10 periodic jobs
+# of 1 s; start-to-exec of the child (median of 20); binary size; static or not.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-60}"
+bin="$PWD/build/src/autopilot"
+probe="$PWD/build/bench/exec_probe"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+kb() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status"; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+cat > "$tmp/one.json5" <<JSON
+{ jobs: [ { name: "app", exec: "sleep 1000" } ] }
+JSON
+{
+  echo '{ jobs: [ { name: "app", exec: "sleep 1000" },'
+  for i in $(seq 1 10); do echo "  { name: \"p$i\", exec: \"true\", when: { interval: \"1s\" } },"; done
+  echo '] }'
+} > "$tmp/ten.json5"
+cat > "$tmp/probe.json5" <<JSON
+{ logging: { level: "WARN" }, jobs: [ { name: "probe", exec: "$probe" } ] }
+JSON
+
+measure_rss() {  # name, command...
+  local name=$1; shift
+  "$@" >/dev/null 2>&1 &
+  local pid=$!
+  sleep 1
+  printf '%-34s VmRSS %6s kB   VmHWM %6s kB\n' "$name" "$(kb $pid VmRSS)" "$(kb $pid VmHWM)"
+  kill -TERM $pid; wait $pid 2>/dev/null || true
+}
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2/1048576 }' /proc/meminfo), $(uname -r)"
+echo "== memory, one sleep job"
+measure_rss "autopilot (sleep)" "$bin" -config "$tmp/one.json5"
+measure_rss "tini (sleep)" tini -s -- sleep 1000
+
+echo "== 10 periodic jobs every 1 s, ${secs} s"
+"$bin" -config "$tmp/ten.json5" >/dev/null 2>&1 &
+pid=$!
+sleep 1
+t0=$(cpu_ticks $pid)
+sleep "$secs"
+t1=$(cpu_ticks $pid)
+hz=$(getconf CLK_TCK)
+printf '%-34s VmRSS %6s kB   VmHWM %6s kB\n' "autopilot (10 periodic)" "$(kb $pid VmRSS)" "$(kb $pid VmHWM)"
+awk -v d=$((t1 - t0)) -v hz="$hz" -v s="$secs" \
+  'BEGIN { printf "%-34s %.3f CPU s in %d s = %.3f%% of one core\n", "autopilot own CPU", d/hz, s, 100*d/hz/s }'
+kill -TERM $pid; wait $pid 2>/dev/null || true
+
+echo "== start to the child's exec (median of 20)"
+for tool in autopilot tini; do
+  for i in $(seq 1 20); do
+    out="$tmp/probe.$tool.$i"
+    if [ $tool = autopilot ]; then
+      PROBE_OUT="$out" python3 -c 'import os,time,sys; os.environ["T0"]=str(time.monotonic_ns()); os.execv(sys.argv[1], sys.argv[1:])' \
+        "$bin" -config "$tmp/probe.json5" >/dev/null 2>&1 </dev/null || true
+    else
+      PROBE_OUT="$out" python3 -c 'import os,time,sys; os.environ["T0"]=str(time.monotonic_ns()); os.execv(sys.argv[1], sys.argv[1:])' \
+        "$(command -v tini)" -s -- "$probe" >/dev/null 2>&1 </dev/null || true
+    fi
+    cat "$out"
+  done | median | awk -v t=$tool '{ printf "%-34s %.3f ms\n", t, $1/1e6 }'
+done
+
+echo "== binary"
+strip -o "$tmp/autopilot.stripped" "$bin"
+printf '%-34s %s bytes (%s stripped)\n' "autopilot" "$(stat -c %s "$bin")" "$(stat -c %s "$tmp/autopilot.stripped")"
+printf '%-34s %s\n' "linkage" "$(file -b "$bin" | grep -o 'statically linked\|dynamically linked\|static-pie linked')"
+printf '%-34s %s bytes\n' "tini" "$(stat -c %s "$(command -v tini)")"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages autopilot builds, tests and benchmarks with.
+set -euo pipefail
+packages=(
+  cmake ninja-build g++ pkg-config
+  libboost-dev nlohmann-json3-dev libcli11-dev libfmt-dev   # Asio, JSON, command line, formatting
+  libgtest-dev libgmock-dev libbenchmark-dev                 # tests and benchmarks
+  golang-go                                                  # the reference text/template for the differential test
+  tini util-linux procps                                     # tini: benchmark floor; unshare: PID-1 tests
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: need root to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

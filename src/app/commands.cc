@@ -1,0 +1,132 @@
+#include "app/commands.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "app/app.h"
+#include "config/config.h"
+
+namespace autopilot::app {
+namespace {
+
+constexpr int kBadInput = 2;
+
+constexpr const char* kDescription = R"(autopilot: a container's PID 1 that prepares, starts and supervises its jobs.
+
+It reads a ContainerPilot v3 config (JSON5, rendered first as a Go template over
+the environment), starts the jobs it lists, restarts them as told, runs hooks
+on their events, reaps zombies, forwards signals and shuts down in order.
+
+  autopilot -config /etc/autopilot.json5      run the jobs of a config
+  autopilot check -config FILE                validate a config and exit (0 ok, 2 bad)
+  autopilot -template -config FILE [-out F]   print the config rendered over the environment
+  autopilot -version
+
+The config path may also come from $AUTOPILOT or $CONTAINERPILOT (a path or a
+file:// URL). Signals: TERM/INT shut down gracefully, HUP reloads the config,
+USR1 reopens the log file. The exit status is the main job's.)";
+
+// ContainerPilot's flags take one dash (Go's flag package); CLI11 wants two
+// for long names. Rewrite "-config" to "--config" so both spellings work.
+std::vector<std::string> normalise_flags(int argc, char** argv) {
+  std::vector<std::string> out;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.size() > 2 && a[0] == '-' && a[1] != '-' && std::isalpha(static_cast<unsigned char>(a[1])) &&
+        std::isalpha(static_cast<unsigned char>(a[2])))
+      a = "-" + a;
+    out.push_back(a);
+  }
+  std::reverse(out.begin(), out.end());  // CLI11's vector form expects reverse order
+  return out;
+}
+
+void print_error(const Error& e) { fmt::print(stderr, "autopilot: {}\n", e.format()); }
+
+int write_rendered(const std::string& text, const std::string& out) {
+  if (out.empty() || out == "-") {
+    fmt::print("{}", text);
+    return 0;
+  }
+  // Write beside the target, then rename, so a failure never leaves a torn file.
+  std::string tmp = out + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  int err = errno;
+  if (fd >= 0) ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), out.c_str()) != 0) {
+    err = ok ? errno : err;
+    ::unlink(tmp.c_str());
+    fmt::print(stderr, "autopilot: write {}: {}\n", out, std::strerror(err));
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main_command(int argc, char** argv, char** envp) {
+  CLI::App cli{kDescription, "autopilot"};
+  cli.set_help_flag("-h,--help", "Show this help and exit");
+  std::string config_flag, out;
+  bool version = false, template_only = false, strict = false;
+  cli.add_option("--config", config_flag, "Config file (JSON5); default $AUTOPILOT or $CONTAINERPILOT")
+      ->option_text("FILE");
+  cli.add_flag("--version", version, "Print the version and exit");
+  cli.add_flag("--template", template_only, "Print the config rendered over the environment, then exit");
+  cli.add_option("--out", out, "With -template: write to FILE instead of stdout")->option_text("FILE");
+  cli.add_flag("--strict", strict, "An unset environment variable in the config template is an error");
+  CLI::App* check = cli.add_subcommand("check", "Validate the config and exit: 0 when good, 2 with the error");
+  check->add_option("--config", config_flag, "Config file (JSON5)")->option_text("FILE");
+  check->add_flag("--strict", strict, "An unset environment variable in the config template is an error");
+  try {
+    auto args = normalise_flags(argc, argv);
+    cli.parse(args);
+  } catch (const CLI::ParseError& e) {
+    int code = cli.exit(e);
+    return code == 0 ? 0 : kBadInput;
+  }
+
+  if (version) {
+    fmt::print("Version: {}\nGitHash: {}\n", AUTOPILOT_VERSION_STRING, "dev-build-not-for-release");
+    return 0;
+  }
+  config::Env env = config::environment_from(envp);
+  config::LoadOptions load{strict};
+  auto path = config::resolve_path(config_flag, env);
+  if (!path) {
+    print_error(path.error());
+    return kBadInput;
+  }
+  if (template_only) {
+    auto text = config::render(*path, env, load);
+    if (!text) {
+      print_error(text.error());
+      return kBadInput;
+    }
+    return write_rendered(*text, out);
+  }
+  auto cfg = config::load(*path, env, load);
+  if (!cfg) {
+    print_error(cfg.error());
+    return kBadInput;
+  }
+  if (*check) {
+    fmt::print("{}: ok ({} jobs{})\n", *path, cfg->jobs.size(),
+               cfg->main_job.empty() ? "" : ", main job " + cfg->main_job);
+    return 0;
+  }
+  return run(std::move(*cfg), RunOptions{*path, env, load});
+}
+
+}  // namespace autopilot::app

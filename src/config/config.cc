@@ -1,0 +1,174 @@
+#include "config/config.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "base/strings.h"
+#include "config/template_funcs.h"
+#include "decode/decoder.h"
+#include "jobs/supervisor.h"
+#include "json5/json5.h"
+#include "tmpl/template.h"
+
+namespace autopilot::config {
+namespace {
+
+using decode::Decoder;
+using decode::Node;
+
+const std::vector<std::string> kTopKeys{"consul", "logging",   "stopTimeout", "jobs",
+                                        "watches", "telemetry", "control",     "mainJob"};
+const std::vector<std::string> kLoggingKeys{"level", "format", "output"};
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error("open " + path + ": " + std::strerror(errno));
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Result<log::LogConfig> decode_logging(const Decoder& d, const Node& n) {
+  if (auto r = d.only_keys(n, kLoggingKeys); !r) return r.error();
+  log::LogConfig c;
+  if (auto level = d.field(n, "level")) {
+    auto s = d.string(*level);
+    if (!s) return s.error();
+    std::string l = *s;
+    std::transform(l.begin(), l.end(), l.begin(), ::toupper);
+    if (l == "DEBUG") c.level = log::Level::kDebug;
+    else if (l == "INFO") c.level = log::Level::kInfo;
+    else if (l == "WARN" || l == "WARNING") c.level = log::Level::kWarn;
+    else if (l == "ERROR" || l == "FATAL" || l == "PANIC") c.level = log::Level::kError;
+    else return d.error(*level, "\"" + *s + "\" is not a log level (DEBUG, INFO, WARN, ERROR)");
+  }
+  if (auto format = d.field(n, "format")) {
+    auto s = d.string(*format);
+    if (!s) return s.error();
+    if (*s == "default") c.format = log::Format::kDefault;
+    else if (*s == "text") c.format = log::Format::kText;
+    else if (*s == "json") c.format = log::Format::kJson;
+    else return d.error(*format, "\"" + *s + "\" is not a log format (default, text, json)");
+  }
+  if (auto output = d.field(n, "output")) {
+    auto s = d.string(*output);
+    if (!s) return s.error();
+    if (s->empty()) return d.error(*output, "must be stdout, stderr or a file path");
+    c.output = *s;
+  }
+  return c;
+}
+
+Result<void> refuse_unavailable(const Decoder& d, const Node& root) {
+  static const std::vector<std::pair<std::string, std::string>> kLater{
+      {"watches", "service discovery (issue #5)"}, {"telemetry", "telemetry"}, {"control", "the control socket"}};
+  for (const auto& [key, what] : kLater) {
+    if (auto n = d.field(root, key)) return d.key_error(*n, "needs " + what + ", which this build does not have yet");
+  }
+  return {};
+}
+
+Result<Config> decode_config(const Decoder& d, const std::string& file) {
+  Node root = d.root();
+  if (auto r = d.only_keys(root, kTopKeys); !r) return r.error();
+  if (auto r = refuse_unavailable(d, root); !r) return r.error();
+  Config c;
+  c.file = file;
+  if (auto n = d.field(root, "logging")) {
+    auto l = decode_logging(d, *n);
+    if (!l) return l.error();
+    c.logging = *l;
+  }
+  if (auto n = d.field(root, "stopTimeout")) {
+    auto t = d.duration(*n, true);
+    if (!t) return t.error();
+    if (t->count() < 0) return d.error(*n, "must not be negative");
+    if (t->count() > 0) c.stop_timeout = *t;
+  }
+  if (auto n = d.field(root, "consul")) {
+    if (!(*n)->is_string() && !(*n)->is_object()) return d.error(*n, "must be an address string or an object");
+  }
+  if (auto n = d.field(root, "jobs")) {
+    auto jobs = jobs::decode_jobs(d, *n);
+    if (!jobs) return jobs.error();
+    if (auto r = jobs::check_job_graph(d, *n, *jobs, {}); !r) return r.error();
+    c.jobs = std::move(*jobs);
+  }
+  if (auto n = d.field(root, "mainJob")) {
+    auto s = d.string(*n);
+    if (!s) return s.error();
+    std::vector<std::string> names;
+    for (const auto& j : c.jobs) names.push_back(j.name);
+    if (std::find(names.begin(), names.end(), *s) == names.end()) {
+      std::string msg = "no job named \"" + *s + "\"";
+      if (auto hint = suggest(*s, names)) msg += " (did you mean \"" + *hint + "\"?)";
+      return d.error(*n, msg);
+    }
+    c.main_job = *s;
+  } else {
+    c.main_job = jobs::Supervisor::default_main_job(c.jobs);
+  }
+  return c;
+}
+
+}  // namespace
+
+Result<std::string> resolve_path(const std::string& flag, const Env& env) {
+  std::string path = flag;
+  for (const char* var : {"AUTOPILOT", "CONTAINERPILOT"}) {
+    if (!path.empty()) break;
+    auto it = env.find(var);
+    if (it != env.end()) path = it->second;
+  }
+  if (path.empty())
+    return make_error("no config file: give -config PATH (or set AUTOPILOT=PATH); see autopilot --help");
+  if (starts_with(path, "file://")) path = path.substr(7);
+  return path;
+}
+
+Result<std::string> render(const std::string& path, const Env& env, const LoadOptions& options) {
+  auto text = read_file(path);
+  if (!text) return text.error();
+  auto tmpl = tmpl::Template::parse(path, *text, containerpilot_funcs(env));
+  if (!tmpl) return tmpl.error();
+  std::map<std::string, tmpl::Value> data;
+  for (const auto& [k, v] : env) data.emplace(k, tmpl::Value(v));
+  auto missing = options.strict_env ? tmpl::MissingKey::kError : tmpl::MissingKey::kZero;
+  return tmpl->execute(tmpl::Value::map(std::move(data)), missing);
+}
+
+Result<Config> parse(const std::string& file, const std::string& text, bool text_is_rendered) {
+  auto doc = json5::parse(text, file);
+  if (!doc) {
+    Error e = doc.error();
+    if (text_is_rendered) e.message += " (position in the rendered config: see `autopilot -template`)";
+    return e;
+  }
+  Decoder d(*doc, text);
+  return decode_config(d, file);
+}
+
+Result<Config> load(const std::string& path, const Env& env, const LoadOptions& options) {
+  auto raw = read_file(path);
+  if (!raw) return raw.error();
+  auto rendered = render(path, env, options);
+  if (!rendered) return rendered.error();
+  return parse(path, *rendered, *rendered != *raw);
+}
+
+Env environment_from(char** envp) {
+  Env env;
+  for (char** e = envp; e && *e; ++e) {
+    std::string_view kv(*e);
+    size_t eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    // D11: keep the whole value, '=' and all.
+    env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return env;
+}
+
+}  // namespace autopilot::config
