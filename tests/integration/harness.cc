@@ -110,6 +110,14 @@ std::optional<std::string> Process::wait_for(const std::string& pattern, std::ch
   }
 }
 
+bool Process::wait_seen(const std::string& pattern, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (find(pattern) >= 0) return true;
+    if (!read_some(deadline) && (fd_ < 0 || std::chrono::steady_clock::now() >= deadline)) return false;
+  }
+}
+
 std::optional<Exit> Process::wait_exit(std::chrono::milliseconds timeout) {
   if (exit_) return exit_;
   auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -45,6 +45,9 @@ class Process {
   // Returns the matching line.
   std::optional<std::string> wait_for(const std::string& pattern, std::chrono::milliseconds timeout = 10s);
   // Waits for the exit, reading the rest of the output.
+  // Reads output until some line, old or new, matches `pattern`: for lines
+  // whose order is not defined (jobs started together).
+  bool wait_seen(const std::string& pattern, std::chrono::milliseconds timeout = 10s);
   std::optional<Exit> wait_exit(std::chrono::milliseconds timeout = 15s);
   void signal(int sig) const;
   const std::vector<std::string>& lines() const { return lines_; }

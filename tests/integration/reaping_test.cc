@@ -43,8 +43,8 @@ std::string orphan_config() { return kOrphanConfig; }
 TEST(Reaping, ThousandOrphansLeaveNoZombiesAsASubreaper) {
   TempDir dir;
   auto p = run_autopilot(dir, orphan_config());
-  ASSERT_TRUE(p.wait_for("app-up")) << p.output();
-  ASSERT_TRUE(p.wait_for("job orphans: pid \\d+ exited with status 0", 30s)) << p.output();
+  ASSERT_TRUE(p.wait_seen("app-up")) << p.output();
+  ASSERT_TRUE(p.wait_seen("job orphans: pid \\d+ exited with status 0", 30s)) << p.output();
   EXPECT_TRUE(settles(p.pid(), 1, 20s)) << "zombies left: " << zombies_of(p.pid());
   p.signal(SIGTERM);
   ASSERT_TRUE(p.wait_exit()) << p.output();
