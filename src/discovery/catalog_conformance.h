@@ -1,0 +1,110 @@
+// The conformance suite every Catalog backend must pass. A backend's test
+// instantiates it with a factory for fresh, empty stores:
+//
+//   INSTANTIATE_TEST_SUITE_P(Embedded, CatalogConformanceTest,
+//                            ::testing::Values(embedded_backend()), backend_name);
+//
+// The tests run a real io_context with AsioTimers; waits are bounded
+// (run_until) and never bare sleeps. Some tests open a second catalog on the
+// same store (another "container") or fork a child that opens one (lock
+// release on holder death), so CatalogStore::open must work several times
+// per test and in a forked child. Test-only; linked into test binaries.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "discovery/catalog.h"
+#include "log/log.h"
+#include "os/linux/asio_timers.h"
+
+namespace autopilot::discovery::conformance {
+
+using namespace std::chrono_literals;
+
+using OpenCatalog = std::function<std::unique_ptr<Catalog>(boost::asio::io_context&, os::Timers&, log::Log&)>;
+
+// One fresh, empty store for one test.
+struct CatalogStore {
+  OpenCatalog open;
+  std::function<void()> cleanup;  // may be empty
+};
+
+struct CatalogBackend {
+  std::string name;  // letters and digits: part of the test names
+  std::function<CatalogStore()> fresh;
+};
+
+inline void PrintTo(const CatalogBackend& backend, std::ostream* os) { *os << backend.name; }
+std::string backend_name(const ::testing::TestParamInfo<CatalogBackend>& info);
+
+// Runs `io` until `done()` or `deadline` passes; returns done().
+bool run_until(boost::asio::io_context& io, const std::function<bool()>& done, std::chrono::milliseconds deadline = 5s);
+// Runs `io` for `period` (to check that something does NOT happen).
+void run_for(boost::asio::io_context& io, std::chrono::milliseconds period);
+
+// Starts an operation and runs `io` until its callback fires (bounded). A
+// callback that runs inline from the call is a test failure (catalog.h).
+template <class T>
+Result<T> await_result(boost::asio::io_context& io, const std::function<void(Callback<T>)>& start,
+                       std::chrono::milliseconds deadline = 5s) {
+  std::optional<Result<T>> out;
+  bool returned = false;
+  start([&](Result<T> r) {
+    if (!returned) ADD_FAILURE() << "catalog callback ran inline";
+    out.emplace(std::move(r));
+  });
+  returned = true;
+  if (!run_until(
+          io, [&] { return out.has_value(); }, deadline))
+    return make_error("timed out waiting for the catalog");
+  return std::move(*out);
+}
+
+Instance make_instance(const std::string& id, const std::string& name, int port = 8080,
+                       Status status = Status::kPassing);
+std::vector<std::string> ids_of(const std::vector<Instance>& instances);
+
+class CatalogConformanceTest : public ::testing::TestWithParam<CatalogBackend> {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // Another catalog on the same store, on the same loop (another container).
+  std::unique_ptr<Catalog> open_another() { return store_.open(io_, timers_, log_); }
+
+  template <class T>
+  Result<T> call(const std::function<void(Callback<T>)>& start, std::chrono::milliseconds deadline = 5s) {
+    return await_result<T>(io_, start, deadline);
+  }
+  Result<void> add(const Instance& instance, Duration ttl = 30s, Catalog* on = nullptr);
+  Result<std::vector<Instance>> list(const std::string& service, bool healthy_only = false);
+
+  boost::asio::io_context io_;
+  os::AsioTimers timers_{io_};
+  log::Log log_;
+  CatalogStore store_;
+  std::unique_ptr<Catalog> catalog_;
+};
+
+// Collects what a watch delivers.
+struct WatchLog {
+  std::vector<WatchUpdate> updates;
+  std::vector<Error> errors;
+  std::function<void(Result<WatchUpdate>)> callback() {
+    return [this](Result<WatchUpdate> r) {
+      if (r)
+        updates.push_back(std::move(*r));
+      else
+        errors.push_back(r.error());
+    };
+  }
+};
+
+}  // namespace autopilot::discovery::conformance

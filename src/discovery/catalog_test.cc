@@ -1,0 +1,73 @@
+#include "discovery/catalog.h"
+
+#include <gtest/gtest.h>
+
+#include "discovery/embedded/records.h"
+
+namespace autopilot::discovery {
+namespace {
+
+TEST(CatalogTest, ServiceNames) {
+  for (const char* ok : {"a", "web", "web-2", "Api-Gateway"}) EXPECT_TRUE(validate_service_name(ok).ok()) << ok;
+  for (const char* bad : {"", "2web", "-web", "web_app", "web.app", "web/app", "a b"}) {
+    EXPECT_FALSE(validate_service_name(bad).ok()) << bad;
+  }
+  EXPECT_FALSE(validate_service_name(std::string(64, 'a')).ok());
+  EXPECT_EQ(validate_service_name("a\nb").error().message,
+            "invalid name \"a\\x0ab\": must start with a letter and hold only letters, digits and '-' (at most 63)");
+}
+
+TEST(CatalogTest, UnknownInstanceError) {
+  Error e = unknown_instance_error("web-1");
+  EXPECT_EQ(e.message, "unknown instance \"web-1\"");
+  EXPECT_TRUE(is_unknown_instance(e));
+  EXPECT_FALSE(is_unknown_instance(make_error("disk full")));
+}
+
+TEST(CatalogTest, StatusNamesRoundTrip) {
+  for (Status s : {Status::kPassing, Status::kWarning, Status::kCritical, Status::kMaintenance}) {
+    EXPECT_EQ(*parse_status(status_name(s)), s);
+  }
+  EXPECT_FALSE(parse_status("healthy").ok());
+  EXPECT_TRUE(is_healthy(Status::kWarning));
+  EXPECT_FALSE(is_healthy(Status::kMaintenance));
+}
+
+TEST(RecordsTest, InstanceRoundTripAndValidation) {
+  embedded::InstanceRecord r;
+  r.instance = {"id-1", "web", "10.0.0.1", 80, {"a"}, {{"k", "v"}}, Status::kWarning, "n1"};
+  r.ttl = std::chrono::milliseconds(1500);
+  r.expires = embedded::WallClock::time_point(std::chrono::milliseconds(1700000000123));
+  r.create_index = 3;
+  r.mod_index = 7;
+  auto back = embedded::decode_instance(embedded::encode_instance(r));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->instance, r.instance);
+  EXPECT_EQ(back->ttl, r.ttl);
+  EXPECT_EQ(back->expires, r.expires);
+  EXPECT_EQ(back->mod_index, 7u);
+  for (
+      const char* bad :
+      {"", "[]", "{\"v\":1}", "{\"v\":2,\"id\":\"x\"}", "null",
+       R"({"v":1,"id":"x","name":"1bad","address":"","port":1,"tags":[],"meta":{},"status":"passing","node":"","ttl_ms":1,"expires_unix_ms":1,"create_index":1,"mod_index":1})",
+       R"({"v":1,"id":"x","name":"ok","address":"","port":1,"tags":[],"meta":{},"status":"passing","node":"","ttl_ms":1,"expires_unix_ms":1,"create_index":-1,"mod_index":1})",
+       R"({"v":1,"id":"x","name":"ok","address":"","port":1,"tags":[3],"meta":{},"status":"passing","node":"","ttl_ms":1,"expires_unix_ms":1,"create_index":1,"mod_index":1})"}) {
+    EXPECT_FALSE(embedded::decode_instance(bad).ok()) << bad;
+  }
+}
+
+TEST(RecordsTest, KeyEncodingIsSafeAndReversible) {
+  for (std::string key : {"a", "app/config", "a..b", "sp ace", "%41", "ünï"}) {
+    std::string name = embedded::encode_key(key);
+    EXPECT_EQ(name.find('/'), std::string::npos);
+    EXPECT_NE(name[0], '.');
+    EXPECT_EQ(embedded::decode_key(name), key);
+  }
+  EXPECT_EQ(embedded::encode_key("app/x.y"), "app%2Fx%2Ey.kv");
+  for (const char* bad : {".kv", "a.json", "%2.kv", "%zz.kv", "a%2f.kv", ".tmp-1-a.kv", "a.b.kv"}) {
+    EXPECT_FALSE(embedded::decode_key(bad).has_value()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace autopilot::discovery

@@ -1,0 +1,158 @@
+// The operations of EmbeddedCatalog: validate, run the Store call, post the
+// result. Watches and locks are in embedded_watch.cc.
+#include "discovery/embedded/embedded_catalog.h"
+
+#include <fmt/format.h>
+
+namespace autopilot::discovery::embedded {
+
+EmbeddedCatalog::EmbeddedCatalog(EmbeddedOptions options, boost::asio::io_context& io, os::Timers& timers,
+                                 log::Log& log)
+    : options_(std::move(options)),
+      io_(io),
+      timers_(timers),
+      log_(log),
+      store_(options_.dir, options_.fsync, log),
+      dir_watcher_(io, [this](const std::string& dir) { on_dir_changed(dir); }) {}
+
+Result<std::unique_ptr<EmbeddedCatalog>> EmbeddedCatalog::open(EmbeddedOptions options, boost::asio::io_context& io,
+                                                               os::Timers& timers, log::Log& log) {
+  std::unique_ptr<EmbeddedCatalog> catalog(new EmbeddedCatalog(std::move(options), io, timers, log));
+  if (auto started = catalog->start(); !started) return started.error();
+  return catalog;
+}
+
+EmbeddedCatalog::~EmbeddedCatalog() {
+  for (auto id : {expiry_timer_, rescan_timer_, lock_timer_}) {
+    if (id != 0) timers_.cancel(id);
+  }
+}
+
+Result<void> EmbeddedCatalog::start() {
+  if (auto made = store_.init(); !made) return made;
+  if (options_.use_inotify) {
+    auto started = dir_watcher_.start();
+    inotify_ok_ = started.ok();
+    if (!started) log_.warn(fmt::format("catalog: {}; falling back to rescans", started.error().message));
+  }
+  watch_dir(store_.locks_dir(), true);
+  watch_dir(store_.kv_dir(), false);
+  rescan_timer_ = timers_.after(options_.rescan_interval, [this] { rescan(); });
+  return {};
+}
+
+namespace {
+
+Result<std::chrono::milliseconds> to_ttl(Duration ttl) {
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(ttl);
+  if (ms.count() <= 0) return make_error("ttl must be positive");
+  return ms;
+}
+
+Result<void> drop_value(const Result<Index>& r) { return r ? Result<void>() : Result<void>(r.error()); }
+
+}  // namespace
+
+// --- instances -----------------------------------------------------------------
+
+void EmbeddedCatalog::register_instance(Instance instance, Duration ttl, Callback<void> done) {
+  auto valid = validate_instance(instance);
+  auto ms = to_ttl(ttl);
+  if (!valid || !ms) return complete(std::move(done), valid ? Result<void>(ms.error()) : valid);
+  auto registered = store_.register_instance(instance, *ms, options_.wall_clock());
+  mark_all();  // the id may have moved from another service
+  complete(std::move(done), drop_value(registered));
+}
+
+void EmbeddedCatalog::heartbeat(const std::string& id, Callback<void> done) {
+  if (auto valid = validate_instance_id(id); !valid) return complete(std::move(done), valid);
+  complete(std::move(done), store_.heartbeat(id, options_.wall_clock()));
+}
+
+void EmbeddedCatalog::set_status(const std::string& id, Status status, Callback<void> done) {
+  if (auto valid = validate_instance_id(id); !valid) return complete(std::move(done), valid);
+  auto changed = store_.set_status(id, status, options_.wall_clock());
+  mark_all();
+  complete(std::move(done), drop_value(changed));
+}
+
+void EmbeddedCatalog::deregister(const std::string& id, Callback<void> done) {
+  if (auto valid = validate_instance_id(id); !valid) return complete(std::move(done), valid);
+  auto removed = store_.deregister(id);
+  mark_all();
+  complete(std::move(done), std::move(removed));
+}
+
+void EmbeddedCatalog::list(const std::string& service, bool healthy_only, Callback<std::vector<Instance>> done) {
+  if (auto valid = validate_service_name(service); !valid) {
+    return complete(std::move(done), Result<std::vector<Instance>>(valid.error()));
+  }
+  auto snapshot = store_.read_service(service, options_.wall_clock());
+  if (!snapshot) return complete(std::move(done), Result<std::vector<Instance>>(snapshot.error()));
+  std::vector<Instance> out;
+  for (auto& record : snapshot->live) {
+    if (!healthy_only || is_healthy(record.instance.status)) out.push_back(std::move(record.instance));
+  }
+  complete(std::move(done), Result<std::vector<Instance>>(std::move(out)));
+}
+
+void EmbeddedCatalog::services(Callback<std::vector<std::string>> done) {
+  auto dirs = store_.service_dirs();
+  if (!dirs) return complete(std::move(done), Result<std::vector<std::string>>(dirs.error()));
+  std::vector<std::string> out;
+  auto now = options_.wall_clock();
+  for (const auto& name : *dirs) {
+    auto snapshot = store_.read_service(name, now);
+    if (snapshot && !snapshot->live.empty()) out.push_back(name);
+  }
+  complete(std::move(done), Result<std::vector<std::string>>(std::move(out)));
+}
+
+// --- KV --------------------------------------------------------------------------
+
+void EmbeddedCatalog::get(const std::string& key, Callback<std::optional<KvEntry>> done) {
+  if (auto valid = validate_key(key); !valid) {
+    return complete(std::move(done), Result<std::optional<KvEntry>>(valid.error()));
+  }
+  complete(std::move(done), store_.get(key));
+}
+
+void EmbeddedCatalog::put(const std::string& key, const std::string& value, Callback<Index> done) {
+  if (auto valid = validate_key(key); !valid) return complete(std::move(done), Result<Index>(valid.error()));
+  auto written = store_.put(key, value);
+  kv_dirty_ = true;
+  schedule_evaluate();
+  complete(std::move(done), std::move(written));
+}
+
+void EmbeddedCatalog::del(const std::string& key, Callback<void> done) {
+  if (auto valid = validate_key(key); !valid) return complete(std::move(done), valid);
+  auto removed = store_.del(key);
+  kv_dirty_ = true;
+  schedule_evaluate();
+  complete(std::move(done), std::move(removed));
+}
+
+void EmbeddedCatalog::list_kv(const std::string& prefix, Callback<std::vector<KvEntry>> done) {
+  if (!prefix.empty()) {
+    if (auto valid = validate_key(prefix); !valid) {
+      return complete(std::move(done), Result<std::vector<KvEntry>>(valid.error()));
+    }
+  }
+  auto snapshot = store_.list_kv(prefix);
+  if (!snapshot) return complete(std::move(done), Result<std::vector<KvEntry>>(snapshot.error()));
+  complete(std::move(done), Result<std::vector<KvEntry>>(std::move(snapshot->entries)));
+}
+
+void EmbeddedCatalog::compare_and_set(const std::string& key, Index expected_mod_index, const std::string& value,
+                                      Callback<std::optional<Index>> done) {
+  if (auto valid = validate_key(key); !valid) {
+    return complete(std::move(done), Result<std::optional<Index>>(valid.error()));
+  }
+  auto written = store_.compare_and_set(key, expected_mod_index, value);
+  kv_dirty_ = true;
+  schedule_evaluate();
+  complete(std::move(done), std::move(written));
+}
+
+}  // namespace autopilot::discovery::embedded

@@ -1,0 +1,159 @@
+// EmbeddedCatalog: the default Catalog, for one host and no server. Every
+// autopilot on the host (or every container sharing the volume) opens the
+// same directory (default /run/autopilot/catalog); the layout and the
+// consistency rules are in store.h.
+//
+// Contract, beyond catalog.h:
+// - File I/O runs synchronously on the loop thread at call time (small files
+//   on a local, usually tmpfs, file system; writers hold catalog.lock for a
+//   few small writes); results are then posted to the loop.
+// - Instance expiry uses the wall clock (records are shared across
+//   processes). Readers ignore expired records; a sweeper deletes them
+//   (at every rescan, and at the next expiry of a watched service), which
+//   is the change watchers see.
+// - Watches are woken by inotify on the watched service directories and
+//   kv/, by our own writes, by expiry timers and by a periodic rescan
+//   (rescan_interval; the only source when use_inotify is false or inotify
+//   fails). Each wake-up re-reads the woken sets, coalesced to once per loop
+//   turn, and a watch is called only when its set actually changed.
+// - Locks are flock(2) on locks/NAME.lock through a separate open file
+//   description per lock, so two holders in one process also exclude each
+//   other and the kernel frees the lock when the holder dies. A forked child
+//   that does not exec shares the parent's held locks: do not fork while
+//   holding one (fork+exec is fine: the fds are O_CLOEXEC). Waiters retry on
+//   inotify (a holder's close) and every lock_retry_interval.
+// - Destroy it on the loop thread before the io_context and the Timers; no
+//   callback runs afterwards. Held Lock handles stay valid on their own.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "discovery/catalog.h"
+#include "discovery/embedded/dir_watcher.h"
+#include "discovery/embedded/store.h"
+#include "log/log.h"
+#include "os/timers.h"
+
+namespace autopilot::discovery::embedded {
+
+struct EmbeddedOptions {
+  std::string dir = "/run/autopilot/catalog";
+  bool use_inotify = true;
+  std::chrono::milliseconds rescan_interval{2000};
+  std::chrono::milliseconds lock_retry_interval{100};
+  bool fsync = true;  // fsync every file before it is renamed into place
+  // The wall clock records' expiry is measured on; tests may shift it.
+  std::function<WallClock::time_point()> wall_clock = [] { return WallClock::now(); };
+};
+
+class EmbeddedCatalog : public Catalog {
+ public:
+  // Creates the directory tree (with missing parents) and starts
+  // inotify (falling back to rescans alone, with one warning, if it fails).
+  // Errors: the mkdir that failed, with its path.
+  static Result<std::unique_ptr<EmbeddedCatalog>> open(EmbeddedOptions options, boost::asio::io_context& io,
+                                                       os::Timers& timers, log::Log& log);
+  ~EmbeddedCatalog() override;
+
+  void register_instance(Instance instance, Duration ttl, Callback<void> done) override;
+  void heartbeat(const std::string& id, Callback<void> done) override;
+  void set_status(const std::string& id, Status status, Callback<void> done) override;
+  void deregister(const std::string& id, Callback<void> done) override;
+  void list(const std::string& service, bool healthy_only, Callback<std::vector<Instance>> done) override;
+  void services(Callback<std::vector<std::string>> done) override;
+  WatchHandle watch_service(const std::string& service, bool healthy_only, Index from_index,
+                            std::function<void(Result<WatchUpdate>)> on_update) override;
+  WatchHandle watch_prefix(const std::string& prefix, Index from_index,
+                           std::function<void(Result<KvUpdate>)> on_update) override;
+  void get(const std::string& key, Callback<std::optional<KvEntry>> done) override;
+  void put(const std::string& key, const std::string& value, Callback<Index> done) override;
+  void del(const std::string& key, Callback<void> done) override;
+  void list_kv(const std::string& prefix, Callback<std::vector<KvEntry>> done) override;
+  void compare_and_set(const std::string& key, Index expected_mod_index, const std::string& value,
+                       Callback<std::optional<Index>> done) override;
+  void try_lock(const std::string& name, Duration ttl, Callback<std::unique_ptr<Lock>> done) override;
+  Handle lock(const std::string& name, Duration ttl, Callback<std::unique_ptr<Lock>> done) override;
+
+  // Record files skipped as malformed so far.
+  std::uint64_t skipped_records_for_test() const { return store_.skipped_records(); }
+  bool is_using_inotify() const { return inotify_ok_; }
+
+ private:
+  EmbeddedCatalog(EmbeddedOptions options, boost::asio::io_context& io, os::Timers& timers, log::Log& log);
+  struct ServiceWatch {
+    std::string service;
+    bool healthy_only;
+    Index from_index;
+    std::function<void(Result<WatchUpdate>)> on_update;
+    std::optional<std::vector<Instance>> last;  // the set the watcher has (or is assumed to have)
+    Index last_index = 0;
+  };
+
+  struct PrefixWatch {
+    std::string prefix;
+    Index from_index;
+    std::function<void(Result<KvUpdate>)> on_update;
+    std::optional<std::vector<KvEntry>> last;
+    Index last_index = 0;
+  };
+
+  struct LockWait {
+    std::string name;
+    Callback<std::unique_ptr<Lock>> done;
+  };
+
+  Result<void> start();
+  template <class T>
+  void complete(Callback<T> done, Result<T> result);
+
+  // Watch machinery (embedded_watch.cc).
+  void on_dir_changed(const std::string& dir);
+  void mark_service(const std::string& service);
+  void mark_all();
+  void schedule_evaluate();
+  void evaluate();
+  void evaluate_service(const std::string& service);
+  void evaluate_kv();
+  void arm_expiry_timer();
+  void rescan();
+  void watch_dir(const std::string& dir, bool close_write);
+  void retry_lock_waits();
+  std::unique_ptr<Lock> try_take(const std::string& name, Result<void>& error);
+
+  EmbeddedOptions options_;
+  boost::asio::io_context& io_;
+  os::Timers& timers_;
+  log::Log& log_;
+  Store store_;
+  DirWatcher dir_watcher_;
+  bool inotify_ok_ = false;
+
+  std::uint64_t next_id_ = 1;
+  std::map<std::uint64_t, std::unique_ptr<ServiceWatch>> service_watches_;
+  std::map<std::uint64_t, std::unique_ptr<PrefixWatch>> prefix_watches_;
+  std::map<std::uint64_t, std::unique_ptr<LockWait>> lock_waits_;
+  std::set<std::string> dirty_services_;
+  bool kv_dirty_ = false;
+  bool evaluate_posted_ = false;
+  std::map<std::string, WallClock::time_point> next_expiry_;  // per watched service
+  os::Timers::Id expiry_timer_ = 0, rescan_timer_ = 0, lock_timer_ = 0;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+// Delivers `result` to `done` from the loop, unless we are destroyed first.
+template <class T>
+void EmbeddedCatalog::complete(Callback<T> done, Result<T> result) {
+  boost::asio::post(io_,
+                    [alive = std::weak_ptr<int>(alive_), done = std::move(done), result = std::move(result)]() mutable {
+                      if (!alive.expired()) done(std::move(result));
+                    });
+}
+
+}  // namespace autopilot::discovery::embedded

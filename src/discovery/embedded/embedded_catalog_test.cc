@@ -1,0 +1,278 @@
+#include "discovery/embedded/embedded_catalog.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "discovery/catalog_conformance.h"
+
+namespace autopilot::discovery::embedded {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using conformance::await_result;
+using conformance::make_instance;
+using conformance::run_until;
+
+// A fresh directory, on tmpfs when there is one (like /run).
+std::string make_temp_dir() {
+  std::string base = fs::exists("/dev/shm") ? "/dev/shm" : fs::temp_directory_path().string();
+  std::string pattern = base + "/catalog-test-XXXXXX";
+  char* made = ::mkdtemp(pattern.data());
+  return made ? std::string(made) : std::string();
+}
+
+std::unique_ptr<EmbeddedCatalog> open_catalog(EmbeddedOptions options, boost::asio::io_context& io, os::Timers& timers,
+                                              log::Log& log) {
+  auto catalog = EmbeddedCatalog::open(std::move(options), io, timers, log);
+  if (!catalog) ADD_FAILURE() << catalog.error().message;
+  return catalog ? std::move(*catalog) : nullptr;
+}
+
+conformance::CatalogBackend embedded_backend(bool use_inotify) {
+  return {use_inotify ? "Embedded" : "EmbeddedRescanOnly", [use_inotify] {
+            std::string root = make_temp_dir();
+            EmbeddedOptions options;
+            options.dir = root + "/catalog";
+            options.use_inotify = use_inotify;
+            if (!use_inotify) options.rescan_interval = 100ms;
+            return conformance::CatalogStore{
+                [options](boost::asio::io_context& io, os::Timers& timers, log::Log& log) -> std::unique_ptr<Catalog> {
+                  return open_catalog(options, io, timers, log);
+                },
+                [root] { fs::remove_all(root); }};
+          }};
+}
+
+using conformance::CatalogConformanceTest;
+INSTANTIATE_TEST_SUITE_P(Embedded, CatalogConformanceTest,
+                         ::testing::Values(embedded_backend(true), embedded_backend(false)), conformance::backend_name);
+
+class EmbeddedCatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = make_temp_dir();
+    ASSERT_FALSE(root_.empty());
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  EmbeddedOptions options(bool use_inotify = true) {
+    EmbeddedOptions o;
+    o.dir = root_ + "/catalog";
+    o.use_inotify = use_inotify;
+    o.rescan_interval = 1h;  // only what a test asks for
+    return o;
+  }
+  Result<void> add(Catalog& c, const Instance& in, Duration ttl = 30s) {
+    return await_result<void>(io_, [&](Callback<void> cb) { c.register_instance(in, ttl, cb); });
+  }
+  Result<std::vector<Instance>> list(Catalog& c, const std::string& service) {
+    return await_result<std::vector<Instance>>(io_, [&](auto cb) { c.list(service, false, cb); });
+  }
+
+  std::string root_;
+  boost::asio::io_context io_;
+  os::AsioTimers timers_{io_};
+  log::Log log_;
+};
+
+TEST_F(EmbeddedCatalogTest, MalformedRecordsAreSkippedWithOneWarningEach) {
+  std::string log_path = root_ + "/log.txt";
+  log::Log log({log::Level::kInfo, log::Format::kDefault, log_path});
+  ASSERT_TRUE(log.open().ok());
+  auto catalog = open_catalog(options(), io_, timers_, log);
+  ASSERT_TRUE(add(*catalog, make_instance("good", "web")).ok());
+  std::string dir = root_ + "/catalog/services/web/";
+  std::ofstream(dir + "garbage.json") << "{not json";
+  std::ofstream(dir + "liar.json") << fs::path(dir + "good.json").string();  // a path, not a record
+  fs::copy_file(dir + "good.json", dir + "impostor.json");                   // id does not match the name
+  for (int i = 0; i < 3; ++i) {
+    auto listed = list(*catalog, "web");
+    ASSERT_TRUE(listed.ok());
+    EXPECT_THAT(conformance::ids_of(*listed), ::testing::ElementsAre("good"));
+  }
+  std::ifstream in(log_path);
+  std::string line;
+  int warnings = 0;
+  while (std::getline(in, line)) warnings += line.find("skipping malformed record") != std::string::npos;
+  EXPECT_EQ(warnings, 3) << "one per file, not one per read";
+  EXPECT_EQ(catalog->skipped_records_for_test(), 9u);
+}
+
+TEST_F(EmbeddedCatalogTest, InotifyBringsAnotherInstancesChangeQuickly) {
+  auto mine = open_catalog(options(), io_, timers_, log_);
+  auto theirs = open_catalog(options(), io_, timers_, log_);  // another container
+  ASSERT_TRUE(mine->is_using_inotify());
+  conformance::WatchLog seen;
+  auto handle = mine->watch_service("app", false, 0, seen.callback());
+  ASSERT_TRUE(run_until(io_, [&] { return seen.updates.size() == 1; }));
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(add(*theirs, make_instance("t1", "app")).ok());
+  ASSERT_TRUE(run_until(
+      io_, [&] { return seen.updates.size() == 2; }, 2s))
+      << "no rescan for an hour: only inotify";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);  // typically < 1ms; generous for loaded CI
+  EXPECT_THAT(conformance::ids_of(seen.updates.back().instances), ::testing::ElementsAre("t1"));
+}
+
+TEST_F(EmbeddedCatalogTest, RescanFindsChangesWithoutInotify) {
+  EmbeddedOptions polling = options(false);
+  polling.rescan_interval = 100ms;
+  auto mine = open_catalog(polling, io_, timers_, log_);
+  auto theirs = open_catalog(options(), io_, timers_, log_);
+  EXPECT_FALSE(mine->is_using_inotify());
+  conformance::WatchLog seen;
+  auto handle = mine->watch_service("app", false, 0, seen.callback());
+  ASSERT_TRUE(run_until(io_, [&] { return seen.updates.size() == 1; }));
+  ASSERT_TRUE(add(*theirs, make_instance("t1", "app")).ok());
+  ASSERT_TRUE(run_until(
+      io_, [&] { return seen.updates.size() == 2; }, 3s));
+}
+
+TEST_F(EmbeddedCatalogTest, SweeperDeletesExpiredRecordFiles) {
+  EmbeddedOptions sweeping = options();
+  sweeping.rescan_interval = 50ms;
+  auto catalog = open_catalog(sweeping, io_, timers_, log_);
+  ASSERT_TRUE(add(*catalog, make_instance("brief", "web"), 100ms).ok());
+  std::string path = root_ + "/catalog/services/web/brief.json";
+  EXPECT_TRUE(fs::exists(path));
+  ASSERT_TRUE(run_until(
+      io_, [&] { return !fs::exists(path); }, 3s));
+}
+
+TEST_F(EmbeddedCatalogTest, OpenMakesMissingParentsAndReportsFailures) {
+  EmbeddedOptions nested = options();
+  nested.dir = root_ + "/run/autopilot/catalog";
+  EXPECT_TRUE(EmbeddedCatalog::open(nested, io_, timers_, log_).ok());
+  EXPECT_TRUE(fs::is_directory(nested.dir + "/services"));
+  std::ofstream(root_ + "/file") << "x";
+  nested.dir = root_ + "/file/catalog";
+  auto failed = EmbeddedCatalog::open(nested, io_, timers_, log_);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().message, "mkdir " + nested.dir + ": Not a directory");
+}
+
+TEST_F(EmbeddedCatalogTest, RecordsAreWholeFilesReadableByOthers) {
+  auto catalog = open_catalog(options(), io_, timers_, log_);
+  ASSERT_TRUE(add(*catalog, make_instance("r1", "web")).ok());
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(root_ + "/catalog/services/web")) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  EXPECT_THAT(names, ::testing::ElementsAre(".index", "r1.json")) << "no temp file left behind";
+  auto perms = fs::status(root_ + "/catalog/services/web/r1.json").permissions();
+  EXPECT_EQ(perms, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+}
+
+TEST_F(EmbeddedCatalogTest, KeysTooLongForAFileNameAreRefused) {
+  auto catalog = open_catalog(options(), io_, timers_, log_);
+  std::string key;
+  for (int i = 0; i < 70; ++i) key += "a/";  // valid (140 bytes), but 283 once encoded
+  auto put = await_result<Index>(io_, [&](auto cb) { catalog->put(key, "v", cb); });
+  ASSERT_FALSE(put.ok());
+  EXPECT_EQ(put.error().message, "key \"" + key + "\" is too long once encoded as a file name");
+}
+
+// --- 20 processes -----------------------------------------------------------------
+
+constexpr int kProcesses = 20;
+
+// A record whose meta can be checked for tearing: `len` entries p0, p1, ...
+// each of 500 copies of one letter chosen by `n` (1..31 KB in all).
+Instance numbered(int process, int n) {
+  Instance in = make_instance("p" + std::to_string(process), "torn", 1000 + process);
+  int len = 2 + (n * 7 + process * 13) % 60;
+  in.meta = {{"n", std::to_string(n)}, {"len", std::to_string(len)}};
+  for (int i = 0; i < len; ++i) in.meta["p" + std::to_string(i)] = std::string(500, static_cast<char>('a' + n % 26));
+  return in;
+}
+
+bool is_whole(const Instance& in) {
+  int n = std::stoi(in.meta.at("n"));
+  int len = std::stoi(in.meta.at("len"));
+  if (in.meta.size() != static_cast<size_t>(len) + 2) return false;
+  for (int i = 0; i < len; ++i) {
+    const std::string& part = in.meta.at("p" + std::to_string(i));
+    if (part != std::string(500, static_cast<char>('a' + n % 26))) return false;
+  }
+  return true;
+}
+
+// The body of one writer/reader process; returns its exit code.
+int churn(const EmbeddedOptions& options, int process, int report_fd) {
+  boost::asio::io_context io;
+  os::AsioTimers timers(io);
+  log::Log log;
+  auto catalog = EmbeddedCatalog::open(options, io, timers, log);
+  if (!catalog) {
+    std::fprintf(stderr, "process %d: %s\n", process, catalog.error().message.c_str());
+    return 2;
+  }
+  int rounds = 0;
+  auto end = std::chrono::steady_clock::now() + 3s;
+  for (; rounds < 40 && std::chrono::steady_clock::now() < end; ++rounds) {
+    auto added =
+        await_result<void>(io, [&](auto cb) { (*catalog)->register_instance(numbered(process, rounds), 30s, cb); });
+    auto listed = await_result<std::vector<Instance>>(io, [&](auto cb) { (*catalog)->list("torn", false, cb); });
+    if (!added || !listed) {
+      std::fprintf(stderr, "process %d: %s\n", process, (!added ? added.error() : listed.error()).message.c_str());
+      return 2;
+    }
+    for (const auto& in : *listed) {
+      if (!is_whole(in)) return 1;
+    }
+  }
+  if ((*catalog)->skipped_records_for_test() != 0) return 1;  // a torn file would be skipped as malformed
+  (void)!::write(report_fd, &rounds, sizeof rounds);
+  return 0;
+}
+
+TEST_F(EmbeddedCatalogTest, TwentyProcessesNeverSeeATornRecord) {
+  EmbeddedOptions shared = options(false);
+  { auto init = open_catalog(shared, io_, timers_, log_); }
+  int report[2];
+  ASSERT_EQ(::pipe(report), 0);
+  std::vector<pid_t> children;
+  for (int p = 0; p < kProcesses; ++p) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) ::_exit(churn(shared, p, report[1]));
+    children.push_back(pid);
+  }
+  ::close(report[1]);
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  int failures = 0;
+  for (pid_t pid : children) {
+    int status = 0;
+    while (::waitpid(pid, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) ::kill(pid, SIGKILL);
+      ::usleep(10000);  // bounded by the deadline above
+    }
+    bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!ok) ADD_FAILURE() << "child " << pid << " ended with wait status " << status;
+    failures += !ok;
+  }
+  int total = 0, rounds = 0, reports = 0;
+  while (::read(report[0], &rounds, sizeof rounds) == sizeof rounds) {
+    total += rounds;
+    ++reports;
+  }
+  ::close(report[0]);
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(reports, kProcesses);
+  EXPECT_GE(total, kProcesses) << "every process did at least one round";
+  auto listed = list(*open_catalog(shared, io_, timers_, log_), "torn");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), static_cast<size_t>(kProcesses));
+}
+
+}  // namespace
+}  // namespace autopilot::discovery::embedded

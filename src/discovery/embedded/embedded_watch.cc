@@ -1,0 +1,305 @@
+// Watches, expiry, rescans and locks of EmbeddedCatalog (see its header).
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "discovery/embedded/embedded_catalog.h"
+#include "discovery/embedded/files.h"
+
+namespace autopilot::discovery::embedded {
+
+namespace {
+
+// Delivers an error to a watch once, unless the watch is cancelled first.
+template <class T>
+Handle fail_watch(boost::asio::io_context& io, std::function<void(Result<T>)> on_update, Error error) {
+  auto cancelled = std::make_shared<bool>(false);
+  boost::asio::post(io, [cancelled, on_update = std::move(on_update), error = std::move(error)] {
+    if (!*cancelled) on_update(Result<T>(error));
+  });
+  return Handle([cancelled] { *cancelled = true; });
+}
+
+}  // namespace
+
+// --- watches ---------------------------------------------------------------------
+
+WatchHandle EmbeddedCatalog::watch_service(const std::string& service, bool healthy_only, Index from_index,
+                                           std::function<void(Result<WatchUpdate>)> on_update) {
+  auto valid = validate_service_name(service);
+  // The directory is made up front so that inotify can watch it before the
+  // first instance arrives.
+  if (valid) valid = make_dir(store_.service_dir(service));
+  if (!valid) return fail_watch<WatchUpdate>(io_, std::move(on_update), valid.error());
+  watch_dir(store_.service_dir(service), false);
+  std::uint64_t id = next_id_++;
+  service_watches_[id] = std::make_unique<ServiceWatch>(
+      ServiceWatch{service, healthy_only, from_index, std::move(on_update), std::nullopt, 0});
+  mark_service(service);
+  return Handle([this, id, alive = std::weak_ptr<int>(alive_)] {
+    if (!alive.expired()) service_watches_.erase(id);
+  });
+}
+
+WatchHandle EmbeddedCatalog::watch_prefix(const std::string& prefix, Index from_index,
+                                          std::function<void(Result<KvUpdate>)> on_update) {
+  if (!prefix.empty()) {
+    if (auto valid = validate_key(prefix); !valid)
+      return fail_watch<KvUpdate>(io_, std::move(on_update), valid.error());
+  }
+  std::uint64_t id = next_id_++;
+  prefix_watches_[id] =
+      std::make_unique<PrefixWatch>(PrefixWatch{prefix, from_index, std::move(on_update), std::nullopt, 0});
+  kv_dirty_ = true;
+  schedule_evaluate();
+  return Handle([this, id, alive = std::weak_ptr<int>(alive_)] {
+    if (!alive.expired()) prefix_watches_.erase(id);
+  });
+}
+
+void EmbeddedCatalog::on_dir_changed(const std::string& dir) {
+  if (dir == store_.locks_dir()) return retry_lock_waits();
+  if (dir == store_.kv_dir()) {
+    kv_dirty_ = true;
+    return schedule_evaluate();
+  }
+  std::string prefix = store_.services_dir() + "/";
+  if (dir.starts_with(prefix)) mark_service(dir.substr(prefix.size()));
+}
+
+void EmbeddedCatalog::mark_service(const std::string& service) {
+  dirty_services_.insert(service);
+  schedule_evaluate();
+}
+
+void EmbeddedCatalog::mark_all() {
+  for (const auto& [id, watch] : service_watches_) dirty_services_.insert(watch->service);
+  schedule_evaluate();
+}
+
+void EmbeddedCatalog::schedule_evaluate() {
+  if (evaluate_posted_) return;  // one re-read per loop turn, however many wake-ups
+  evaluate_posted_ = true;
+  boost::asio::post(io_, [this, alive = std::weak_ptr<int>(alive_)] {
+    if (!alive.expired()) evaluate();
+  });
+}
+
+void EmbeddedCatalog::evaluate() {
+  evaluate_posted_ = false;
+  std::set<std::string> dirty;
+  dirty.swap(dirty_services_);
+  bool kv = std::exchange(kv_dirty_, false);
+  std::weak_ptr<int> alive = alive_;  // a watcher's callback may destroy us
+  for (const auto& service : dirty) {
+    evaluate_service(service);
+    if (alive.expired()) return;
+  }
+  if (kv) evaluate_kv();
+  if (alive.expired()) return;
+  arm_expiry_timer();
+}
+
+void EmbeddedCatalog::evaluate_service(const std::string& service) {
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, watch] : service_watches_) {
+    if (watch->service == service) ids.push_back(id);
+  }
+  next_expiry_.erase(service);
+  if (ids.empty()) return;
+  auto now = options_.wall_clock();
+  auto snapshot = store_.read_service(service, now);
+  if (snapshot && snapshot->has_expired) {
+    // Deleting the expired records is the change other watchers see too.
+    (void)store_.sweep_service(service, now);
+    snapshot = store_.read_service(service, now);
+  }
+  if (!snapshot) return;  // the next wake-up or rescan tries again
+  if (snapshot->next_expiry) next_expiry_[service] = *snapshot->next_expiry;
+  std::weak_ptr<int> alive = alive_;
+  for (auto id : ids) {
+    auto it = service_watches_.find(id);
+    if (it == service_watches_.end()) continue;  // cancelled by an earlier callback
+    ServiceWatch& w = *it->second;
+    std::vector<Instance> set;
+    for (const auto& record : snapshot->live) {
+      if (!w.healthy_only || is_healthy(record.instance.status)) set.push_back(record.instance);
+    }
+    bool changed = w.last ? set != *w.last : (w.from_index == 0 || snapshot->index > w.from_index);
+    w.last = set;
+    w.last_index = std::max(w.last_index, snapshot->index);
+    if (!changed) continue;
+    auto on_update = w.on_update;  // the callback may cancel (erase) the watch
+    on_update(WatchUpdate{w.last_index, std::move(set)});
+    if (alive.expired()) return;
+  }
+}
+
+void EmbeddedCatalog::evaluate_kv() {
+  if (prefix_watches_.empty()) return;
+  auto snapshot = store_.list_kv("");
+  if (!snapshot) return;
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, watch] : prefix_watches_) ids.push_back(id);
+  std::weak_ptr<int> alive = alive_;
+  for (auto id : ids) {
+    auto it = prefix_watches_.find(id);
+    if (it == prefix_watches_.end()) continue;
+    PrefixWatch& w = *it->second;
+    std::vector<KvEntry> entries;
+    for (const auto& entry : snapshot->entries) {
+      if (entry.key.starts_with(w.prefix)) entries.push_back(entry);
+    }
+    bool changed = w.last ? entries != *w.last : (w.from_index == 0 || snapshot->index > w.from_index);
+    w.last = entries;
+    w.last_index = std::max(w.last_index, snapshot->index);
+    if (!changed) continue;
+    auto on_update = w.on_update;
+    on_update(KvUpdate{w.last_index, std::move(entries)});
+    if (alive.expired()) return;
+  }
+}
+
+// --- expiry and rescans --------------------------------------------------------------
+
+void EmbeddedCatalog::arm_expiry_timer() {
+  if (expiry_timer_ != 0) timers_.cancel(expiry_timer_);
+  expiry_timer_ = 0;
+  if (next_expiry_.empty()) return;
+  auto earliest = std::min_element(next_expiry_.begin(), next_expiry_.end(), [](const auto& a, const auto& b) {
+                    return a.second < b.second;
+                  })->second;
+  // A little past the deadline, so the record reads as expired when we look.
+  auto delay = std::max<WallClock::duration>(earliest - options_.wall_clock(), WallClock::duration::zero()) +
+               std::chrono::milliseconds(2);
+  expiry_timer_ = timers_.after(delay, [this] {
+    expiry_timer_ = 0;
+    mark_all();
+  });
+}
+
+void EmbeddedCatalog::rescan() {
+  rescan_timer_ = timers_.after(options_.rescan_interval, [this] { rescan(); });
+  auto now = options_.wall_clock();
+  if (auto dirs = store_.service_dirs()) {
+    for (const auto& service : *dirs) (void)store_.sweep_service(service, now);
+  }
+  for (const auto& [id, watch] : service_watches_) watch_dir(store_.service_dir(watch->service), false);
+  watch_dir(store_.kv_dir(), false);
+  watch_dir(store_.locks_dir(), true);
+  kv_dirty_ = !prefix_watches_.empty();
+  mark_all();
+}
+
+void EmbeddedCatalog::watch_dir(const std::string& dir, bool close_write) {
+  if (!inotify_ok_) return;
+  // A failure (say, the inotify watch limit) leaves that directory to rescans.
+  if (auto watched = dir_watcher_.watch(dir, close_write); !watched) log_.debug(watched.error().message);
+}
+
+// --- locks -------------------------------------------------------------------------------
+
+namespace {
+
+// A held flock. lock_fd_ holds the lock; notify_fd_, a write-mode descriptor
+// of the same file, exists only so that its close (by release() or by the
+// kernel when we die) is an IN_CLOSE_WRITE event that wakes the waiters.
+// Waiters open read-only, so their failed attempts wake nobody.
+class FlockLock : public Lock {
+ public:
+  FlockLock(std::string name, int lock_fd, int notify_fd)
+      : name_(std::move(name)), lock_fd_(lock_fd), notify_fd_(notify_fd) {}
+  ~FlockLock() override { release(); }
+
+  const std::string& name() const override { return name_; }
+  void release() override {
+    if (lock_fd_ >= 0) ::close(lock_fd_);  // first: free the lock, then wake the waiters
+    if (notify_fd_ >= 0) ::close(notify_fd_);
+    lock_fd_ = notify_fd_ = -1;
+  }
+  bool is_held() const override { return lock_fd_ >= 0; }
+  void on_lost(std::function<void()> callback) override { on_lost_ = std::move(callback); }
+
+ private:
+  std::string name_;
+  int lock_fd_;
+  int notify_fd_;
+  std::function<void()> on_lost_;  // never called: a flock is not lost while its holder lives
+};
+
+}  // namespace
+
+std::unique_ptr<Lock> EmbeddedCatalog::try_take(const std::string& name, Result<void>& error) {
+  std::string path = store_.locks_dir() + "/" + name + ".lock";
+  int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) {
+    error = make_error(fmt::format("open {}: {}", path, std::strerror(errno)));
+    return nullptr;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) error = make_error(fmt::format("flock {}: {}", path, std::strerror(errno)));
+    ::close(fd);
+    return nullptr;
+  }
+  int notify_fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  return std::make_unique<FlockLock>(name, fd, notify_fd);
+}
+
+void EmbeddedCatalog::try_lock(const std::string& name, Duration, Callback<std::unique_ptr<Lock>> done) {
+  using R = Result<std::unique_ptr<Lock>>;
+  if (auto valid = validate_service_name(name); !valid) return complete(std::move(done), R(valid.error()));
+  Result<void> error;
+  auto lock = try_take(name, error);
+  if (!error) return complete(std::move(done), R(error.error()));
+  complete(std::move(done), R(std::move(lock)));
+}
+
+Handle EmbeddedCatalog::lock(const std::string& name, Duration, Callback<std::unique_ptr<Lock>> done) {
+  if (auto valid = validate_service_name(name); !valid) {
+    auto callback = [done = std::move(done)](Result<std::unique_ptr<Lock>> r) { done(std::move(r)); };
+    return fail_watch<std::unique_ptr<Lock>>(io_, callback, valid.error());
+  }
+  std::uint64_t id = next_id_++;
+  lock_waits_[id] = std::make_unique<LockWait>(LockWait{name, std::move(done)});
+  boost::asio::post(io_, [this, alive = std::weak_ptr<int>(alive_)] {
+    if (!alive.expired()) retry_lock_waits();
+  });
+  return Handle([this, id, alive = std::weak_ptr<int>(alive_)] {
+    if (!alive.expired()) lock_waits_.erase(id);
+  });
+}
+
+void EmbeddedCatalog::retry_lock_waits() {
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, wait] : lock_waits_) ids.push_back(id);
+  std::weak_ptr<int> alive = alive_;
+  for (auto id : ids) {
+    auto it = lock_waits_.find(id);
+    if (it == lock_waits_.end()) continue;
+    Result<void> error;
+    auto lock = try_take(it->second->name, error);
+    if (!lock && error) continue;  // still held elsewhere
+    auto done = std::move(it->second->done);
+    lock_waits_.erase(it);
+    if (lock)
+      done(std::move(lock));
+    else
+      done(Result<std::unique_ptr<Lock>>(error.error()));
+    if (alive.expired()) return;
+  }
+  if (lock_timer_ != 0) timers_.cancel(lock_timer_);
+  lock_timer_ = 0;
+  if (!lock_waits_.empty()) {
+    lock_timer_ = timers_.after(options_.lock_retry_interval, [this] {
+      lock_timer_ = 0;
+      retry_lock_waits();
+    });
+  }
+}
+
+}  // namespace autopilot::discovery::embedded

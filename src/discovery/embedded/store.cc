@@ -1,0 +1,228 @@
+#include "discovery/embedded/store.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "discovery/embedded/files.h"
+
+namespace autopilot::discovery::embedded {
+namespace {
+
+constexpr size_t kMaxWarnedPaths = 1024;
+constexpr std::chrono::seconds kStaleTemp{60};
+constexpr std::string_view kRecordSuffix = ".json";
+
+bool is_record_name(std::string_view name) { return !name.starts_with('.') && name.ends_with(kRecordSuffix); }
+
+}  // namespace
+
+Store::Store(std::string root, bool sync, log::Log& log) : root_(std::move(root)), sync_(sync), log_(log) {}
+
+Result<void> Store::init() {
+  std::error_code ec;
+  std::filesystem::create_directories(root_, ec);  // /run/autopilot may not exist yet
+  if (ec) return make_error(fmt::format("mkdir {}: {}", root_, ec.message()));
+  for (const std::string& dir : {services_dir(), kv_dir(), locks_dir()}) {
+    if (auto made = make_dir(dir); !made) return made;
+  }
+  return {};
+}
+
+// --- instances -----------------------------------------------------------------
+
+Result<Index> Store::register_instance(const Instance& instance, std::chrono::milliseconds ttl,
+                                       WallClock::time_point now) {
+  auto lock = FileLock::acquire(root_ + "/catalog.lock");
+  if (!lock) return lock.error();
+  if (auto made = make_dir(service_dir(instance.name)); !made) return made.error();
+  auto revision = next_revision();
+  if (!revision) return revision;
+  // The id is unique catalog-wide: drop a record of it under another name.
+  auto names = service_dirs();
+  if (!names) return names.error();
+  for (const auto& other : *names) {
+    if (other == instance.name) continue;
+    std::string path = service_dir(other) + "/" + instance.id + std::string(kRecordSuffix);
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) continue;
+    if (auto removed = remove_file(path); !removed) return removed.error();
+    if (auto indexed = write_index(service_dir(other), *revision); !indexed) return indexed.error();
+  }
+  InstanceRecord record{instance, ttl, now + ttl, *revision, *revision};
+  if (auto written = write_instance(record); !written) return written.error();
+  if (auto indexed = write_index(service_dir(instance.name), *revision); !indexed) return indexed.error();
+  return *revision;
+}
+
+Result<void> Store::heartbeat(const std::string& id, WallClock::time_point now) {
+  auto lock = FileLock::acquire(root_ + "/catalog.lock");
+  if (!lock) return lock.error();
+  auto found = find_live(id, now);
+  if (!found) return found.error();
+  if (!found->has_value()) return unknown_instance_error(id);
+  InstanceRecord record = (*found)->record;
+  record.expires = now + record.ttl;
+  return write_instance(record);
+}
+
+Result<Index> Store::set_status(const std::string& id, Status status, WallClock::time_point now) {
+  auto lock = FileLock::acquire(root_ + "/catalog.lock");
+  if (!lock) return lock.error();
+  auto found = find_live(id, now);
+  if (!found) return found.error();
+  if (!found->has_value()) return unknown_instance_error(id);
+  InstanceRecord record = (*found)->record;
+  if (record.instance.status == status) return record.mod_index;  // not a change
+  auto revision = next_revision();
+  if (!revision) return revision;
+  record.instance.status = status;
+  record.mod_index = *revision;
+  if (auto written = write_instance(record); !written) return written.error();
+  if (auto indexed = write_index(service_dir(record.instance.name), *revision); !indexed) return indexed.error();
+  return *revision;
+}
+
+Result<void> Store::deregister(const std::string& id) {
+  auto lock = FileLock::acquire(root_ + "/catalog.lock");
+  if (!lock) return lock.error();
+  auto names = service_dirs();
+  if (!names) return names.error();
+  for (const auto& service : *names) {
+    std::string path = service_dir(service) + "/" + id + std::string(kRecordSuffix);
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) continue;
+    auto revision = next_revision();
+    if (!revision) return revision.error();
+    if (auto removed = remove_file(path); !removed) return removed;
+    if (auto indexed = write_index(service_dir(service), *revision); !indexed) return indexed;
+  }
+  return {};
+}
+
+Result<ServiceSnapshot> Store::read_service(const std::string& service, WallClock::time_point now) {
+  ServiceSnapshot snapshot;
+  std::string dir = service_dir(service);
+  snapshot.index = read_index_file(dir + "/.index");  // before the records: see store.h
+  auto names = list_dir(dir);
+  if (!names) return names.error();
+  for (const auto& name : *names) {
+    if (!is_record_name(name)) continue;
+    auto record = load_instance(service, name);
+    if (!record) continue;
+    if (!record->is_live(now)) {
+      snapshot.has_expired = true;
+      continue;
+    }
+    if (!snapshot.next_expiry || record->expires < *snapshot.next_expiry) snapshot.next_expiry = record->expires;
+    snapshot.live.push_back(std::move(*record));
+  }
+  std::sort(snapshot.live.begin(), snapshot.live.end(),
+            [](const auto& a, const auto& b) { return a.instance.id < b.instance.id; });
+  return snapshot;
+}
+
+Result<std::vector<std::string>> Store::service_dirs() {
+  auto names = list_dir(services_dir());
+  if (!names) return names;
+  std::erase_if(*names, [](const std::string& n) { return !validate_service_name(n).ok(); });
+  std::sort(names->begin(), names->end());
+  return names;
+}
+
+Result<size_t> Store::sweep_service(const std::string& service, WallClock::time_point now) {
+  std::string dir = service_dir(service);
+  auto names = list_dir(dir);
+  if (!names) return names.error();
+  remove_stale_temps(dir, *names);
+  std::vector<std::string> expired;
+  for (const auto& name : *names) {
+    if (!is_record_name(name)) continue;
+    auto record = load_instance(service, name);
+    if (record && !record->is_live(now)) expired.push_back(name);
+  }
+  if (expired.empty()) return size_t{0};
+  auto lock = FileLock::acquire(root_ + "/catalog.lock");
+  if (!lock) return lock.error();
+  size_t removed = 0;
+  for (const auto& name : expired) {
+    // A heartbeat may have renewed it since we looked.
+    auto record = load_instance(service, name);
+    if (!record || record->is_live(now)) continue;
+    auto revision = next_revision();
+    if (!revision) return revision.error();
+    if (auto gone = remove_file(dir + "/" + name); !gone) return gone.error();
+    if (auto indexed = write_index(dir, *revision); !indexed) return indexed.error();
+    ++removed;
+  }
+  return removed;
+}
+
+// --- helpers -------------------------------------------------------------------
+
+Result<Index> Store::next_revision() {
+  Index next = read_index_file(root_ + "/revision") + 1;
+  if (auto written = write_atomic(root_, "revision", std::to_string(next), sync_); !written) return written.error();
+  return next;
+}
+
+Result<void> Store::write_instance(const InstanceRecord& record) {
+  return write_atomic(service_dir(record.instance.name), record.instance.id + std::string(kRecordSuffix),
+                      encode_instance(record), sync_);
+}
+
+Result<void> Store::write_index(const std::string& dir, Index index) {
+  return write_atomic(dir, ".index", std::to_string(index), sync_);
+}
+
+Result<std::optional<Store::Found>> Store::find_live(const std::string& id, WallClock::time_point now) {
+  auto names = service_dirs();
+  if (!names) return names.error();
+  for (const auto& service : *names) {
+    auto record = load_instance(service, id + std::string(kRecordSuffix));
+    if (record && record->is_live(now)) return std::optional<Found>(Found{service, std::move(*record)});
+  }
+  return std::optional<Found>();
+}
+
+std::optional<InstanceRecord> Store::load_instance(const std::string& service, const std::string& file) {
+  std::string path = service_dir(service) + "/" + file;
+  auto text = read_small_file(path, kMaxRecordBytes);
+  if (!text) {
+    skip(path, text.error().message);
+    return std::nullopt;
+  }
+  if (!text->has_value()) return std::nullopt;  // gone since we listed it
+  auto record = decode_instance(**text);
+  if (!record) {
+    skip(path, record.error().message);
+    return std::nullopt;
+  }
+  if (record->instance.name != service || record->instance.id + std::string(kRecordSuffix) != file) {
+    skip(path, "name or id does not match the file's path");
+    return std::nullopt;
+  }
+  warned_.erase(path);
+  return std::move(*record);
+}
+
+void Store::skip(const std::string& path, const std::string& why) {
+  ++skipped_;
+  if (warned_.size() >= kMaxWarnedPaths || !warned_.insert(path).second) return;
+  log_.warn(fmt::format("catalog: skipping malformed record {}: {}", path, why));
+}
+
+void Store::remove_stale_temps(const std::string& dir, const std::vector<std::string>& names) {
+  auto cutoff = WallClock::now() - kStaleTemp;
+  for (const auto& name : names) {
+    if (!name.starts_with(".tmp-")) continue;
+    std::string path = dir + "/" + name;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) continue;
+    if (WallClock::from_time_t(st.st_mtime) < cutoff) (void)remove_file(path);  // a writer died mid-write
+  }
+}
+
+}  // namespace autopilot::discovery::embedded

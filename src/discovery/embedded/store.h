@@ -1,0 +1,108 @@
+// Store: the embedded catalog's directory, operated synchronously. The
+// layout, shared by every autopilot on the host:
+//
+//   ROOT/catalog.lock               flock'ed around every change
+//   ROOT/revision                   the catalog revision (last index handed out)
+//   ROOT/services/NAME/ID.json      one instance record (records.h)
+//   ROOT/services/NAME/.index       revision of the last change to NAME's set
+//   ROOT/kv/ENCODED.kv              one KV entry (records.h encode_key)
+//   ROOT/kv/.index                  revision of the last KV change
+//   ROOT/locks/NAME.lock            flock'ed by a lock's holder
+//
+// Every file is replaced with write_atomic, never written in place, so a
+// reader without the lock sees whole records. A change takes catalog.lock,
+// bumps `revision`, writes the record, then the .index of its set; a reader
+// reads the .index first and the records after, so the index it reports is
+// never newer than the records it saw (a resumed watch misses nothing).
+// Heartbeats rewrite the record with a later expiry but are not changes:
+// they keep the indexes.
+//
+// Records that do not parse or validate, or whose name/id disagree with
+// their path, are skipped; each such path is warned about once.
+// Not thread-safe; one Store per EmbeddedCatalog.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "discovery/catalog.h"
+#include "discovery/embedded/records.h"
+#include "log/log.h"
+
+namespace autopilot::discovery::embedded {
+
+struct ServiceSnapshot {
+  Index index = 0;
+  std::vector<InstanceRecord> live;                  // sorted by id
+  bool has_expired = false;                          // some records are expired, not yet swept
+  std::optional<WallClock::time_point> next_expiry;  // earliest among `live`
+};
+
+struct KvSnapshot {
+  Index index = 0;
+  std::vector<KvEntry> entries;  // sorted by key
+};
+
+class Store {
+ public:
+  Store(std::string root, bool sync, log::Log& log);
+
+  // Creates ROOT (with its parents) and its subdirectories.
+  Result<void> init();
+
+  Result<Index> register_instance(const Instance& instance, std::chrono::milliseconds ttl, WallClock::time_point now);
+  Result<void> heartbeat(const std::string& id, WallClock::time_point now);
+  Result<Index> set_status(const std::string& id, Status status, WallClock::time_point now);
+  Result<void> deregister(const std::string& id);
+
+  Result<ServiceSnapshot> read_service(const std::string& service, WallClock::time_point now);
+  // Directories under services/ with a valid name, live or not, sorted.
+  Result<std::vector<std::string>> service_dirs();
+  // Deletes expired records of `service` (each re-checked under the lock) and
+  // stale temp files; returns how many records went.
+  Result<size_t> sweep_service(const std::string& service, WallClock::time_point now);
+
+  Result<std::optional<KvEntry>> get(const std::string& key);
+  Result<Index> put(const std::string& key, const std::string& value);
+  Result<void> del(const std::string& key);
+  Result<KvSnapshot> list_kv(const std::string& prefix);
+  Result<std::optional<Index>> compare_and_set(const std::string& key, Index expected, const std::string& value);
+
+  const std::string& root() const { return root_; }
+  std::string services_dir() const { return root_ + "/services"; }
+  std::string service_dir(const std::string& service) const { return root_ + "/services/" + service; }
+  std::string kv_dir() const { return root_ + "/kv"; }
+  std::string locks_dir() const { return root_ + "/locks"; }
+
+  // Record files skipped as malformed so far (each read counts).
+  std::uint64_t skipped_records() const { return skipped_; }
+
+ private:
+  struct Found {
+    std::string service;
+    InstanceRecord record;
+  };
+  // Callers hold catalog.lock.
+  Result<Index> next_revision();
+  Result<void> write_instance(const InstanceRecord& record);
+  Result<void> write_index(const std::string& dir, Index index);
+  Result<std::optional<Found>> find_live(const std::string& id, WallClock::time_point now);
+  Result<std::optional<KvEntry>> load_kv(const std::string& key);
+  Result<Index> write_kv(const std::string& key, const std::string& value, const std::optional<KvEntry>& old);
+
+  std::optional<InstanceRecord> load_instance(const std::string& service, const std::string& file);
+  void skip(const std::string& path, const std::string& why);
+  void remove_stale_temps(const std::string& dir, const std::vector<std::string>& names);
+
+  std::string root_;
+  bool sync_;
+  log::Log& log_;
+  std::set<std::string> warned_;  // paths warned about, bounded
+  std::uint64_t skipped_ = 0;
+};
+
+}  // namespace autopilot::discovery::embedded

@@ -1,0 +1,101 @@
+// The KV half of Store (see store.h for the layout and ordering rules).
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "discovery/embedded/files.h"
+#include "discovery/embedded/store.h"
+
+namespace autopilot::discovery::embedded {
+namespace {
+
+constexpr size_t kMaxFileName = 255;  // NAME_MAX on Linux file systems
+
+}  // namespace
+
+Result<std::optional<KvEntry>> Store::get(const std::string& key) { return load_kv(key); }
+
+Result<Index> Store::put(const std::string& key, const std::string& value) {
+  auto lock = FileLock::acquire(root_ + "/catalog.lock");
+  if (!lock) return lock.error();
+  auto old = load_kv(key);
+  if (!old) return old.error();
+  return write_kv(key, value, *old);
+}
+
+Result<void> Store::del(const std::string& key) {
+  auto lock = FileLock::acquire(root_ + "/catalog.lock");
+  if (!lock) return lock.error();
+  auto old = load_kv(key);
+  if (!old) return old.error();
+  if (!old->has_value()) return {};
+  auto revision = next_revision();
+  if (!revision) return revision.error();
+  if (auto removed = remove_file(kv_dir() + "/" + encode_key(key)); !removed) return removed;
+  return write_index(kv_dir(), *revision);
+}
+
+Result<KvSnapshot> Store::list_kv(const std::string& prefix) {
+  KvSnapshot snapshot;
+  snapshot.index = read_index_file(kv_dir() + "/.index");  // before the entries: see store.h
+  auto names = list_dir(kv_dir());
+  if (!names) return names.error();
+  for (const auto& name : *names) {
+    auto key = decode_key(name);
+    if (!key || !key->starts_with(prefix)) continue;
+    auto entry = load_kv(*key);
+    if (entry && entry->has_value()) snapshot.entries.push_back(std::move(**entry));
+  }
+  std::sort(snapshot.entries.begin(), snapshot.entries.end(),
+            [](const KvEntry& a, const KvEntry& b) { return a.key < b.key; });
+  return snapshot;
+}
+
+Result<std::optional<Index>> Store::compare_and_set(const std::string& key, Index expected, const std::string& value) {
+  auto lock = FileLock::acquire(root_ + "/catalog.lock");
+  if (!lock) return lock.error();
+  auto old = load_kv(key);
+  if (!old) return old.error();
+  Index current = old->has_value() ? (*old)->mod_index : 0;
+  if (current != expected) return std::optional<Index>();
+  auto written = write_kv(key, value, *old);
+  if (!written) return written.error();
+  return std::optional<Index>(*written);
+}
+
+// Reads one entry; a malformed file counts as absent (and is warned about
+// once). Safe without the lock: entries are only ever renamed into place.
+Result<std::optional<KvEntry>> Store::load_kv(const std::string& key) {
+  // Every KV operation comes through here first. The temp file's name adds
+  // ".tmp-" and ".XXXXXX" to the encoded key.
+  if (encode_key(key).size() > kMaxFileName - 12) {
+    return make_error(fmt::format("key \"{}\" is too long once encoded as a file name", key));
+  }
+  std::string path = kv_dir() + "/" + encode_key(key);
+  auto text = read_small_file(path, kMaxRecordBytes);
+  if (!text) {
+    skip(path, text.error().message);
+    return std::optional<KvEntry>();
+  }
+  if (!text->has_value()) return std::optional<KvEntry>();
+  auto entry = decode_kv(**text);
+  if (!entry || entry->key != key) {
+    skip(path, entry ? "key does not match the file name" : entry.error().message);
+    return std::optional<KvEntry>();
+  }
+  warned_.erase(path);
+  return std::optional<KvEntry>(std::move(*entry));
+}
+
+Result<Index> Store::write_kv(const std::string& key, const std::string& value, const std::optional<KvEntry>& old) {
+  auto revision = next_revision();
+  if (!revision) return revision;
+  KvEntry entry{key, value, old ? old->create_index : *revision, *revision};
+  auto text = encode_kv(entry);
+  if (!text) return text.error();
+  if (auto written = write_atomic(kv_dir(), encode_key(key), *text, sync_); !written) return written.error();
+  if (auto indexed = write_index(kv_dir(), *revision); !indexed) return indexed.error();
+  return *revision;
+}
+
+}  // namespace autopilot::discovery::embedded
