@@ -8,16 +8,6 @@
 namespace autopilot::decode {
 namespace {
 
-std::string escape_pointer_token(std::string_view key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
-  }
-  return out;
-}
-
 std::string type_name(const nlohmann::ordered_json& j) {
   switch (j.type()) {
     case nlohmann::json::value_t::null: return "null";
@@ -75,7 +65,7 @@ std::optional<Node> Decoder::field(const Node& obj, std::string_view key) const 
   auto it = obj->find(std::string(key));
   if (it == obj->end()) return std::nullopt;
   std::string path = obj.path.empty() ? std::string(key) : obj.path + "." + std::string(key);
-  return Node{&*it, obj.pointer + "/" + escape_pointer_token(key), path};
+  return Node{&*it, obj.pointer + "/" + json5::pointer_token(key), path};
 }
 
 Node Decoder::element(const Node& array, size_t index) const {

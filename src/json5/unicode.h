@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/utf8.h"
+
 namespace autopilot::json5 {
 
 // Decodes the code point starting at byte `i` of `s` into `cp` and returns
@@ -12,8 +14,7 @@ namespace autopilot::json5 {
 // (truncated, overlong, a surrogate, or above U+10FFFF). `i` < s.size().
 size_t decode_utf8(std::string_view s, size_t i, char32_t& cp);
 
-// Appends `cp` (a Unicode scalar value) to `out` as UTF-8.
-void append_utf8(std::string& out, char32_t cp);
+using autopilot::append_utf8;  // base/utf8.h
 
 // \n, \r, U+2028, U+2029 (ECMAScript LineTerminator).
 bool is_line_terminator(char32_t c);

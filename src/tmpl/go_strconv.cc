@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "base/utf8.h"
 #include "tmpl/go_format.h"
 
 namespace autopilot::tmpl::gofmt {
@@ -182,21 +183,7 @@ size_t rune_count(std::string_view s) {
 
 void append_rune(std::string& out, int64_t r) {
   if (r < 0 || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) r = 0xFFFD;
-  if (r < 0x80) {
-    out += static_cast<char>(r);
-  } else if (r < 0x800) {
-    out += static_cast<char>(0xC0 | (r >> 6));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else if (r < 0x10000) {
-    out += static_cast<char>(0xE0 | (r >> 12));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (r >> 18));
-    out += static_cast<char>(0x80 | ((r >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  }
+  append_utf8(out, static_cast<char32_t>(r));
 }
 
 namespace {
