@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 secs="${1:-60}"
 bin="$PWD/build/src/autopilot"
 probe="$PWD/build/bench/exec_probe"
+launch="$PWD/build/bench/exec_launcher"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
@@ -59,11 +60,9 @@ for tool in autopilot tini; do
   for i in $(seq 1 20); do
     out="$tmp/probe.$tool.$i"
     if [ $tool = autopilot ]; then
-      PROBE_OUT="$out" python3 -c 'import os,time,sys; os.environ["T0"]=str(time.monotonic_ns()); os.execv(sys.argv[1], sys.argv[1:])' \
-        "$bin" -config "$tmp/probe.json5" >/dev/null 2>&1 </dev/null || true
+      PROBE_OUT="$out" "$launch" "$bin" -config "$tmp/probe.json5" >/dev/null 2>&1 </dev/null || true
     else
-      PROBE_OUT="$out" python3 -c 'import os,time,sys; os.environ["T0"]=str(time.monotonic_ns()); os.execv(sys.argv[1], sys.argv[1:])' \
-        "$(command -v tini)" -s -- "$probe" >/dev/null 2>&1 </dev/null || true
+      PROBE_OUT="$out" "$launch" "$(command -v tini)" -s -- "$probe" >/dev/null 2>&1 </dev/null || true
     fi
     cat "$out"
   done | median | awk -v t=$tool '{ printf "%-34s %.3f ms\n", t, $1/1e6 }'
