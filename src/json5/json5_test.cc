@@ -124,7 +124,8 @@ INSTANTIATE_TEST_SUITE_P(
         ValidCase{"BlockComment", "/* a */ [1, /* b\n c */ 2 /**/] /* end */", "[1,2]"},
         ValidCase{"BlockCommentWithStars", "/*** a * / ** ***/ 1", "1"},
         ValidCase{"CommentsEverywhere", "{/*a*/a/*b*/:/*c*/1/*d*/,/*e*/}", R"({"a":1})"},
-        ValidCase{"NoSpaceNeeded", "{a:1,b:[2,3],c:'x'}", R"({"a":1,"b":[2,3],"c":"x"})"}));
+        ValidCase{"NoSpaceNeeded", "{a:1,b:[2,3],c:'x'}", R"({"a":1,"b":[2,3],"c":"x"})"}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 struct InvalidCase {
   const char* name;
@@ -230,7 +231,8 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"ColumnsCountCodePoints", "{'\u00e9\U0001F600': ?}", "1:8: invalid character '?' (expected a value)"},
         InvalidCase{"TabIsOneColumn", "\t[\t?]", "1:4: invalid character '?' (expected a value)"},
         InvalidCase{"LineContinuationCountsAsLine", "['a\\\nb', ?]", "2:5: invalid character '?' (expected a value)"},
-        InvalidCase{"BlockCommentLinesCount", "/*\r\n\r\n*/ ?", "3:4: invalid character '?' (expected a value)"}));
+        InvalidCase{"BlockCommentLinesCount", "/*\r\n\r\n*/ ?", "3:4: invalid character '?' (expected a value)"}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Json5, NumberTypes) {
   auto doc = json5::parse("[1, -1, 18446744073709551615, 1.0, 0x7fffffffffffffff, 0x8000000000000000, 1e2]", "t");

@@ -36,9 +36,8 @@ constexpr Range kPartOnly[] = {
 
 bool is_ascii_letter(char32_t c) { return in(c, 'a', 'z') || in(c, 'A', 'Z'); }
 
-}  // namespace
-
-size_t decode_utf8(std::string_view s, size_t i, char32_t& cp) {
+// decode_utf8() without the replacement character on failure.
+size_t decode_valid_utf8(std::string_view s, size_t i, char32_t& cp) {
   auto byte = [&](size_t k) -> unsigned { return static_cast<unsigned char>(s[i + k]); };
   unsigned b0 = byte(0);
   if (b0 < 0x80) return cp = b0, 1;
@@ -57,6 +56,13 @@ size_t decode_utf8(std::string_view s, size_t i, char32_t& cp) {
   return len;
 }
 
+}  // namespace
+
+size_t decode_utf8(std::string_view s, size_t i, char32_t& cp) {
+  size_t len = decode_valid_utf8(s, i, cp);
+  if (len == 0) cp = 0xfffd;
+  return len;
+}
 
 bool is_line_terminator(char32_t c) { return c == '\n' || c == '\r' || c == 0x2028 || c == 0x2029; }
 

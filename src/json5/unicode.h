@@ -11,7 +11,8 @@ namespace autopilot::json5 {
 
 // Decodes the code point starting at byte `i` of `s` into `cp` and returns
 // its length in bytes, or 0 when the bytes there are not valid UTF-8
-// (truncated, overlong, a surrogate, or above U+10FFFF). `i` < s.size().
+// (truncated, overlong, a surrogate, or above U+10FFFF); then `cp` is
+// U+FFFD, so that callers can step over the byte. `i` < s.size().
 size_t decode_utf8(std::string_view s, size_t i, char32_t& cp);
 
 using autopilot::append_utf8;  // base/utf8.h
