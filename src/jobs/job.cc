@@ -43,8 +43,10 @@ Job::~Job() {
 
 bool Job::is_stop_hook() const {
   const auto& w = config_.when;
-  return !w.is_periodic() && !w.is_signal() && w.source != events::kGlobal &&
-         (w.event == Code::kStopping || w.event == Code::kStopped);
+  if (w.is_periodic() || w.is_signal()) return false;
+  // D14: ContainerPilot accepts `once: "shutdown"` but never fires it.
+  if (w.source == events::kGlobal) return w.event == Code::kShutdown;
+  return w.event == Code::kStopping || w.event == Code::kStopped;
 }
 
 bool Job::matches_start(const events::Event& e) const {

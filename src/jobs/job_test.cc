@@ -213,6 +213,31 @@ TEST_F(Fixture, AHungStopHookDelaysTheStopOnlyUntilTheJobsStopTimeout) {
   EXPECT_EQ(processes_.signals()[0].sig, SIGTERM);
 }
 
+TEST_F(Fixture, AJobOnShutdownRunsAtShutdown) {
+  auto app = job("app", {"app"});
+  auto bye = job("bye", {"bye"});
+  bye.when.event = Code::kShutdown;
+  start({app, bye}, "app");
+  EXPECT_EQ(count_spawned("bye"), 0);
+  supervisor_->shutdown();
+  settle();
+  EXPECT_EQ(count_spawned("bye"), 1) << "D14: once shutdown fires";
+  exit("bye", 0);
+  exit("app", 0);
+  EXPECT_TRUE(done_);
+}
+
+TEST_F(Fixture, AShutdownHookStillRunsWhenNothingElseIsLeft) {
+  auto bye = job("bye", {"bye"});
+  bye.when.event = Code::kShutdown;
+  start({bye});
+  supervisor_->shutdown();
+  settle();
+  EXPECT_EQ(count_spawned("bye"), 1);
+  exit("bye", 0);
+  EXPECT_TRUE(done_);
+}
+
 TEST_F(Fixture, WhenTimeoutFailsTheWaitingJob) {
   auto slow = job("slow", {"slow"});
   auto b = after("b", "slow", Code::kExitSuccess);

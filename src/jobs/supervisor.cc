@@ -95,7 +95,9 @@ void Supervisor::check_progress() {
     bool others_active = std::any_of(jobs_.begin(), jobs_.end(), [](const auto& j) {
       return !j->is_done() && !(j->is_stop_hook() && j->state() == State::kWaiting);
     });
-    if (!others_active) {
+    // Wait until the bus is idle: the `shutdown` event itself may still be
+    // on its way to a hook.
+    if (!others_active && ctx_.bus.pending() == 0) {
       for (auto& j : jobs_)
         if (!j->is_done()) j->stop();
     }
