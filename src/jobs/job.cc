@@ -170,7 +170,10 @@ void Job::on_exit(int pid, os::ExitStatus status) {
   pid_ = 0;
   cancel_timer(exec_timer_);
   last_exit_ = status;
-  auto level = status.is_success() ? log::Level::kInfo : log::Level::kWarn;
+  // A periodic job's successful runs are routine; log them only at debug.
+  auto level = !status.is_success()          ? log::Level::kWarn
+               : config_.when.is_periodic() ? log::Level::kDebug
+                                             : log::Level::kInfo;
   ctx_.log.write(level, fmt::format("job {}: pid {} {}", name(), pid, describe_exit(status)));
   publish(status.is_success() ? Code::kExitSuccess : Code::kExitFailed);
   bool quick = ctx_.timers.now() - run_started_ < kQuickRun;
