@@ -129,15 +129,21 @@ Result<std::string> resolve_path(const std::string& flag, const Env& env) {
   return path;
 }
 
-Result<std::string> render(const std::string& path, const Env& env, const LoadOptions& options) {
-  auto text = read_file(path);
-  if (!text) return text.error();
-  auto tmpl = tmpl::Template::parse(path, *text, containerpilot_funcs(env));
+// Renders already read config text over `env`.
+static Result<std::string> render_text(const std::string& path, const std::string& text, const Env& env,
+                                       const LoadOptions& options) {
+  auto tmpl = tmpl::Template::parse(path, text, containerpilot_funcs(env));
   if (!tmpl) return tmpl.error();
   std::map<std::string, tmpl::Value> data;
   for (const auto& [k, v] : env) data.emplace(k, tmpl::Value(v));
   auto missing = options.strict_env ? tmpl::MissingKey::kError : tmpl::MissingKey::kZero;
   return tmpl->execute(tmpl::Value::map(std::move(data)), missing);
+}
+
+Result<std::string> render(const std::string& path, const Env& env, const LoadOptions& options) {
+  auto text = read_file(path);
+  if (!text) return text.error();
+  return render_text(path, *text, env, options);
 }
 
 Result<Config> parse(const std::string& file, const std::string& text, bool text_is_rendered) {
@@ -154,7 +160,7 @@ Result<Config> parse(const std::string& file, const std::string& text, bool text
 Result<Config> load(const std::string& path, const Env& env, const LoadOptions& options) {
   auto raw = read_file(path);
   if (!raw) return raw.error();
-  auto rendered = render(path, env, options);
+  auto rendered = render_text(path, *raw, env, options);
   if (!rendered) return rendered.error();
   return parse(path, *rendered, *rendered != *raw);
 }

@@ -37,6 +37,10 @@ Job::Job(JobConfig config, JobContext ctx)
 
 Job::~Job() {
   *alive_ = false;
+  cancel_all_timers();
+}
+
+void Job::cancel_all_timers() {
   for (auto* id : {&when_timer_, &tick_timer_, &exec_timer_, &backoff_timer_, &stop_timer_, &kill_timer_})
     cancel_timer(*id);
 }
@@ -92,7 +96,6 @@ void Job::on_start_event() {
       cancel_timer(when_timer_);
       if (w.is_periodic()) {
         std::weak_ptr<bool> alive = alive_;
-        std::function<void()> tick;
         auto schedule = std::make_shared<std::function<void()>>();
         *schedule = [this, alive, schedule] {
           if (alive.expired()) return;
@@ -270,8 +273,7 @@ void Job::terminate() {
 }
 
 void Job::finish() {
-  for (auto* id : {&when_timer_, &tick_timer_, &exec_timer_, &backoff_timer_, &stop_timer_, &kill_timer_})
-    cancel_timer(*id);
+  cancel_all_timers();
   state_ = State::kDone;
   publish(Code::kStopped);
   ctx_.log.debug(fmt::format("job {}: stopped", name()));

@@ -97,6 +97,7 @@ class Job {
   void finish();
   void arm_when_timeout();
   void cancel_timer(os::Timers::Id& id);
+  void cancel_all_timers();
   Duration stop_timeout() const;
   void publish(events::Code code) { ctx_.bus.publish({code, config_.name}); }
 
