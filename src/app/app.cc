@@ -2,14 +2,18 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <csignal>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
+#include "discovery/discovery_config.h"
 #include "events/bus.h"
+#include "health/checks.h"
 #include "jobs/supervisor.h"
+#include "watches/watch.h"
 #include "log/log.h"
 #include "os/linux/asio_timers.h"
 #include "os/linux/linux_processes.h"
@@ -18,15 +22,26 @@
 namespace autopilot::app {
 namespace {
 
-std::vector<std::string> child_environment(const config::Env& env) {
-  std::vector<std::string> out;
-  for (const auto& [k, v] : env) {
-    if (k == "AUTOPILOT_PID" || k == "CONTAINERPILOT_PID") continue;
-    out.push_back(k + "=" + v);
-  }
+// AUTOPILOT_APP_IP for job "app": the env var name part of a job name.
+std::string env_name(const std::string& job) {
+  std::string out;
+  for (char c : job) out += std::isalnum(static_cast<unsigned char>(c)) ? std::toupper(c) : '_';
+  return out;
+}
+
+// Every child's environment: ours, plus our pid and the address each
+// registered job advertises (ContainerPilot's CONTAINERPILOT_<JOB>_IP).
+std::vector<std::string> child_environment(const config::Env& env, const config::Config& config) {
+  config::Env vars = env;
   std::string pid = std::to_string(::getpid());
-  out.push_back("AUTOPILOT_PID=" + pid);
-  out.push_back("CONTAINERPILOT_PID=" + pid);
+  vars["AUTOPILOT_PID"] = vars["CONTAINERPILOT_PID"] = pid;
+  for (const auto& job : config.jobs) {
+    if (!job.service.is_registered()) continue;
+    vars["AUTOPILOT_" + env_name(job.name) + "_IP"] = vars["CONTAINERPILOT_" + env_name(job.name) + "_IP"] =
+        job.service.address;
+  }
+  std::vector<std::string> out;
+  for (const auto& [k, v] : vars) out.push_back(k + "=" + v);
   return out;
 }
 
@@ -46,6 +61,10 @@ class Runner {
       fmt::print(stderr, "autopilot: {}\n", r.error().message);
       return 2;
     }
+    if (auto r = open_catalog(); !r) {
+      log_.error(r.error().message);
+      return 1;
+    }
     start_jobs();
     loop_.run();
     int code = supervisor_->exit_code();
@@ -55,9 +74,37 @@ class Runner {
   }
 
  private:
+  Result<void> open_catalog() {
+    if (config_.consul_given)
+      log_.warn("the `consul` key is ignored: autopilot uses its own catalog (" + config_.discovery.describe() + ")");
+    if (catalog_ || !config_.needs_catalog()) return {};
+    auto catalog = discovery::open_catalog(config_.discovery, loop_, timers_, log_);
+    if (!catalog) return make_error("opening the " + config_.discovery.describe() + ": " + catalog.error().message);
+    catalog_ = std::move(*catalog);
+    catalog_config_ = config_.discovery;
+    log_.debug("using the " + config_.discovery.describe());
+    return {};
+  }
+
   void start_jobs() {
-    jobs::JobContext ctx{bus_, processes_, timers_, log_, [env = child_environment(options_.env)] { return env; },
-                         nullptr, config_.stop_timeout};
+    env_ = child_environment(options_.env, config_);
+    health::CheckDeps deps{loop_, processes_, timers_, log_, [this] { return env_; }};
+    jobs::JobContext ctx{bus_,
+                         processes_,
+                         timers_,
+                         log_,
+                         [this] { return env_; },
+                         nullptr,
+                         config_.stop_timeout,
+                         catalog_.get(),
+                         [deps](const jobs::JobConfig& job) -> std::unique_ptr<health::Check> {
+                           if (!job.health) return nullptr;
+                           return health::make_check(*job.health, job.name, deps);
+                         }};
+    if (catalog_) {
+      watches_ = std::make_unique<watches::Watches>(watches::WatchContext{bus_, timers_, log_, *catalog_});
+      watches_->start(config_.watches);
+    }
     supervisor_ = std::make_unique<jobs::Supervisor>(ctx, config_.jobs, config_.main_job);
     supervisor_->on_all_done = [this] { loop_.stop(); };
     log_.info(fmt::format("autopilot {} started (pid {}){}", AUTOPILOT_VERSION_STRING, ::getpid(),
@@ -72,6 +119,7 @@ class Runner {
         if (supervisor_->is_shutting_down()) {
           log_.warn(fmt::format("received {} again while shutting down; still waiting for jobs", strsignal(sig)));
         }
+        if (watches_) watches_->stop();
         supervisor_->shutdown();
         break;
       case SIGHUP:
@@ -95,8 +143,20 @@ class Runner {
       return;
     }
     if (auto r = log_.reconfigure(fresh->logging); !r) log_.error("reload: logging: " + r.error().message);
+    if (catalog_ && fresh->discovery != catalog_config_) {
+      log_.warn("reload: the catalog cannot change while running; keeping the " + catalog_config_.describe() +
+                " (restart autopilot to switch)");
+      fresh->discovery = catalog_config_;
+    }
+    if (!catalog_ && fresh->needs_catalog()) {
+      log_.error("reload refused: the new config registers or watches services, which needs the catalog; "
+                 "restart autopilot to open it");
+      return;
+    }
     config_ = std::move(*fresh);
+    env_ = child_environment(options_.env, config_);
     log_.info("reloading " + options_.config_path);
+    if (watches_) watches_->reload(config_.watches);
     supervisor_->reload(config_.jobs, config_.main_job);
   }
 
@@ -108,6 +168,11 @@ class Runner {
   os::AsioTimers timers_;
   events::Bus bus_;
   os::SignalSource signals_;
+  std::vector<std::string> env_;
+  // Declared before its users, so it is destroyed after them.
+  std::unique_ptr<discovery::Catalog> catalog_;
+  discovery::DiscoveryConfig catalog_config_;
+  std::unique_ptr<watches::Watches> watches_;
   std::unique_ptr<jobs::Supervisor> supervisor_;
 };
 

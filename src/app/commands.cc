@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "app/app.h"
+#include "app/catalog_command.h"
 #include "config/config.h"
 
 namespace autopilot::app {
@@ -31,6 +32,10 @@ on their events, reaps zombies, forwards signals and shuts down in order.
   autopilot check -config FILE                validate a config and exit (0 ok, 2 bad)
   autopilot -template -config FILE [-out F]   print the config rendered over the environment
   autopilot -version
+  autopilot catalog services [-config FILE | --discovery-dir DIR]
+                                              list the services with a live instance (JSON)
+  autopilot catalog service NAME [--all] [-config FILE | --discovery-dir DIR]
+                                              list NAME's healthy (--all: all) instances (JSON)
 
 The config path may also come from $AUTOPILOT or $CONTAINERPILOT (a path or a
 file:// URL). Signals: TERM/INT shut down gracefully, HUP reloads the config,
@@ -89,6 +94,22 @@ int main_command(int argc, char** argv, char** envp) {
   CLI::App* check = cli.add_subcommand("check", "Validate the config and exit: 0 when good, 2 with the error");
   check->add_option("--config", config_flag, "Config file (JSON5)")->option_text("FILE");
   check->add_flag("--strict", strict, "An unset environment variable in the config template is an error");
+  CLI::App* catalog = cli.add_subcommand("catalog", "Inspect the service catalog (read-only; JSON on stdout)");
+  catalog->require_subcommand(1);
+  CatalogQuery query;
+  auto catalog_options = [&query](CLI::App* sub) {
+    sub->add_option("--config", query.config_flag, "Read the catalog this config uses")->option_text("FILE");
+    sub->add_option("--discovery-dir", query.discovery_dir, "Read the embedded catalog at DIR (wins over -config)")
+        ->option_text("DIR");
+    sub->add_flag("--strict", query.strict, "An unset environment variable in the config template is an error");
+  };
+  CLI::App* catalog_services =
+      catalog->add_subcommand("services", "Print the names of the services with a live instance");
+  catalog_options(catalog_services);
+  CLI::App* catalog_service = catalog->add_subcommand("service", "Print the instances of a service, sorted by id");
+  catalog_service->add_option("name", query.service, "The service name")->required();
+  catalog_service->add_flag("--all", query.all, "Include unhealthy instances (critical, maintenance)");
+  catalog_options(catalog_service);
   try {
     auto args = normalise_flags(argc, argv);
     cli.parse(args);
@@ -102,6 +123,12 @@ int main_command(int argc, char** argv, char** envp) {
     return 0;
   }
   config::Env env = config::environment_from(envp);
+  if (*catalog) {
+    query.kind = *catalog_service ? CatalogQuery::Kind::kService : CatalogQuery::Kind::kServices;
+    if (query.config_flag.empty()) query.config_flag = config_flag;  // `autopilot -config F catalog ...`
+    query.strict = query.strict || strict;
+    return run_catalog_command(query, env);
+  }
   config::LoadOptions load{strict};
   auto path = config::resolve_path(config_flag, env);
   if (!path) {

@@ -6,7 +6,12 @@
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
+#include <optional>
+
 #include "base/strings.h"
+#include "discovery/interfaces.h"
 #include "config/template_funcs.h"
 #include "decode/decoder.h"
 #include "jobs/supervisor.h"
@@ -19,8 +24,8 @@ namespace {
 using decode::Decoder;
 using decode::Node;
 
-const std::vector<std::string> kTopKeys{"consul", "logging",   "stopTimeout", "jobs",
-                                        "watches", "telemetry", "control",     "mainJob"};
+const std::vector<std::string> kTopKeys{"consul",    "discovery", "logging", "stopTimeout", "jobs",
+                                        "watches",   "telemetry", "control", "mainJob"};
 const std::vector<std::string> kLoggingKeys{"level", "format", "output"};
 
 Result<std::string> read_file(const std::string& path) {
@@ -64,9 +69,43 @@ Result<log::LogConfig> decode_logging(const Decoder& d, const Node& n) {
 
 Result<void> refuse_unavailable(const Decoder& d, const Node& root) {
   static const std::vector<std::pair<std::string, std::string>> kLater{
-      {"watches", "service discovery (issue #5)"}, {"telemetry", "telemetry"}, {"control", "the control socket"}};
+      {"telemetry", "telemetry"}, {"control", "the control socket"}};
   for (const auto& [key, what] : kLater) {
     if (auto n = d.field(root, key)) return d.key_error(*n, "needs " + what + ", which this build does not have yet");
+  }
+  return {};
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return "localhost";
+  return buf;
+}
+
+// Picks the address each registered job advertises (ContainerPilot resolves
+// `interfaces` at load time too, so a bad spec stops the start).
+Result<void> resolve_addresses(const Decoder& d, const Node& jobs_node, std::vector<jobs::JobConfig>& jobs) {
+  std::optional<std::vector<discovery::InterfaceAddress>> system;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    auto& svc = jobs[i].service;
+    if (!svc.is_registered()) continue;
+    Node job = d.element(jobs_node, i);
+    Node where = d.field(job, "interfaces").value_or(*d.field(job, "port"));
+    auto specs = discovery::parse_interface_specs(svc.interfaces);
+    if (!specs) return d.error(where, specs.error().message);
+    if (!system) {
+      auto addresses = discovery::system_addresses();
+      if (!addresses) return d.error(where, addresses.error().message);
+      system = std::move(*addresses);
+    }
+    auto address = discovery::select_address(*specs, *system);
+    if (!address) return d.error(where, address.error().message);
+    svc.address = *address;
+    svc.node = host_name();
+    jobs[i].fingerprint += "@" + svc.address;
+    auto instance = jobs::instance_of(jobs[i]);
+    if (auto r = discovery::validate_instance(instance); !r)
+      return d.error(d.field(job, "id").value_or(job), "the instance to register is invalid: " + r.error().message);
   }
   return {};
 }
@@ -90,11 +129,25 @@ Result<Config> decode_config(const Decoder& d, const std::string& file) {
   }
   if (auto n = d.field(root, "consul")) {
     if (!(*n)->is_string() && !(*n)->is_object()) return d.error(*n, "must be an address string or an object");
+    c.consul_given = true;
+  }
+  if (auto n = d.field(root, "discovery")) {
+    auto dc = discovery::decode_discovery(d, *n);
+    if (!dc) return dc.error();
+    c.discovery = std::move(*dc);
+  }
+  if (auto n = d.field(root, "watches")) {
+    auto w = watches::decode_watches(d, *n);
+    if (!w) return w.error();
+    c.watches = std::move(*w);
   }
   if (auto n = d.field(root, "jobs")) {
     auto jobs = jobs::decode_jobs(d, *n);
     if (!jobs) return jobs.error();
-    if (auto r = jobs::check_job_graph(d, *n, *jobs, {}); !r) return r.error();
+    std::vector<std::string> watch_names;
+    for (const auto& w : c.watches) watch_names.push_back(w.name);
+    if (auto r = jobs::check_job_graph(d, *n, *jobs, watch_names); !r) return r.error();
+    if (auto r = resolve_addresses(d, *n, *jobs); !r) return r.error();
     c.jobs = std::move(*jobs);
   }
   if (auto n = d.field(root, "mainJob")) {
@@ -115,6 +168,11 @@ Result<Config> decode_config(const Decoder& d, const std::string& file) {
 }
 
 }  // namespace
+
+bool Config::needs_catalog() const {
+  if (!watches.empty()) return true;
+  return std::any_of(jobs.begin(), jobs.end(), [](const auto& j) { return j.service.is_registered(); });
+}
 
 Result<std::string> resolve_path(const std::string& flag, const Env& env) {
   std::string path = flag;

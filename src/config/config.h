@@ -10,7 +10,9 @@
 
 #include "base/duration.h"
 #include "base/result.h"
+#include "discovery/discovery_config.h"
 #include "jobs/job_config.h"
+#include "watches/watch_config.h"
 #include "log/log.h"
 
 namespace autopilot::config {
@@ -23,6 +25,12 @@ struct Config {
   Duration stop_timeout{std::chrono::seconds(5)};
   std::vector<jobs::JobConfig> jobs;
   std::string main_job;  // resolved: the configured mainJob or the default
+  std::vector<watches::WatchConfig> watches;
+  discovery::DiscoveryConfig discovery;
+  bool consul_given = false;  // ContainerPilot's `consul` key: ignored with a warning
+
+  // Whether anything registers or watches (then the catalog is opened).
+  bool needs_catalog() const;
 };
 
 struct LoadOptions {

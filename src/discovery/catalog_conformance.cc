@@ -13,41 +13,6 @@ using Strings = std::vector<std::string>;
 
 std::string backend_name(const ::testing::TestParamInfo<CatalogBackend>& info) { return info.param.name; }
 
-bool run_until(boost::asio::io_context& io, const std::function<bool()>& done, std::chrono::milliseconds deadline) {
-  auto end = std::chrono::steady_clock::now() + deadline;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= end) return false;
-    if (io.stopped()) io.restart();
-    io.run_one_for(10ms);
-  }
-  return true;
-}
-
-void run_for(boost::asio::io_context& io, std::chrono::milliseconds period) {
-  auto end = std::chrono::steady_clock::now() + period;
-  run_until(
-      io, [&] { return std::chrono::steady_clock::now() >= end; }, period + 1s);
-}
-
-Instance make_instance(const std::string& id, const std::string& name, int port, Status status) {
-  Instance in;
-  in.id = id;
-  in.name = name;
-  in.address = "127.0.0.1";
-  in.port = port;
-  in.tags = {"v1", "primary"};
-  in.meta = {{"version", "1.2.3"}, {"zone", "a"}};
-  in.status = status;
-  in.node = "node-1";
-  return in;
-}
-
-Strings ids_of(const std::vector<Instance>& instances) {
-  Strings ids;
-  for (const auto& in : instances) ids.push_back(in.id);
-  return ids;
-}
-
 void CatalogConformanceTest::SetUp() {
   store_ = GetParam().fresh();
   catalog_ = store_.open(io_, timers_, log_);

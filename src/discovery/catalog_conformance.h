@@ -21,6 +21,7 @@
 #include <string>
 
 #include "discovery/catalog.h"
+#include "discovery/testing.h"
 #include "log/log.h"
 #include "os/linux/asio_timers.h"
 
@@ -44,32 +45,11 @@ struct CatalogBackend {
 inline void PrintTo(const CatalogBackend& backend, std::ostream* os) { *os << backend.name; }
 std::string backend_name(const ::testing::TestParamInfo<CatalogBackend>& info);
 
-// Runs `io` until `done()` or `deadline` passes; returns done().
-bool run_until(boost::asio::io_context& io, const std::function<bool()>& done, std::chrono::milliseconds deadline = 5s);
-// Runs `io` for `period` (to check that something does NOT happen).
-void run_for(boost::asio::io_context& io, std::chrono::milliseconds period);
-
-// Starts an operation and runs `io` until its callback fires (bounded). A
-// callback that runs inline from the call is a test failure (catalog.h).
-template <class T>
-Result<T> await_result(boost::asio::io_context& io, const std::function<void(Callback<T>)>& start,
-                       std::chrono::milliseconds deadline = 5s) {
-  std::optional<Result<T>> out;
-  bool returned = false;
-  start([&](Result<T> r) {
-    if (!returned) ADD_FAILURE() << "catalog callback ran inline";
-    out.emplace(std::move(r));
-  });
-  returned = true;
-  if (!run_until(
-          io, [&] { return out.has_value(); }, deadline))
-    return make_error("timed out waiting for the catalog");
-  return std::move(*out);
-}
-
-Instance make_instance(const std::string& id, const std::string& name, int port = 8080,
-                       Status status = Status::kPassing);
-std::vector<std::string> ids_of(const std::vector<Instance>& instances);
+using testing::await_result;
+using testing::ids_of;
+using testing::make_instance;
+using testing::run_for;
+using testing::run_until;
 
 class CatalogConformanceTest : public ::testing::TestWithParam<CatalogBackend> {
  protected:

@@ -33,11 +33,17 @@ std::string_view state_name(State s) {
 }
 
 Job::Job(JobConfig config, JobContext ctx)
-    : config_(std::move(config)), ctx_(std::move(ctx)), restarts_left_(config_.restarts) {}
+    : config_(std::move(config)), ctx_(std::move(ctx)), restarts_left_(config_.restarts) {
+  if (config_.health || config_.service.is_registered()) {
+    service_ = std::make_unique<Service>(config_, ServiceContext{ctx_.bus, ctx_.timers, ctx_.log, ctx_.catalog},
+                                         ctx_.make_check ? ctx_.make_check(config_) : nullptr);
+  }
+}
 
 Job::~Job() {
   *alive_ = false;
   cancel_all_timers();
+  service_.reset();
 }
 
 void Job::cancel_all_timers() {
@@ -67,6 +73,10 @@ void Job::handle(const events::Event& e) {
     return;
   }
   if (e.code == Code::kStartup && e.source == events::kGlobal) arm_when_timeout();
+  if (service_ && e.source == events::kGlobal) {
+    if (e.code == Code::kEnterMaintenance) service_->enter_maintenance();
+    if (e.code == Code::kExitMaintenance) service_->exit_maintenance();
+  }
   if (matches_start(e)) on_start_event();
 }
 
@@ -128,7 +138,10 @@ void Job::run() {
   ++runs_;
   started_once_ = true;
   state_ = State::kRunning;
-  if (config_.exec.empty()) return;  // a job without a process just stays running
+  if (config_.exec.empty()) {  // a job without a process just stays running
+    if (service_) service_->start();
+    return;
+  }
   os::SpawnSpec spec{config_.exec, ctx_.child_env ? ctx_.child_env() : std::vector<std::string>{},
                      !config_.raw_logging};
   auto pid_holder = std::make_shared<int>(0);
@@ -156,6 +169,7 @@ void Job::run() {
   failed_to_start_ = false;
   run_started_ = ctx_.timers.now();
   ctx_.log.debug(fmt::format("job {}: started {} (pid {})", name(), config_.exec[0], pid_));
+  if (service_) service_->start();
   if (config_.timeout.count() > 0) {
     exec_timer_ = ctx_.timers.after(config_.timeout, [this, alive] {
       if (alive.expired()) return;
@@ -181,7 +195,10 @@ void Job::on_exit(int pid, os::ExitStatus status) {
   publish(status.is_success() ? Code::kExitSuccess : Code::kExitFailed);
   bool quick = ctx_.timers.now() - run_started_ < kQuickRun;
   quick_failures_ = (!status.is_success() && quick) ? quick_failures_ + 1 : 0;
-  if (state_ == State::kStopping) return finish();
+  if (state_ == State::kStopping) {
+    if (withdrawing_) return;  // finishes once the catalog is done with us
+    return finish();
+  }
   after_exit();
 }
 
@@ -235,6 +252,17 @@ void Job::stop() {
   for (auto* id : {&when_timer_, &tick_timer_, &backoff_timer_}) cancel_timer(*id);
   state_ = State::kStopping;
   publish(Code::kStopping);
+  if (!service_) return await_hooks();
+  withdrawing_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  service_->withdraw(stop_timeout(), [this, alive] {
+    if (alive.expired() || !withdrawing_) return;
+    withdrawing_ = false;
+    if (state_ == State::kStopping) await_hooks();
+  });
+}
+
+void Job::await_hooks() {
   std::vector<std::string> hooks = ctx_.stop_hooks ? ctx_.stop_hooks(name()) : std::vector<std::string>{};
   if (hooks.empty()) return terminate();
   waiting_hooks_ = {hooks.begin(), hooks.end()};
@@ -274,6 +302,8 @@ void Job::terminate() {
 
 void Job::finish() {
   cancel_all_timers();
+  withdrawing_ = false;
+  if (service_) service_->halt();
   state_ = State::kDone;
   publish(Code::kStopped);
   ctx_.log.debug(fmt::format("job {}: stopped", name()));

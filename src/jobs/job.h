@@ -16,11 +16,15 @@
 //   kRunning    shutdown / stop()      stop -> kStopping
 //   kBackoff    delay elapsed          run exec -> kRunning
 //   kBackoff    shutdown / stop()      stop -> kStopping
+//   kStopping   withdrawn              wait for stop hooks
 //   kStopping   hooks done / timeout   SIGTERM the group; SIGKILL after stopTimeout
-//   kStopping   exit                   publish stopped -> kDone
+//   kStopping   exit                   publish stopped -> kDone (once withdrawn)
 //
-// A stop publishes `stopping`, waits (at most stopTimeout) for the jobs that
-// hook this job's `stopping` to finish, then terminates the process.
+// A stop publishes `stopping`, withdraws the job from the catalog (deregister,
+// then the drain delay; see service.h), waits (at most stopTimeout) for the
+// jobs that hook this job's `stopping` to finish, then terminates the
+// process. A job with `health` or `port` owns a Service that runs its checks
+// and keeps its record from its first start until it is done.
 #pragma once
 
 #include <functional>
@@ -30,8 +34,11 @@
 #include <string>
 #include <vector>
 
+#include "discovery/catalog.h"
 #include "events/bus.h"
+#include "health/check.h"
 #include "jobs/job_config.h"
+#include "jobs/service.h"
 #include "log/log.h"
 #include "os/processes.h"
 #include "os/timers.h"
@@ -52,6 +59,10 @@ struct JobContext {
   // `stopping`: a stop waits for them.
   std::function<std::vector<std::string>(const std::string& job)> stop_hooks;
   Duration default_stop_timeout{std::chrono::seconds(5)};
+  // Where jobs with a port register; may be null when none has one.
+  discovery::Catalog* catalog = nullptr;
+  // Makes the probe of a job's health block (null result: heartbeat only).
+  std::function<std::unique_ptr<health::Check>(const JobConfig&)> make_check;
 };
 
 class Job {
@@ -81,6 +92,8 @@ class Job {
   // Whether the job failed without running: exec error or when.timeout.
   bool failed_to_start() const { return failed_to_start_; }
   int runs() const { return runs_; }
+  // Checks and registration; null for a job without `health` or `port`.
+  const Service* service() const { return service_.get(); }
 
   // Called once when the job reaches kDone.
   std::function<void()> on_done;
@@ -93,6 +106,7 @@ class Job {
   void after_exit();
   void schedule_restart();
   void on_hook_event(const events::Event& e);
+  void await_hooks();
   void terminate();
   void finish();
   void arm_when_timeout();
@@ -115,6 +129,8 @@ class Job {
   os::Clock::time_point run_started_{};
   std::optional<os::ExitStatus> last_exit_;
   std::set<std::string> waiting_hooks_;
+  std::unique_ptr<Service> service_;
+  bool withdrawing_ = false;
   os::Timers::Id when_timer_ = 0, tick_timer_ = 0, exec_timer_ = 0, backoff_timer_ = 0, stop_timer_ = 0,
                  kill_timer_ = 0;
   // Guards callbacks that outlive the job (process exits after destruction).

@@ -5,7 +5,9 @@
 #include <set>
 
 #include "base/strings.h"
+#include "decode/command.h"
 #include "decode/decoder.h"
+#include "json5/json5.h"
 
 namespace autopilot::jobs {
 namespace {
@@ -13,31 +15,14 @@ namespace {
 using decode::Decoder;
 using decode::Node;
 
-const std::vector<std::string> kJobKeys{"name",     "exec",       "logging",    "when",           "timeout",
-                                        "stopTimeout", "restarts", "port",       "health",         "tags",
-                                        "interfaces", "consul",     "initial_status"};
+const std::vector<std::string> kJobKeys{"name",       "exec",   "logging",        "when", "timeout", "stopTimeout",
+                                        "restarts",   "port",   "health",         "tags", "meta",    "id",
+                                        "interfaces", "consul", "initial_status", "drain"};
 const std::vector<std::string> kWhenKeys{"source", "once", "each", "interval", "timeout"};
 const std::vector<std::string> kLoggingKeys{"raw"};
-// Keys of ContainerPilot's job schema that need service discovery.
-const std::set<std::string> kDiscoveryKeys{"port", "health", "tags", "interfaces", "consul", "initial_status"};
-
-Result<std::vector<std::string>> decode_exec(const Decoder& d, const Node& n) {
-  std::vector<std::string> argv;
-  if (n->is_string()) {
-    argv = split_exec(n->get<std::string>());
-  } else if (n->is_array()) {
-    auto list = d.string_list(n);
-    if (!list) return list.error();
-    argv = std::move(*list);
-  } else {
-    return d.error(n, "must be a command string or a list of strings");
-  }
-  if (argv.empty()) return d.error(n, "must not be empty");
-  for (const auto& a : argv) {
-    if (a.empty()) return d.error(n, "received zero-length argument (two spaces in a row?)");
-  }
-  return argv;
-}
+const std::vector<std::string> kConsulKeys{"enableTagOverride", "deregisterCriticalServiceAfter"};
+// Keys that only mean something for a registered job (one with a port).
+const std::vector<std::string> kRegistrationKeys{"tags", "meta", "id", "interfaces", "initial_status", "consul", "drain"};
 
 Result<int> decode_restarts(const Decoder& d, const Node& n) {
   auto invalid = [&] {
@@ -100,6 +85,79 @@ Result<WhenConfig> decode_when(const Decoder& d, const Node& n) {
   return when;
 }
 
+Result<void> decode_service(const Decoder& d, const Node& n, JobConfig& job) {
+  ServiceConfig& svc = job.service;
+  auto port = d.field(n, "port");
+  if (!port) {
+    for (const auto& key : kRegistrationKeys) {
+      if (auto k = d.field(n, key)) return d.key_error(*k, "only applies to a job with a 'port' (one that is registered)");
+    }
+    return {};
+  }
+  auto p = d.integer(*port);
+  if (!p) return p.error();
+  if (*p < 0 || *p > 65535) return d.error(*port, "must be a port number (1..65535)");
+  if (*p == 0) return {};
+  svc.port = static_cast<int>(*p);
+  if (auto r = discovery::validate_service_name(job.name); !r)
+    return d.error(*d.field(n, "name"), "is the service name of a job with a port: " + r.error().message);
+  if (!job.health) return d.key_error(*port, "needs a 'health' block: a registered job must say how it is checked");
+  if (auto id = d.field(n, "id")) {
+    auto s = d.string(*id);
+    if (!s) return s.error();
+    if (auto r = discovery::validate_instance_id(*s); !r) return d.error(*id, r.error().message);
+    svc.id = *s;
+  }
+  if (auto tags = d.field(n, "tags")) {
+    auto list = d.string_list(*tags);
+    if (!list) return list.error();
+    svc.tags = std::move(*list);
+  }
+  if (auto meta = d.field(n, "meta")) {
+    if (auto r = d.require_object(*meta); !r) return r.error();
+    for (const auto& [k, v] : (*meta)->items()) {
+      Node value{&v, meta->pointer + "/" + json5::pointer_token(k), meta->path + "." + k};
+      auto s = d.string(value);
+      if (!s) return s.error();
+      svc.meta[k] = *s;
+    }
+  }
+  if (auto interfaces = d.field(n, "interfaces")) {
+    if ((*interfaces)->is_string()) {
+      svc.interfaces = {(*interfaces)->get<std::string>()};
+    } else {
+      auto list = d.string_list(*interfaces);
+      if (!list) return list.error();
+      svc.interfaces = std::move(*list);
+    }
+    if (svc.interfaces.empty()) return d.error(*interfaces, "must name at least one interface spec");
+  }
+  if (auto status = d.field(n, "initial_status")) {
+    auto s = d.string(*status);
+    if (!s) return s.error();
+    auto st = discovery::parse_status(*s);
+    if (!st || *st == discovery::Status::kMaintenance)
+      return d.error(*status, "\"" + *s + "\" is not an initial status (passing, warning, critical)");
+    svc.initial_status = *st;
+  }
+  if (auto consul = d.field(n, "consul")) {
+    // Accepted for ContainerPilot compatibility; both fields are optional (D12).
+    if (auto r = d.require_object(*consul); !r) return r.error();
+    if (auto r = d.only_keys(*consul, kConsulKeys); !r) return r.error();
+    if (auto tag = d.field(*consul, "enableTagOverride"))
+      if (auto b = d.boolean(*tag); !b) return b.error();
+    if (auto after = d.field(*consul, "deregisterCriticalServiceAfter"))
+      if (auto v = d.duration(*after, false); !v) return v.error();
+  }
+  if (auto drain = d.field(n, "drain")) {
+    auto v = d.duration(*drain, true);
+    if (!v) return v.error();
+    if (v->count() < 0) return d.error(*drain, "must not be negative");
+    svc.drain = *v;
+  }
+  return {};
+}
+
 Result<JobConfig> decode_job(const Decoder& d, const Node& n) {
   if (auto r = d.only_keys(n, kJobKeys); !r) return r.error();
   JobConfig job;
@@ -110,14 +168,8 @@ Result<JobConfig> decode_job(const Decoder& d, const Node& n) {
   if (!s) return s.error();
   if (s->empty()) return d.error(*name, "'name' must not be blank");
   job.name = *s;
-  for (const auto& [key, value] : n->items()) {
-    if (kDiscoveryKeys.count(key)) {
-      return d.key_error(*d.field(n, key),
-                         "needs service discovery, which this build does not have yet (issue #5)");
-    }
-  }
   if (auto exec = d.field(n, "exec")) {
-    auto argv = decode_exec(d, *exec);
+    auto argv = decode::command(d, *exec);
     if (!argv) return argv.error();
     job.exec = std::move(*argv);
   }
@@ -158,15 +210,31 @@ Result<JobConfig> decode_job(const Decoder& d, const Node& n) {
     if (v->count() < 0) return d.error(*stop, "must not be negative");
     job.stop_timeout = *v;
   }
+  if (auto health = d.field(n, "health")) {
+    auto h = health::decode_health(d, *health);
+    if (!h) return h.error();
+    job.health = std::move(*h);
+  }
+  if (auto r = decode_service(d, n, job); !r) return r.error();
   return job;
 }
 
 }  // namespace
 
-std::vector<std::string> split_exec(const std::string& exec) {
-  if (exec.empty()) return {};
-  return split(exec, ' ');
+discovery::Instance instance_of(const JobConfig& job) {
+  const ServiceConfig& s = job.service;
+  discovery::Instance i;
+  i.id = !s.id.empty() ? s.id : job.name + "-" + s.node + "-" + s.address + ":" + std::to_string(s.port);
+  i.name = job.name;
+  i.address = s.address;
+  i.port = s.port;
+  i.tags = s.tags;
+  i.meta = s.meta;
+  i.node = s.node;
+  return i;
 }
+
+std::vector<std::string> split_exec(const std::string& exec) { return decode::split_command(exec); }
 
 Result<std::vector<JobConfig>> decode_jobs(const Decoder& d, const Node& jobs) {
   if (auto r = d.require_array(jobs); !r) return r.error();
@@ -208,7 +276,9 @@ Result<void> check_job_graph(const Decoder& d, const Node& jobs, const std::vect
       std::string watch = w.source.substr(6);
       for (const auto& name : watch_names)
         if (name == watch) goto next;
-      return d.error(when_source_node(i), "no watch named \"" + watch + "\"");
+      std::string msg = "no watch named \"" + watch + "\"";
+      if (auto hint = suggest(watch, watch_names)) msg += " (did you mean \"watch." + *hint + "\"?)";
+      return d.error(when_source_node(i), msg);
     }
     {
       std::string msg = "\"" + w.source + "\" is not a job, a watch (watch.NAME), global, SIGHUP or SIGUSR2";

@@ -1,16 +1,21 @@
 // JobConfig: one entry of the config's `jobs` list, as ContainerPilot v3
-// defines it, decoded and validated. Health checks and registration (`port`,
-// `health`, `tags`, `interfaces`, `initial_status`) belong to the discovery
-// area (issue #5) and are refused here until it lands.
+// defines it, decoded and validated: the process (`exec`, `when`, restarts,
+// timeouts), its health check (`health`, see health/health_config.h) and its
+// registration in the catalog (`port`, `tags`, `interfaces`,
+// `initial_status`, `consul`), plus three keys of our own: `id`, `meta` and
+// `drain` (see ServiceConfig).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "base/duration.h"
 #include "base/result.h"
+#include "discovery/catalog.h"
 #include "events/event.h"
+#include "health/health_config.h"
 
 namespace autopilot::decode {
 class Decoder;
@@ -35,6 +40,31 @@ struct WhenConfig {
   bool operator==(const WhenConfig&) const = default;
 };
 
+// How a job with a `port` appears in the catalog.
+//
+// Instance id: `id` when given (templated from the environment like the rest
+// of the config), else `<name>-<hostname>-<address>:<port>`. It is unique per
+// container (two containers cannot share an address and port) and stable
+// across restarts, so a restarted container replaces its own old record
+// instead of leaving a twin. (ContainerPilot's `<name>-<hostname>` collides
+// when several autopilots share a hostname, as on one host with --net=host.)
+struct ServiceConfig {
+  int port = 0;  // 0: not registered
+  std::string id;
+  std::vector<std::string> tags;
+  std::map<std::string, std::string> meta;
+  std::vector<std::string> interfaces;  // empty: ContainerPilot's default ["eth0:inet", "inet"]
+  std::optional<discovery::Status> initial_status;
+  // After deregistering on stop, wait this long before signalling the app,
+  // so proxies that watched the catalog stop sending it traffic first.
+  Duration drain{0};
+  // Filled in by config/ once the interfaces are resolved.
+  std::string address;
+  std::string node;  // this host's name
+
+  bool is_registered() const { return port > 0; }
+};
+
 struct JobConfig {
   std::string name;
   std::vector<std::string> exec;  // empty: no process (a job that only holds state)
@@ -43,6 +73,8 @@ struct JobConfig {
   Duration timeout{0};            // SIGKILL the run after this (0: none); periodic default: interval
   Duration stop_timeout{0};       // 0: use the top-level stopTimeout
   int restarts = 0;               // kUnlimited, or how many restarts are left at start
+  std::optional<health::HealthConfig> health;
+  ServiceConfig service;
   // Canonical text of the job's config, compared on reload to decide whether
   // the job changed.
   std::string fingerprint;
@@ -53,6 +85,9 @@ struct JobConfig {
 // Splits an exec string the way ContainerPilot does: on single spaces, no
 // shell, no quoting (a double space makes an empty argument, which is refused).
 std::vector<std::string> split_exec(const std::string& exec);
+
+// The instance a job with a port registers (status left to the caller).
+discovery::Instance instance_of(const JobConfig& job);
 
 // Decodes `jobs` (a list). Names must be unique and non-blank.
 Result<std::vector<JobConfig>> decode_jobs(const decode::Decoder& d, const decode::Node& jobs);

@@ -21,13 +21,7 @@ using conformance::await_result;
 using conformance::make_instance;
 using conformance::run_until;
 
-// A fresh directory, on tmpfs when there is one (like /run).
-std::string make_temp_dir() {
-  std::string base = fs::exists("/dev/shm") ? "/dev/shm" : fs::temp_directory_path().string();
-  std::string pattern = base + "/catalog-test-XXXXXX";
-  char* made = ::mkdtemp(pattern.data());
-  return made ? std::string(made) : std::string();
-}
+using testing::make_temp_dir;
 
 std::unique_ptr<EmbeddedCatalog> open_catalog(EmbeddedOptions options, boost::asio::io_context& io, os::Timers& timers,
                                               log::Log& log) {

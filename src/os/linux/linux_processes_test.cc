@@ -1,4 +1,5 @@
 #include "os/linux/linux_processes.h"
+#include "os/linux/loop_testing.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -24,17 +25,7 @@ namespace {
 using ::testing::ElementsAre;
 using namespace std::chrono_literals;
 
-// Runs the loop until `done()` or until `limit` passes; true when done.
-template <class Pred>
-bool run_until(boost::asio::io_context& io, Pred done, std::chrono::seconds limit = 20s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    io.run_one_for(50ms);
-    if (io.stopped()) io.restart();
-  }
-  return true;
-}
+
 
 struct Line {
   Stream stream;

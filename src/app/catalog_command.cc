@@ -1,0 +1,153 @@
+#include "app/catalog_command.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "discovery/catalog.h"
+#include "discovery/discovery_config.h"
+#include "log/log.h"
+#include "os/linux/asio_timers.h"
+
+namespace autopilot::app {
+namespace {
+
+constexpr int kFailed = 1;
+constexpr int kBadInput = 2;
+// A local catalog answers in milliseconds; this only bounds a stuck one.
+constexpr std::chrono::seconds kAnswerTimeout{10};
+
+void print_error(const std::string& message) { fmt::print(stderr, "autopilot: {}\n", message); }
+
+// The catalog the query reads: --discovery-dir, else the config's, else the
+// default. Config errors come back as errors (exit 2).
+Result<discovery::DiscoveryConfig> choose_catalog(const CatalogQuery& query, const config::Env& env) {
+  discovery::DiscoveryConfig chosen;
+  if (!query.discovery_dir.empty()) {
+    chosen.embedded_dir = query.discovery_dir;
+    return chosen;
+  }
+  auto path = config::resolve_path(query.config_flag, env);
+  if (!path) return chosen;  // no config given anywhere: the default catalog
+  auto cfg = config::load(*path, env, config::LoadOptions{query.strict});
+  if (!cfg) return cfg.error();
+  return cfg->discovery;
+}
+
+// Opening an embedded catalog creates its directory; a reader must not, so
+// check first.
+Result<void> require_existing_dir(const std::string& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT) return make_error(fmt::format("no catalog at {} (directory does not exist)", dir));
+    return make_error(fmt::format("no catalog at {} ({})", dir, std::strerror(errno)));
+  }
+  if (!S_ISDIR(st.st_mode)) return make_error(fmt::format("no catalog at {} (not a directory)", dir));
+  return {};
+}
+
+// Starts one catalog operation and runs the loop until its callback fires,
+// or fails after kAnswerTimeout.
+template <class T, class Start>
+Result<T> await_answer(boost::asio::io_context& io, os::AsioTimers& timers, Start start) {
+  std::optional<Result<T>> answer;
+  start([&](Result<T> r) {
+    answer.emplace(std::move(r));
+    io.stop();
+  });
+  auto deadline = timers.after(kAnswerTimeout, [&io] { io.stop(); });
+  io.run();
+  timers.cancel(deadline);
+  if (!answer) return make_error(fmt::format("the catalog did not answer within {}s", kAnswerTimeout.count()));
+  return std::move(*answer);
+}
+
+nlohmann::ordered_json instance_json(const discovery::Instance& i) {
+  nlohmann::ordered_json meta = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : i.meta) meta[k] = v;
+  nlohmann::ordered_json j;
+  j["id"] = i.id;
+  j["name"] = i.name;
+  j["address"] = i.address;
+  j["port"] = i.port;
+  j["tags"] = i.tags;
+  j["meta"] = std::move(meta);
+  j["status"] = std::string(discovery::status_name(i.status));
+  j["node"] = i.node;
+  return j;
+}
+
+void print_json(const nlohmann::ordered_json& j) {
+  // Records from other processes are validated but may still hold odd bytes:
+  // replace invalid UTF-8 rather than fail.
+  fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+}
+
+}  // namespace
+
+int run_catalog_command(const CatalogQuery& query, const config::Env& env) {
+  if (query.kind == CatalogQuery::Kind::kService) {
+    if (auto valid = discovery::validate_service_name(query.service); !valid) {
+      print_error("catalog service: " + valid.error().message);
+      return kBadInput;
+    }
+  }
+  auto chosen = choose_catalog(query, env);
+  if (!chosen) {
+    print_error(chosen.error().format());
+    return kBadInput;
+  }
+  if (auto exists = require_existing_dir(chosen->embedded_dir); !exists) {
+    print_error(exists.error().message);
+    return kFailed;
+  }
+
+  boost::asio::io_context io;
+  os::AsioTimers timers(io);
+  log::Log log(log::LogConfig{log::Level::kWarn, log::Format::kDefault, "stderr"});
+  if (auto opened = log.open(); !opened) {
+    print_error(opened.error().message);
+    return kFailed;
+  }
+  auto catalog = discovery::open_catalog(*chosen, io, timers, log);
+  if (!catalog) {
+    print_error(fmt::format("opening the {}: {}", chosen->describe(), catalog.error().message));
+    return kFailed;
+  }
+  discovery::Catalog& c = **catalog;
+
+  if (query.kind == CatalogQuery::Kind::kServices) {
+    auto names = await_answer<std::vector<std::string>>(io, timers, [&](auto done) { c.services(std::move(done)); });
+    if (!names) {
+      print_error("listing services: " + names.error().message);
+      return kFailed;
+    }
+    std::sort(names->begin(), names->end());
+    print_json(nlohmann::ordered_json(*names));
+    return 0;
+  }
+
+  auto instances = await_answer<std::vector<discovery::Instance>>(
+      io, timers, [&](auto done) { c.list(query.service, !query.all, std::move(done)); });
+  if (!instances) {
+    print_error(fmt::format("listing service {}: {}", query.service, instances.error().message));
+    return kFailed;
+  }
+  std::sort(instances->begin(), instances->end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& i : *instances) out.push_back(instance_json(i));
+  print_json(out);
+  return 0;
+}
+
+}  // namespace autopilot::app

@@ -1,0 +1,170 @@
+#include "watches/watch.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace autopilot::watches {
+namespace {
+
+using discovery::Instance;
+using events::Code;
+
+// What makes two sets different for `changed`: ids, addresses and ports.
+bool same_endpoints(const std::vector<Instance>& a, const std::vector<Instance>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const Instance& x, const Instance& y) {
+    return x.id == y.id && x.address == y.address && x.port == y.port;
+  });
+}
+
+std::string describe(const std::vector<Instance>& set) {
+  constexpr size_t kShown = 10;
+  std::string out = fmt::format("{} healthy instance{}", set.size(), set.size() == 1 ? "" : "s");
+  if (set.empty()) return out;
+  out += " [";
+  for (size_t i = 0; i < set.size() && i < kShown; ++i) {
+    if (i) out += ' ';
+    out += set[i].address + ":" + std::to_string(set[i].port);
+  }
+  if (set.size() > kShown) out += fmt::format(" ... {} more", set.size() - kShown);
+  return out + "]";
+}
+
+}  // namespace
+
+Watch::Watch(WatchConfig config, WatchContext ctx) : config_(std::move(config)), ctx_(ctx) {}
+
+Watch::~Watch() {
+  *alive_ = false;
+  stop();
+}
+
+void Watch::start() {
+  subscribe();
+  schedule_recheck();
+}
+
+void Watch::stop() {
+  handle_.cancel();
+  for (auto* id : {&coalesce_timer_, &recheck_timer_, &retry_timer_}) {
+    if (*id) ctx_.timers.cancel(*id);
+    *id = 0;
+  }
+}
+
+std::vector<Instance> Watch::filter(std::vector<Instance> instances) const {
+  if (!config_.tag.empty()) {
+    std::erase_if(instances, [&](const Instance& i) {
+      return std::find(i.tags.begin(), i.tags.end(), config_.tag) == i.tags.end();
+    });
+  }
+  std::sort(instances.begin(), instances.end(), [](const Instance& a, const Instance& b) { return a.id < b.id; });
+  return instances;
+}
+
+void Watch::subscribe() {
+  std::weak_ptr<bool> alive = alive_;
+  handle_ = ctx_.catalog.watch_service(config_.name, true, index_, [this, alive](Result<discovery::WatchUpdate> u) {
+    if (alive.expired()) return;
+    if (!u) {
+      if (!failing_) ctx_.log.warn(fmt::format("watch {}: {}; retrying", config_.name, u.error().message));
+      failing_ = true;
+      handle_ = {};
+      retry_timer_ = ctx_.timers.after(ctx_.retry, [this, alive] {
+        if (alive.expired()) return;
+        retry_timer_ = 0;
+        subscribe();
+      });
+      return;
+    }
+    if (failing_) ctx_.log.info(fmt::format("watch {}: the catalog answers again", config_.name));
+    failing_ = false;
+    index_ = u->index;
+    apply(filter(std::move(u->instances)));
+  });
+}
+
+void Watch::schedule_recheck() {
+  std::weak_ptr<bool> alive = alive_;
+  recheck_timer_ = ctx_.timers.after(config_.interval, [this, alive] {
+    if (alive.expired()) return;
+    recheck_timer_ = 0;
+    schedule_recheck();
+    ctx_.catalog.list(config_.name, true, [this, alive](Result<std::vector<Instance>> list) {
+      if (alive.expired() || !list) return;  // the watch itself reports failures
+      apply(filter(std::move(*list)));
+    });
+  });
+}
+
+void Watch::apply(std::vector<Instance> instances) {
+  current_ = std::move(instances);
+  if (!synced_) {
+    synced_ = true;
+    if (current_.empty()) {
+      ctx_.log.info(fmt::format("watch {}: no healthy instances yet", config_.name));
+      return;
+    }
+    return publish_now();
+  }
+  if (coalesce_timer_) return;  // the pending publication takes the newest set
+  if (same_endpoints(current_, published_)) return;
+  auto now = ctx_.timers.now();
+  auto next = last_publish_ + ctx_.coalesce;
+  if (publications_ == 0 || now >= next) return publish_now();
+  std::weak_ptr<bool> alive = alive_;
+  coalesce_timer_ = ctx_.timers.after(next - now, [this, alive] {
+    if (alive.expired()) return;
+    coalesce_timer_ = 0;
+    publish_now();
+  });
+}
+
+void Watch::publish_now() {
+  if (same_endpoints(current_, published_) && publications_ > 0) return;
+  bool was_empty = published_.empty();
+  published_ = current_;
+  last_publish_ = ctx_.timers.now();
+  ++publications_;
+  ctx_.log.info(fmt::format("watch {}: changed: {}", config_.name, describe(published_)));
+  const std::string source = config_.source();
+  ctx_.bus.publish({Code::kStatusChanged, source});
+  if (was_empty && !published_.empty()) ctx_.bus.publish({Code::kStatusHealthy, source});
+  if (!was_empty && published_.empty()) ctx_.bus.publish({Code::kStatusUnhealthy, source});
+}
+
+void Watches::start(std::vector<WatchConfig> configs) {
+  for (auto& c : configs) {
+    watches_.push_back(std::make_unique<Watch>(std::move(c), ctx_));
+    watches_.back()->start();
+  }
+}
+
+void Watches::reload(std::vector<WatchConfig> configs) {
+  std::vector<std::unique_ptr<Watch>> old = std::move(watches_);
+  watches_.clear();
+  for (auto& c : configs) {
+    auto it = std::find_if(old.begin(), old.end(), [&](const auto& w) { return w && w->config() == c; });
+    if (it != old.end()) {
+      watches_.push_back(std::move(*it));
+      continue;
+    }
+    ctx_.log.info(fmt::format("reload: starting watch {}", c.name));
+    watches_.push_back(std::make_unique<Watch>(std::move(c), ctx_));
+    watches_.back()->start();
+  }
+  for (auto& w : old)
+    if (w) ctx_.log.info(fmt::format("reload: watch {} removed", w->config().name));
+}
+
+void Watches::stop() {
+  for (auto& w : watches_) w->stop();
+}
+
+const Watch* Watches::find(const std::string& name) const {
+  for (const auto& w : watches_)
+    if (w->config().name == name) return w.get();
+  return nullptr;
+}
+
+}  // namespace autopilot::watches
