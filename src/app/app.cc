@@ -13,6 +13,7 @@
 #include "events/bus.h"
 #include "health/checks.h"
 #include "jobs/supervisor.h"
+#include "render/renderer.h"
 #include "watches/watch.h"
 #include "log/log.h"
 #include "os/linux/asio_timers.h"
@@ -104,6 +105,15 @@ class Runner {
     if (catalog_) {
       watches_ = std::make_unique<watches::Watches>(watches::WatchContext{bus_, timers_, log_, *catalog_});
       watches_->start(config_.watches);
+      renderers_ = std::make_unique<render::Renderers>(render::RendererContext{
+          bus_, processes_, timers_, log_, catalog_.get(),
+          [this](const std::string& name) -> std::optional<std::string> {
+            auto it = options_.env.find(name);
+            if (it == options_.env.end()) return std::nullopt;
+            return it->second;
+          },
+          [this] { return env_; }});
+      renderers_->start(config_.templates);
     }
     supervisor_ = std::make_unique<jobs::Supervisor>(ctx, config_.jobs, config_.main_job);
     supervisor_->on_all_done = [this] { loop_.stop(); };
@@ -120,6 +130,7 @@ class Runner {
           log_.warn(fmt::format("received {} again while shutting down; still waiting for jobs", strsignal(sig)));
         }
         if (watches_) watches_->stop();
+        if (renderers_) renderers_->stop();
         supervisor_->shutdown();
         break;
       case SIGHUP:
@@ -157,6 +168,7 @@ class Runner {
     env_ = child_environment(options_.env, config_);
     log_.info("reloading " + options_.config_path);
     if (watches_) watches_->reload(config_.watches);
+    if (renderers_) renderers_->reload(config_.templates);
     supervisor_->reload(config_.jobs, config_.main_job);
   }
 
@@ -173,6 +185,7 @@ class Runner {
   std::unique_ptr<discovery::Catalog> catalog_;
   discovery::DiscoveryConfig catalog_config_;
   std::unique_ptr<watches::Watches> watches_;
+  std::unique_ptr<render::Renderers> renderers_;
   std::unique_ptr<jobs::Supervisor> supervisor_;
 };
 

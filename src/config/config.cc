@@ -24,8 +24,8 @@ namespace {
 using decode::Decoder;
 using decode::Node;
 
-const std::vector<std::string> kTopKeys{"consul",    "discovery", "logging", "stopTimeout", "jobs",
-                                        "watches",   "telemetry", "control", "mainJob"};
+const std::vector<std::string> kTopKeys{"consul",  "discovery", "logging", "stopTimeout", "jobs",
+                                        "watches", "templates", "telemetry", "control", "mainJob"};
 const std::vector<std::string> kLoggingKeys{"level", "format", "output"};
 
 Result<std::string> read_file(const std::string& path) {
@@ -141,12 +141,19 @@ Result<Config> decode_config(const Decoder& d, const std::string& file) {
     if (!w) return w.error();
     c.watches = std::move(*w);
   }
+  if (auto n = d.field(root, "templates")) {
+    auto dir = file.find('/') == std::string::npos ? std::string(".") : file.substr(0, file.rfind('/'));
+    auto t = render::decode_templates(d, *n, dir.empty() ? "/" : dir);
+    if (!t) return t.error();
+    c.templates = std::move(*t);
+  }
   if (auto n = d.field(root, "jobs")) {
     auto jobs = jobs::decode_jobs(d, *n);
     if (!jobs) return jobs.error();
-    std::vector<std::string> watch_names;
+    std::vector<std::string> watch_names, template_names;
     for (const auto& w : c.watches) watch_names.push_back(w.name);
-    if (auto r = jobs::check_job_graph(d, *n, *jobs, watch_names); !r) return r.error();
+    for (const auto& t : c.templates) template_names.push_back(t.name);
+    if (auto r = jobs::check_job_graph(d, *n, *jobs, watch_names, template_names); !r) return r.error();
     if (auto r = resolve_addresses(d, *n, *jobs); !r) return r.error();
     c.jobs = std::move(*jobs);
   }
@@ -170,7 +177,7 @@ Result<Config> decode_config(const Decoder& d, const std::string& file) {
 }  // namespace
 
 bool Config::needs_catalog() const {
-  if (!watches.empty()) return true;
+  if (!watches.empty() || !templates.empty()) return true;
   return std::any_of(jobs.begin(), jobs.end(), [](const auto& j) { return j.service.is_registered(); });
 }
 

@@ -12,6 +12,7 @@
 #include "base/result.h"
 #include "discovery/discovery_config.h"
 #include "jobs/job_config.h"
+#include "render/template_config.h"
 #include "watches/watch_config.h"
 #include "log/log.h"
 
@@ -26,10 +27,11 @@ struct Config {
   std::vector<jobs::JobConfig> jobs;
   std::string main_job;  // resolved: the configured mainJob or the default
   std::vector<watches::WatchConfig> watches;
+  std::vector<render::TemplateConfig> templates;
   discovery::DiscoveryConfig discovery;
   bool consul_given = false;  // ContainerPilot's `consul` key: ignored with a warning
 
-  // Whether anything registers or watches (then the catalog is opened).
+  // Whether anything registers, watches or renders (then the catalog is opened).
   bool needs_catalog() const;
 };
 

@@ -1,5 +1,6 @@
 #include "jobs/job_config.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
@@ -254,8 +255,22 @@ Result<std::vector<JobConfig>> decode_jobs(const Decoder& d, const Node& jobs) {
   return out;
 }
 
+// For a source "PREFIX.NAME": true when NAME is one of `names`, an error when
+// it is not, false when the source has another form.
+static Result<bool> check_named_source(const Decoder& d, const Node& where, const std::string& source,
+                                       const std::string& prefix, const std::string& what,
+                                       const std::vector<std::string>& names) {
+  if (!starts_with(source, prefix)) return false;
+  std::string name = source.substr(prefix.size());
+  if (std::find(names.begin(), names.end(), name) != names.end()) return true;
+  std::string msg = "no " + what + " named \"" + name + "\"";
+  if (auto hint = suggest(name, names)) msg += " (did you mean \"" + prefix + *hint + "\"?)";
+  return d.error(where, msg);
+}
+
 Result<void> check_job_graph(const Decoder& d, const Node& jobs, const std::vector<JobConfig>& configs,
-                             const std::vector<std::string>& watch_names) {
+                             const std::vector<std::string>& watch_names,
+                             const std::vector<std::string>& template_names) {
   std::map<std::string, size_t> index;
   std::vector<std::string> names;
   for (size_t i = 0; i < configs.size(); ++i) {
@@ -272,20 +287,20 @@ Result<void> check_job_graph(const Decoder& d, const Node& jobs, const std::vect
     const auto& w = configs[i].when;
     if (w.source == events::kGlobal || w.is_signal() || index.count(w.source)) continue;
     if (starts_with(w.source, "check.") && index.count(w.source.substr(6))) continue;
-    if (starts_with(w.source, "watch.")) {
-      std::string watch = w.source.substr(6);
-      for (const auto& name : watch_names)
-        if (name == watch) goto next;
-      std::string msg = "no watch named \"" + watch + "\"";
-      if (auto hint = suggest(watch, watch_names)) msg += " (did you mean \"watch." + *hint + "\"?)";
-      return d.error(when_source_node(i), msg);
-    }
+    if (auto r = check_named_source(d, when_source_node(i), w.source, "watch.", "watch", watch_names); !r)
+      return r.error();
+    else if (*r)
+      continue;
+    if (auto r = check_named_source(d, when_source_node(i), w.source, "template.", "template", template_names); !r)
+      return r.error();
+    else if (*r)
+      continue;
     {
-      std::string msg = "\"" + w.source + "\" is not a job, a watch (watch.NAME), global, SIGHUP or SIGUSR2";
+      std::string msg = "\"" + w.source +
+                        "\" is not a job, a watch (watch.NAME), a template (template.NAME), global, SIGHUP or SIGUSR2";
       if (auto s = suggest(w.source, names)) msg += " (did you mean \"" + *s + "\"?)";
       return d.error(when_source_node(i), msg);
     }
-  next:;
   }
   // A job waiting on another job's event (other than stopping/stopped, which
   // shutdown publishes for jobs that never ran) depends on it. A cycle of

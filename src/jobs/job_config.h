@@ -93,9 +93,11 @@ discovery::Instance instance_of(const JobConfig& job);
 Result<std::vector<JobConfig>> decode_jobs(const decode::Decoder& d, const decode::Node& jobs);
 
 // Cross-checks between jobs: `when.source` names an existing job (or global,
-// a signal, watch.X / check.X), and no cycle of jobs that each wait for
-// another's event (none could ever start).
+// a signal, check.X, watch.X of a configured watch, template.X of a
+// configured template), and no cycle of jobs that each wait for another's
+// event (none could ever start).
 Result<void> check_job_graph(const decode::Decoder& d, const decode::Node& jobs,
-                             const std::vector<JobConfig>& configs, const std::vector<std::string>& watch_names);
+                             const std::vector<JobConfig>& configs, const std::vector<std::string>& watch_names,
+                             const std::vector<std::string>& template_names = {});
 
 }  // namespace autopilot::jobs

@@ -100,6 +100,23 @@ TEST_F(EmbeddedCatalogTest, MalformedRecordsAreSkippedWithOneWarningEach) {
   EXPECT_EQ(catalog->skipped_records_for_test(), 9u);
 }
 
+TEST_F(EmbeddedCatalogTest, AVanishedCatalogIsAnErrorNotAnEmptyList) {
+  auto catalog = open_catalog(options(), io_, timers_, log_);
+  ASSERT_TRUE(add(*catalog, make_instance("good", "web")).ok());
+  fs::rename(root_ + "/catalog", root_ + "/moved-away");
+  auto listed = list(*catalog, "web");
+  ASSERT_FALSE(listed.ok()) << "an unavailable catalog must not read as 'no instances'";
+  EXPECT_THAT(listed.error().message, ::testing::HasSubstr("is unavailable"));
+  auto names = await_result<std::vector<std::string>>(io_, [&](auto cb) { catalog->services(cb); });
+  EXPECT_FALSE(names.ok());
+  auto kv = await_result<std::vector<KvEntry>>(io_, [&](auto cb) { catalog->list_kv("", cb); });
+  EXPECT_FALSE(kv.ok());
+  fs::rename(root_ + "/moved-away", root_ + "/catalog");
+  listed = list(*catalog, "web");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_THAT(conformance::ids_of(*listed), ::testing::ElementsAre("good"));
+}
+
 TEST_F(EmbeddedCatalogTest, InotifyBringsAnotherInstancesChangeQuickly) {
   auto mine = open_catalog(options(), io_, timers_, log_);
   auto theirs = open_catalog(options(), io_, timers_, log_);  // another container

@@ -119,9 +119,22 @@ void EmbeddedCatalog::evaluate_service(const std::string& service) {
     (void)store_.sweep_service(service, now);
     snapshot = store_.read_service(service, now);
   }
-  if (!snapshot) return;  // the next wake-up or rescan tries again
-  if (snapshot->next_expiry) next_expiry_[service] = *snapshot->next_expiry;
   std::weak_ptr<int> alive = alive_;
+  if (!snapshot) {
+    // The catalog is unavailable (its directory vanished or cannot be read):
+    // say so rather than go quiet, so readers keep what they had and know
+    // it may be stale. The watches end; their owners subscribe again.
+    for (auto id : ids) {
+      auto it = service_watches_.find(id);
+      if (it == service_watches_.end()) continue;
+      auto on_update = std::move(it->second->on_update);
+      service_watches_.erase(it);
+      on_update(Result<WatchUpdate>(snapshot.error()));
+      if (alive.expired()) return;
+    }
+    return;
+  }
+  if (snapshot->next_expiry) next_expiry_[service] = *snapshot->next_expiry;
   for (auto id : ids) {
     auto it = service_watches_.find(id);
     if (it == service_watches_.end()) continue;  // cancelled by an earlier callback
@@ -143,10 +156,20 @@ void EmbeddedCatalog::evaluate_service(const std::string& service) {
 void EmbeddedCatalog::evaluate_kv() {
   if (prefix_watches_.empty()) return;
   auto snapshot = store_.list_kv("");
-  if (!snapshot) return;
   std::vector<std::uint64_t> ids;
   for (const auto& [id, watch] : prefix_watches_) ids.push_back(id);
   std::weak_ptr<int> alive = alive_;
+  if (!snapshot) {  // unavailable: as for services above
+    for (auto id : ids) {
+      auto it = prefix_watches_.find(id);
+      if (it == prefix_watches_.end()) continue;
+      auto on_update = std::move(it->second->on_update);
+      prefix_watches_.erase(it);
+      on_update(Result<KvUpdate>(snapshot.error()));
+      if (alive.expired()) return;
+    }
+    return;
+  }
   for (auto id : ids) {
     auto it = prefix_watches_.find(id);
     if (it == prefix_watches_.end()) continue;

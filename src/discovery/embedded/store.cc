@@ -102,7 +102,14 @@ Result<void> Store::deregister(const std::string& id) {
   return {};
 }
 
+Result<void> Store::require_dir(const std::string& dir) const {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return {};
+  return make_error(fmt::format("the catalog at {} is unavailable ({} is missing)", root_, dir));
+}
+
 Result<ServiceSnapshot> Store::read_service(const std::string& service, WallClock::time_point now) {
+  if (auto present = require_dir(services_dir()); !present) return present.error();
   ServiceSnapshot snapshot;
   std::string dir = service_dir(service);
   snapshot.index = read_index_file(dir + "/.index");  // before the records: see store.h
@@ -125,6 +132,7 @@ Result<ServiceSnapshot> Store::read_service(const std::string& service, WallCloc
 }
 
 Result<std::vector<std::string>> Store::service_dirs() {
+  if (auto present = require_dir(services_dir()); !present) return present.error();
   auto names = list_dir(services_dir());
   if (!names) return names;
   std::erase_if(*names, [](const std::string& n) { return !validate_service_name(n).ok(); });

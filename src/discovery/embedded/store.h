@@ -74,6 +74,9 @@ class Store {
 
   const std::string& root() const { return root_; }
   std::string services_dir() const { return root_ + "/services"; }
+  // Fails when `dir` (services/ or kv/, made by open) has vanished: the
+  // catalog is unavailable, which readers must not take for "empty".
+  Result<void> require_dir(const std::string& dir) const;
   std::string service_dir(const std::string& service) const { return root_ + "/services/" + service; }
   std::string kv_dir() const { return root_ + "/kv"; }
   std::string locks_dir() const { return root_ + "/locks"; }

@@ -36,6 +36,7 @@ Result<void> Store::del(const std::string& key) {
 }
 
 Result<KvSnapshot> Store::list_kv(const std::string& prefix) {
+  if (auto present = require_dir(kv_dir()); !present) return present.error();
   KvSnapshot snapshot;
   snapshot.index = read_index_file(kv_dir() + "/.index");  // before the entries: see store.h
   auto names = list_dir(kv_dir());

@@ -1,0 +1,131 @@
+#include "render/codec.h"
+
+#include <array>
+#include <cstdint>
+
+namespace autopilot::render {
+namespace {
+
+constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int base64_value(char c) {
+  size_t at = kAlphabet.find(c);
+  return at == std::string_view::npos ? -1 : static_cast<int>(at);
+}
+
+bool is_newline(char c) { return c == '\n' || c == '\r'; }
+
+Error corrupt(size_t at) { return make_error("illegal base64 data at input byte " + std::to_string(at)); }
+
+// --- SHA-256 (FIPS 180-4) ------------------------------------------------------
+
+constexpr std::array<uint32_t, 64> kRound = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01,
+    0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
+    0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+    0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08,
+    0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+    0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+void sha256_block(std::array<uint32_t, 8>& h, const unsigned char* block) {
+  std::array<uint32_t, 64> w{};
+  for (int i = 0; i < 16; ++i)
+    w[i] = uint32_t{block[4 * i]} << 24 | uint32_t{block[4 * i + 1]} << 16 | uint32_t{block[4 * i + 2]} << 8 |
+           uint32_t{block[4 * i + 3]};
+  for (int i = 16; i < 64; ++i) {
+    uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+    uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+  }
+  auto [a, b, c, d, e, f, g, hh] = h;
+  for (int i = 0; i < 64; ++i) {
+    uint32_t t1 = hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kRound[i] + w[i];
+    uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+    hh = g;
+    g = f;
+    f = e;
+    e = d + t1;
+    d = c;
+    c = b;
+    b = a;
+    a = t1 + t2;
+  }
+  std::array<uint32_t, 8> add = {a, b, c, d, e, f, g, hh};
+  for (int i = 0; i < 8; ++i) h[i] += add[i];
+}
+
+}  // namespace
+
+std::string base64_encode(std::string_view data) {
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < data.size(); i += 3) {
+    size_t n = std::min<size_t>(3, data.size() - i);
+    uint32_t v = 0;
+    for (size_t k = 0; k < 3; ++k) v = v << 8 | (k < n ? static_cast<unsigned char>(data[i + k]) : 0u);
+    for (size_t k = 0; k < 4; ++k) out += k <= n ? kAlphabet[(v >> (18 - 6 * k)) & 0x3F] : '=';
+  }
+  return out;
+}
+
+// Go's decodeQuantum loop: four symbols at a time, newlines skipped,
+// padding only in the last quantum and nothing but newlines after it.
+Result<std::string> base64_decode(std::string_view src) {
+  std::string out;
+  size_t si = 0;
+  for (;;) {
+    std::array<uint32_t, 4> sym{};
+    size_t len = 4;
+    bool last = false;
+    for (size_t j = 0; j < 4 && !last; ++j) {
+      if (si == src.size()) {
+        if (j == 0) return out;
+        return corrupt(si - j);  // a short quantum: padding is required
+      }
+      char in = src[si++];
+      if (int v = base64_value(in); v >= 0) {
+        sym[j] = static_cast<uint32_t>(v);
+        continue;
+      }
+      if (is_newline(in)) {
+        --j;
+        continue;
+      }
+      if (in != '=' || j < 2) return corrupt(si - 1);
+      if (j == 2) {  // "==" expected
+        while (si < src.size() && is_newline(src[si])) ++si;
+        if (si == src.size()) return corrupt(src.size());
+        if (src[si] != '=') return corrupt(si - 1);
+        ++si;
+      }
+      while (si < src.size() && is_newline(src[si])) ++si;
+      if (si < src.size()) return corrupt(si);  // data after the padding
+      len = j;
+      last = true;
+    }
+    uint32_t v = sym[0] << 18 | sym[1] << 12 | sym[2] << 6 | sym[3];
+    for (size_t k = 0; k + 1 < len; ++k) out += static_cast<char>((v >> (16 - 8 * k)) & 0xFF);
+    if (last) return out;
+  }
+}
+
+std::string sha256_hex(std::string_view data) {
+  std::array<uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  std::string msg(data);
+  uint64_t bits = static_cast<uint64_t>(data.size()) * 8;
+  msg += static_cast<char>(0x80);
+  while (msg.size() % 64 != 56) msg += '\0';
+  for (int i = 7; i >= 0; --i) msg += static_cast<char>((bits >> (8 * i)) & 0xFF);
+  for (size_t i = 0; i < msg.size(); i += 64) sha256_block(h, reinterpret_cast<const unsigned char*>(msg.data() + i));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (uint32_t word : h)
+    for (int shift = 28; shift >= 0; shift -= 4) out += kHex[(word >> shift) & 0xF];
+  return out;
+}
+
+}  // namespace autopilot::render

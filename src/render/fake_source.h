@@ -1,0 +1,92 @@
+// FakeSource: an in-memory Source for tests. Services, KV and files are
+// loaded when set; reading something not loaded counts a miss and answers
+// null, as the Renderer's Source does before a watch delivers. Test-only.
+#pragma once
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "render/source.h"
+
+namespace autopilot::render::testing {
+
+class FakeSource : public Source {
+ public:
+  // Instances by service name; a name absent from the map is not loaded.
+  std::map<std::string, std::vector<discovery::Instance>> instances;
+  bool services_loaded = true;
+  // Every KV entry; all of KV reads as not loaded while kv_loaded is false.
+  std::vector<discovery::KvEntry> kv_entries;
+  bool kv_loaded = true;
+  std::map<std::string, std::string> env_vars;
+  std::map<std::string, std::string> files;
+
+  int misses = 0;
+  std::vector<ServiceQuery> service_reads;
+  std::vector<std::string> kv_reads;
+
+  const std::vector<discovery::Instance>* service(const ServiceQuery& q) override {
+    service_reads.push_back(q);
+    auto it = instances.find(q.name);
+    if (it == instances.end()) return miss<discovery::Instance>();
+    auto& out = service_results_[q];
+    out.clear();
+    for (const auto& i : it->second) {
+      bool tagged = q.tag.empty() || std::find(i.tags.begin(), i.tags.end(), q.tag) != i.tags.end();
+      bool wanted = q.healthy_only() ? discovery::is_healthy(i.status) : q.statuses.count(i.status) > 0;
+      if (tagged && wanted) out.push_back(i);
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.node, a.id) < std::tie(b.node, b.id);
+    });
+    return &out;
+  }
+
+  const std::vector<std::string>* services() override {
+    if (!services_loaded) return miss<std::string>();
+    names_.clear();
+    for (const auto& [name, list] : instances)
+      if (!list.empty()) names_.push_back(name);
+    return &names_;
+  }
+
+  const std::vector<discovery::KvEntry>* kv(const std::string& prefix) override {
+    kv_reads.push_back(prefix);
+    if (!kv_loaded) return miss<discovery::KvEntry>();
+    auto& out = kv_results_[prefix];
+    out.clear();
+    for (const auto& e : kv_entries)
+      if (e.key.compare(0, prefix.size(), prefix) == 0) out.push_back(e);
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+    return &out;
+  }
+
+  std::optional<std::string> env(const std::string& name) override {
+    auto it = env_vars.find(name);
+    if (it == env_vars.end()) return std::nullopt;
+    return it->second;
+  }
+
+  Result<std::string> file(const std::string& path) override {
+    auto it = files.find(path);
+    if (it == files.end()) return make_error("file: open " + path + ": no such file or directory");
+    return it->second;
+  }
+
+ private:
+  template <class T>
+  const std::vector<T>* miss() {
+    ++misses;
+    return nullptr;
+  }
+
+  std::map<ServiceQuery, std::vector<discovery::Instance>> service_results_;
+  std::map<std::string, std::vector<discovery::KvEntry>> kv_results_;
+  std::vector<std::string> names_;
+};
+
+}  // namespace autopilot::render::testing

@@ -1,0 +1,384 @@
+#include "render/renderer.h"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "render/functions.h"
+#include "tmpl/template.h"
+
+namespace autopilot::render {
+
+using discovery::Instance;
+using discovery::KvEntry;
+
+// The Source: catalog data the template asked for, kept current by watches.
+class Renderer::Cache : public Source {
+ public:
+  Cache(RendererContext& ctx, std::string name, std::function<void()> changed)
+      : ctx_(ctx), name_(std::move(name)), changed_(std::move(changed)) {}
+  ~Cache() {
+    *alive_ = false;
+    for (auto& [q, e] : services_) cancel(e);
+    for (auto& [p, e] : kv_) cancel(e);
+    if (list_timer_) ctx_.timers.cancel(list_timer_);
+  }
+
+  void begin_pass() { missed_ = false; }
+  bool missed() const { return missed_; }
+  // Some dependency failed and has not answered since: its data may be stale.
+  bool failing() const {
+    if (list_failed_) return true;
+    for (const auto& [q, e] : services_)
+      if (e.failed) return true;
+    for (const auto& [p, e] : kv_)
+      if (e.failed) return true;
+    return false;
+  }
+
+  const std::vector<Instance>* service(const ServiceQuery& q) override {
+    auto [it, fresh] = services_.try_emplace(q);
+    if (fresh) watch_service(it->first, it->second);
+    if (!it->second.data) {
+      missed_ = true;
+      return nullptr;
+    }
+    return &*it->second.data;
+  }
+
+  const std::vector<std::string>* services() override {
+    if (!list_used_) {
+      list_used_ = true;
+      refresh_list();
+    }
+    if (!list_) {
+      missed_ = true;
+      return nullptr;
+    }
+    return &*list_;
+  }
+
+  const std::vector<KvEntry>* kv(const std::string& prefix) override {
+    auto [it, fresh] = kv_.try_emplace(prefix);
+    if (fresh) watch_prefix(it->first, it->second);
+    if (!it->second.data) {
+      missed_ = true;
+      return nullptr;
+    }
+    return &*it->second.data;
+  }
+
+  std::optional<std::string> env(const std::string& name) override { return ctx_.env ? ctx_.env(name) : std::nullopt; }
+
+  Result<std::string> file(const std::string& path) override {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return make_error("file: cannot read " + path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+ private:
+  template <class T>
+  struct Entry {
+    std::optional<T> data;
+    discovery::WatchHandle handle;
+    discovery::Index index = 0;
+    bool failed = false;
+    os::Timers::Id retry = 0;
+  };
+  using ServiceEntry = Entry<std::vector<Instance>>;
+  using KvCacheEntry = Entry<std::vector<KvEntry>>;
+
+  template <class E>
+  void cancel(E& e) {
+    e.handle.cancel();
+    if (e.retry) ctx_.timers.cancel(e.retry);
+    e.retry = 0;
+  }
+
+  void failed(const std::string& what, const Error& error) {
+    ctx_.log.warn(fmt::format("template {}: watching {}: {}", name_, what, error.message));
+  }
+
+  // Filters the healthy-or-all set the catalog watch gives down to the
+  // query's tag and statuses; consul-template's order: node, then id.
+  static std::vector<Instance> select(const ServiceQuery& q, std::vector<Instance> instances) {
+    std::erase_if(instances, [&](const Instance& i) {
+      if (!q.tag.empty() && std::find(i.tags.begin(), i.tags.end(), q.tag) == i.tags.end()) return true;
+      return !q.statuses.empty() && !q.statuses.count(i.status);
+    });
+    std::sort(instances.begin(), instances.end(),
+              [](const Instance& a, const Instance& b) { return std::tie(a.node, a.id) < std::tie(b.node, b.id); });
+    return instances;
+  }
+
+  void watch_service(const ServiceQuery& q, ServiceEntry& e) {
+    if (!ctx_.catalog) {
+      e.data.emplace();
+      return;
+    }
+    std::weak_ptr<bool> alive = alive_;
+    e.handle = ctx_.catalog->watch_service(q.name, q.healthy_only(), e.index, [this, alive, &q, &e](auto update) {
+      if (alive.expired()) return;
+      if (!update) {
+        if (!e.failed) failed("service " + q.name, update.error());
+        e.failed = true;
+        e.handle = {};
+        e.retry = ctx_.timers.after(ctx_.retry, [this, alive, &q, &e] {
+          if (alive.expired()) return;
+          e.retry = 0;
+          e.index = 0;  // read everything again: the first answer also ends the outage
+          watch_service(q, e);
+        });
+        changed_();  // a pass now learns that the catalog is failing
+        return;
+      }
+      bool recovered = e.failed;
+      e.failed = false;
+      e.index = update->index;
+      auto selected = select(q, std::move(update->instances));
+      if (!recovered && e.data && *e.data == selected) return;
+      e.data = std::move(selected);
+      changed_();
+    });
+  }
+
+  void watch_prefix(const std::string& prefix, KvCacheEntry& e) {
+    if (!ctx_.catalog) {
+      e.data.emplace();
+      return;
+    }
+    std::weak_ptr<bool> alive = alive_;
+    e.handle = ctx_.catalog->watch_prefix(prefix, e.index, [this, alive, &prefix, &e](auto update) {
+      if (alive.expired()) return;
+      if (!update) {
+        if (!e.failed) failed("keys under \"" + prefix + "\"", update.error());
+        e.failed = true;
+        e.handle = {};
+        e.retry = ctx_.timers.after(ctx_.retry, [this, alive, &prefix, &e] {
+          if (alive.expired()) return;
+          e.retry = 0;
+          e.index = 0;
+          watch_prefix(prefix, e);
+        });
+        changed_();
+        return;
+      }
+      bool recovered = e.failed;
+      e.failed = false;
+      e.index = update->index;
+      if (!recovered && e.data && *e.data == update->entries) return;
+      e.data = std::move(update->entries);
+      changed_();
+    });
+  }
+
+  // The catalog has no watch of the service list: re-read it periodically.
+  void refresh_list() {
+    if (!ctx_.catalog) {
+      list_.emplace();
+      return;
+    }
+    std::weak_ptr<bool> alive = alive_;
+    ctx_.catalog->services([this, alive](Result<std::vector<std::string>> names) {
+      if (alive.expired()) return;
+      list_timer_ = ctx_.timers.after(ctx_.services_refresh, [this, alive] {
+        if (alive.expired()) return;
+        list_timer_ = 0;
+        refresh_list();
+      });
+      if (!names) {
+        if (!list_failed_) failed("the service list", names.error());
+        list_failed_ = true;
+        changed_();
+        return;
+      }
+      bool recovered = list_failed_;
+      list_failed_ = false;
+      if (!recovered && list_ && *list_ == *names) return;
+      list_ = std::move(*names);
+      changed_();
+    });
+  }
+
+  RendererContext& ctx_;
+  std::string name_;
+  std::function<void()> changed_;
+  bool missed_ = false;
+  // std::map: entries never move, so watch callbacks may hold references.
+  std::map<ServiceQuery, ServiceEntry> services_;
+  std::map<std::string, KvCacheEntry> kv_;
+  std::optional<std::vector<std::string>> list_;
+  bool list_used_ = false, list_failed_ = false;
+  os::Timers::Id list_timer_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+Renderer::Renderer(TemplateConfig config, RendererContext ctx) : config_(std::move(config)), ctx_(ctx) {
+  cache_ = std::make_unique<Cache>(ctx_, config_.name, [this] { data_changed(); });
+  OutputSpec spec{"template " + config_.name, config_.destination, config_.perms,  config_.backup,
+                  config_.create_dest_dirs,   config_.check,       config_.command, config_.command_timeout};
+  output_ = std::make_unique<Output>(spec, ctx_.processes, ctx_.timers, ctx_.log, ctx_.child_env);
+}
+
+Renderer::~Renderer() {
+  *alive_ = false;
+  stop();
+}
+
+void Renderer::start() {
+  if (started_) return;
+  started_ = true;
+  schedule(Duration{0});
+}
+
+void Renderer::stop() {
+  started_ = false;
+  for (auto* id : {&render_timer_, &max_timer_}) {
+    if (*id) ctx_.timers.cancel(*id);
+    *id = 0;
+  }
+}
+
+void Renderer::schedule(Duration delay) {
+  if (render_timer_) ctx_.timers.cancel(render_timer_);
+  std::weak_ptr<bool> alive = alive_;
+  render_timer_ = ctx_.timers.after(delay, [this, alive] {
+    if (alive.expired()) return;
+    render_timer_ = 0;
+    render();
+  });
+}
+
+void Renderer::data_changed() {
+  if (!started_) return;
+  if (!rendered_ || config_.wait_min.count() == 0) {
+    if (!render_timer_) schedule(Duration{0});  // one pass for everything that arrived this turn
+    return;
+  }
+  // Quiescence: wait for `min` of calm, but never past `max` from the burst's start.
+  auto now = ctx_.timers.now();
+  if (!burst_deadline_) {
+    burst_deadline_ = now + config_.wait_max;
+    std::weak_ptr<bool> alive = alive_;
+    max_timer_ = ctx_.timers.after(config_.wait_max, [this, alive] {
+      if (alive.expired()) return;
+      max_timer_ = 0;
+      render();
+    });
+  }
+  schedule(std::min<Duration>(config_.wait_min, *burst_deadline_ - now));
+}
+
+void Renderer::render() {
+  for (auto* id : {&render_timer_, &max_timer_}) {
+    if (*id) ctx_.timers.cancel(*id);
+    *id = 0;
+  }
+  burst_deadline_.reset();
+  if (!started_) return;
+  if (cache_->failing()) {
+    if (!unavailable_)
+      ctx_.log.warn(fmt::format("template {}: the catalog is unavailable; keeping the last good {}", config_.name,
+                                config_.destination));
+    unavailable_ = true;
+    return;
+  }
+  if (unavailable_) ctx_.log.info(fmt::format("template {}: the catalog answers again; rendering", config_.name));
+  unavailable_ = false;
+  tmpl::FuncMap funcs;
+  add_consul_template_funcs(funcs, *cache_);
+  auto parsed = tmpl::Template::parse(config_.template_file, config_.text, funcs);
+  if (!parsed) {  // checked at load time; a changed `file` cannot break parsing
+    ctx_.log.error(fmt::format("template {}: {}", config_.name, parsed.error().format()));
+    return;
+  }
+  cache_->begin_pass();
+  auto text = parsed->execute(tmpl::Value::map({}),
+                              config_.error_on_missing_key ? tmpl::MissingKey::kError : tmpl::MissingKey::kDefault);
+  if (cache_->missed()) return;  // the watches just started bring the data, then we render again
+  if (!text) {
+    ctx_.log.error(fmt::format("template {}: {}; keeping the last good {}", config_.name, text.error().format(),
+                               config_.destination));
+    return;
+  }
+  ++passes_;
+  if (on_dry_render) {
+    rendered_ = true;
+    on_dry_render(*text);
+    return;
+  }
+  std::weak_ptr<bool> alive = alive_;
+  output_->write(std::move(*text), [this, alive](Result<Outcome> r) {
+    if (!alive.expired()) written(r);
+  });
+}
+
+void Renderer::written(const Result<Outcome>& r) {
+  bool first = !rendered_;
+  if (!r) {
+    ctx_.log.error(r.error().message);
+  } else {
+    switch (*r) {
+      case Outcome::kWritten:
+        rendered_ = true;
+        ctx_.log.info(fmt::format("template {}: wrote {}", config_.name, config_.destination));
+        ctx_.bus.publish({events::Code::kStatusChanged, config_.source_name()});
+        break;
+      case Outcome::kUnchanged:
+        rendered_ = true;
+        ctx_.log.debug(fmt::format("template {}: {} is up to date", config_.name, config_.destination));
+        if (first) ctx_.bus.publish({events::Code::kStatusChanged, config_.source_name()});
+        break;
+      case Outcome::kCheckFailed:
+        ctx_.log.warn(fmt::format("template {}: the check refused the new {}; keeping the old one", config_.name,
+                                  config_.destination));
+        break;
+      case Outcome::kCommandFailed:
+        ctx_.log.warn(fmt::format("template {}: the command failed; {} rolled back to its previous content",
+                                  config_.name, config_.destination));
+        break;
+    }
+  }
+  if (on_written) on_written(r);
+}
+
+void Renderers::start(std::vector<TemplateConfig> configs) {
+  for (auto& c : configs) {
+    renderers_.push_back(std::make_unique<Renderer>(std::move(c), ctx_));
+    renderers_.back()->start();
+  }
+}
+
+void Renderers::reload(std::vector<TemplateConfig> configs) {
+  std::vector<std::unique_ptr<Renderer>> old = std::move(renderers_);
+  renderers_.clear();
+  for (auto& c : configs) {
+    auto it = std::find_if(old.begin(), old.end(), [&](const auto& r) { return r && r->config() == c; });
+    if (it != old.end()) {
+      renderers_.push_back(std::move(*it));
+      continue;
+    }
+    ctx_.log.info(fmt::format("reload: rendering template {}", c.name));
+    renderers_.push_back(std::make_unique<Renderer>(std::move(c), ctx_));
+    renderers_.back()->start();
+  }
+  for (auto& r : old)
+    if (r) ctx_.log.info(fmt::format("reload: template {} removed (its file stays)", r->config().name));
+}
+
+void Renderers::stop() {
+  for (auto& r : renderers_) r->stop();
+}
+
+const Renderer* Renderers::find(const std::string& name) const {
+  for (const auto& r : renderers_)
+    if (r->config().name == name) return r.get();
+  return nullptr;
+}
+
+}  // namespace autopilot::render

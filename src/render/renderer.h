@@ -1,0 +1,112 @@
+// Renderer: keeps one template's destination in step with the catalog.
+//
+// A pass executes the template over a cache of catalog data (the Source).
+// Data a pass asks for and the cache does not hold yet reads as empty and
+// starts a catalog watch on exactly that service, key prefix or the service
+// list; the pass is then incomplete and nothing is written. When the data
+// arrives the template renders again. So the template watches exactly what it
+// read, and only complete passes reach the disk (through Output: temp file,
+// check, rename, command, rollback).
+//
+// Never from a catalog that is unavailable: while any watch the template
+// depends on is failing (etcd down, the embedded directory gone), no pass
+// runs and the file keeps its last good content, said once in the log; the
+// template renders again as soon as every watch answers. An empty list is
+// rendered only when the catalog really says so.
+//
+// Quiescence (`wait {min, max}`): the first render is immediate; after it a
+// change arms `min`, each further change restarts it, but never past `max`
+// from the first change of the burst. With min 0 every change renders at
+// once (a burst within one loop turn is still one pass).
+//
+// Events, from `template.<name>`: `changed` when a new file was swapped in
+// (and its command succeeded), and once for the first complete render even
+// when the file on disk already had that content, so that jobs waiting for
+// `{source: "template.X", once: "changed"}` start after the first render.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "discovery/catalog.h"
+#include "events/bus.h"
+#include "log/log.h"
+#include "os/processes.h"
+#include "os/timers.h"
+#include "render/output.h"
+#include "render/template_config.h"
+
+namespace autopilot::render {
+
+struct RendererContext {
+  events::Bus& bus;
+  os::Processes& processes;
+  os::Timers& timers;
+  log::Log& log;
+  discovery::Catalog* catalog;  // null: catalog functions never get data (render --dry without a catalog)
+  std::function<std::optional<std::string>(const std::string&)> env;
+  std::function<std::vector<std::string>()> child_env;
+  Duration retry{std::chrono::seconds(1)};             // re-subscribe a failed watch after this
+  Duration services_refresh{std::chrono::seconds(2)};  // `services` re-reads the list this often
+};
+
+class Renderer {
+ public:
+  Renderer(TemplateConfig config, RendererContext ctx);
+  ~Renderer();
+  Renderer(const Renderer&) = delete;
+  Renderer& operator=(const Renderer&) = delete;
+
+  void start();
+  void stop();
+
+  const TemplateConfig& config() const { return config_; }
+  // A complete pass reached the disk (written or already up to date).
+  bool has_rendered() const { return rendered_; }
+  // Complete passes handed to the Output.
+  std::uint64_t passes() const { return passes_; }
+  // Whether the last attempt was held back because the catalog is unavailable.
+  bool is_waiting_for_catalog() const { return unavailable_; }
+  // Called after each write with its outcome (for `autopilot render -once`).
+  std::function<void(const Result<Outcome>&)> on_written;
+  // The rendered text instead of a write (for `autopilot render -dry`).
+  std::function<void(const std::string&)> on_dry_render;
+
+ private:
+  class Cache;
+  void data_changed();
+  void schedule(Duration delay);
+  void render();
+  void written(const Result<Outcome>& r);
+
+  TemplateConfig config_;
+  RendererContext ctx_;
+  std::unique_ptr<Cache> cache_;
+  std::unique_ptr<Output> output_;
+  bool started_ = false;
+  bool rendered_ = false;
+  bool unavailable_ = false;
+  std::uint64_t passes_ = 0;
+  os::Timers::Id render_timer_ = 0, max_timer_ = 0;
+  std::optional<os::Clock::time_point> burst_deadline_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+// The templates of one config; reload keeps the unchanged ones.
+class Renderers {
+ public:
+  explicit Renderers(RendererContext ctx) : ctx_(ctx) {}
+  void start(std::vector<TemplateConfig> configs);
+  void reload(std::vector<TemplateConfig> configs);
+  void stop();
+  const Renderer* find(const std::string& name) const;
+
+ private:
+  RendererContext ctx_;
+  std::vector<std::unique_ptr<Renderer>> renderers_;
+};
+
+}  // namespace autopilot::render
