@@ -7,6 +7,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev                 # tests and benchmarks
   golang-go                                                  # the reference text/template for the differential test
   tini util-linux procps                                     # tini: benchmark floor; unshare: PID-1 tests
+  nginx-light                                                # real nginx for the template tests (started by the tests)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -29,23 +29,22 @@ constexpr std::chrono::seconds kAnswerTimeout{10};
 
 void print_error(const std::string& message) { fmt::print(stderr, "autopilot: {}\n", message); }
 
-// The catalog the query reads: --discovery-dir, else the config's, else the
-// default. Config errors come back as errors (exit 2).
-Result<discovery::DiscoveryConfig> choose_catalog(const CatalogQuery& query, const config::Env& env) {
+}  // namespace
+
+Result<discovery::DiscoveryConfig> choose_catalog(const std::string& discovery_dir, const std::string& config_flag,
+                                                  bool strict, const config::Env& env) {
   discovery::DiscoveryConfig chosen;
-  if (!query.discovery_dir.empty()) {
-    chosen.embedded_dir = query.discovery_dir;
+  if (!discovery_dir.empty()) {
+    chosen.embedded_dir = discovery_dir;
     return chosen;
   }
-  auto path = config::resolve_path(query.config_flag, env);
+  auto path = config::resolve_path(config_flag, env);
   if (!path) return chosen;  // no config given anywhere: the default catalog
-  auto cfg = config::load(*path, env, config::LoadOptions{query.strict});
+  auto cfg = config::load(*path, env, config::LoadOptions{strict});
   if (!cfg) return cfg.error();
   return cfg->discovery;
 }
 
-// Opening an embedded catalog creates its directory; a reader must not, so
-// check first.
 Result<void> require_existing_dir(const std::string& dir) {
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0) {
@@ -55,6 +54,8 @@ Result<void> require_existing_dir(const std::string& dir) {
   if (!S_ISDIR(st.st_mode)) return make_error(fmt::format("no catalog at {} (not a directory)", dir));
   return {};
 }
+
+namespace {
 
 // Starts one catalog operation and runs the loop until its callback fires,
 // or fails after kAnswerTimeout.
@@ -102,7 +103,7 @@ int run_catalog_command(const CatalogQuery& query, const config::Env& env) {
       return kBadInput;
     }
   }
-  auto chosen = choose_catalog(query, env);
+  auto chosen = choose_catalog(query.discovery_dir, query.config_flag, query.strict, env);
   if (!chosen) {
     print_error(chosen.error().format());
     return kBadInput;

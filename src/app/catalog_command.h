@@ -14,6 +14,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "discovery/discovery_config.h"
 
 namespace autopilot::app {
 
@@ -26,6 +27,15 @@ struct CatalogQuery {
   std::string config_flag;    // -config
   bool strict = false;        // -strict, for the config template
 };
+
+// The catalog a command reads: `discovery_dir`, else the config's (the flag,
+// $AUTOPILOT or $CONTAINERPILOT), else the default. Config errors are errors
+// (exit 2).
+Result<discovery::DiscoveryConfig> choose_catalog(const std::string& discovery_dir, const std::string& config_flag,
+                                                  bool strict, const config::Env& env);
+// Opening an embedded catalog creates its directory; a reader must not, so
+// commands check first: "no catalog at DIR (directory does not exist)".
+Result<void> require_existing_dir(const std::string& dir);
 
 // Runs the query and returns the process exit status.
 int run_catalog_command(const CatalogQuery& query, const config::Env& env);

@@ -15,6 +15,7 @@
 
 #include "app/app.h"
 #include "app/catalog_command.h"
+#include "app/render_command.h"
 #include "config/config.h"
 
 namespace autopilot::app {
@@ -32,6 +33,7 @@ on their events, reaps zombies, forwards signals and shuts down in order.
   autopilot check -config FILE                validate a config and exit (0 ok, 2 bad)
   autopilot -template -config FILE [-out F]   print the config rendered over the environment
   autopilot -version
+  autopilot render -template "in.ctmpl:out.conf[:cmd]" [-once] [-dry]   render from the catalog (consul-template's CLI)
   autopilot catalog services [-config FILE | --discovery-dir DIR]
                                               list the services with a live instance (JSON)
   autopilot catalog service NAME [--all] [-config FILE | --discovery-dir DIR]
@@ -94,6 +96,18 @@ int main_command(int argc, char** argv, char** envp) {
   CLI::App* check = cli.add_subcommand("check", "Validate the config and exit: 0 when good, 2 with the error");
   check->add_option("--config", config_flag, "Config file (JSON5)")->option_text("FILE");
   check->add_flag("--strict", strict, "An unset environment variable in the config template is an error");
+  RenderRequest render_request;
+  CLI::App* render_cmd = cli.add_subcommand(
+      "render", "Render templates from the catalog, as consul-template's command line (no jobs run)");
+  render_cmd->add_option("--template", render_request.templates, "SOURCE:DESTINATION[:COMMAND] (repeatable)")
+      ->option_text("SPEC")
+      ->take_all();
+  render_cmd->add_flag("--once", render_request.once, "Render once every template has its data, then exit");
+  render_cmd->add_flag("--dry", render_request.dry, "Print \"> DEST\" and the content instead of writing; run no command");
+  render_cmd->add_option("--config", render_request.config_flag, "Use the catalog of this config")->option_text("FILE");
+  render_cmd->add_option("--discovery-dir", render_request.discovery_dir, "Use the embedded catalog at DIR")
+      ->option_text("DIR");
+  render_cmd->add_flag("--strict", render_request.strict, "An unset environment variable in the config template is an error");
   CLI::App* catalog = cli.add_subcommand("catalog", "Inspect the service catalog (read-only; JSON on stdout)");
   catalog->require_subcommand(1);
   CatalogQuery query;
@@ -123,6 +137,10 @@ int main_command(int argc, char** argv, char** envp) {
     return 0;
   }
   config::Env env = config::environment_from(envp);
+  if (*render_cmd) {
+    if (render_request.config_flag.empty()) render_request.config_flag = config_flag;
+    return run_render_command(render_request, env);
+  }
   if (*catalog) {
     query.kind = *catalog_service ? CatalogQuery::Kind::kService : CatalogQuery::Kind::kServices;
     if (query.config_flag.empty()) query.config_flag = config_flag;  // `autopilot -config F catalog ...`

@@ -1,6 +1,7 @@
-// `autopilot catalog services|service`: a real autopilot registers a job in
-// an embedded catalog under a temp dir; the catalog command, run as another
-// process, must print it as JSON on stdout (stderr apart), and never create a
+// `autopilot catalog services|service` and `autopilot render`: a real
+// autopilot registers a job in an embedded catalog under a temp dir; the
+// catalog command, run as another process, must print it as JSON on stdout
+// (stderr apart), render must write it into a file, and neither may create a
 // catalog where there is none.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -151,6 +152,45 @@ TEST(CatalogCli, ABadConfigIsBadInput) {
   EXPECT_EQ(ran.out, "");
   EXPECT_NE(ran.err.find("c.json5:"), std::string::npos) << ran.err;
   EXPECT_NE(ran.err.find("bogus"), std::string::npos) << ran.err;
+}
+
+TEST(RenderCli, OnceWritesDryPrintsAndBadInputIsRefused) {
+  TempDir dir;
+  std::string catalog = dir.path() + "/catalog";
+  Process autopilot = run_autopilot(dir, config_for(catalog));
+  ASSERT_TRUE(autopilot.wait_for("job app: registered")) << autopilot.output();
+  std::string in = dir.write("in.ctmpl",
+                             "upstream app {\n{{ range service \"app\" }}  server {{ .Address }}:{{ .Port }};\n"
+                             "{{ end }}}\n# {{ env \"GREETING\" }}\n");
+  std::string out = dir.path() + "/out/app.conf";
+  std::string marker = dir.path() + "/reloaded";
+  const std::string want = "upstream app {\n  server 127.0.0.1:9999;\n}\n# hi\n";
+
+  Ran dry = run_cli(dir, {"render", "-template", in + ":" + out + ":touch " + marker, "-once", "-dry",
+                          "--discovery-dir", catalog}, {"GREETING=hi"});
+  EXPECT_EQ(dry.code, 0) << dry.err;
+  EXPECT_EQ(dry.out, "> " + out + "\n" + want);
+  EXPECT_FALSE(exists(out)) << "-dry writes nothing";
+  EXPECT_FALSE(exists(marker)) << "-dry runs no command";
+
+  Ran once = run_cli(dir, {"render", "-template", in + ":" + out + ":touch " + marker, "-once",
+                           "-config", dir.path() + "/autopilot.json5"}, {"GREETING=hi"});
+  EXPECT_EQ(once.code, 0) << once.err;
+  EXPECT_EQ(read_file(out), want);
+  EXPECT_TRUE(exists(marker)) << "the command ran after the write";
+
+  std::string bad = dir.write("bad.ctmpl", "{{ range service \"app\" }}{{ .Address }\n");
+  Ran refused = run_cli(dir, {"render", "-template", bad + ":" + out, "-once", "--discovery-dir", catalog});
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_NE(refused.err.find(bad + ":1:"), std::string::npos) << refused.err;
+  EXPECT_EQ(read_file(out), want) << "a bad template leaves the file alone";
+
+  std::string nowhere = dir.path() + "/no-catalog";
+  Ran missing = run_cli(dir, {"render", "-template", in + ":" + out, "-once", "--discovery-dir", nowhere});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_FALSE(exists(nowhere));
+  autopilot.signal(SIGTERM);
+  ASSERT_TRUE(autopilot.wait_exit());
 }
 
 }  // namespace
