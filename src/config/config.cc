@@ -10,6 +10,7 @@
 
 #include <optional>
 
+#include "base/file.h"
 #include "base/strings.h"
 #include "discovery/interfaces.h"
 #include "config/template_funcs.h"
@@ -27,14 +28,6 @@ using decode::Node;
 const std::vector<std::string> kTopKeys{"consul",  "discovery", "logging", "stopTimeout", "jobs",
                                         "watches", "templates", "telemetry", "control", "mainJob"};
 const std::vector<std::string> kLoggingKeys{"level", "format", "output"};
-
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("open " + path + ": " + std::strerror(errno));
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 Result<log::LogConfig> decode_logging(const Decoder& d, const Node& n) {
   if (auto r = d.only_keys(n, kLoggingKeys); !r) return r.error();

@@ -1,12 +1,11 @@
 #include "render/renderer.h"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include <fmt/format.h>
 
+#include "base/file.h"
 #include "render/functions.h"
 #include "tmpl/template.h"
 
@@ -74,11 +73,9 @@ class Renderer::Cache : public Source {
   std::optional<std::string> env(const std::string& name) override { return ctx_.env ? ctx_.env(name) : std::nullopt; }
 
   Result<std::string> file(const std::string& path) override {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return make_error("file: cannot read " + path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
+    auto text = read_file(path);
+    if (!text) return make_error("file: " + text.error().message);
+    return text;
   }
 
  private:

@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "base/file.h"
 #include "decode/command.h"
 #include "decode/decoder.h"
 #include "render/functions.h"
@@ -26,14 +27,6 @@ class NoSource : public Source {
   std::optional<std::string> env(const std::string&) override { return std::nullopt; }
   Result<std::string> file(const std::string&) override { return std::string(); }
 };
-
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("open " + path + ": " + std::strerror(errno));
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string base_name(const std::string& path) {
   auto slash = path.find_last_of('/');
