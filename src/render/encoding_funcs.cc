@@ -1,6 +1,7 @@
 // consul-template's encoding helpers: JSON in and out, base64, SHA-256, and
 // timestamp (Go time layouts).
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "render/codec.h"
@@ -27,12 +28,40 @@ tmpl::Function to_json(std::string name, JsonStyle style) {
   };
 }
 
+constexpr int kMaxJsonDepth = 1000;
+
+// The deepest nesting of arrays and objects in JSON text `s` (brackets
+// inside strings ignored). Value::from_json recurses once per level, so
+// deeper input must be refused before it reaches it.
+int json_depth(std::string_view s) {
+  int depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 // parseJSON S: the decoded value; "" gives an empty map (consul-template),
 // so `{{ (key "cfg" | parseJSON).x }}` survives a first pass without data.
 Result<Value> parse_json(Args args) {
   if (args.size() != 1) return wrong_args("parseJSON", 1, args.size());
   std::string s = text_of(args[0]);
   if (s.empty()) return Value::from_json_object_tag(Value::map({}));
+  if (json_depth(s) > kMaxJsonDepth)
+    return make_error("parseJSON: nested too deeply (more than " + std::to_string(kMaxJsonDepth) + " levels)");
   try {
     return Value::from_json(nlohmann::json::parse(s));
   } catch (const nlohmann::json::exception& e) {
@@ -74,7 +103,8 @@ void add_encoding_funcs(tmpl::FuncMap& funcs, WallClock now) {
   // timestamp: RFC 3339 in UTC; "unix": seconds since the epoch; else a Go layout.
   funcs.add("timestamp", [now = std::move(now)](Args args) -> Result<Value> {
     if (args.size() > 1)
-      return make_error("timestamp: wrong number of arguments, expected 0 or 1, but got " + std::to_string(args.size()));
+      return make_error("timestamp: wrong number of arguments, expected 0 or 1, but got " +
+                        std::to_string(args.size()));
     auto t = now();
     std::string layout = args.empty() ? std::string(kRfc3339) : text_of(args[0]);
     if (layout == "unix") {

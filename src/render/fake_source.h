@@ -40,9 +40,8 @@ class FakeSource : public Source {
       bool wanted = q.healthy_only() ? discovery::is_healthy(i.status) : q.statuses.count(i.status) > 0;
       if (tagged && wanted) out.push_back(i);
     }
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-      return std::tie(a.node, a.id) < std::tie(b.node, b.id);
-    });
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return std::tie(a.node, a.id) < std::tie(b.node, b.id); });
     return &out;
   }
 

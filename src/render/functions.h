@@ -34,14 +34,15 @@
 // parseInt parseUint parseFloat timestamp loop add subtract multiply divide
 // modulo minimum maximum default envOrDefault base64Encode base64Decode
 // sha256Hex. Differences from consul-template:
-//  - regular expressions run on std::regex, see tmpl/string_funcs.h;
+//  - regular expressions run on std::regex, see tmpl/string_funcs.h (no
+//    backreferences, the longer alternative wins, texts up to 16 KiB);
 //  - toLower, toUpper and toTitle change ASCII letters only; toTitle
 //    upper-cases a letter that follows anything but a letter, digit, '_' or
 //    an apostrophe;
 //  - loop returns a list (consul-template: a channel) of at most 100000 ints;
 //  - parseJSON keeps integers as ints (Go decodes every number as float64,
-//    which prints 1000000 as 1e+06); parseUint refuses values above the
-//    largest int64;
+//    which prints 1000000 as 1e+06) and refuses nesting deeper than 1000
+//    levels; parseUint refuses values above the largest int64;
 //  - divide and modulo by zero are errors for floats too (Go: ±Inf / NaN),
 //    and modulo also takes floats (math.Mod);
 //  - executeTemplate, byMeta, explode, toYAML, toTOML, scratch, sprig_*,

@@ -38,8 +38,12 @@ class DataFunctions : public testing::FunctionsTest {
     source.instances["api"] = {instance("api-1", "10.0.1.1", 9000, {}, Status::kPassing, "n1")};
     source.instances["api"][0].name = "api";
     source.kv_entries = {
-        {"app/config/port", "8080", 3, 5},  {"app/config/db/host", "db1", 4, 4}, {"app/config/db/", "", 2, 2},
-        {"app/configx", "no", 6, 6},        {"app/name", "demo", 7, 7},          {"app/empty", "", 8, 8},
+        {"app/config/port", "8080", 3, 5},
+        {"app/config/db/host", "db1", 4, 4},
+        {"app/config/db/", "", 2, 2},
+        {"app/configx", "no", 6, 6},
+        {"app/name", "demo", 7, 7},
+        {"app/empty", "", 8, 8},
         {"top", "t", 1, 1},
     };
   }
@@ -106,7 +110,8 @@ TEST_F(DataFunctions, NotLoadedDataRendersEmptyAndCountsMisses) {
 TEST_F(DataFunctions, Services) {
   EXPECT_EQ(render("{{ range services }}{{ .Name }}:{{ .Tags }}:{{ len .Tags }} {{ end }}"), "api:[]:0 web:[]:0 ");
   EXPECT_EQ(render("{{ range services }}{{ . }} {{ end }}"), "&{api []} &{web []} ");
-  EXPECT_EQ(render("{{ services 1 }}"), "EXEC: error calling services: wrong number of args for services: want 0 got 1");
+  EXPECT_EQ(render("{{ services 1 }}"),
+            "EXEC: error calling services: wrong number of args for services: want 0 got 1");
 }
 
 TEST_F(DataFunctions, ByTagGroupsInstancesUnderEachTagSorted) {
@@ -146,9 +151,10 @@ TEST_F(DataFunctions, TreeListsEverythingBelowTheFolder) {
 }
 
 TEST_F(DataFunctions, ByKeyGroupsPairsByTopFolder) {
-  EXPECT_EQ(render("{{ range $dir, $pairs := tree \"app\" | byKey }}{{ $dir }}:"
-                   "{{ range $k, $p := $pairs }}{{ $k }}={{ $p.Key }}={{ $p.Path }}={{ $p.Value }},{{ end }};{{ end }}"),
-            "config:db/host=db/host=app/config/db/host=db1,port=port=app/config/port=8080,;");
+  EXPECT_EQ(
+      render("{{ range $dir, $pairs := tree \"app\" | byKey }}{{ $dir }}:"
+             "{{ range $k, $p := $pairs }}{{ $k }}={{ $p.Key }}={{ $p.Path }}={{ $p.Value }},{{ end }};{{ end }}"),
+      "config:db/host=db/host=app/config/db/host=db1,port=port=app/config/port=8080,;");
   EXPECT_EQ(render("{{ service \"web\" | byKey }}"),
             "EXEC: error calling byKey: byKey: wrong argument type: *dependency.HealthService is not a KV pair");
 }
@@ -189,7 +195,8 @@ TEST_F(DataFunctions, ErrorsNameTheFunction) {
   EXPECT_EQ(render("{{ service \"x|bogus\" }}"),
             "EXEC: error calling service: service \"x|bogus\": invalid filter \"bogus\" (any, passing, warning, "
             "critical, maintenance)");
-  EXPECT_EQ(render("{{ service \"a\" \"b\" \"c\" }}"), "EXEC: error calling service: service: want 1 or 2 arguments, got 3");
+  EXPECT_EQ(render("{{ service \"a\" \"b\" \"c\" }}"),
+            "EXEC: error calling service: service: want 1 or 2 arguments, got 3");
   EXPECT_EQ(render("{{ key }}"), "EXEC: error calling key: wrong number of args for key: want 1 got 0");
   EXPECT_EQ(render("{{ nodes }}"), "PARSE: function \"nodes\" not defined");
 }

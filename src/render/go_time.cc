@@ -6,6 +6,7 @@
 namespace autopilot::render {
 namespace {
 
+// clang-format off
 enum class Std {
   kNone,
   kLongMonth, kMonth, kNumMonth, kZeroMonth,
@@ -16,6 +17,7 @@ enum class Std {
   kTZ, kZuluTZ, kNumTZ,
   kFrac0, kFrac9,
 };
+// clang-format on
 
 struct Chunk {
   Std std = Std::kNone;
@@ -27,8 +29,9 @@ struct Fields {
   long nanos;
 };
 
-constexpr std::array<std::string_view, 12> kMonths = {"January", "February", "March",     "April",   "May",      "June",
-                                                      "July",    "August",   "September", "October", "November", "December"};
+constexpr std::array<std::string_view, 12> kMonths = {"January",   "February", "March",    "April",
+                                                      "May",       "June",     "July",     "August",
+                                                      "September", "October",  "November", "December"};
 constexpr std::array<std::string_view, 7> kDays = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                                    "Thursday", "Friday", "Saturday"};
 
@@ -38,7 +41,7 @@ bool digit_at(std::string_view s, size_t i) { return i < s.size() && s[i] >= '0'
 
 // The layout token at l[i] (Go's nextStdChunk, one position at a time).
 Chunk token_at(std::string_view l, size_t i) {
-  static constexpr Std k0x[] = {Std::kZeroMonth, Std::kZeroDay, Std::kZeroHour12,
+  static constexpr Std k0x[] = {Std::kZeroMonth,  Std::kZeroDay,    Std::kZeroHour12,
                                 Std::kZeroMinute, Std::kZeroSecond, Std::kYear};
   switch (l[i]) {
     case 'J':
@@ -59,7 +62,8 @@ Chunk token_at(std::string_view l, size_t i) {
     case '2':
       return starts(l, i, "2006") ? Chunk{Std::kLongYear, 4} : Chunk{Std::kDay, 1};
     case '_':
-      if (starts(l, i, "_2")) return starts(l, i + 1, "2006") ? Chunk{} : Chunk{Std::kUnderDay, 2};  // "_2006": '_' + year
+      if (starts(l, i, "_2"))
+        return starts(l, i + 1, "2006") ? Chunk{} : Chunk{Std::kUnderDay, 2};  // "_2006": '_' + year
       if (starts(l, i, "__2")) return {Std::kUnderYearDay, 3};
       break;
     case '3':
@@ -120,6 +124,7 @@ void append_fraction(std::string& out, long nanos, std::string_view token, bool 
 
 void append_token(std::string& out, const Chunk& c, std::string_view token, const Fields& f) {
   int hour12 = f.hour % 12 == 0 ? 12 : f.hour % 12;
+  // clang-format off
   switch (c.std) {
     case Std::kNone: break;
     case Std::kLongMonth: out += kMonths[f.month - 1]; break;
@@ -152,6 +157,7 @@ void append_token(std::string& out, const Chunk& c, std::string_view token, cons
     case Std::kFrac0: append_fraction(out, f.nanos, token, false); break;
     case Std::kFrac9: append_fraction(out, f.nanos, token, true); break;
   }
+  // clang-format on
 }
 
 Fields fields_of(std::chrono::system_clock::time_point t) {

@@ -37,7 +37,8 @@ TEST_F(Helpers, SplitJoinReplaceAll) {
   EXPECT_EQ(render("{{ len (split \",\" \"  \") }}"), "0");
   EXPECT_EQ(render("{{ split \"\" \"h\xC3\xA9!\" | join \"|\" }}"), "h|\xC3\xA9|!");
   EXPECT_EQ(render("{{ \"a.b.c\" | replaceAll \".\" \"-\" }} {{ replaceAll \"\" \"-\" \"ab\" }}"), "a-b-c -a-b-");
-  EXPECT_EQ(render("{{ join \",\" \"x\" }}"), "EXEC: error calling join: join: wrong type for value; expected a list; got string");
+  EXPECT_EQ(render("{{ join \",\" \"x\" }}"),
+            "EXEC: error calling join: join: wrong type for value; expected a list; got string");
 }
 
 TEST_F(Helpers, RegexMatch) {
@@ -69,6 +70,22 @@ TEST_F(Helpers, RegexReplaceAllExpandsLikeGo) {
             "(?m) or (?s) flag group is supported");
 }
 
+// std::regex's default executor recurses per character (a segfault on long
+// text) and backtracks exponentially; the breadth-first one does neither.
+TEST_F(Helpers, RegexSurvivesLongTextAndPathologicalPatterns) {
+  EXPECT_EQ(render("{{ printf \"%16000s\" \"\" | regexMatch \"^( |b)*$\" }}"), "true");
+  EXPECT_EQ(render("{{ printf \"%16000s\" \"\" | regexReplaceAll \"( )\" \"$1\" | len }}"), "16000");
+  EXPECT_EQ(render("{{ \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!\" | regexMatch \"^(a+)+$\" }}"), "false");
+  EXPECT_EQ(render("{{ printf \"%16385s\" \"\" | regexMatch \"x\" }}"),
+            "EXEC: error calling regexMatch: regexMatch: text too long for a regular expression (16385 bytes, at most "
+            "16384)");
+  EXPECT_EQ(render("{{ \"aa\" | regexMatch `(a)\\1` }}"),
+            "EXEC: error calling regexMatch: regexMatch: invalid regular expression \"(a)\\1\": backreferences are "
+            "not supported");
+  // A documented difference from RE2: the longer alternative wins.
+  EXPECT_EQ(render("{{ \"foobar\" | regexReplaceAll \"(foo|foobar)\" \"[$1]\" }}"), "[foobar]");
+}
+
 TEST_F(Helpers, CaseAndTrim) {
   EXPECT_EQ(render("{{ \"Hello World\" | toLower }} {{ \"Hello World\" | toUpper }}"), "hello world HELLO WORLD");
   EXPECT_EQ(render("{{ \"hello wide-world don't foo_bar x1y\" | toTitle }}"), "Hello Wide-World Don't Foo_bar X1y");
@@ -81,7 +98,8 @@ TEST_F(Helpers, CaseAndTrim) {
 TEST_F(Helpers, Indent) {
   EXPECT_EQ(render("{{ \"a\\n\\nb\\n\" | indent 2 }}"), "  a\n\n  b\n");
   EXPECT_EQ(render("{{ \"a\" | indent 0 }}"), "a");
-  EXPECT_EQ(render("{{ \"a\" | indent -1 }}"), "EXEC: error calling indent: indent: indent value must be a positive integer");
+  EXPECT_EQ(render("{{ \"a\" | indent -1 }}"),
+            "EXEC: error calling indent: indent: indent value must be a positive integer");
 }
 
 TEST_F(Helpers, Default) {
@@ -146,19 +164,32 @@ TEST_F(Helpers, JsonEscapesLikeGo) {
             "{\n  \"a\": {},\n  \"b\": [\n    1,\n    2.5,\n    \"\\u003c\\u0026\\u003e\"\n  ],\n  \"c\": []\n}");
   EXPECT_EQ(render(std::string(data) + "{{ toUnescapedJSONPretty $v }}"),
             "{\n  \"a\": {},\n  \"b\": [\n    1,\n    2.5,\n    \"<&>\"\n  ],\n  \"c\": []\n}");
-  EXPECT_EQ(render("{{ toJSON \"q\\\"\\\\\\n\\t\\b\\f\\x01\\x7f\\xff\\u2028\" }}"),
-            R"("q\"\\\n\t\b\f\u0001)" "\x7f" R"(\ufffd\u2028")");
+  EXPECT_EQ(render("{{ toJSON \"q\\\"\\\\\\n\\t\\b\\f\\x01\\x7f\\xff\\u2028\" }}"), R"("q\"\\\n\t\b\f\u0001)"
+                                                                                    "\x7f"
+                                                                                    R"(\ufffd\u2028")");
   EXPECT_EQ(render("{{ toJSON 1e21 }} {{ toJSON 1e-7 }} {{ toJSON 0.000001 }} {{ toJSON 100.0 }} {{ toJSON -0.5 }}"),
             "1e+21 1e-7 0.000001 100 -0.5");
   EXPECT_EQ(render("{{ toJSON .nope }} {{ toJSON true }} {{ toJSON 7 }}"), "null true 7");
-  EXPECT_EQ(render("{{ toJSON (parseFloat \"nan\") }}"), "EXEC: error calling toJSON: toJSON: json: unsupported value: NaN");
+  EXPECT_EQ(render("{{ toJSON (parseFloat \"nan\") }}"),
+            "EXEC: error calling toJSON: toJSON: json: unsupported value: NaN");
 }
 
 TEST_F(Helpers, ParseJson) {
-  EXPECT_EQ(render("{{ (parseJSON \"{\\\"n\\\":1000000,\\\"f\\\":1.5}\").n }} {{ len (parseJSON \"\") }}"), "1000000 0");
+  EXPECT_EQ(render("{{ (parseJSON \"{\\\"n\\\":1000000,\\\"f\\\":1.5}\").n }} {{ len (parseJSON \"\") }}"),
+            "1000000 0");
   EXPECT_EQ(render("{{ with parseJSON \"[\\\"a\\\",\\\"b\\\"]\" }}{{ index . 1 }}{{ end }}"), "b");
   EXPECT_EQ(render("{{ parseJSON \"{x\" }}").rfind("EXEC: error calling parseJSON: parseJSON: parse error at", 0), 0u)
       << render("{{ parseJSON \"{x\" }}");
+}
+
+TEST_F(Helpers, ParseJsonRefusesDeepNestingInsteadOfOverflowingTheStack) {
+  std::string deep = std::string(1001, '[') + std::string(1001, ']');
+  EXPECT_EQ(render("{{ parseJSON .s }}", tmpl::Value::map({{"s", tmpl::Value(deep)}})),
+            "EXEC: error calling parseJSON: parseJSON: nested too deeply (more than 1000 levels)");
+  std::string ok = std::string(1000, '[') + std::string(1000, ']');
+  EXPECT_EQ(render("{{ parseJSON .s | toJSON | len }}", tmpl::Value::map({{"s", tmpl::Value(ok)}})), "2000");
+  std::string deep_looking = "[\"" + std::string(5000, '[') + "\"]";  // brackets inside a string do not count
+  EXPECT_EQ(render("{{ index (parseJSON .s) 0 | len }}", tmpl::Value::map({{"s", tmpl::Value(deep_looking)}})), "5000");
 }
 
 TEST_F(Helpers, Base64AndSha256) {

@@ -28,8 +28,8 @@ constexpr int64_t kMaxLoop = 100000;
 
 // strconv's errors: `strconv.ParseInt: parsing "x": invalid syntax`.
 Error strconv_error(std::string_view fn, std::string_view go_fn, std::string_view s, std::string_view why) {
-  return make_error(std::string(fn) + ": strconv." + std::string(go_fn) + ": parsing \"" + std::string(s) + "\": " +
-                    std::string(why));
+  return make_error(std::string(fn) + ": strconv." + std::string(go_fn) + ": parsing \"" + std::string(s) +
+                    "\": " + std::string(why));
 }
 
 // strconv.ParseUint(s, 10, 64) into a uint64; `max` bounds the value.
@@ -80,7 +80,8 @@ Result<Value> parse_float(std::string_view s) {
   if (ec == std::errc::result_out_of_range) {
     // Overflow is Go's range error; underflow rounds to zero without one.
     std::string text(d);
-    v = format == std::chars_format::hex ? std::strtod(("0x" + text).c_str(), nullptr) : std::strtod(text.c_str(), nullptr);
+    v = format == std::chars_format::hex ? std::strtod(("0x" + text).c_str(), nullptr)
+                                         : std::strtod(text.c_str(), nullptr);
     if (std::isinf(v)) return strconv_error("parseFloat", "ParseFloat", s, "value out of range");
   }
   return Value(sign * v);
@@ -195,8 +196,10 @@ tmpl::Function pick(std::string name, bool want_smaller) {
     auto a = num_arg(args[1], name);
     if (!a) return a.error();
     bool a_wins;
-    if (a->is_int && b->is_int) a_wins = want_smaller ? a->i < b->i : a->i > b->i;
-    else a_wins = want_smaller ? a->as_float() < b->as_float() : a->as_float() > b->as_float();
+    if (a->is_int && b->is_int)
+      a_wins = want_smaller ? a->i < b->i : a->i > b->i;
+    else
+      a_wins = want_smaller ? a->as_float() < b->as_float() : a->as_float() > b->as_float();
     return a_wins ? args[1] : args[0];
   };
 }

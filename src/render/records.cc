@@ -101,7 +101,8 @@ Value with_field(const StructRecord& r, std::string_view name, Value value) {
   std::vector<StructRecord::Field> fields = r.fields();
   for (auto& f : fields)
     if (f.name == name) f.value = std::move(value);
-  return Value::record(std::make_shared<StructRecord>(std::string(r.type_name()), std::move(fields), r.format_fields()));
+  return Value::record(
+      std::make_shared<StructRecord>(std::string(r.type_name()), std::move(fields), r.format_fields()));
 }
 
 }  // namespace autopilot::render

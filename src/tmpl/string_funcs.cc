@@ -54,7 +54,8 @@ std::string regex_error_words(std::regex_constants::error_type code) {
       return "invalid character class";
     case error_backref:
       return "invalid backreference";
-    case error_complexity:
+    case error_complexity:  // what the breadth-first executor says of \1
+      return "backreferences are not supported";
     case error_stack:
       return "expression too complex for the input";
     default:
@@ -74,94 +75,135 @@ size_t leading_flags(std::string_view p, std::regex::flag_type& flags, bool& dot
   std::regex::flag_type f = flags;
   bool s = dot_all;
   for (size_t i = 2; i < close; ++i) {
-    if (p[i] == 'i') f |= std::regex::icase;
-    else if (p[i] == 'm') f |= std::regex::multiline;
-    else if (p[i] == 's') s = true;
-    else return 0;
+    if (p[i] == 'i')
+      f |= std::regex::icase;
+    else if (p[i] == 'm')
+      f |= std::regex::multiline;
+    else if (p[i] == 's')
+      s = true;
+    else
+      return 0;
   }
   flags = f;
   dot_all = s;
   return close + 1;
 }
 
-void append_literal(std::string& out, char c) {
-  if (std::string_view("\\^$.|?*+()[]{}/").find(c) != std::string_view::npos) out += '\\';
-  out += c;
-}
+// Rewrites an RE2 pattern as ECMAScript, one construct at a time. Each step
+// consumes from p_ at i_ and appends to out_; errors are for people.
+class Translator {
+ public:
+  explicit Translator(std::string_view pattern) : p_(pattern) {}
+
+  // The ECMAScript text, or the reason the pattern cannot be translated.
+  Result<std::string> run(size_t start, bool dot_all) {
+    i_ = start;
+    dot_all_ = dot_all;
+    while (i_ < p_.size()) {
+      Result<void> step = p_[i_] == '\\' && i_ + 1 < p_.size() ? escape()
+                          : in_class_                          ? class_char()
+                          : p_[i_] == '('                      ? group()
+                                                               : plain();
+      if (!step) return step.error();
+    }
+    return out_;
+  }
+
+  std::vector<std::string> names{""};  // names[g]: capture group g's name, "" when unnamed
+
+ private:
+  Result<void> escape() {
+    char d = p_[i_ + 1];
+    if (d == 'p' || d == 'P') return make_error("Unicode classes (\\p) are not supported");
+    if (d == 'Q') {  // \Q...\E: literal text
+      size_t end = p_.find("\\E", i_ + 2);
+      for (char c : p_.substr(i_ + 2, end == std::string_view::npos ? end : end - i_ - 2)) {
+        if (std::string_view("\\^$.|?*+()[]{}/").find(c) != std::string_view::npos) out_ += '\\';
+        out_ += c;
+      }
+      i_ = end == std::string_view::npos ? p_.size() : end + 2;
+      return {};
+    }
+    if (!in_class_ && d == 'A')
+      out_ += '^';
+    else if (!in_class_ && d == 'z')
+      out_ += '$';
+    else
+      out_ += p_.substr(i_, 2);
+    i_ += 2;
+    return {};
+  }
+
+  Result<void> class_char() {
+    if (p_.substr(i_, 2) == "[:") {  // [:alpha:] inside a class: copied whole
+      size_t end = p_.find(":]", i_ + 2);
+      if (end != std::string_view::npos) {
+        out_ += p_.substr(i_, end + 2 - i_);
+        i_ = end + 2;
+        return {};
+      }
+    }
+    if (p_[i_] == ']') in_class_ = false;
+    out_ += p_[i_++];
+    return {};
+  }
+
+  Result<void> group() {
+    std::string_view rest = p_.substr(i_);
+    size_t name_at = rest.substr(0, 4) == "(?P<"                                                         ? 4
+                     : rest.substr(0, 3) == "(?<" && rest.size() > 3 && rest[3] != '=' && rest[3] != '!' ? 3
+                                                                                                         : 0;
+    if (name_at) {  // (?P<name>re) and (?<name>re): a plain group, its name remembered
+      size_t close = rest.find('>');
+      if (close == std::string_view::npos) return make_error("invalid named capture");
+      names.emplace_back(rest.substr(name_at, close - name_at));
+      out_ += '(';
+      i_ += close + 1;
+      return {};
+    }
+    if (rest.substr(0, 2) != "(?")
+      names.emplace_back();
+    else if (rest.size() > 2 && std::string_view("imsU-").find(rest[2]) != std::string_view::npos)
+      return make_error("only a leading (?i), (?m) or (?s) flag group is supported");
+    out_ += p_[i_++];
+    return {};
+  }
+
+  Result<void> plain() {
+    char c = p_[i_++];
+    if (c == '.' && dot_all_) {
+      out_ += "[\\s\\S]";
+      return {};
+    }
+    out_ += c;
+    if (c == '[') {
+      in_class_ = true;
+      if (i_ < p_.size() && p_[i_] == '^') out_ += p_[i_++];
+      if (i_ < p_.size() && p_[i_] == ']') out_ += p_[i_++];  // a leading ] is literal
+    }
+    return {};
+  }
+
+  std::string_view p_;
+  size_t i_ = 0;
+  bool dot_all_ = false;
+  bool in_class_ = false;
+  std::string out_;
+};
 
 Result<GoRegex> compile(std::string_view fn, std::string_view p) {
   std::regex::flag_type flags = std::regex::ECMAScript;
   bool dot_all = false;
-  std::string out;
-  std::vector<std::string> names{""};
-  bool in_class = false;
-  size_t i = leading_flags(p, flags, dot_all);
-  while (i < p.size()) {
-    char c = p[i];
-    if (c == '\\' && i + 1 < p.size()) {
-      char d = p[i + 1];
-      if (d == 'p' || d == 'P') return regex_error(fn, p, "Unicode classes (\\p) are not supported");
-      if (d == 'Q') {  // \Q...\E: literal text
-        size_t end = p.find("\\E", i + 2);
-        std::string_view lit = p.substr(i + 2, end == std::string_view::npos ? std::string_view::npos : end - i - 2);
-        for (char l : lit) append_literal(out, l);
-        i = end == std::string_view::npos ? p.size() : end + 2;
-        continue;
-      }
-      if (!in_class && d == 'A') out += '^';
-      else if (!in_class && d == 'z') out += '$';
-      else out += p.substr(i, 2);
-      i += 2;
-      continue;
-    }
-    if (in_class) {
-      if (p.substr(i, 2) == "[:") {  // [:alpha:] inside a class: copy whole
-        size_t end = p.find(":]", i + 2);
-        if (end != std::string_view::npos) {
-          out += p.substr(i, end + 2 - i);
-          i = end + 2;
-          continue;
-        }
-      }
-      if (c == ']') in_class = false;
-      out += c;
-      ++i;
-      continue;
-    }
-    if (c == '[') {
-      in_class = true;
-      out += c;
-      ++i;
-      if (i < p.size() && p[i] == '^') out += p[i++];
-      if (i < p.size() && p[i] == ']') out += p[i++];  // a leading ] is literal
-      continue;
-    }
-    if (c == '.' && dot_all) {
-      out += "[\\s\\S]";
-      ++i;
-      continue;
-    }
-    if (c == '(' && p.substr(i, 2) == "(?") {
-      std::string_view rest = p.substr(i);
-      size_t skip = rest.substr(0, 4) == "(?P<" ? 4 : (rest.substr(0, 3) == "(?<" && rest.size() > 3 && rest[3] != '=' && rest[3] != '!') ? 3 : 0;
-      if (skip) {
-        size_t close = rest.find('>');
-        if (close == std::string_view::npos) return regex_error(fn, p, "invalid named capture");
-        names.emplace_back(rest.substr(skip, close - skip));
-        out += '(';
-        i += close + 1;
-        continue;
-      }
-      if (rest.size() > 2 && std::string_view("imsU-").find(rest[2]) != std::string_view::npos)
-        return regex_error(fn, p, "only a leading (?i), (?m) or (?s) flag group is supported");
-    } else if (c == '(') {
-      names.emplace_back();
-    }
-    out += c;
-    ++i;
-  }
+  size_t start = leading_flags(p, flags, dot_all);
+  Translator t(p);
+  auto text = t.run(start, dot_all);
+  if (!text) return regex_error(fn, p, text.error().message);
   try {
-    return GoRegex{std::regex(out, flags), std::move(names)};
+    // __polynomial (a libstdc++ extension) selects the breadth-first
+    // executor: the default depth-first one recurses once per input
+    // character (a segfault past ~12k characters) and backtracks
+    // exponentially on patterns like (a+)+$, which would hang the loop.
+    return GoRegex{std::regex(*text, flags | std::regex_constants::__polynomial), std::move(t.names)};
   } catch (const std::regex_error& e) {
     return regex_error(fn, p, regex_error_words(e.code()));
   }
@@ -192,7 +234,8 @@ void expand(std::string& out, std::string_view repl, const std::smatch& m, const
     std::string name(repl.substr(start, end - start));
     repl.remove_prefix(end + (brace ? 1 : 0));
     int num = -1;
-    if (name.size() < 9 && name.find_first_not_of("0123456789") == std::string::npos && (name[0] != '0' || name.size() == 1))
+    if (name.size() < 9 && name.find_first_not_of("0123456789") == std::string::npos &&
+        (name[0] != '0' || name.size() == 1))
       num = std::stoi(name);
     for (size_t g = 0; g < m.size(); ++g) {
       if (num >= 0 ? static_cast<size_t>(num) == g : (g < names.size() && names[g] == name)) {
@@ -217,12 +260,27 @@ std::string replace_all_matches(const GoRegex& g, const std::string& s, std::str
     if (a1 > last_end || a0 == 0) expand(out, repl, m, g.names);
     last_end = a1;
     size_t width = search < s.size() ? rune_len(s, search) : 0;
-    if (search + width > a1) search += width;
-    else if (search + 1 > a1) ++search;
-    else search = a1;
+    if (search + width > a1)
+      search += width;
+    else if (search + 1 > a1)
+      ++search;
+    else
+      search = a1;
   }
   out.append(s, last_end);
   return out;
+}
+
+// Matching is quadratic in the text for patterns that can run far and then
+// fail (.*x), so long texts are refused rather than stalling the loop.
+constexpr size_t kMaxRegexText = 16 * 1024;
+
+Result<std::string> regex_text(std::string_view fn, const Value& v) {
+  std::string s = text_of(v);
+  if (s.size() > kMaxRegexText)
+    return make_error(std::string(fn) + ": text too long for a regular expression (" + std::to_string(s.size()) +
+                      " bytes, at most " + std::to_string(kMaxRegexText) + ")");
+  return s;
 }
 
 }  // namespace
@@ -293,9 +351,11 @@ Result<Value> regex_replace_all(std::span<const Value> args) {
   if (args.size() != 3) return wrong_args("regexReplaceAll", 3, args.size());
   auto re = compile("regexReplaceAll", text_of(args[0]));
   if (!re) return re.error();
+  auto s = regex_text("regexReplaceAll", args[2]);
+  if (!s) return s.error();
   try {
-    return Value(replace_all_matches(*re, text_of(args[2]), text_of(args[1])));
-  } catch (const std::regex_error& e) {  // error_complexity / error_stack on pathological input
+    return Value(replace_all_matches(*re, *s, text_of(args[1])));
+  } catch (const std::regex_error& e) {  // error_stack on pathological input
     return regex_error("regexReplaceAll", text_of(args[0]), regex_error_words(e.code()));
   }
 }
@@ -304,8 +364,10 @@ Result<Value> regex_match(std::span<const Value> args) {
   if (args.size() != 2) return wrong_args("regexMatch", 2, args.size());
   auto re = compile("regexMatch", text_of(args[0]));
   if (!re) return re.error();
+  auto s = regex_text("regexMatch", args[1]);
+  if (!s) return s.error();
   try {
-    return Value(std::regex_search(text_of(args[1]), re->re));
+    return Value(std::regex_search(*s, re->re));
   } catch (const std::regex_error& e) {
     return regex_error("regexMatch", text_of(args[0]), regex_error_words(e.code()));
   }

@@ -14,9 +14,17 @@
 //    replacement;
 //  - \A and \z (as ^ and $), \Q...\E literal text;
 //  - \pX / \p{Class} Unicode classes are refused rather than misread.
-// Differences that remain: matching is on bytes, so `.` and [^x] match one
-// byte of a multi-byte character where RE2 matches the whole rune; ECMAScript
-// accepts some things RE2 rejects (backreferences \1, lookaround (?=..)).
+// Matching uses libstdc++'s breadth-first executor, which cannot overflow
+// the stack or backtrack exponentially (and refuses backreferences, as RE2
+// does). Differences that remain:
+//  - where alternatives match at the same place, the longer match wins:
+//    (foo|foobar) matches all of "foobar", where RE2 takes "foo" (lazy
+//    quantifiers still prefer the shorter match, as in RE2);
+//  - matching is on bytes, so `.` and [^x] match one byte of a multi-byte
+//    character where RE2 matches the whole rune;
+//  - lookahead (?=..) is accepted (RE2 refuses it);
+//  - the time is quadratic in the text for patterns like .*x (RE2's is
+//    linear), so texts longer than 16 KiB are refused with an error.
 #pragma once
 
 #include <span>
