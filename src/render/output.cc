@@ -333,6 +333,14 @@ void Output::run_command() {
 
 void Output::on_command_end(const ProcessEnd& end) {
   if (end.ok) return finish(Outcome::kWritten);
+  if (!run_->previous) {
+    // Nothing to go back to. Removing the (checked) file would only keep the
+    // service that reads it from ever starting: the usual first render, whose
+    // reload command fails because the service does not run yet.
+    log_.warn(fmt::format("{}: command failed ({}); {} is new, so it stays (nothing to roll back to){}", spec_.name,
+                          end.why, spec_.destination, output_tail(end.lines)));
+    return finish(Outcome::kWritten);
+  }
   // The command is not run again: the service never loaded the new file, so
   // it still runs on the content we put back.
   auto restored = roll_back();

@@ -83,8 +83,10 @@ class Output {
   // the existing file to <destination>.bak (atomically replacing an older
   // one). (5) rename the temp file over the destination, fsync the directory.
   // (6) run `command`; failure -> restore the previous file (from .bak, else
-  // from the bytes read in step 1; removed if there was none) without
-  // re-running the command -> kCommandFailed.
+  // from the bytes read in step 1) without re-running the command ->
+  // kCommandFailed. With no previous file there is nothing to restore: the
+  // new (checked) file stays, with a warning, -> kWritten (the first render's
+  // reload command fails while the service is not running yet).
   //
   // Errors (the destination's directory cannot be created or written, the
   // destination is not a regular file, a rename fails, a rollback fails) name

@@ -309,9 +309,27 @@ void Renderer::render() {
     on_dry_render(*text);
     return;
   }
+  write(std::move(*text));
+}
+
+// One write at a time: a pass that finishes while the previous write (its
+// check or command) still runs waits, and only the newest content is kept.
+void Renderer::write(std::string text) {
+  if (writing_) {
+    queued_ = std::move(text);
+    return;
+  }
+  writing_ = true;
   std::weak_ptr<bool> alive = alive_;
-  output_->write(std::move(*text), [this, alive](Result<Outcome> r) {
-    if (!alive.expired()) written(r);
+  output_->write(std::move(text), [this, alive](Result<Outcome> r) {
+    if (alive.expired()) return;
+    writing_ = false;
+    written(r);
+    if (queued_) {
+      std::string next = std::move(*queued_);
+      queued_.reset();
+      write(std::move(next));
+    }
   });
 }
 
@@ -364,8 +382,12 @@ void Renderers::reload(std::vector<TemplateConfig> configs) {
     renderers_.push_back(std::make_unique<Renderer>(std::move(c), ctx_));
     renderers_.back()->start();
   }
-  for (auto& r : old)
-    if (r) ctx_.log.info(fmt::format("reload: template {} removed (its file stays)", r->config().name));
+  for (auto& r : old) {
+    if (!r) continue;
+    bool replaced = std::any_of(renderers_.begin(), renderers_.end(),
+                                [&](const auto& n) { return n->config().name == r->config().name; });
+    if (!replaced) ctx_.log.info(fmt::format("reload: template {} removed (its file stays)", r->config().name));
+  }
 }
 
 void Renderers::stop() {

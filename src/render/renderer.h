@@ -80,6 +80,7 @@ class Renderer {
   void data_changed();
   void schedule(Duration delay);
   void render();
+  void write(std::string text);
   void written(const Result<Outcome>& r);
 
   TemplateConfig config_;
@@ -89,6 +90,8 @@ class Renderer {
   bool started_ = false;
   bool rendered_ = false;
   bool unavailable_ = false;
+  bool writing_ = false;
+  std::optional<std::string> queued_;
   std::uint64_t passes_ = 0;
   os::Timers::Id render_timer_ = 0, max_timer_ = 0;
   std::optional<os::Clock::time_point> burst_deadline_;
