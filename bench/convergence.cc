@@ -67,6 +67,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.h"
 #include "discovery/embedded/embedded_catalog.h"
 #include "log/log.h"
 #include "os/linux/asio_timers.h"
@@ -79,41 +80,15 @@ using namespace autopilot;
 using namespace std::chrono_literals;
 using discovery::Instance;
 using discovery::Status;
+using namespace autopilot::bench;
 
 constexpr const char* kService = "app";
 constexpr std::int64_t kMs = 1'000'000;
-
-std::int64_t realtime_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
-
-std::int64_t mono_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 void sleep_until_ns(std::int64_t t) {
   timespec ts{static_cast<time_t>(t / 1'000'000'000), static_cast<long>(t % 1'000'000'000)};
   while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
   }
-}
-
-[[noreturn]] void die(const std::string& message) {
-  std::fprintf(stderr, "convergence: %s\n", message.c_str());
-  std::exit(1);
-}
-
-std::unique_ptr<discovery::embedded::EmbeddedCatalog> open_catalog(const std::string& dir,
-                                                                    boost::asio::io_context& io, os::Timers& timers,
-                                                                    log::Log& log) {
-  discovery::embedded::EmbeddedOptions options;  // autopilot's defaults, but the directory
-  options.dir = dir;
-  auto catalog = discovery::embedded::EmbeddedCatalog::open(options, io, timers, log);
-  if (!catalog) die("cannot open the catalog: " + catalog.error().message);
-  return std::move(*catalog);
 }
 
 // "ADDR:PORT,..." as the template renders it; "none" when empty.
@@ -143,41 +118,6 @@ void run_watcher(const std::string& dir, int out_fd) {
   io.run_for(15min);  // the parent's SIGTERM ends it; PDEATHSIG if it dies
   handle.cancel();
 }
-
-struct Event {
-  std::int64_t at = 0;
-  std::string set;
-};
-
-class EventPipe {
- public:
-  explicit EventPipe(int fd) : fd_(fd) {}
-  // The next event, or nullopt when none came before `deadline` (monotonic).
-  std::optional<Event> next(std::int64_t deadline) {
-    for (;;) {
-      if (auto nl = buffer_.find('\n'); nl != std::string::npos) {
-        std::string line = buffer_.substr(0, nl);
-        buffer_.erase(0, nl + 1);
-        auto sp = line.find(' ');
-        return Event{std::stoll(line.substr(0, sp)), line.substr(sp + 1)};
-      }
-      std::int64_t left_ms = (deadline - mono_ns()) / kMs;
-      if (left_ms < 0) return std::nullopt;
-      pollfd p{fd_, POLLIN, 0};
-      int r = ::poll(&p, 1, static_cast<int>(left_ms) + 1);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) return std::nullopt;
-      char chunk[4096];
-      ssize_t n = ::read(fd_, chunk, sizeof chunk);
-      if (n <= 0) die("the watcher process went away");
-      buffer_.append(chunk, static_cast<size_t>(n));
-    }
-  }
-
- private:
-  int fd_;
-  std::string buffer_;
-};
 
 // --- HTTP polling --------------------------------------------------------------
 
@@ -328,12 +268,6 @@ std::string with_header(const std::string& conf, const std::string& value) {
 
 // --- statistics -------------------------------------------------------------------
 
-double percentile(std::vector<double> v, double p) {  // nearest rank
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
-  return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
-}
 double max_of(const std::vector<double>& v) { return v.empty() ? 0 : *std::max_element(v.begin(), v.end()); }
 
 void print_row(const char* name, const std::vector<double>& v, const std::string& extra = "") {
@@ -432,7 +366,7 @@ int main(int argc, char** argv) {
     _exit(0);
   }
   ::close(fds[1]);
-  EventPipe events(fds[0]);
+  EventPipe events(fds[0], mono_ns);
 
   int rc = 0;
   {

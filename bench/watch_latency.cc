@@ -38,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.h"
 #include "discovery/embedded/embedded_catalog.h"
 #include "events/bus.h"
 #include "log/log.h"
@@ -50,30 +51,10 @@ using namespace autopilot;
 using namespace std::chrono_literals;
 using discovery::Instance;
 using discovery::Status;
+using namespace autopilot::bench;
 
 constexpr const char* kService = "bench";
 constexpr auto kEventTimeout = 2s;
-
-std::int64_t realtime_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
-
-[[noreturn]] void die(const std::string& message) {
-  std::fprintf(stderr, "watch_latency: %s\n", message.c_str());
-  std::exit(1);
-}
-
-std::unique_ptr<discovery::embedded::EmbeddedCatalog> open_catalog(const std::string& dir,
-                                                                    boost::asio::io_context& io, os::Timers& timers,
-                                                                    log::Log& log) {
-  discovery::embedded::EmbeddedOptions options;  // autopilot's defaults, but the directory
-  options.dir = dir;
-  auto catalog = discovery::embedded::EmbeddedCatalog::open(options, io, timers, log);
-  if (!catalog) die("cannot open the catalog: " + catalog.error().message);
-  return std::move(*catalog);
-}
 
 // --- the watcher (child) -------------------------------------------------------
 
@@ -103,41 +84,6 @@ void run_watcher(const std::string& dir, int out_fd, std::chrono::seconds limit)
 
 // --- the writer (parent) -------------------------------------------------------
 
-struct Event {
-  std::int64_t at = 0;
-  std::string set;  // "-" or the ids, space-separated
-};
-
-class EventPipe {
- public:
-  explicit EventPipe(int fd) : fd_(fd) {}
-  // The next event, or nullopt when none came before `deadline` (realtime ns).
-  std::optional<Event> next(std::int64_t deadline) {
-    for (;;) {
-      if (auto nl = buffer_.find('\n'); nl != std::string::npos) {
-        std::string line = buffer_.substr(0, nl);
-        buffer_.erase(0, nl + 1);
-        auto sp = line.find(' ');
-        return Event{std::stoll(line.substr(0, sp)), line.substr(sp + 1)};
-      }
-      std::int64_t left_ms = (deadline - realtime_ns()) / 1'000'000;
-      if (left_ms < 0) return std::nullopt;
-      pollfd p{fd_, POLLIN, 0};
-      int r = ::poll(&p, 1, static_cast<int>(left_ms) + 1);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) return std::nullopt;
-      char chunk[4096];
-      ssize_t n = ::read(fd_, chunk, sizeof chunk);
-      if (n <= 0) die("the watcher process went away");
-      buffer_.append(chunk, static_cast<size_t>(n));
-    }
-  }
-
- private:
-  int fd_;
-  std::string buffer_;
-};
-
 struct Kind {
   explicit Kind(const char* n) : name(n) {}
   const char* name;
@@ -146,13 +92,6 @@ struct Kind {
   int lost = 0;
 };
 
-double percentile(std::vector<double> v, double p) {  // nearest rank
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
-  return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
-}
-
 void print_row(const char* name, const std::vector<double>& v, int lost) {
   std::printf("%-26s n=%-4zu p50 %7.3f ms   p99 %7.3f ms   max %7.3f ms   lost %d\n", name, v.size(),
               percentile(v, 50), percentile(v, 99), v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()), lost);
@@ -160,7 +99,7 @@ void print_row(const char* name, const std::vector<double>& v, int lost) {
 
 class Writer {
  public:
-  Writer(const std::string& dir, int event_fd) : events_(event_fd), catalog_(open_catalog(dir, io_, timers_, log_)) {}
+  Writer(const std::string& dir, int event_fd) : events_(event_fd, realtime_ns), catalog_(open_catalog(dir, io_, timers_, log_)) {}
 
   // Runs `op` (which starts one catalog call) and the loop until its callback.
   // Returns the realtime taken right before the call and the call's duration.
