@@ -217,6 +217,14 @@ class Renderer::Cache : public Source {
 
 Renderer::Renderer(TemplateConfig config, RendererContext ctx) : config_(std::move(config)), ctx_(ctx) {
   cache_ = std::make_unique<Cache>(ctx_, config_.name, [this] { data_changed(); });
+  // Parsed once: the functions read through the cache, which lives as long as we do.
+  tmpl::FuncMap funcs;
+  add_consul_template_funcs(funcs, *cache_);
+  auto parsed = tmpl::Template::parse(config_.template_file, config_.text, std::move(funcs));
+  if (parsed)
+    template_.emplace(std::move(*parsed));
+  else
+    parse_error_ = parsed.error();
   OutputSpec spec{"template " + config_.name, config_.destination, config_.perms,  config_.backup,
                   config_.create_dest_dirs,   config_.check,       config_.command, config_.command_timeout};
   output_ = std::make_unique<Output>(spec, ctx_.processes, ctx_.timers, ctx_.log, ctx_.child_env);
@@ -287,15 +295,12 @@ void Renderer::render() {
   }
   if (unavailable_) ctx_.log.info(fmt::format("template {}: the catalog answers again; rendering", config_.name));
   unavailable_ = false;
-  tmpl::FuncMap funcs;
-  add_consul_template_funcs(funcs, *cache_);
-  auto parsed = tmpl::Template::parse(config_.template_file, config_.text, funcs);
-  if (!parsed) {  // checked at load time; a changed `file` cannot break parsing
-    ctx_.log.error(fmt::format("template {}: {}", config_.name, parsed.error().format()));
+  if (!template_) {  // checked at load time, so only a caller that skipped check_template gets here
+    ctx_.log.error(fmt::format("template {}: {}", config_.name, parse_error_.format()));
     return;
   }
   cache_->begin_pass();
-  auto text = parsed->execute(tmpl::Value::map({}),
+  auto text = template_->execute(tmpl::Value::map({}),
                               config_.error_on_missing_key ? tmpl::MissingKey::kError : tmpl::MissingKey::kDefault);
   if (cache_->missed()) return;  // the watches just started bring the data, then we render again
   if (!text) {

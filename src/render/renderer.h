@@ -38,6 +38,7 @@
 #include "os/timers.h"
 #include "render/output.h"
 #include "render/template_config.h"
+#include "tmpl/template.h"
 
 namespace autopilot::render {
 
@@ -86,6 +87,8 @@ class Renderer {
   TemplateConfig config_;
   RendererContext ctx_;
   std::unique_ptr<Cache> cache_;
+  std::optional<tmpl::Template> template_;
+  Error parse_error_;
   std::unique_ptr<Output> output_;
   bool started_ = false;
   bool rendered_ = false;
