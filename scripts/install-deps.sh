@@ -8,6 +8,8 @@ packages=(
   golang-go                                                  # the reference text/template for the differential test
   tini util-linux procps                                     # tini: benchmark floor; unshare: PID-1 tests
   nginx-light                                                # real nginx for the template tests (started by the tests)
+  libc-ares-dev libssl-dev                                   # name lookup without NSS; TLS to etcd
+  etcd-server                                                # real etcd for the etcd catalog tests (started by the tests)
 )
 missing=()
 for p in "${packages[@]}"; do

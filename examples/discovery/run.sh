@@ -3,6 +3,11 @@
 # two app instances register themselves with HTTP health checks, a watcher
 # reacts as they come and go. Lines are prefixed with the process they come
 # from. Needs Linux's loopback range (127.0.0.11, 127.0.0.12).
+#
+#   run.sh          on the embedded catalog
+#   run.sh --etcd   the same on a local 3-member etcd cluster (Debian's
+#                   etcd-server) that this script starts on 127.0.0.1 and
+#                   stops at the end: the configs are the same.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build="${AUTOPILOT_BUILD:-$here/../../build}"
@@ -11,8 +16,10 @@ export DEMO_APP="${DEMO_APP:-$build/demo_app}"
 work="$(mktemp -d /tmp/autopilot-demo-XXXXXX)"
 export CATALOG="$work/catalog" APP_PORT="${APP_PORT:-18080}"
 pids=()
+etcd_pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${etcd_pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
 }
@@ -26,6 +33,31 @@ start() {  # start NAME CONFIG [VAR=VALUE...]
 }
 say() { echo; echo "=== $* ==="; }
 
+catalog_flag=(--discovery-dir "$CATALOG")
+if [ "${1:-}" = "--etcd" ]; then
+  base="${ETCD_BASE_PORT:-23790}"
+  cluster="" urls=""
+  for i in 1 2 3; do
+    cluster+="${cluster:+,}m$i=http://127.0.0.1:$((base + 10 * i + 1))"
+    urls+="${urls:+,}http://127.0.0.1:$((base + 10 * i))"
+  done
+  say "starting a 3-member etcd cluster on 127.0.0.1 ($urls)"
+  for i in 1 2 3; do
+    etcd --name "m$i" --data-dir "$work/etcd-m$i" \
+      --listen-client-urls "http://127.0.0.1:$((base + 10 * i))" --advertise-client-urls "http://127.0.0.1:$((base + 10 * i))" \
+      --listen-peer-urls "http://127.0.0.1:$((base + 10 * i + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((base + 10 * i + 1))" \
+      --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token autopilot-demo \
+      --logger=zap --log-outputs="$work/etcd-m$i.log" &
+    etcd_pids+=($!)
+  done
+  export ETCD_ENDPOINTS="$urls"
+  catalog_flag=(--etcd "$ETCD_ENDPOINTS")
+  for _ in $(seq 1 100); do  # until the cluster answers (at most 20 s)
+    "$AUTOPILOT_BIN" catalog services "${catalog_flag[@]}" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+fi
+
 say "starting the watcher, then app-1 on 127.0.0.11:$APP_PORT and app-2 on 127.0.0.12:$APP_PORT"
 start watcher watcher.json5
 watcher=${pids[0]}
@@ -36,7 +68,7 @@ app2=${pids[2]}
 sleep "${DEMO_STEP:-3}"
 
 say "the catalog now holds (autopilot catalog service app)"
-"$AUTOPILOT_BIN" catalog service app --discovery-dir "$CATALOG"
+"$AUTOPILOT_BIN" catalog service app "${catalog_flag[@]}"
 
 say "SIGTERM to app-1: it deregisters, drains 500ms, then stops its app; the watcher reacts"
 kill -TERM "$app1"

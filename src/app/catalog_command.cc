@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "discovery/catalog.h"
+#include "base/strings.h"
 #include "discovery/discovery_config.h"
+#include "discovery/etcd/client.h"
 #include "log/log.h"
 #include "os/linux/asio_timers.h"
 
@@ -31,9 +33,21 @@ void print_error(const std::string& message) { fmt::print(stderr, "autopilot: {}
 
 }  // namespace
 
-Result<discovery::DiscoveryConfig> choose_catalog(const std::string& discovery_dir, const std::string& config_flag,
-                                                  bool strict, const config::Env& env) {
+Result<discovery::DiscoveryConfig> choose_catalog(const std::string& discovery_dir, const std::string& etcd,
+                                                  const std::string& config_flag, bool strict, const config::Env& env) {
   discovery::DiscoveryConfig chosen;
+  if (!discovery_dir.empty() && !etcd.empty()) return make_error("give --discovery-dir or --etcd, not both");
+  if (!etcd.empty()) {
+    chosen.etcd.emplace();
+    for (const auto& endpoint : split(etcd, ',')) {
+      if (endpoint.empty()) continue;
+      if (auto parsed = discovery::etcd::parse_endpoint(endpoint); !parsed)
+        return make_error("--etcd: " + parsed.error().message);
+      chosen.etcd->endpoints.push_back(endpoint);
+    }
+    if (chosen.etcd->endpoints.empty()) return make_error("--etcd: no endpoint given");
+    return chosen;
+  }
   if (!discovery_dir.empty()) {
     chosen.embedded_dir = discovery_dir;
     return chosen;
@@ -45,7 +59,9 @@ Result<discovery::DiscoveryConfig> choose_catalog(const std::string& discovery_d
   return cfg->discovery;
 }
 
-Result<void> require_existing_dir(const std::string& dir) {
+Result<void> require_existing_catalog(const discovery::DiscoveryConfig& chosen) {
+  if (chosen.etcd) return {};
+  const std::string& dir = chosen.embedded_dir;
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0) {
     if (errno == ENOENT) return make_error(fmt::format("no catalog at {} (directory does not exist)", dir));
@@ -103,12 +119,12 @@ int run_catalog_command(const CatalogQuery& query, const config::Env& env) {
       return kBadInput;
     }
   }
-  auto chosen = choose_catalog(query.discovery_dir, query.config_flag, query.strict, env);
+  auto chosen = choose_catalog(query.discovery_dir, query.etcd, query.config_flag, query.strict, env);
   if (!chosen) {
     print_error(chosen.error().format());
     return kBadInput;
   }
-  if (auto exists = require_existing_dir(chosen->embedded_dir); !exists) {
+  if (auto exists = require_existing_catalog(*chosen); !exists) {
     print_error(exists.error().message);
     return kFailed;
   }

@@ -5,9 +5,9 @@
 //   autopilot catalog services             ["app","nginx"]: services with a live instance
 //   autopilot catalog service NAME [--all] its instances, healthy ones only unless --all
 //
-// The catalog is the one given by --discovery-dir DIR, else the one of the
-// config (-config FILE, $AUTOPILOT or $CONTAINERPILOT), else the default
-// embedded directory. Reading never creates a catalog: a missing directory is
+// The catalog is the one given by --discovery-dir DIR or --etcd ENDPOINTS,
+// else the one of the config (-config FILE, $AUTOPILOT or $CONTAINERPILOT),
+// else the default embedded directory. Reading never creates a catalog: a missing directory is
 // an error. Exit status: 0 ok, 1 no catalog or it failed, 2 bad input.
 #pragma once
 
@@ -24,18 +24,20 @@ struct CatalogQuery {
   std::string service;        // with kService
   bool all = false;           // with kService: unhealthy instances too
   std::string discovery_dir;  // --discovery-dir; wins over the config
+  std::string etcd;           // --etcd "http://a:2379,http://b:2379"; wins over the config
   std::string config_flag;    // -config
   bool strict = false;        // -strict, for the config template
 };
 
-// The catalog a command reads: `discovery_dir`, else the config's (the flag,
-// $AUTOPILOT or $CONTAINERPILOT), else the default. Config errors are errors
-// (exit 2).
-Result<discovery::DiscoveryConfig> choose_catalog(const std::string& discovery_dir, const std::string& config_flag,
-                                                  bool strict, const config::Env& env);
+// The catalog a command reads: `discovery_dir` or `etcd` (endpoints, comma
+// separated), else the config's (the flag, $AUTOPILOT or $CONTAINERPILOT),
+// else the default. Config errors and bad endpoints are errors (exit 2).
+Result<discovery::DiscoveryConfig> choose_catalog(const std::string& discovery_dir, const std::string& etcd,
+                                                  const std::string& config_flag, bool strict, const config::Env& env);
 // Opening an embedded catalog creates its directory; a reader must not, so
 // commands check first: "no catalog at DIR (directory does not exist)".
-Result<void> require_existing_dir(const std::string& dir);
+// Nothing to check for etcd.
+Result<void> require_existing_catalog(const discovery::DiscoveryConfig& chosen);
 
 // Runs the query and returns the process exit status.
 int run_catalog_command(const CatalogQuery& query, const config::Env& env);

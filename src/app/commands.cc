@@ -34,9 +34,9 @@ on their events, reaps zombies, forwards signals and shuts down in order.
   autopilot -template -config FILE [-out F]   print the config rendered over the environment
   autopilot -version
   autopilot render -template "in.ctmpl:out.conf[:cmd]" [-once] [-dry]   render from the catalog (consul-template's CLI)
-  autopilot catalog services [-config FILE | --discovery-dir DIR]
+  autopilot catalog services [-config FILE | --discovery-dir DIR | --etcd URLS]
                                               list the services with a live instance (JSON)
-  autopilot catalog service NAME [--all] [-config FILE | --discovery-dir DIR]
+  autopilot catalog service NAME [--all] [-config FILE | --discovery-dir DIR | --etcd URLS]
                                               list NAME's healthy (--all: all) instances (JSON)
 
 The config path may also come from $AUTOPILOT or $CONTAINERPILOT (a path or a
@@ -107,6 +107,8 @@ int main_command(int argc, char** argv, char** envp) {
   render_cmd->add_option("--config", render_request.config_flag, "Use the catalog of this config")->option_text("FILE");
   render_cmd->add_option("--discovery-dir", render_request.discovery_dir, "Use the embedded catalog at DIR")
       ->option_text("DIR");
+  render_cmd->add_option("--etcd", render_request.etcd, "Use etcd at these client URLs (comma separated)")
+      ->option_text("URLS");
   render_cmd->add_flag("--strict", render_request.strict, "An unset environment variable in the config template is an error");
   CLI::App* catalog = cli.add_subcommand("catalog", "Inspect the service catalog (read-only; JSON on stdout)");
   catalog->require_subcommand(1);
@@ -115,6 +117,8 @@ int main_command(int argc, char** argv, char** envp) {
     sub->add_option("--config", query.config_flag, "Read the catalog this config uses")->option_text("FILE");
     sub->add_option("--discovery-dir", query.discovery_dir, "Read the embedded catalog at DIR (wins over -config)")
         ->option_text("DIR");
+    sub->add_option("--etcd", query.etcd, "Read etcd at these client URLs, comma separated (wins over -config)")
+        ->option_text("URLS");
     sub->add_flag("--strict", query.strict, "An unset environment variable in the config template is an error");
   };
   CLI::App* catalog_services =

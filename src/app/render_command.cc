@@ -38,12 +38,12 @@ int run_render_command(const RenderRequest& request, const config::Env& env) {
     }
     templates.push_back(std::move(*t));
   }
-  auto chosen = choose_catalog(request.discovery_dir, request.config_flag, request.strict, env);
+  auto chosen = choose_catalog(request.discovery_dir, request.etcd, request.config_flag, request.strict, env);
   if (!chosen) {
     print_error(chosen.error().format());
     return kBadInput;
   }
-  if (auto present = require_existing_dir(chosen->embedded_dir); !present) {
+  if (auto present = require_existing_catalog(*chosen); !present) {
     print_error(present.error().message);
     return kFailed;
   }

@@ -26,6 +26,7 @@ struct RenderRequest {
   bool once = false;
   bool dry = false;
   std::string discovery_dir;
+  std::string etcd;  // endpoints, comma separated
   std::string config_flag;
   bool strict = false;
 };

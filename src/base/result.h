@@ -22,6 +22,7 @@ struct Error {
   std::string message;
   std::optional<SourcePos> pos;  // set for errors in user input
   std::string source_line;       // the offending line, for the caret display
+  int code = 0;                  // a backend's machine-readable code (etcd: the gRPC code); 0 = none
 
   // "file:line:col: message" followed, when source_line is known, by the
   // line and a caret under the column (the way ninja prints manifest errors).

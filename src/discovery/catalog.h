@@ -117,7 +117,9 @@ class Lock {
  public:
   virtual ~Lock() = default;
   virtual const std::string& name() const = 0;
-  // Idempotent. Synchronous: another process may take the lock right after.
+  // Idempotent; returns at once. The embedded catalog frees the lock before
+  // returning; a backend with a server (etcd) as soon as the server has
+  // applied the release (milliseconds): another process may take it then.
   virtual void release() = 0;
   virtual bool is_held() const = 0;
   // Called on the loop if the lock is lost while held (etcd: lease expired

@@ -124,8 +124,15 @@ TEST_P(CatalogConformanceTest, LockIsExclusiveUntilReleased) {
   auto again = call<std::unique_ptr<Lock>>([&](auto cb) { catalog_->try_lock("leader", 10s, cb); });
   EXPECT_EQ(*again, nullptr);
   waited.reset();  // destroying the handle releases too
-  auto finally = call<std::unique_ptr<Lock>>([&](auto cb) { catalog_->try_lock("leader", 10s, cb); });
-  EXPECT_NE(*finally, nullptr);
+  // A backend with a server frees the lock once it has applied the release.
+  std::unique_ptr<Lock> finally;
+  for (int attempt = 0; attempt < 20 && !finally; ++attempt) {
+    auto r = call<std::unique_ptr<Lock>>([&](auto cb) { catalog_->try_lock("leader", 10s, cb); });
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    finally = std::move(*r);
+    if (!finally) run_for(io_, 50ms);
+  }
+  EXPECT_NE(finally, nullptr) << "the released lock was not free within a second";
   EXPECT_FALSE(call<std::unique_ptr<Lock>>([&](auto cb) { catalog_->try_lock("bad/name", 1s, cb); }).ok());
 }
 

@@ -3,13 +3,23 @@
 //
 //   "discovery": {"embedded": {"dir": "/run/autopilot/catalog"}}
 //
-// The embedded catalog is the default when `discovery` is absent. (The etcd
-// backend adds `"discovery": {"etcd": {...}}`.) ContainerPilot's top-level
-// `consul` key is accepted for compatibility and ignored with a warning.
+//   "discovery": {"etcd": {
+//     "endpoints": ["http://etcd-1:2379", "http://etcd-2:2379"],  // or "a,b"
+//     "prefix": "/autopilot/", "timeout": "1s",
+//     "username": "...", "password": "...",
+//     "tls": {"ca_file": "...", "cert_file": "...", "key_file": "...",
+//             "ca": "<base64 PEM>", "cert": "<base64 PEM>", "key": "<base64 PEM>"}}}
+//
+// The embedded catalog is the default when `discovery` is absent. TLS files
+// are read (and base64 decoded) when the config is loaded, so a missing file
+// is a config error with its position. ContainerPilot's top-level `consul`
+// key is accepted for compatibility and ignored with a warning.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
@@ -27,11 +37,24 @@ namespace autopilot::discovery {
 
 inline constexpr const char* kDefaultEmbeddedDir = "/run/autopilot/catalog";
 
+struct EtcdConfig {
+  std::vector<std::string> endpoints;  // as written; checked at decode
+  std::string prefix = "/autopilot/";
+  Duration timeout = std::chrono::seconds(1);
+  std::string username;
+  std::string password;  // never logged
+  std::string ca_pem, cert_pem, key_pem;
+
+  bool operator==(const EtcdConfig&) const = default;
+};
+
 struct DiscoveryConfig {
   std::string embedded_dir = kDefaultEmbeddedDir;
+  std::optional<EtcdConfig> etcd;  // set: etcd instead of the embedded catalog
 
   bool operator==(const DiscoveryConfig&) const = default;
-  // For logs: "embedded catalog at /run/autopilot/catalog".
+  // For logs: "embedded catalog at /run/autopilot/catalog",
+  // "etcd at http://a:2379,http://b:2379 (prefix /autopilot/)".
   std::string describe() const;
 };
 

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "discovery/instance_json.h"
+
 namespace autopilot::discovery::embedded {
 namespace {
 
@@ -45,20 +47,12 @@ bool get_index(const json& j, const char* field, Index& out) {
 }  // namespace
 
 std::string encode_instance(const InstanceRecord& r) {
-  const Instance& in = r.instance;
-  json j = {{"v", kFormatVersion},
-            {"id", in.id},
-            {"name", in.name},
-            {"address", in.address},
-            {"port", in.port},
-            {"tags", in.tags},
-            {"meta", in.meta},
-            {"status", std::string(status_name(in.status))},
-            {"node", in.node},
-            {"ttl_ms", r.ttl.count()},
-            {"expires_unix_ms", to_unix_ms(r.expires)},
-            {"create_index", r.create_index},
-            {"mod_index", r.mod_index}};
+  json j = instance_to_json(r.instance);
+  j["v"] = kFormatVersion;
+  j["ttl_ms"] = r.ttl.count();
+  j["expires_unix_ms"] = to_unix_ms(r.expires);
+  j["create_index"] = r.create_index;
+  j["mod_index"] = r.mod_index;
   // Instances are validated before they are written (no control characters);
   // `replace` only guards against invalid UTF-8 in a tag or meta value.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -67,24 +61,15 @@ std::string encode_instance(const InstanceRecord& r) {
 Result<InstanceRecord> decode_instance(std::string_view text) {
   return parse_with(text, [](const json& j) -> Result<InstanceRecord> {
     InstanceRecord r;
-    Instance& in = r.instance;
-    in.id = j.at("id").get<std::string>();
-    in.name = j.at("name").get<std::string>();
-    in.address = j.at("address").get<std::string>();
-    in.port = j.at("port").get<int>();
-    in.tags = j.at("tags").get<std::vector<std::string>>();
-    in.meta = j.at("meta").get<std::map<std::string, std::string>>();
-    in.node = j.at("node").get<std::string>();
-    auto status = parse_status(j.at("status").get<std::string>());
-    if (!status) return status.error();
-    in.status = *status;
+    auto instance = instance_from_json(j);
+    if (!instance) return instance.error();
+    r.instance = std::move(*instance);
     r.ttl = std::chrono::milliseconds(j.at("ttl_ms").get<std::int64_t>());
     r.expires = from_unix_ms(j.at("expires_unix_ms").get<std::int64_t>());
     if (!get_index(j, "create_index", r.create_index) || !get_index(j, "mod_index", r.mod_index)) {
       return make_error("create_index and mod_index must be unsigned integers");
     }
     if (r.ttl.count() <= 0) return make_error("ttl_ms must be positive");
-    if (auto valid = validate_instance(in); !valid) return valid.error();
     return r;
   });
 }

@@ -1,0 +1,158 @@
+#include "discovery/etcd/mirror.h"
+
+#include <fmt/format.h>
+
+#include <boost/asio/post.hpp>
+#include <random>
+
+#include "base/base64.h"
+
+namespace autopilot::discovery::etcd {
+
+namespace {
+
+constexpr std::chrono::milliseconds kFirstBackoff{100};
+constexpr std::chrono::milliseconds kMaxBackoff{2000};
+
+std::chrono::milliseconds jittered(std::chrono::milliseconds base) {
+  static std::minstd_rand rng{std::random_device{}()};
+  std::uniform_int_distribution<long> spread(base.count() / 2, base.count());
+  return std::chrono::milliseconds(spread(rng));
+}
+
+}  // namespace
+
+Mirror::Mirror(Client& client, boost::asio::io_context& io, os::Timers& timers, log::Log& log, std::string key,
+               std::string range_end, Index from_index, OnChange on_change)
+    : client_(client),
+      io_(io),
+      timers_(timers),
+      log_(log),
+      key_(std::move(key)),
+      range_end_(std::move(range_end)),
+      from_index_(from_index),
+      on_change_(std::move(on_change)) {}
+
+Mirror::~Mirror() {
+  if (retry_timer_ != 0) timers_.cancel(retry_timer_);
+}
+
+void Mirror::start() { read(from_index_); }
+
+void Mirror::read(Index at_revision) {
+  Json body = range_request(key_, range_end_);
+  if (at_revision > 0) body["revision"] = std::to_string(at_revision);
+  client_.call("kv/range", std::move(body), [this, at_revision, alive = std::weak_ptr<int>(alive_)](Result<Json> r) {
+    if (alive.expired()) return;
+    if (!r) {
+      // A baseline that was compacted away (or lies in the future, after a
+      // restore): read the current state and deliver it.
+      if (at_revision > 0 && r.error().code == kCodeOutOfRange) return read(0);
+      return retry([this, at_revision] { read(at_revision); }, r.error());
+    }
+    auto kvs = kvs_of(*r);
+    if (!kvs) return retry([this, at_revision] { read(at_revision); }, kvs.error());
+    state_.clear();
+    for (auto& kv : *kvs) {
+      std::string key = kv.key;
+      state_.emplace(std::move(key), std::move(kv));
+    }
+    revision_ = at_revision > 0 ? at_revision : revision_of(*r);
+    baseline_ = at_revision > 0;
+    has_state_ = true;
+    schedule_notify();
+    open_watch();
+  });
+}
+
+void Mirror::open_watch() {
+  Json create = {{"key", base64_encode(key_)}, {"start_revision", std::to_string(revision_ + 1)}};
+  if (!range_end_.empty()) create["range_end"] = base64_encode(range_end_);
+  std::weak_ptr<int> alive = alive_;
+  stream_ = client_.stream(
+      "watch", Json{{"create_request", std::move(create)}},
+      [this, alive](Json frame) {
+        if (!alive.expired()) on_frame(frame);
+      },
+      [this, alive](Error error) {
+        if (!alive.expired()) on_stream_end(error);
+      });
+}
+
+void Mirror::on_frame(const Json& frame) {
+  if (failing_) {
+    failing_ = false;
+    log_.info(fmt::format("etcd: watch on {} resumed at revision {}", key_, revision_));
+  }
+  backoff_ = std::chrono::milliseconds(0);
+  if (frame.value("canceled", false)) {
+    stream_.cancel();
+    if (int_field(frame, "compact_revision") > 0) {
+      // Our resume point was compacted away: read everything again.
+      log_.info(fmt::format("etcd: revision {} of {} was compacted; reading it again", revision_ + 1, key_));
+      return read(0);
+    }
+    return retry([this] { open_watch(); }, make_error("watch cancelled: " + frame.value("cancel_reason", "")));
+  }
+  auto events = frame.find("events");
+  if (events == frame.end() || !events->is_array()) return;
+  bool changed = false;
+  for (const auto& event : *events) {
+    auto kv_json = event.find("kv");
+    if (kv_json == event.end()) continue;
+    auto kv = kv_from_json(*kv_json);
+    if (!kv) {
+      log_.warn("etcd: skipping a malformed watch event: " + kv.error().message);
+      continue;
+    }
+    if (kv->mod_revision <= revision_) continue;  // already in state_ (never read twice)
+    revision_ = kv->mod_revision;
+    if (event.value("type", "PUT") == "DELETE") {
+      changed = state_.erase(kv->key) > 0 || changed;
+    } else {
+      std::string key = kv->key;
+      state_[key] = std::move(*kv);
+      changed = true;
+    }
+  }
+  if (changed) {
+    baseline_ = false;
+    schedule_notify();
+  }
+}
+
+void Mirror::on_stream_end(const Error& error) {
+  stream_ = Handle();
+  retry([this] { open_watch(); }, error);
+}
+
+void Mirror::retry(std::function<void()> step, const Error& error) {
+  if (!failing_) {
+    failing_ = true;
+    log_.warn(fmt::format("etcd: watch on {} interrupted ({}); resuming from revision {}", key_, error.message,
+                          revision_ + 1));
+  }
+  backoff_ = backoff_.count() == 0 ? kFirstBackoff : std::min(backoff_ * 2, kMaxBackoff);
+  if (retry_timer_ != 0) timers_.cancel(retry_timer_);
+  retry_timer_ = timers_.after(jittered(backoff_), [this, step = std::move(step), alive = std::weak_ptr<int>(alive_)] {
+    if (alive.expired()) return;
+    retry_timer_ = 0;
+    step();
+  });
+}
+
+void Mirror::schedule_notify() {
+  if (notify_posted_) return;
+  notify_posted_ = true;
+  auto fire = [this, alive = std::weak_ptr<int>(alive_)] {
+    if (alive.expired()) return;
+    notify_posted_ = false;
+    last_notify_ = timers_.now();
+    if (has_state_) on_change_(revision_, state_, baseline_);
+  };
+  auto since = timers_.now() - last_notify_;
+  if (since >= kCoalesce) return boost::asio::post(io_, std::move(fire));
+  timers_.after(kCoalesce - since, std::move(fire));
+}
+
+}  // namespace autopilot::discovery::etcd
