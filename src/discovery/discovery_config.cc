@@ -65,15 +65,20 @@ Result<EtcdConfig> decode_etcd(const decode::Decoder& d, const decode::Node& n) 
       auto first = part.find_first_not_of(" \t");
       if (first != std::string::npos) c.endpoints.push_back(part.substr(first, part.find_last_not_of(" \t") - first + 1));
     }
+    for (const auto& endpoint : c.endpoints) {
+      if (auto parsed = etcd::parse_endpoint(endpoint); !parsed) return d.error(*endpoints, parsed.error().message);
+    }
   } else {
-    auto list = d.string_list(*endpoints);
-    if (!list) return list.error();
-    c.endpoints = std::move(*list);
+    if (auto r = d.require_array(*endpoints); !r) return r.error();
+    for (size_t i = 0; i < (*endpoints)->size(); ++i) {
+      auto element = d.element(*endpoints, i);
+      auto text = d.string(element);
+      if (!text) return text.error();
+      if (auto parsed = etcd::parse_endpoint(*text); !parsed) return d.error(element, parsed.error().message);
+      c.endpoints.push_back(std::move(*text));
+    }
   }
   if (c.endpoints.empty()) return d.error(*endpoints, "needs at least one etcd endpoint");
-  for (const auto& endpoint : c.endpoints) {
-    if (auto parsed = etcd::parse_endpoint(endpoint); !parsed) return d.error(*endpoints, parsed.error().message);
-  }
   auto prefix = decode_string(d, n, "prefix", c.prefix);
   if (!prefix) return prefix.error();
   c.prefix = std::move(*prefix);

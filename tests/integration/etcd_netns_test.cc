@@ -156,6 +156,16 @@ TEST(EtcdMultiHost, AutopilotsInNetworkNamespacesAdvertiseTheirOwnAddresses) {
   EXPECT_TRUE(file_is(set({1, 2, 3}))) << read_text(rendered) << "\n" << watcher.output();
   for (Process* p : {&a, &b, &c}) EXPECT_EQ(p->find("no longer in the catalog"), -1) << p->output();
 
+  // A host cut off from the network for longer than its TTL: etcd drops its
+  // record; once the link is back, its autopilot registers it again (a new
+  // lease, the same instance id) and the watcher has the full set again.
+  ASSERT_TRUE(sh(fmt::format("ip -n {} link set eth0 down", net.host(2))));
+  EXPECT_TRUE(file_is(set({1, 3}))) << read_text(rendered) << "\n" << watcher.output();
+  ASSERT_TRUE(sh(fmt::format("ip -n {} link set eth0 up", net.host(2))));
+  EXPECT_TRUE(b.wait_for("no longer in the catalog; registering it again", 10s)) << b.output();
+  EXPECT_TRUE(file_is(set({1, 2, 3}))) << read_text(rendered) << "\n" << watcher.output();
+  EXPECT_EQ(a.find("no longer in the catalog"), -1) << a.output();
+
   // kill -9 of a host's autopilot (and its app): gone within its TTL.
   a.signal(SIGKILL);
   ASSERT_TRUE(a.wait_exit());
