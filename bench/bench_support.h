@@ -1,7 +1,7 @@
-// What the two-process latency benchmarks (watch_latency, convergence)
-// share: clocks, a fatal error, opening the embedded catalog with
-// autopilot's defaults, the pipe of timestamped events from the watcher
-// child, and nearest-rank percentiles. Benchmarks only.
+// What the two-process latency benchmarks (watch_latency, convergence,
+// etcd_storm) share: clocks, a fatal error, opening the embedded or the etcd
+// catalog with autopilot's defaults, the pipe of timestamped events from the
+// watcher child, and nearest-rank percentiles. Benchmarks only.
 #pragma once
 
 #include <errno.h>
@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "base/strings.h"
+#include "discovery/discovery_config.h"
 #include "discovery/embedded/embedded_catalog.h"
 #include "log/log.h"
 #include "os/timers.h"
@@ -47,6 +49,20 @@ inline std::unique_ptr<discovery::embedded::EmbeddedCatalog> open_catalog(const 
   options.dir = dir;
   auto catalog = discovery::embedded::EmbeddedCatalog::open(options, io, timers, log);
   if (!catalog) die("cannot open the catalog: " + catalog.error().message);
+  return std::move(*catalog);
+}
+
+// The etcd catalog on "URL,URL,URL" exactly as autopilot opens it for
+// `discovery: {etcd: {endpoints: ...}}` (its defaults: prefix /autopilot/,
+// 1 s per request).
+inline std::unique_ptr<discovery::Catalog> open_etcd_catalog(const std::string& urls, boost::asio::io_context& io,
+                                                             os::Timers& timers, log::Log& log) {
+  discovery::DiscoveryConfig config;
+  config.etcd.emplace();
+  for (const auto& url : split(urls, ','))
+    if (!url.empty()) config.etcd->endpoints.push_back(url);
+  auto catalog = discovery::open_catalog(config, io, timers, log);
+  if (!catalog) die("cannot open the etcd catalog at " + urls + ": " + catalog.error().message);
   return std::move(*catalog);
 }
 

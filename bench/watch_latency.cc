@@ -1,10 +1,14 @@
-// watch_latency: how long a change to the embedded catalog takes to reach a
-// watches::Watch in another process, as the `changed` event on its Bus.
+// watch_latency: how long a change to the catalog (embedded or etcd) takes
+// to reach a watches::Watch in another process, as the `changed` event on its
+// Bus.
 //
 //   watch_latency --dir DIR [--n 200] [--gap-ms 60]
+//   watch_latency --etcd URL,URL,URL [--n 200] [--gap-ms 60]
 //
-// Two processes share the catalog directory DIR (use tmpfs, e.g. /dev/shm):
-// the parent writes, a forked child runs a Watch on service "bench" (the
+// Two processes share the catalog: the directory DIR (use tmpfs, e.g.
+// /dev/shm), or the etcd cluster at the URLs, each process with its own
+// EtcdCatalog (autopilot's defaults, as `discovery: {etcd: ...}` opens it).
+// The parent writes, a forked child runs a Watch on service "bench" (the
 // default 50 ms coalescing window, interval 5 s) and sends the CLOCK_REALTIME
 // of every `changed` it receives, with the set it published, up a pipe. The
 // parent takes CLOCK_REALTIME right before each catalog call, then waits for
@@ -24,6 +28,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -58,12 +63,24 @@ constexpr auto kEventTimeout = 2s;
 
 // --- the watcher (child) -------------------------------------------------------
 
+// Where the catalog is: a directory, or etcd URLs.
+struct Where {
+  std::string dir;
+  std::string etcd;
+};
+
+std::unique_ptr<discovery::Catalog> open_where(const Where& where, boost::asio::io_context& io, os::Timers& timers,
+                                               log::Log& log) {
+  if (!where.etcd.empty()) return open_etcd_catalog(where.etcd, io, timers, log);
+  return open_catalog(where.dir, io, timers, log);
+}
+
 // One line per `changed`: "<realtime ns> <ids of the published set, or ->".
-void run_watcher(const std::string& dir, int out_fd, std::chrono::seconds limit) {
+void run_watcher(const Where& where, int out_fd, std::chrono::seconds limit) {
   boost::asio::io_context io;
   os::AsioTimers timers(io);
   log::Log log(log::LogConfig{log::Level::kWarn});
-  auto catalog = open_catalog(dir, io, timers, log);
+  auto catalog = open_where(where, io, timers, log);
   events::Bus bus([&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });
   watches::Watch watch({kService, "", 5s}, {bus, timers, log, *catalog});
   bus.subscribe([&](const events::Event& e) {
@@ -99,19 +116,23 @@ void print_row(const char* name, const std::vector<double>& v, int lost) {
 
 class Writer {
  public:
-  Writer(const std::string& dir, int event_fd) : events_(event_fd, realtime_ns), catalog_(open_catalog(dir, io_, timers_, log_)) {}
+  Writer(const Where& where, int event_fd)
+      : events_(event_fd, realtime_ns), catalog_(open_where(where, io_, timers_, log_)) {}
 
   // Runs `op` (which starts one catalog call) and the loop until its callback.
-  // Returns the realtime taken right before the call and the call's duration.
+  // Returns the realtime taken right before the call and the call's duration
+  // until its callback (the embedded catalog does its file I/O inside the
+  // call; etcd's calls are round trips to the cluster).
   std::pair<std::int64_t, double> change(const std::function<void(discovery::Callback<void>)>& op) {
     bool done = false;
     std::optional<std::string> failed;
     std::int64_t t0 = realtime_ns();
+    std::int64_t t1 = t0;
     op([&](Result<void> r) {
+      t1 = realtime_ns();
       if (!r) failed = r.error().message;
       done = true;
     });
-    std::int64_t t1 = realtime_ns();
     auto deadline = std::chrono::steady_clock::now() + 5s;
     while (!done && std::chrono::steady_clock::now() < deadline) io_.run_one_for(10ms);
     if (!done) die("a catalog call did not complete in 5 s");
@@ -168,10 +189,13 @@ class Writer {
 
  private:
   boost::asio::io_context io_;
+  // The loop is run in slices (run_one_for): without outstanding work it
+  // would stop, and an etcd catalog's idle connections are not work.
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{io_.get_executor()};
   os::AsioTimers timers_{io_};
   log::Log log_{log::LogConfig{log::Level::kWarn}};
   EventPipe events_;
-  std::unique_ptr<discovery::embedded::EmbeddedCatalog> catalog_;
+  std::unique_ptr<discovery::Catalog> catalog_;
   std::pair<std::int64_t, double> last_{0, 0};
   std::int64_t last_event_ = 0;
   int unexpected_ = 0;
@@ -180,7 +204,7 @@ class Writer {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string dir;
+  Where where;
   int n = 200;
   int gap_ms = 60;
   for (int i = 1; i < argc; ++i) {
@@ -189,12 +213,14 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) die(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--dir") dir = value();
+    if (a == "--dir") where.dir = value();
+    else if (a == "--etcd") where.etcd = value();
     else if (a == "--n") n = std::atoi(value().c_str());
     else if (a == "--gap-ms") gap_ms = std::atoi(value().c_str());
-    else die("usage: watch_latency --dir DIR [--n 200] [--gap-ms 60]");
+    else die("usage: watch_latency --dir DIR | --etcd URL,URL,URL [--n 200] [--gap-ms 60]");
   }
-  if (dir.empty() || n < 1 || n > 100000 || gap_ms < 51) die("need --dir, 1 <= --n, --gap-ms > 50 (the coalescing window)");
+  if (where.dir.empty() == where.etcd.empty() || n < 1 || n > 100000 || gap_ms < 51)
+    die("need --dir or --etcd (one of them), 1 <= --n, --gap-ms > 50 (the coalescing window)");
 
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) die("pipe failed");
@@ -206,14 +232,14 @@ int main(int argc, char** argv) {
     ::close(fds[0]);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() == 1) _exit(1);
-    run_watcher(dir, fds[1], limit);
+    run_watcher(where, fds[1], limit);
     _exit(0);
   }
   ::close(fds[1]);
 
   int rc = 0;
   {
-    Writer w(dir, fds[0]);
+    Writer w(where, fds[0]);
     const std::int64_t timeout = std::chrono::nanoseconds(kEventTimeout).count();
     const auto gap = std::chrono::milliseconds(gap_ms);
     // Warm-up: proves the watcher is up and synced (the first look at a set
@@ -247,8 +273,8 @@ int main(int argc, char** argv) {
     }
     w.drain(500ms);
 
-    std::printf("catalog change -> Watch `changed` in another process: %d rounds, %d ms after each event\n", n,
-                gap_ms);
+    std::printf("%s catalog change -> Watch `changed` in another process: %d rounds, %d ms after each event\n",
+                where.etcd.empty() ? "embedded" : "etcd", n, gap_ms);
     std::vector<double> all, calls;
     int lost = 0;
     for (const auto& kind : kinds) {
@@ -258,7 +284,8 @@ int main(int argc, char** argv) {
       lost += kind.lost;
     }
     print_row("all", all, lost);
-    std::printf("%-26s n=%-4zu p50 %7.3f ms   p99 %7.3f ms   max %7.3f ms\n", "writer's call (file I/O)",
+    std::printf("%-26s n=%-4zu p50 %7.3f ms   p99 %7.3f ms   max %7.3f ms\n",
+                where.etcd.empty() ? "writer's call (file I/O)" : "writer's call (etcd)",
                 calls.size(), percentile(calls, 50), percentile(calls, 99),
                 *std::max_element(calls.begin(), calls.end()));
     std::printf("unexpected events: %d (warm-up: %d)\n", w.unexpected() - warm_unexpected, warm_unexpected);

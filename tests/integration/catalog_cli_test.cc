@@ -22,13 +22,6 @@ struct Ran {
   std::string err;  // stderr only
 };
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // Runs `autopilot <args>` with stdout and stderr kept apart (the harness
 // merges them), so stdout can be checked to be pure JSON.
 Ran run_cli(const TempDir& dir, const std::vector<std::string>& args, std::vector<std::string> env = {}) {
@@ -40,7 +33,7 @@ Ran run_cli(const TempDir& dir, const std::vector<std::string>& args, std::vecto
   Ran ran;
   if (exit) ran.code = exit->code;
   ran.out = p.output();
-  ran.err = read_file(err_path);
+  ran.err = read_text(err_path);
   return ran;
 }
 
@@ -176,14 +169,14 @@ TEST(RenderCli, OnceWritesDryPrintsAndBadInputIsRefused) {
   Ran once = run_cli(dir, {"render", "-template", in + ":" + out + ":touch " + marker, "-once",
                            "-config", dir.path() + "/autopilot.json5"}, {"GREETING=hi"});
   EXPECT_EQ(once.code, 0) << once.err;
-  EXPECT_EQ(read_file(out), want);
+  EXPECT_EQ(read_text(out), want);
   EXPECT_TRUE(exists(marker)) << "the command ran after the write";
 
   std::string bad = dir.write("bad.ctmpl", "{{ range service \"app\" }}{{ .Address }\n");
   Ran refused = run_cli(dir, {"render", "-template", bad + ":" + out, "-once", "--discovery-dir", catalog});
   EXPECT_EQ(refused.code, 2);
   EXPECT_NE(refused.err.find(bad + ":1:"), std::string::npos) << refused.err;
-  EXPECT_EQ(read_file(out), want) << "a bad template leaves the file alone";
+  EXPECT_EQ(read_text(out), want) << "a bad template leaves the file alone";
 
   std::string nowhere = dir.path() + "/no-catalog";
   Ran missing = run_cli(dir, {"render", "-template", in + ":" + out, "-once", "--discovery-dir", nowhere});

@@ -54,14 +54,6 @@ std::string watcher_config(const std::string& catalog) {
                      catalog);
 }
 
-int app_pid(Process& p) {
-  auto line = p.wait_for("demo_app listening on .* pid \\d+");
-  if (!line) return -1;
-  std::smatch m;
-  std::regex_search(*line, m, std::regex("pid (\\d+)"));
-  return std::stoi(m[1]);
-}
-
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
@@ -80,7 +72,7 @@ TEST(Discovery, ThreeAutopilotsAndAWatcher) {
   auto a = run_autopilot(adir, app_config(catalog, "127.0.0.11", port));
   auto b = run_autopilot(bdir, app_config(catalog, "127.0.0.12", port));
   auto c = run_autopilot(cdir, app_config(catalog, "127.0.0.13", port));
-  int a_app = app_pid(a), b_app = app_pid(b);
+  int a_app = demo_app_pid(a), b_app = demo_app_pid(b);
   ASSERT_GT(a_app, 0) << a.output() << watcher.output();
   ASSERT_GT(b_app, 0) << b.output();
   ASSERT_TRUE(c.wait_for("registered app-.*127.0.0.13")) << c.output();

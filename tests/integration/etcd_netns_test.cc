@@ -72,21 +72,6 @@ class Network {
   bool ok_ = false;
 };
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-int app_pid(Process& p) {
-  auto line = p.wait_for("demo_app listening on .* pid \\d+");
-  if (!line) return -1;
-  std::smatch m;
-  std::regex_search(*line, m, std::regex("pid (\\d+)"));
-  return std::stoi(m[1]);
-}
-
 TEST(EtcdMultiHost, AutopilotsInNetworkNamespacesAdvertiseTheirOwnAddresses) {
   if (!etcd_available()) GTEST_SKIP() << "etcd is not installed";
   if (::geteuid() != 0) GTEST_SKIP() << "network namespaces need root";
@@ -127,10 +112,10 @@ TEST(EtcdMultiHost, AutopilotsInNetworkNamespacesAdvertiseTheirOwnAddresses) {
   auto a = in_host(1, app_config(1));
   auto b = in_host(2, app_config(2));
   auto c = in_host(3, app_config(3));
-  int a_app = app_pid(a), b_app = app_pid(b);
+  int a_app = demo_app_pid(a), b_app = demo_app_pid(b);
   ASSERT_GT(a_app, 0) << a.output();
   ASSERT_GT(b_app, 0) << b.output();
-  ASSERT_GT(app_pid(c), 0) << c.output();
+  ASSERT_GT(demo_app_pid(c), 0) << c.output();
   // Each registered its own namespace's address, found on its eth0.
   for (auto [p, k] : {std::pair{&a, 1}, {&b, 2}, {&c, 3}})
     EXPECT_TRUE(p->wait_for(fmt::format("registered app-.* at {}:{}", Network::address(k), port))) << p->output();

@@ -55,21 +55,6 @@ std::string watcher_config(const std::string& endpoints, const std::string& sour
                      endpoints, source, out);
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-int app_pid(Process& p) {
-  auto line = p.wait_for("demo_app listening on .* pid \\d+");
-  if (!line) return -1;
-  std::smatch m;
-  std::regex_search(*line, m, std::regex("pid (\\d+)"));
-  return std::stoi(m[1]);
-}
-
 bool alive(int pid) { return ::kill(pid, 0) == 0; }
 
 TEST(Etcd, RegistrationsSurviveMemberFailuresAndAFullOutage) {
@@ -92,7 +77,7 @@ TEST(Etcd, RegistrationsSurviveMemberFailuresAndAFullOutage) {
   auto a = run_autopilot(adir, app_config(endpoints, "127.0.0.11", port));
   auto b = run_autopilot(bdir, app_config(endpoints, "127.0.0.12", port));
   auto c = run_autopilot(cdir, app_config(endpoints, "127.0.0.13", port));
-  int a_app = app_pid(a), b_app = app_pid(b), c_app = app_pid(c);
+  int a_app = demo_app_pid(a), b_app = demo_app_pid(b), c_app = demo_app_pid(c);
   ASSERT_GT(a_app, 0) << a.output();
   ASSERT_GT(b_app, 0) << b.output();
   ASSERT_GT(c_app, 0) << c.output();

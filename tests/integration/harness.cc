@@ -172,6 +172,21 @@ Process run_autopilot(const TempDir& dir, const std::string& config, std::vector
   return Process(argv, env);
 }
 
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+int demo_app_pid(Process& p) {
+  auto line = p.wait_for("demo_app listening on .* pid \\d+");
+  if (!line) return -1;
+  std::smatch m;
+  std::regex_search(*line, m, std::regex("pid (\\d+)"));
+  return std::stoi(m[1]);
+}
+
 std::vector<int> children_of(int pid) {
   std::vector<int> out;
   std::error_code ec;

@@ -74,6 +74,12 @@ Process run_autopilot(const TempDir& dir, const std::string& config, std::vector
 
 // Child pids of `pid` (from /proc/<pid>/task/*/children).
 std::vector<int> children_of(int pid);
+
+// The whole content of a file ("" when it cannot be read).
+std::string read_text(const std::string& path);
+// The pid of the demo app (examples/discovery/demo_app) a process runs, from
+// its "demo_app listening on ... pid N" line; -1 when it never says so.
+int demo_app_pid(Process& p);
 // Zombie processes whose parent is `pid`.
 int zombies_of(int pid);
 

@@ -33,13 +33,6 @@ namespace fs = std::filesystem;
 using discovery::Instance;
 using discovery::Status;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::string golden_dir() { return source_dir() + "/tests/integration/nginx_golden"; }
 
 bool updating_goldens() {
@@ -89,7 +82,7 @@ class NginxGolden : public ::testing::Test {
     t.name = "nginx";
     t.source = golden_dir() + "/nginx.conf.ctmpl";
     t.template_file = t.source;
-    t.text = read_file(t.source);
+    t.text = read_text(t.source);
     t.destination = destination;
     return t;
   }
@@ -123,7 +116,7 @@ class NginxGolden : public ::testing::Test {
     if (!outcome) return "";
     EXPECT_TRUE(*outcome) << outcome->error().message;
     EXPECT_EQ(**outcome, render::Outcome::kWritten);
-    std::string text = read_file(dest);
+    std::string text = read_text(dest);
 
     std::optional<std::string> again;
     render::Renderer dry(t, context(env));
@@ -143,14 +136,14 @@ class NginxGolden : public ::testing::Test {
       return;
     }
     ASSERT_TRUE(fs::exists(path)) << path << " is missing: run with AUTOPILOT_UPDATE_GOLDEN=1 and review it";
-    EXPECT_EQ(text, read_file(path)) << "the render differs from " << path;
+    EXPECT_EQ(text, read_text(path)) << "the render differs from " << path;
   }
 
   void expect_nginx_accepts(const std::string& name) {
     auto check = nginx_test(dir_.path() + "/nginx.conf", dir_.path());
     EXPECT_TRUE(check.ok) << "nginx -t refused the render for " << name << ":\n"
                           << check.output << "\n--- nginx.conf:\n"
-                          << read_file(dir_.path() + "/nginx.conf");
+                          << read_text(dir_.path() + "/nginx.conf");
   }
 
   // The three healthy instances of the small goldens, and one critical one
@@ -201,7 +194,7 @@ TEST_F(NginxGolden, TheRenderCommandWritesTheSameBytes) {
   auto exit = p.wait_exit(20s);
   ASSERT_TRUE(exit) << "autopilot render -once did not exit within 20 s\n" << p.output();
   ASSERT_EQ(exit->code, 0) << p.output();
-  EXPECT_EQ(read_file(dest), read_file(golden_dir() + "/nginx-3.conf")) << p.output();
+  EXPECT_EQ(read_text(dest), read_text(golden_dir() + "/nginx-3.conf")) << p.output();
 }
 
 TEST_F(NginxGolden, ThreeInstancesWithSslAndEnvironment) {
@@ -211,7 +204,7 @@ TEST_F(NginxGolden, ThreeInstancesWithSslAndEnvironment) {
       "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 -keyout '{0}/key.pem' "
       "-out '{0}/cert.pem' >'{0}/openssl.log' 2>&1",
       dir_.path());
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(dir_.path() + "/openssl.log");
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << read_text(dir_.path() + "/openssl.log");
   register_all(three());
   std::string text = render({{"LISTEN", "127.0.0.1:18080"},
                              {"SSL", "1"},
@@ -243,7 +236,7 @@ TEST_F(NginxGolden, AThousandInstances) {
                            std::chrono::duration_cast<std::chrono::milliseconds>(t2 - t1).count());
 
   // nginx-1.conf, with its one server line replaced by the thousand.
-  std::string expected = read_file(golden_dir() + "/nginx-1.conf");
+  std::string expected = read_text(golden_dir() + "/nginx-1.conf");
   std::string one = "        server 127.0.0.11:8080;  # app-11\n";
   size_t at = expected.find(one);
   ASSERT_NE(at, std::string::npos) << "nginx-1.conf has no line: " << one;

@@ -10,22 +10,9 @@
 
 #include "discovery/embedded/embedded_catalog.h"
 #include "discovery/embedded/files.h"
+#include "discovery/failed_watch.h"
 
 namespace autopilot::discovery::embedded {
-
-namespace {
-
-// Delivers an error to a watch once, unless the watch is cancelled first.
-template <class T>
-Handle fail_watch(boost::asio::io_context& io, std::function<void(Result<T>)> on_update, Error error) {
-  auto cancelled = std::make_shared<bool>(false);
-  boost::asio::post(io, [cancelled, on_update = std::move(on_update), error = std::move(error)] {
-    if (!*cancelled) on_update(Result<T>(error));
-  });
-  return Handle([cancelled] { *cancelled = true; });
-}
-
-}  // namespace
 
 // --- watches ---------------------------------------------------------------------
 

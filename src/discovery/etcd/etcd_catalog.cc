@@ -67,46 +67,63 @@ void EtcdCatalog::register_instance(Instance instance, Duration ttl, Callback<vo
   auto valid = validate_instance(instance);
   if (valid && ttl <= Duration::zero()) valid = make_error("the TTL of an instance must be positive");
   if (!valid) return complete(std::move(done), valid);
-  client_->call("lease/grant", Json{{"TTL", std::to_string(lease_seconds(ttl))}},
-                [this, instance = std::move(instance), done = std::move(done)](Result<Json> r) mutable {
-                  if (!r) return done(r.error());
-                  LeaseId lease = int_field(*r, "ID");
-                  if (lease == 0) return done(make_error("etcd granted no lease"));
-                  write_registration(std::move(instance), lease, std::move(done));
-                });
+  // The lease and where the id was before (another service name, an older
+  // lease) are asked for at once; the txn that writes the record follows.
+  struct Pending {
+    Instance instance;
+    Callback<void> done;
+    std::optional<Result<LeaseId>> lease;
+    std::optional<Result<Located>> where;
+  };
+  auto pending = std::make_shared<Pending>(Pending{std::move(instance), std::move(done), {}, {}});
+  auto both = [this, pending] {
+    if (!pending->lease || !pending->where) return;
+    Result<LeaseId>& lease = *pending->lease;
+    if (!lease) return pending->done(lease.error());
+    if (!*pending->where) {
+      revoke(*lease);
+      return pending->done(pending->where->error());
+    }
+    write_registration(std::move(pending->instance), *lease, **pending->where, std::move(pending->done));
+  };
+  client_->call("lease/grant", Json{{"TTL", std::to_string(lease_seconds(ttl))}}, [pending, both](Result<Json> r) {
+    if (!r) {
+      pending->lease = Result<LeaseId>(r.error());
+    } else if (LeaseId id = int_field(*r, "ID"); id == 0) {
+      pending->lease = Result<LeaseId>(make_error("etcd granted no lease"));
+    } else {
+      pending->lease = Result<LeaseId>(id);
+    }
+    both();
+  });
+  locate(pending->instance.id, [pending, both](Result<Located> where) {
+    pending->where = std::move(where);
+    both();
+  });
 }
 
-void EtcdCatalog::write_registration(Instance instance, LeaseId lease, Callback<void> done) {
-  // Where the id was before (another service name, an older lease).
-  std::string id = instance.id;  // (read before the lambda below moves `instance`)
-  locate(id, [this, instance = std::move(instance), lease, done = std::move(done)](
-                          Result<Located> where) mutable {
-    if (!where) {
-      revoke(lease);
-      return done(where.error());
-    }
-    Json ops = Json::array();
-    if (!where->name.empty() && where->name != instance.name)
-      ops.push_back(delete_op(layout_.instance_key(where->name, instance.id)));
-    ops.push_back(put_op(layout_.instance_key(instance.name, instance.id), instance_to_json(instance).dump(), lease));
-    ops.push_back(put_op(layout_.id_key(instance.id), instance.name, lease));
-    LeaseId old_lease = where->lease;
-    client_->call("kv/txn", Json{{"success", std::move(ops)}},
-                  [this, instance = std::move(instance), lease, old_lease, done = std::move(done)](Result<Json> r) {
-                    if (!r) {
-                      revoke(lease);
-                      return done(r.error());
-                    }
-                    // Both keys now hang on the new lease; the old one holds nothing of ours.
-                    if (old_lease != 0 && old_lease != lease) revoke(old_lease);
-                    auto it = registered_.find(instance.id);
-                    if (it != registered_.end() && it->second.lease != lease && it->second.lease != old_lease)
-                      revoke(it->second.lease);
-                    std::string id = instance.id;
-                    registered_[id] = Registration{std::move(instance), lease};
-                    done(Result<void>());
-                  });
-  });
+void EtcdCatalog::write_registration(Instance instance, LeaseId lease, const Located& where, Callback<void> done) {
+  Json ops = Json::array();
+  if (!where.name.empty() && where.name != instance.name)
+    ops.push_back(delete_op(layout_.instance_key(where.name, instance.id)));
+  ops.push_back(put_op(layout_.instance_key(instance.name, instance.id), instance_to_json(instance).dump(), lease));
+  ops.push_back(put_op(layout_.id_key(instance.id), instance.name, lease));
+  LeaseId old_lease = where.lease;
+  client_->call("kv/txn", Json{{"success", std::move(ops)}},
+                [this, instance = std::move(instance), lease, old_lease, done = std::move(done)](Result<Json> r) {
+                  if (!r) {
+                    revoke(lease);
+                    return done(r.error());
+                  }
+                  // Both keys now hang on the new lease; the old one holds nothing of ours.
+                  if (old_lease != 0 && old_lease != lease) revoke(old_lease);
+                  auto it = registered_.find(instance.id);
+                  if (it != registered_.end() && it->second.lease != lease && it->second.lease != old_lease)
+                    revoke(it->second.lease);
+                  std::string id = instance.id;
+                  registered_[id] = Registration{std::move(instance), lease};
+                  done(Result<void>());
+                });
 }
 
 void EtcdCatalog::locate(const std::string& id, std::function<void(Result<Located>)> done) {

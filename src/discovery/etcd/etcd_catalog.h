@@ -89,7 +89,7 @@ class EtcdCatalog : public Catalog {
   template <class T>
   void complete(Callback<T> done, Result<T> result);
   void locate(const std::string& id, std::function<void(Result<Located>)> done);
-  void write_registration(Instance instance, LeaseId lease, Callback<void> done);
+  void write_registration(Instance instance, LeaseId lease, const Located& where, Callback<void> done);
   // Revokes `lease` (best effort: errors are logged), then calls `then`.
   void revoke(LeaseId lease, std::function<void()> then = nullptr);
   std::optional<Instance> decode_instance(const Kv& kv);

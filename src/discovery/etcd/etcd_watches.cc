@@ -5,20 +5,11 @@
 
 #include "discovery/etcd/etcd_catalog.h"
 #include "discovery/etcd/mirror.h"
+#include "discovery/failed_watch.h"
 
 namespace autopilot::discovery::etcd {
 
 namespace {
-
-// Delivers an error to a watch once, unless the watch is cancelled first.
-template <class T>
-Handle fail_watch(boost::asio::io_context& io, std::function<void(Result<T>)> on_update, Error error) {
-  auto cancelled = std::make_shared<bool>(false);
-  boost::asio::post(io, [cancelled, on_update = std::move(on_update), error = std::move(error)] {
-    if (!*cancelled) on_update(Result<T>(error));
-  });
-  return Handle([cancelled] { *cancelled = true; });
-}
 
 // Keeps the mirror of a watch alive exactly as long as its handle.
 Handle own(std::shared_ptr<void> watch) {
@@ -188,13 +179,8 @@ struct EtcdCatalog::LockWait {
 };
 
 Handle EtcdCatalog::lock(const std::string& name, Duration ttl, Callback<std::unique_ptr<Lock>> done) {
-  if (auto valid = validate_service_name(name); !valid) {
-    auto cancelled = std::make_shared<bool>(false);
-    boost::asio::post(io_, [cancelled, done, error = valid.error()] {
-      if (!*cancelled) done(Result<std::unique_ptr<Lock>>(error));
-    });
-    return Handle([cancelled] { *cancelled = true; });
-  }
+  if (auto valid = validate_service_name(name); !valid)
+    return fail_watch<std::unique_ptr<Lock>>(io_, std::move(done), valid.error());
   auto wait = std::make_shared<LockWait>();
   std::int64_t ttl_s = lease_seconds(ttl);
   std::weak_ptr<LockWait> weak = wait;

@@ -1,0 +1,24 @@
+// A watch that failed before it started (an invalid name or key): its error
+// is delivered once from the loop, unless the returned handle is cancelled
+// first. Shared by the catalog backends.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <functional>
+#include <memory>
+
+#include "discovery/catalog.h"
+
+namespace autopilot::discovery {
+
+template <class T>
+Handle fail_watch(boost::asio::io_context& io, std::function<void(Result<T>)> on_update, Error error) {
+  auto cancelled = std::make_shared<bool>(false);
+  boost::asio::post(io, [cancelled, on_update = std::move(on_update), error = std::move(error)] {
+    if (!*cancelled) on_update(Result<T>(error));
+  });
+  return Handle([cancelled] { *cancelled = true; });
+}
+
+}  // namespace autopilot::discovery
