@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Supervisor footprint: autopilot against tini (the floor), in the same run.
 #   bench/supervisor.sh [seconds]      (default 60; the CPU figure needs it)
+#   BUILD=build-x bench/supervisor.sh  (another build directory; default build)
 # Prints: RSS/HWM with one `sleep` job; RSS and own CPU with 10 periodic jobs
 # of 1 s; start-to-exec of the child (median of 20); binary size; static or not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-60}"
-bin="$PWD/build/src/autopilot"
-probe="$PWD/build/bench/exec_probe"
-launch="$PWD/build/bench/exec_launcher"
+build="${BUILD:-build}"
+[[ $build = /* ]] || build="$PWD/$build"
+bin="$build/src/autopilot"
+probe="$build/bench/exec_probe"
+launch="$build/bench/exec_launcher"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 

@@ -218,6 +218,8 @@ Result<Config> parse(const std::string& file, const std::string& text, bool text
 Result<Config> load(const std::string& path, const Env& env, const LoadOptions& options) {
   auto raw = read_file(path);
   if (!raw) return raw.error();
+  if (!env.count("TempFile"))
+    if (auto r = render::check_config_temp_file(path, *raw); !r) return r.error();
   auto rendered = render_text(path, *raw, env, options);
   if (!rendered) return rendered.error();
   return parse(path, *rendered, *rendered != *raw);

@@ -10,6 +10,7 @@
 #include <tuple>
 #include <vector>
 
+#include "render/records.h"
 #include "render/source.h"
 
 namespace autopilot::render::testing {
@@ -29,12 +30,15 @@ class FakeSource : public Source {
   std::vector<ServiceQuery> service_reads;
   std::vector<std::string> kv_reads;
 
-  const std::vector<discovery::Instance>* service(const ServiceQuery& q) override {
+  // Filters, sorts and builds the records on every call.
+  std::optional<tmpl::Value> service(const ServiceQuery& q) override {
     service_reads.push_back(q);
     auto it = instances.find(q.name);
-    if (it == instances.end()) return miss<discovery::Instance>();
-    auto& out = service_results_[q];
-    out.clear();
+    if (it == instances.end()) {
+      ++misses;
+      return std::nullopt;
+    }
+    std::vector<discovery::Instance> out;
     for (const auto& i : it->second) {
       bool tagged = q.tag.empty() || std::find(i.tags.begin(), i.tags.end(), q.tag) != i.tags.end();
       bool wanted = q.healthy_only() ? discovery::is_healthy(i.status) : q.statuses.count(i.status) > 0;
@@ -42,7 +46,7 @@ class FakeSource : public Source {
     }
     std::sort(out.begin(), out.end(),
               [](const auto& a, const auto& b) { return std::tie(a.node, a.id) < std::tie(b.node, b.id); });
-    return &out;
+    return instance_list(std::make_shared<const std::vector<discovery::Instance>>(std::move(out)));
   }
 
   const std::vector<std::string>* services() override {
@@ -83,7 +87,6 @@ class FakeSource : public Source {
     return nullptr;
   }
 
-  std::map<ServiceQuery, std::vector<discovery::Instance>> service_results_;
   std::map<std::string, std::vector<discovery::KvEntry>> kv_results_;
   std::vector<std::string> names_;
 };

@@ -60,14 +60,12 @@ void add_service_funcs(tmpl::FuncMap& funcs, Source& source) {
   funcs.add("service", [&source](Args args) -> Result<Value> {
     if (args.empty() || args.size() > 2)
       return make_error("service: want 1 or 2 arguments, got " + std::to_string(args.size()));
-    std::vector<Value> out;
     std::string text = text_of(args[0]);
-    if (text.empty()) return Value::list(std::move(out));
+    if (text.empty()) return Value::list({});
     auto query = parse_service_query(text, args.size() == 2 ? text_of(args[1]) : "");
     if (!query) return query.error();
-    if (const auto* instances = source.service(*query))
-      for (const auto& instance : *instances) out.push_back(instance_value(instance));
-    return Value::list(std::move(out));
+    if (auto records = source.service(*query)) return std::move(*records);  // shared, built once per delivery
+    return Value::list({});
   });
   funcs.add("services", [&source](Args args) -> Result<Value> {
     if (!args.empty()) return wrong_args("services", 0, args.size());

@@ -175,8 +175,8 @@ class Encoder {
     const auto* r = dynamic_cast<const StructRecord*>(&v.as_record());
     if (!r) return make_error("json: unsupported type: " + std::string(v.as_record().type_name()));
     std::vector<std::pair<std::string, Value>> members;
-    for (const auto& f : r->fields())
-      if (f.in_json) members.emplace_back(f.name, f.value);
+    for (size_t k = 0, n = r->field_count(); k < n; ++k)
+      if (r->field_in_json(k)) members.emplace_back(r->field_name(k), r->field_value(k));
     return encode_object(members, depth);
   }
 

@@ -7,6 +7,7 @@
 
 #include "base/file.h"
 #include "render/functions.h"
+#include "render/records.h"
 #include "tmpl/template.h"
 
 namespace autopilot::render {
@@ -38,14 +39,18 @@ class Renderer::Cache : public Source {
     return false;
   }
 
-  const std::vector<Instance>* service(const ServiceQuery& q) override {
+  // The records are built on the first read after a delivery and then shared
+  // by every `service` call of every pass until the next delivery.
+  std::optional<tmpl::Value> service(const ServiceQuery& q) override {
     auto [it, fresh] = services_.try_emplace(q);
-    if (fresh) watch_service(it->first, it->second);
-    if (!it->second.data) {
+    ServiceEntry& e = it->second;
+    if (fresh) watch_service(it->first, e);
+    if (!e.data) {
       missed_ = true;
-      return nullptr;
+      return std::nullopt;
     }
-    return &*it->second.data;
+    if (!e.records) e.records = instance_list(*e.data);
+    return *e.records;
   }
 
   const std::vector<std::string>* services() override {
@@ -87,7 +92,10 @@ class Renderer::Cache : public Source {
     bool failed = false;
     os::Timers::Id retry = 0;
   };
-  using ServiceEntry = Entry<std::vector<Instance>>;
+  // data: shared with the records built from it.
+  struct ServiceEntry : Entry<std::shared_ptr<const std::vector<Instance>>> {
+    std::optional<tmpl::Value> records;  // instance_list(*data), built when first read
+  };
   using KvCacheEntry = Entry<std::vector<KvEntry>>;
 
   template <class E>
@@ -115,7 +123,7 @@ class Renderer::Cache : public Source {
 
   void watch_service(const ServiceQuery& q, ServiceEntry& e) {
     if (!ctx_.catalog) {
-      e.data.emplace();
+      e.data = std::make_shared<const std::vector<Instance>>();
       return;
     }
     std::weak_ptr<bool> alive = alive_;
@@ -138,8 +146,9 @@ class Renderer::Cache : public Source {
       e.failed = false;
       e.index = update->index;
       auto selected = select(q, std::move(update->instances));
-      if (!recovered && e.data && *e.data == selected) return;
-      e.data = std::move(selected);
+      if (!recovered && e.data && **e.data == selected) return;
+      e.data = std::make_shared<const std::vector<Instance>>(std::move(selected));
+      e.records.reset();
       changed_();
     });
   }
@@ -247,6 +256,7 @@ void Renderer::stop() {
     if (*id) ctx_.timers.cancel(*id);
     *id = 0;
   }
+  cancel_retry();
 }
 
 void Renderer::schedule(Duration delay) {
@@ -314,7 +324,37 @@ void Renderer::render() {
     on_dry_render(*text);
     return;
   }
+  // New content (or the same after a catalog change): retries start over.
+  cancel_retry();
+  retry_delay_ = ctx_.command_retry;
+  failed_attempts_ = 0;
+  wanted_ = *text;
   write(std::move(*text));
+}
+
+void Renderer::cancel_retry() {
+  if (retry_timer_) ctx_.timers.cancel(retry_timer_);
+  retry_timer_ = 0;
+}
+
+// After a failed command: the wanted content again, later.
+void Renderer::retry_later() {
+  cancel_retry();
+  Duration delay = retry_delay_;
+  retry_delay_ = std::min<Duration>(retry_delay_ * 2, ctx_.command_retry_max);
+  ctx_.log.warn(fmt::format("template {}: {} keeps its previous content; trying again in {} ({} failed command{} in "
+                            "a row)",
+                            config_.name, config_.destination, format_duration(delay), failed_attempts_,
+                            failed_attempts_ == 1 ? "" : "s"));
+  std::weak_ptr<bool> alive = alive_;
+  retry_timer_ = ctx_.timers.after(delay, [this, alive] {
+    if (alive.expired()) return;
+    retry_timer_ = 0;
+    if (!started_) return;
+    ctx_.log.info(fmt::format("template {}: writing {} again (attempt {})", config_.name, config_.destination,
+                              failed_attempts_ + 1));
+    write(wanted_);
+  });
 }
 
 // One write at a time: a pass that finishes while the previous write (its
@@ -346,7 +386,9 @@ void Renderer::written(const Result<Outcome>& r) {
     switch (*r) {
       case Outcome::kWritten:
         rendered_ = true;
-        ctx_.log.info(fmt::format("template {}: wrote {}", config_.name, config_.destination));
+        ctx_.log.info(fmt::format("template {}: wrote {}{}", config_.name, config_.destination,
+                                  failed_attempts_ ? fmt::format(" (after {} failed commands)", failed_attempts_)
+                                                   : std::string()));
         ctx_.bus.publish({events::Code::kStatusChanged, config_.source_name()});
         break;
       case Outcome::kUnchanged:
@@ -359,10 +401,20 @@ void Renderer::written(const Result<Outcome>& r) {
                                   config_.destination));
         break;
       case Outcome::kCommandFailed:
-        ctx_.log.warn(fmt::format("template {}: the command failed; {} rolled back to its previous content",
-                                  config_.name, config_.destination));
+        // A write still queued is the newer content: it is the next attempt.
+        if (started_ && !queued_) {
+          ++failed_attempts_;
+          retry_later();
+        } else {
+          ctx_.log.warn(fmt::format("template {}: the command failed; {} rolled back to its previous content",
+                                    config_.name, config_.destination));
+        }
         break;
     }
+  }
+  if (!r || *r != Outcome::kCommandFailed) {
+    cancel_retry();
+    failed_attempts_ = 0;
   }
   if (on_written) on_written(r);
 }

@@ -19,6 +19,16 @@
 // from the first change of the burst. With min 0 every change renders at
 // once (a burst within one loop turn is still one pass).
 //
+// A failed `command` (nginx -s reload while nginx is still starting) rolls
+// the file back (render/output.h); the Renderer then writes the wanted
+// content again, with its check and command, after `command_retry` (1 s),
+// doubling up to `command_retry_max` (30 s), until the write lands or a new
+// pass (a catalog change) brings other content and starts over from 1 s.
+// Every failed attempt logs the command's output (Output does) and one line
+// saying when the next attempt comes. A failed `check` is not retried (the
+// content itself was refused), nor a write that failed with an error (a
+// directory that cannot be written; logged).
+//
 // Events, from `template.<name>`: `changed` when a new file was swapped in
 // (and its command succeeded), and once for the first complete render even
 // when the file on disk already had that content, so that jobs waiting for
@@ -52,6 +62,8 @@ struct RendererContext {
   std::function<std::vector<std::string>()> child_env;
   Duration retry{std::chrono::seconds(1)};             // re-subscribe a failed watch after this
   Duration services_refresh{std::chrono::seconds(2)};  // `services` re-reads the list this often
+  Duration command_retry{std::chrono::seconds(1)};       // first retry after a failed command, then doubling
+  Duration command_retry_max{std::chrono::seconds(30)};  // up to this
 };
 
 class Renderer {
@@ -71,6 +83,8 @@ class Renderer {
   std::uint64_t passes() const { return passes_; }
   // Whether the last attempt was held back because the catalog is unavailable.
   bool is_waiting_for_catalog() const { return unavailable_; }
+  // Whether a write is due again because its command failed.
+  bool is_retrying() const { return retry_timer_ != 0; }
   // Called after each write with its outcome (for `autopilot render -once`).
   std::function<void(const Result<Outcome>&)> on_written;
   // The rendered text instead of a write (for `autopilot render -dry`).
@@ -83,6 +97,8 @@ class Renderer {
   void render();
   void write(std::string text);
   void written(const Result<Outcome>& r);
+  void retry_later();
+  void cancel_retry();
 
   TemplateConfig config_;
   RendererContext ctx_;
@@ -95,6 +111,10 @@ class Renderer {
   bool unavailable_ = false;
   bool writing_ = false;
   std::optional<std::string> queued_;
+  std::string wanted_;  // the last complete pass's text: what a retry writes
+  Duration retry_delay_{};
+  int failed_attempts_ = 0;  // of the wanted content, in a row
+  os::Timers::Id retry_timer_ = 0;
   std::uint64_t passes_ = 0;
   os::Timers::Id render_timer_ = 0, max_timer_ = 0;
   std::optional<os::Clock::time_point> burst_deadline_;

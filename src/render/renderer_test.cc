@@ -8,6 +8,7 @@
 
 #include "discovery/testing.h"
 #include "os/linux/linux_processes.h"
+#include "os/linux/loop_testing.h"
 
 namespace autopilot::render {
 namespace {
@@ -39,10 +40,13 @@ class RendererTest : public ::testing::Test {
     t.wait_max = max;
     return t;
   }
-  Renderer& make(TemplateConfig t) {
-    renderer_ = std::make_unique<Renderer>(
-        std::move(t), RendererContext{loop_.bus, processes_, loop_.timers, loop_.log, loop_.catalog.get(),
-                                      [](const std::string&) { return std::nullopt; }, nullptr});
+  Renderer& make(TemplateConfig t, Duration command_retry = 1s, Duration command_retry_max = 30s) {
+    RendererContext ctx{loop_.bus, processes_, loop_.timers, *log_, loop_.catalog.get(),
+                        [](const std::string&) { return std::nullopt; },
+                        [] { return std::vector<std::string>{"PATH=/usr/bin:/bin"}; }};
+    ctx.command_retry = command_retry;
+    ctx.command_retry_max = command_retry_max;
+    renderer_ = std::make_unique<Renderer>(std::move(t), ctx);
     renderer_->on_written = [this](const Result<Outcome>& r) {
       if (r && *r == Outcome::kWritten) ++writes_;
     };
@@ -54,8 +58,24 @@ class RendererTest : public ::testing::Test {
   }
   std::string dest() const { return renderer_->config().destination; }
   std::string contents() const { return read(dest()); }
+  // Files beside the catalog's directory, for the tests' own bookkeeping.
+  std::string scratch(const std::string& name) const { return (fs::path(loop_.dir()).parent_path() / name).string(); }
+  int count_in_log(const std::string& text) const {
+    std::string log = read(log_path_);
+    int n = 0;
+    for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
+    return n;
+  }
+  void SetUp() override { ASSERT_TRUE(log_->open().ok()); }
+  void TearDown() override {
+    renderer_.reset();
+    os::run_until(loop_.io, [&] { return processes_.running() == 0; }, 5s);
+  }
 
   discovery::testing::CatalogLoop loop_{100ms};  // rescans notice a vanished directory
+  std::string log_path_ = scratch("autopilot.log");
+  std::unique_ptr<log::Log> log_ =
+      std::make_unique<log::Log>(log::LogConfig{log::Level::kDebug, log::Format::kDefault, log_path_});
   os::LinuxProcesses processes_{loop_.io};
   std::unique_ptr<Renderer> renderer_;
   int writes_ = 0;
@@ -123,6 +143,89 @@ TEST_F(RendererTest, TemplateErrorsAtRenderTimeKeepTheOldFile) {
   r.start();
   loop_.run_for(300ms);
   EXPECT_FALSE(r.has_rendered());
+  EXPECT_FALSE(fs::exists(dest()));
+}
+
+// A reload command that fails its first N runs (nginx still starting), as a
+// script counting in files: `runs` gets one line per run (its time in ns),
+// `failures` holds how many runs are still to fail.
+std::vector<std::string> flaky_command(const std::string& runs, const std::string& failures) {
+  return {"sh", "-c",
+          "date +%s%N >> " + runs + "; n=$(cat " + failures + "); if [ \"$n\" -gt 0 ]; then echo $((n - 1)) > " +
+              failures + "; echo \"reload refused, $n to go\" >&2; exit 1; fi; echo reloaded"};
+}
+
+std::vector<int64_t> run_times(const std::string& runs) {
+  std::vector<int64_t> out;
+  std::istringstream in(read(runs));
+  for (int64_t t; in >> t;) out.push_back(t);
+  return out;
+}
+
+TEST_F(RendererTest, AFailedCommandIsRetriedWithBackoffUntilTheNewFileLands) {
+  std::string runs = scratch("runs"), failures = scratch("failures");
+  std::ofstream(failures) << "2\n";
+  add("app-1", 8001);
+  auto t = config(kUpstreams);
+  t.command = flaky_command(runs, failures);
+  fs::create_directories(fs::path(t.destination).parent_path());
+  std::ofstream(t.destination) << "old\n";
+  auto& r = make(std::move(t), 100ms, 200ms);
+  r.start();
+  ASSERT_TRUE(loop_.run_until([&] { return loop_.count(events::Code::kStatusChanged, "template.upstreams") == 1; }, 5s))
+      << "runs: " << run_times(runs).size() << ", file: " << contents();
+  EXPECT_EQ(contents(), "127.0.0.1:8001\n");
+  EXPECT_FALSE(r.is_retrying());
+  auto times = run_times(runs);
+  ASSERT_EQ(times.size(), 3u) << "two failed reloads, then one that worked";
+  EXPECT_GE(times[1] - times[0], 100'000'000) << "first retry after command_retry";
+  EXPECT_GE(times[2] - times[1], 200'000'000) << "then doubled";
+  // Under command.<template>, once per failed attempt (Output's summary line repeats the tail).
+  EXPECT_EQ(count_in_log("warning: reload refused, 2 to go"), 1) << read(log_path_);
+  EXPECT_EQ(count_in_log("warning: reload refused, 1 to go"), 1);
+  EXPECT_EQ(count_in_log("trying again in 100ms"), 1);
+  EXPECT_EQ(count_in_log("trying again in 200ms"), 1);
+  EXPECT_EQ(count_in_log("(after 2 failed commands)"), 1);
+  loop_.run_for(500ms);
+  EXPECT_EQ(loop_.count(events::Code::kStatusChanged, "template.upstreams"), 1) << "changed once, when it landed";
+  EXPECT_EQ(run_times(runs).size(), 3u) << "nothing runs once the file landed";
+}
+
+TEST_F(RendererTest, RetriesOfAFailingCommandAreCappedAndACatalogChangeStartsThemOver) {
+  std::string runs = scratch("runs"), failures = scratch("failures");
+  std::ofstream(failures) << "1000\n";
+  add("app-1", 8001);
+  auto t = config(kUpstreams);
+  t.command = flaky_command(runs, failures);
+  fs::create_directories(fs::path(t.destination).parent_path());
+  std::ofstream(t.destination) << "old\n";
+  auto& r = make(std::move(t), 20ms, 40ms);
+  r.start();
+  ASSERT_TRUE(loop_.run_until([&] { return count_in_log("trying again in 40ms") >= 3; }, 5s));
+  EXPECT_EQ(contents(), "old\n") << "rolled back after every failure";
+  EXPECT_EQ(count_in_log("trying again in 20ms"), 1) << "20ms, then 40ms and no more";
+  EXPECT_EQ(count_in_log("trying again in 80ms"), 0);
+  EXPECT_TRUE(r.is_retrying());
+  add("app-2", 8002);
+  ASSERT_TRUE(loop_.run_until([&] { return count_in_log("trying again in 20ms") == 2; }, 5s))
+      << "a new pass starts the backoff over";
+  std::ofstream(failures) << "0\n";
+  ASSERT_TRUE(loop_.run_until([&] { return loop_.count(events::Code::kStatusChanged, "template.upstreams") == 1; }, 5s));
+  EXPECT_EQ(contents(), "127.0.0.1:8001\n127.0.0.1:8002\n");
+  EXPECT_FALSE(r.is_retrying());
+}
+
+TEST_F(RendererTest, AFailedCheckIsNotRetried) {
+  std::string runs = scratch("runs");
+  add("app-1", 8001);
+  auto t = config(kUpstreams);
+  t.check = {"sh", "-c", "echo run >> " + runs + "; exit 1"};
+  auto& r = make(std::move(t), 20ms, 40ms);
+  r.start();
+  ASSERT_TRUE(loop_.run_until([&] { return fs::exists(runs); }));
+  loop_.run_for(300ms);
+  EXPECT_EQ(read(runs), "run\n") << "the content was refused; the same content is not tried again";
+  EXPECT_FALSE(r.is_retrying());
   EXPECT_FALSE(fs::exists(dest()));
 }
 

@@ -17,6 +17,7 @@
 
 #include "base/result.h"
 #include "discovery/catalog.h"
+#include "tmpl/value.h"
 
 namespace autopilot::render {
 
@@ -46,9 +47,12 @@ Result<ServiceQuery> parse_service_query(const std::string& text, const std::str
 class Source {
  public:
   virtual ~Source() = default;
-  // The instances matching `q`, sorted by (node, id) as consul-template does;
-  // null when not loaded yet.
-  virtual const std::vector<discovery::Instance>* service(const ServiceQuery& q) = 0;
+  // The instances matching `q`, sorted by (node, id) as consul-template does,
+  // as a list of instance records (render/records.h: instance_list); nullopt
+  // when not loaded yet. The list is immutable: a Source may hand out the same
+  // one until its data changes (the Renderer's cache builds it once per
+  // catalog delivery).
+  virtual std::optional<tmpl::Value> service(const ServiceQuery& q) = 0;
   // Names of the services with live instances, sorted; null when not loaded.
   virtual const std::vector<std::string>* services() = 0;
   // KV entries under `prefix` (full keys, sorted); null when not loaded.

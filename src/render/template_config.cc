@@ -21,7 +21,7 @@ using decode::Node;
 // A Source with nothing loaded: for parsing only.
 class NoSource : public Source {
  public:
-  const std::vector<discovery::Instance>* service(const ServiceQuery&) override { return nullptr; }
+  std::optional<tmpl::Value> service(const ServiceQuery&) override { return std::nullopt; }
   const std::vector<std::string>* services() override { return nullptr; }
   const std::vector<discovery::KvEntry>* kv(const std::string&) override { return nullptr; }
   std::optional<std::string> env(const std::string&) override { return std::nullopt; }
@@ -173,6 +173,16 @@ Result<TemplateConfig> decode_template(const Decoder& d, const Node& n, const st
 }
 
 }  // namespace
+
+Result<void> check_config_temp_file(const std::string& file, std::string_view raw_config) {
+  auto uses = tmpl::field_uses(file, raw_config, "TempFile");
+  if (uses.empty()) return {};
+  const SourcePos& at = uses.front();
+  return error_at(file, raw_config, at.line, at.col,
+                  "{{.TempFile}} is read by the config's own templating (the config file is rendered over the "
+                  "environment first) and becomes \"\"; to pass it to a template's check, write "
+                  "{{ \"{{.TempFile}}\" }}");
+}
 
 Result<void> check_template(const TemplateConfig& t) {
   NoSource none;

@@ -25,6 +25,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/duration.h"
@@ -68,6 +69,15 @@ Result<std::vector<TemplateConfig>> decode_templates(const decode::Decoder& d, c
 // (pieces past the second are joined back with ':' into the command, which
 // runs through `sh -c`). For `autopilot render`.
 Result<TemplateConfig> template_from_flag(const std::string& flag);
+
+// The config file is rendered over the environment before it is parsed (as
+// ContainerPilot does), so a bare `{{.TempFile}}` written for a template's
+// check becomes "" long before the check runs (`nginx -t -c` with no file).
+// This finds the first one in the raw config text (a field read of the
+// config's data, not text in a string literal such as
+// `{{ "{{.TempFile}}" }}`) and says how to write it instead, at its
+// file:line:col. Callers skip it when the environment really has TempFile.
+Result<void> check_config_temp_file(const std::string& file, std::string_view raw_config);
 
 // Reads and parses `t.text` once (catalog functions bound to nothing), so
 // errors surface at load time with the template's file:line:col.

@@ -35,9 +35,7 @@ class ArgBuffer {
     }
     ++n_;
   }
-  std::span<const Value> span() const {
-    return n_ <= small_.size() ? std::span<const Value>(small_.data(), n_) : std::span<const Value>(big_);
-  }
+  std::span<Value> span() { return n_ <= small_.size() ? std::span<Value>(small_.data(), n_) : std::span<Value>(big_); }
 
  private:
   std::array<Value, 6> small_;
@@ -74,15 +72,20 @@ class Exec {
     return vars_[base_ + a.slot];
   }
 
-  // The hot path {{.A.B}}: a chain of present map keys, found without
-  // copying. nullptr when anything else is involved (the general path then
-  // produces the value or the error).
+  // The hot path {{.A.B}}: a chain of present map keys or stored record
+  // fields, found without copying. nullptr when anything else is involved
+  // (the general path then produces the value or the error).
   static const Value* plain_field(const Value& dot, const Pipeline& p) {
     if (p.cmds.size() != 1 || !p.decl.empty() || p.cmds[0].args.size() != 1) return nullptr;
     const Arg& a = p.cmds[0].args[0];
     if (a.kind != Arg::Kind::kField) return nullptr;
     const Value* cur = &dot;
     for (const std::string& name : a.fields) {
+      if (cur->kind() == Value::Kind::kRecord) {
+        cur = cur->as_record().field_ref(name);
+        if (!cur) return nullptr;
+        continue;
+      }
       if (cur->kind() != Value::Kind::kMap) return nullptr;
       const auto& m = cur->as_map();
       auto it = m.find(name);
@@ -375,10 +378,9 @@ Value Exec::eval_function(const Value& dot, const Arg& fn, std::span<const Arg> 
   if (final) values.push(*final);
   Result<Value> r = Value();
   if (fn.func) {
-    std::vector<Value> plain(values.span().begin(), values.span().end());
-    for (Value& v : plain)
-      if (v.is_missing()) v = Value();
-    r = (*fn.func)(plain);
+    for (Value& v : values.span())
+      if (v.is_missing()) v = Value();  // a caller function sees nil, not "no value"
+    r = (*fn.func)(values.span());
   } else {
     if (fn.builtin == Builtin::kPrintf) {
       const Value& format = values.span()[0];

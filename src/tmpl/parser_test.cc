@@ -107,5 +107,20 @@ TEST(Literals, Numbers) {
   EXPECT_EQ(number("1__0"), "error: illegal number syntax: \"1__0\"");
 }
 
+TEST(FieldUses, FindsTheDataFieldButNotStringsOrFieldsOfOtherValues) {
+  auto at = [](std::string_view text) {
+    std::string out;
+    for (const auto& p : field_uses("f", text, "TempFile"))
+      out += (out.empty() ? "" : " ") + p.file + ":" + std::to_string(p.line) + ":" + std::to_string(p.col);
+    return out;
+  };
+  EXPECT_EQ(at("nginx -t -c {{.TempFile}}"), "f:1:15");
+  EXPECT_EQ(at("a\n  [\"-c\", \"{{- .TempFile -}}\"]\n{{ if .TempFile }}x{{ end }}{{ .TempFile | printf \"%s\" }}"),
+            "f:2:15 f:3:7 f:3:32");
+  EXPECT_EQ(at("{{ \"{{.TempFile}}\" }} {{ `{{ .TempFile }}` }} {{/* .TempFile */}}"), "");
+  EXPECT_EQ(at("{{ .X.TempFile }} {{ $v.TempFile }} {{ (.X).TempFile }} {{ .TempFiles }} {{ .Temp }}"), "");
+  EXPECT_EQ(at("{{ .TempFile }} {{ \"unterminated }}"), "f:1:4") << "uses before a lexical error";
+}
+
 }  // namespace
 }  // namespace autopilot::tmpl

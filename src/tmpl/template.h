@@ -35,6 +35,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 #include "tmpl/value.h"
@@ -93,5 +94,14 @@ class Template {
   explicit Template(std::shared_ptr<const TemplateSet> set) : set_(std::move(set)) {}
   std::shared_ptr<const TemplateSet> set_;
 };
+
+// Where `text` reads the field `name` of the data itself: `.Name` in
+// `{{ .Name }}`, `{{ if .Name }}`, `{{ .Name | f }}`, but not `.X.Name`,
+// `$v.Name`, or text in a string literal such as `{{ "{{.Name}}" }}`. For
+// callers that give such a field a meaning the data will not have (a config
+// file's bare `{{.TempFile}}`). Positions are 1-based (line, col) as in parse
+// errors, with `file` as given. Text that does not lex gives the uses before
+// the lexical error.
+std::vector<SourcePos> field_uses(const std::string& file, std::string_view text, std::string_view name);
 
 }  // namespace autopilot::tmpl

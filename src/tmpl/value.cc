@@ -15,6 +15,14 @@ const std::vector<Value>& Value::as_list() const { return static_cast<const List
 
 Value::Value(std::string s) : kind_(Kind::kString) { p_ = std::make_shared<const std::string>(std::move(s)); }
 
+Value Value::shared_string(std::shared_ptr<const std::string> s) {
+  if (!s) return Value(std::string());
+  Value v;
+  v.kind_ = Kind::kString;
+  v.p_ = std::move(s);
+  return v;
+}
+
 Value Value::list(std::vector<Value> items) {
   Value v;
   v.kind_ = Kind::kList;

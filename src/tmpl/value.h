@@ -28,6 +28,9 @@ class Record {
   virtual std::string_view type_name() const = 0;  // used in error messages and %T
   // nullopt: no such field -> exec error "can't evaluate field X in type T".
   virtual std::optional<Value> field(std::string_view name) const = 0;
+  // The field's stored value, without a copy; nullptr when the record has no
+  // such field or computes it (the evaluator then asks field()).
+  virtual const Value* field_ref(std::string_view) const { return nullptr; }
   virtual std::string format() const = 0;  // how {{.}} and %v print it
 };
 
@@ -53,6 +56,9 @@ class Value {
   Value(std::string s);
   Value(std::string_view s) : Value(std::string(s)) {}
   Value(const char* s) : Value(std::string(s)) {}
+  // A string kept in the caller's shared, immutable data, without a copy
+  // (e.g. an aliasing shared_ptr to a member of a shared struct). Null: "".
+  static Value shared_string(std::shared_ptr<const std::string> s);
 
   static Value list(std::vector<Value> items);
   // A list whose Go capacity exceeds its length (slice can reach up to cap;

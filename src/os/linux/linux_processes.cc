@@ -102,8 +102,8 @@ LinuxProcesses::~LinuxProcesses() {
 
 Result<int> LinuxProcesses::spawn(const SpawnSpec& spec, SpawnCallbacks callbacks) {
   if (spec.argv.empty()) return make_error("exec: no command");
-  Result<std::string> path = look_path(spec.argv[0], spec.env, kDefaultPath);
-  if (!path) return path.error();
+  // Resolve before making pipes: a name not in PATH costs nothing more.
+  if (auto found = paths_.look_path(spec.argv[0], spec.env, kDefaultPath); !found) return found.error();
 
   auto child = std::make_shared<Child>(io_);
   child->callbacks = std::move(callbacks);
@@ -124,7 +124,7 @@ Result<int> LinuxProcesses::spawn(const SpawnSpec& spec, SpawnCallbacks callback
     child->pipes.push_back(std::make_unique<OutputPipe>(io_, err.read, Stream::kStderr));
   }
 
-  Result<int> pid = start_process(*path, spec, out.write, err.write);
+  Result<int> pid = start_command(paths_, spec, kDefaultPath, out.write, err.write);
   if (out.write >= 0) ::close(out.write);
   if (err.write >= 0) ::close(err.write);
   if (!pid) return pid.error();

@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "os/linux/spawn.h"
 #include "os/processes.h"
 
 namespace autopilot::os {
@@ -20,7 +21,9 @@ namespace autopilot::os {
 //   from /dev/null, exactly spec.env as environment, default signal
 //   dispositions and an empty signal mask. argv[0] without a '/' is looked up
 //   in the PATH of spec.env (or kDefaultPath when spec.env has no PATH), with
-//   Go's exec.LookPath rules. Errors are Go's words, e.g.
+//   Go's exec.LookPath rules, and the answer is remembered per (argv[0], PATH)
+//   until exec'ing it fails (os/linux/spawn.h: PathCache). Errors are Go's
+//   words, e.g.
 //     exec: "nosuch": executable file not found in $PATH
 //     fork/exec /bin/x: permission denied
 // - With capture_output, stdout and stderr are pipes read on the loop and split
@@ -71,6 +74,7 @@ class LinuxProcesses : public Processes {
 
   boost::asio::io_context& io_;
   boost::asio::signal_set sigchld_;
+  PathCache paths_;
   std::map<int, std::shared_ptr<Child>> children_;  // spawned, not yet reaped
   std::vector<std::shared_ptr<Child>> draining_;    // reaped, pipes still open
   std::uint64_t orphans_reaped_ = 0;

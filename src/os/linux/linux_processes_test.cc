@@ -148,6 +148,57 @@ TEST_F(LinuxProcessesTest, PathComesFromSpecEnv) {
   EXPECT_EQ(pid.error().message, "exec: \"env\": executable file not found in $PATH");
 }
 
+// A PATH search is remembered per (name, PATH) and redone when the
+// remembered file no longer execs.
+TEST_F(LinuxProcessesTest, PathLookupsAreCachedUntilTheFileVanishes) {
+  namespace fs = std::filesystem;
+  fs::path root = fs::path(::testing::TempDir()) / ("path_cache." + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "a");
+  fs::create_directories(root / "b");
+  auto tool = [&](const char* dir) {
+    fs::path p = root / dir / "tool";
+    std::ofstream(p) << "#!/bin/sh\necho " << dir << "\n";
+    ::chmod(p.c_str(), 0755);
+  };
+  std::vector<std::string> env{"PATH=" + (root / "a").string() + ":" + (root / "b").string() + ":/usr/bin:/bin"};
+  auto says = [&](std::vector<std::string> e) {
+    auto r = std::make_unique<Record>();
+    auto pid = processes_.spawn(SpawnSpec{{"tool"}, std::move(e), true}, r->callbacks());
+    if (!pid) return pid.error().message;
+    if (!run_until(io_, [&] { return r->exit.has_value(); })) return std::string("(no exit)");
+    auto out = r->texts(Stream::kStdout);
+    return out.empty() ? std::string("(nothing)") : out[0];
+  };
+  tool("b");
+  EXPECT_EQ(says(env), "b");
+  tool("a");  // earlier in PATH, but the remembered b/tool still runs
+  EXPECT_EQ(says(env), "b");
+  EXPECT_EQ(says({"PATH=" + (root / "a").string()}), "a") << "another PATH, another entry";
+  fs::remove(root / "b" / "tool");
+  EXPECT_EQ(says(env), "a") << "exec of the remembered path fails with ENOENT: searched again";
+  fs::remove(root / "a" / "tool");
+  EXPECT_EQ(says(env), "exec: \"tool\": executable file not found in $PATH");
+  fs::remove_all(root);
+}
+
+TEST(PathCache, RemembersFoundPathsOnlyAndIsBounded) {
+  PathCache cache;
+  std::vector<std::string> env{"PATH=/usr/bin:/bin"};
+  auto sh = cache.look_path("sh", env, "");
+  ASSERT_TRUE(sh.ok());
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_FALSE(cache.look_path("no-such-tool-anywhere", env, "").ok());
+  EXPECT_EQ(cache.size(), 1u) << "misses are not remembered";
+  EXPECT_EQ(*cache.look_path("/bin/true", env, ""), "/bin/true");
+  EXPECT_EQ(cache.size(), 1u) << "names with a slash need no search";
+  for (size_t i = 0; i < PathCache::kMaxEntries + 10; ++i)
+    ASSERT_TRUE(cache.look_path("sh", {"PATH=/usr/bin:/bin:/x" + std::to_string(i)}, "").ok());
+  EXPECT_LE(cache.size(), PathCache::kMaxEntries);
+  cache.forget("sh", env, "");
+  EXPECT_EQ(*cache.look_path("sh", env, ""), *sh);
+}
+
 TEST_F(LinuxProcessesTest, StdinIsDevNull) {
   auto r = run(sh("readlink /proc/self/fd/0"));
   EXPECT_THAT(r->texts(Stream::kStdout), ElementsAre("/dev/null"));

@@ -2,7 +2,9 @@
 // Internal to os/linux.
 #pragma once
 
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -15,6 +17,25 @@ namespace autopilot::os {
 // returned as is. Error: exec: "name": executable file not found in $PATH
 Result<std::string> look_path(const std::string& file, const std::vector<std::string>& env,
                               const std::string& default_path);
+
+// look_path's answers, kept per (name, PATH) so that a periodic job does not
+// search PATH (a stat per directory tried) on every run. Only found paths are
+// kept. An answer is trusted until exec'ing it fails with ENOENT or EACCES
+// (the file vanished or changed): start_command then searches again, once.
+// As with a shell's command hash, a binary installed later in an earlier PATH
+// directory is not seen while the cached one still runs.
+class PathCache {
+ public:
+  static constexpr size_t kMaxEntries = 256;  // then it starts over
+
+  Result<std::string> look_path(const std::string& file, const std::vector<std::string>& env,
+                                const std::string& default_path);
+  void forget(const std::string& file, const std::vector<std::string>& env, const std::string& default_path);
+  size_t size() const { return paths_.size(); }
+
+ private:
+  std::map<std::pair<std::string, std::string>, std::string> paths_;  // (name, PATH) -> path
+};
 
 // A close-on-exec pipe whose ends are both >= 3, so they cannot collide with
 // the child's 0, 1 and 2 even when our own standard fds are closed.
@@ -29,5 +50,11 @@ Result<PipeFds> make_pipe();
 // stdout/stderr go to out_fd/err_fd, or are inherited when those are -1.
 // Returns the pid, or Go's error text: "fork/exec <path>: <errno text>".
 Result<int> start_process(const std::string& path, const SpawnSpec& spec, int out_fd, int err_fd);
+
+// spec.argv[0] looked up through `paths`, then start_process. When the
+// cached path no longer execs (ENOENT, EACCES) it is looked up afresh and
+// started once more; errors are those of look_path and start_process.
+Result<int> start_command(PathCache& paths, const SpawnSpec& spec, const std::string& default_path, int out_fd,
+                          int err_fd);
 
 }  // namespace autopilot::os
