@@ -63,7 +63,7 @@ TEST(Etcd, RegistrationsSurviveMemberFailuresAndAFullOutage) {
   ASSERT_TRUE(started.ok()) << started.error().message;
   EtcdCluster& etcd = **started;
   std::string endpoints = endpoints_of(etcd);
-  int port = 18000 + ::getpid() % 20000;
+  int port = discovery::etcd::testing::free_port("127.0.0.11");  // free on .12 and .13 too, in practice
   auto set = [&](std::vector<std::string> ips) {
     std::string s = fmt::format("changed: {} healthy instances? \\[", ips.size());
     for (size_t i = 0; i < ips.size(); ++i) s += (i ? " " : "") + ips[i] + ":" + std::to_string(port);
