@@ -66,25 +66,19 @@ inline std::unique_ptr<discovery::Catalog> open_etcd_catalog(const std::string& 
   return std::move(*catalog);
 }
 
-// One line from the watcher child: "<ns> <set>".
-struct Event {
-  std::int64_t at = 0;
-  std::string set;
-};
-
-// Reads the watcher child's lines; `now` is the clock its timestamps and the
-// deadlines use (realtime_ns or mono_ns).
-class EventPipe {
+// Lines from child processes on a pipe, read with deadlines; `now` is the
+// clock the deadlines use (realtime_ns or mono_ns). A closed pipe is fatal.
+class LinePipe {
  public:
-  EventPipe(int fd, std::int64_t (*now)()) : fd_(fd), now_(now) {}
-  // The next event, or nullopt when none came before `deadline`.
-  std::optional<Event> next(std::int64_t deadline) {
+  LinePipe(int fd, std::int64_t (*now)(), std::string on_eof = "the watcher process went away")
+      : fd_(fd), now_(now), on_eof_(std::move(on_eof)) {}
+  // The next line (without its newline), or nullopt when none came before `deadline`.
+  std::optional<std::string> next(std::int64_t deadline) {
     for (;;) {
       if (auto nl = buffer_.find('\n'); nl != std::string::npos) {
         std::string line = buffer_.substr(0, nl);
         buffer_.erase(0, nl + 1);
-        auto sp = line.find(' ');
-        return Event{std::stoll(line.substr(0, sp)), line.substr(sp + 1)};
+        return line;
       }
       std::int64_t left_ms = (deadline - now_()) / 1'000'000;
       if (left_ms < 0) return std::nullopt;
@@ -92,9 +86,9 @@ class EventPipe {
       int r = ::poll(&p, 1, static_cast<int>(left_ms) + 1);
       if (r < 0 && errno == EINTR) continue;
       if (r <= 0) return std::nullopt;
-      char chunk[4096];
+      char chunk[8192];
       ssize_t n = ::read(fd_, chunk, sizeof chunk);
-      if (n <= 0) die("the watcher process went away");
+      if (n <= 0) die(on_eof_);
       buffer_.append(chunk, static_cast<size_t>(n));
     }
   }
@@ -102,7 +96,31 @@ class EventPipe {
  private:
   int fd_;
   std::int64_t (*now_)();
+  std::string on_eof_;
   std::string buffer_;
+};
+
+// One line from the watcher child: "<ns> <set>".
+struct Event {
+  std::int64_t at = 0;
+  std::string set;
+};
+
+// Reads the watcher child's events; `now` is the clock its timestamps and the
+// deadlines use (realtime_ns or mono_ns).
+class EventPipe {
+ public:
+  EventPipe(int fd, std::int64_t (*now)()) : lines_(fd, now) {}
+  // The next event, or nullopt when none came before `deadline`.
+  std::optional<Event> next(std::int64_t deadline) {
+    auto line = lines_.next(deadline);
+    if (!line) return std::nullopt;
+    auto sp = line->find(' ');
+    return Event{std::stoll(line->substr(0, sp)), line->substr(sp + 1)};
+  }
+
+ private:
+  LinePipe lines_;
 };
 
 inline double percentile(std::vector<double> v, double p) {  // nearest rank

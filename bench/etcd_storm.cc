@@ -314,35 +314,6 @@ class Registrar {
 
 // --- the parent ----------------------------------------------------------------------
 
-// Lines from the children, with deadlines (CLOCK_MONOTONIC ns).
-class Lines {
- public:
-  explicit Lines(int fd) : fd_(fd) {}
-  std::optional<std::string> next(std::int64_t deadline) {
-    for (;;) {
-      if (auto nl = buffer_.find('\n'); nl != std::string::npos) {
-        std::string line = buffer_.substr(0, nl);
-        buffer_.erase(0, nl + 1);
-        return line;
-      }
-      std::int64_t left_ms = (deadline - mono_ns()) / 1'000'000;
-      if (left_ms < 0) return std::nullopt;
-      pollfd p{fd_, POLLIN, 0};
-      int r = ::poll(&p, 1, static_cast<int>(left_ms) + 1);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) return std::nullopt;
-      char chunk[8192];
-      ssize_t n = ::read(fd_, chunk, sizeof chunk);
-      if (n <= 0) die("every child process went away");
-      buffer_.append(chunk, static_cast<size_t>(n));
-    }
-  }
-
- private:
-  int fd_;
-  std::string buffer_;
-};
-
 // The sum of every series of `name` (with any labels containing `labels`)
 // in a Prometheus text exposition; nullopt when there is none.
 std::optional<double> metric(const std::string& text, const std::string& name, const std::string& labels = "") {
@@ -496,7 +467,7 @@ int main(int argc, char** argv) {
     }
     children.clear();
   };
-  Lines lines(up[0]);
+  LinePipe lines(up[0], mono_ns, "every child process went away");
   std::vector<std::string> errors;
   auto note_error = [&](const std::string& line) {
     if (errors.size() < 20) errors.push_back(line.substr(2));

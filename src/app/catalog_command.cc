@@ -18,6 +18,7 @@
 #include "base/strings.h"
 #include "discovery/discovery_config.h"
 #include "discovery/etcd/client.h"
+#include "discovery/instance_json.h"
 #include "log/log.h"
 #include "os/linux/asio_timers.h"
 
@@ -89,21 +90,6 @@ Result<T> await_answer(boost::asio::io_context& io, os::AsioTimers& timers, Star
   return std::move(*answer);
 }
 
-nlohmann::ordered_json instance_json(const discovery::Instance& i) {
-  nlohmann::ordered_json meta = nlohmann::ordered_json::object();
-  for (const auto& [k, v] : i.meta) meta[k] = v;
-  nlohmann::ordered_json j;
-  j["id"] = i.id;
-  j["name"] = i.name;
-  j["address"] = i.address;
-  j["port"] = i.port;
-  j["tags"] = i.tags;
-  j["meta"] = std::move(meta);
-  j["status"] = std::string(discovery::status_name(i.status));
-  j["node"] = i.node;
-  return j;
-}
-
 void print_json(const nlohmann::ordered_json& j) {
   // Records from other processes are validated but may still hold odd bytes:
   // replace invalid UTF-8 rather than fail.
@@ -162,7 +148,7 @@ int run_catalog_command(const CatalogQuery& query, const config::Env& env) {
   }
   std::sort(instances->begin(), instances->end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
-  for (const auto& i : *instances) out.push_back(instance_json(i));
+  for (const auto& i : *instances) out.push_back(discovery::instance_to_json<nlohmann::ordered_json>(i));
   print_json(out);
   return 0;
 }

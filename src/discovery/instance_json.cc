@@ -6,12 +6,6 @@ namespace autopilot::discovery {
 
 using nlohmann::json;
 
-json instance_to_json(const Instance& in) {
-  return {{"id", in.id},     {"name", in.name}, {"address", in.address},
-          {"port", in.port}, {"tags", in.tags}, {"meta", in.meta},
-          {"status", std::string(status_name(in.status))}, {"node", in.node}};
-}
-
 Result<Instance> instance_from_json(const json& j) {
   try {
     if (!j.is_object()) return make_error("instance record is not a JSON object");

@@ -11,7 +11,21 @@
 
 namespace autopilot::discovery {
 
-nlohmann::json instance_to_json(const Instance& instance);
+// In this key order for nlohmann::ordered_json (what `autopilot catalog` prints).
+template <class Json = nlohmann::json>
+Json instance_to_json(const Instance& in) {
+  Json j;
+  j["id"] = in.id;
+  j["name"] = in.name;
+  j["address"] = in.address;
+  j["port"] = in.port;
+  j["tags"] = in.tags;
+  j["meta"] = Json::object();
+  for (const auto& [k, v] : in.meta) j["meta"][k] = v;
+  j["status"] = std::string(status_name(in.status));
+  j["node"] = in.node;
+  return j;
+}
 Result<Instance> instance_from_json(const nlohmann::json& j);
 
 }  // namespace autopilot::discovery

@@ -125,8 +125,7 @@ TEST(EtcdMultiHost, AutopilotsInNetworkNamespacesAdvertiseTheirOwnAddresses) {
     return s;
   };
   auto file_is = [&](const std::string& want) {
-    for (int i = 0; i < 100 && read_text(rendered) != want; ++i) watcher.wait_for("this line never appears", 100ms);
-    return read_text(rendered) == want;
+    return watcher.wait_until([&] { return read_text(rendered) == want; }, 10s);
   };
   ASSERT_TRUE(file_is(set({1, 2, 3}))) << read_text(rendered) << "\n" << watcher.output();
 

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <stdexcept>
 
 namespace autopilot::testing {
@@ -107,6 +108,17 @@ std::optional<std::string> Process::wait_for(const std::string& pattern, std::ch
       if (std::regex_search(lines_[scanned_], re)) return lines_[scanned_++];
     }
     if (!read_some(deadline) && (fd_ < 0 || std::chrono::steady_clock::now() >= deadline)) return std::nullopt;
+  }
+}
+
+bool Process::wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    auto step = std::min(deadline, now + std::chrono::milliseconds(100));
+    if (!read_some(step) && fd_ < 0) std::this_thread::sleep_until(step);  // output ended: just wait
   }
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <regex>
@@ -49,6 +50,10 @@ class Process {
   // whose order is not defined (jobs started together).
   bool wait_seen(const std::string& pattern, std::chrono::milliseconds timeout = 10s);
   std::optional<Exit> wait_exit(std::chrono::milliseconds timeout = 15s);
+  // Reads output (without consuming it for wait_for) until `done()` holds,
+  // checking it at least every 100 ms; false when `timeout` passes first.
+  // For conditions outside the process's output, such as a file it writes.
+  bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s);
   void signal(int sig) const;
   const std::vector<std::string>& lines() const { return lines_; }
   std::string output() const;

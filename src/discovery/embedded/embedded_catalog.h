@@ -35,6 +35,7 @@
 #include <set>
 #include <string>
 
+#include "discovery/callbacks.h"
 #include "discovery/catalog.h"
 #include "discovery/embedded/dir_watcher.h"
 #include "discovery/embedded/store.h"
@@ -150,10 +151,7 @@ class EmbeddedCatalog : public Catalog {
 // Delivers `result` to `done` from the loop, unless we are destroyed first.
 template <class T>
 void EmbeddedCatalog::complete(Callback<T> done, Result<T> result) {
-  boost::asio::post(io_,
-                    [alive = std::weak_ptr<int>(alive_), done = std::move(done), result = std::move(result)]() mutable {
-                      if (!alive.expired()) done(std::move(result));
-                    });
+  post_result(io_, std::weak_ptr<int>(alive_), std::move(done), std::move(result));
 }
 
 }  // namespace autopilot::discovery::embedded

@@ -10,7 +10,7 @@
 
 #include "discovery/embedded/embedded_catalog.h"
 #include "discovery/embedded/files.h"
-#include "discovery/failed_watch.h"
+#include "discovery/callbacks.h"
 
 namespace autopilot::discovery::embedded {
 

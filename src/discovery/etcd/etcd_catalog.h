@@ -30,6 +30,7 @@
 #include <memory>
 #include <string>
 
+#include "discovery/callbacks.h"
 #include "discovery/catalog.h"
 #include "discovery/etcd/client.h"
 #include "discovery/etcd/wire.h"
@@ -111,10 +112,7 @@ class EtcdCatalog : public Catalog {
 // Delivers `result` to `done` from the loop, unless we are destroyed first.
 template <class T>
 void EtcdCatalog::complete(Callback<T> done, Result<T> result) {
-  boost::asio::post(io_,
-                    [alive = std::weak_ptr<int>(alive_), done = std::move(done), result = std::move(result)]() mutable {
-                      if (!alive.expired()) done(std::move(result));
-                    });
+  post_result(io_, std::weak_ptr<int>(alive_), std::move(done), std::move(result));
 }
 
 }  // namespace autopilot::discovery::etcd

@@ -5,7 +5,7 @@
 
 #include "discovery/etcd/etcd_catalog.h"
 #include "discovery/etcd/mirror.h"
-#include "discovery/failed_watch.h"
+#include "discovery/callbacks.h"
 
 namespace autopilot::discovery::etcd {
 
