@@ -16,7 +16,8 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 kb() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status"; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }  # utime+stime, not children
+run_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { print s }'; }  # on-CPU ns, its live threads
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 cat > "$tmp/one.json5" <<JSON
@@ -49,13 +50,15 @@ echo "== 10 periodic jobs every 1 s, ${secs} s"
 "$bin" -config "$tmp/ten.json5" >/dev/null 2>&1 &
 pid=$!
 sleep 1
-t0=$(cpu_ticks $pid)
+t0=$(cpu_ticks $pid); n0=$(run_ns $pid)
 sleep "$secs"
-t1=$(cpu_ticks $pid)
+t1=$(cpu_ticks $pid); n1=$(run_ns $pid)
 hz=$(getconf CLK_TCK)
 printf '%-34s VmRSS %6s kB   VmHWM %6s kB\n' "autopilot (10 periodic)" "$(kb $pid VmRSS)" "$(kb $pid VmHWM)"
 awk -v d=$((t1 - t0)) -v hz="$hz" -v s="$secs" \
-  'BEGIN { printf "%-34s %.3f CPU s in %d s = %.3f%% of one core\n", "autopilot own CPU", d/hz, s, 100*d/hz/s }'
+  'BEGIN { printf "%-34s %.3f CPU s in %d s = %.3f%% of one core (utime+stime)\n", "autopilot own CPU", d/hz, s, 100*d/hz/s }'
+awk -v d=$((n1 - n0)) -v s="$secs" \
+  'BEGIN { printf "%-34s %.1f ms in %d s = %.3f%% of one core (schedstat on-CPU time)\n", "", d/1e6, s, 100*d/1e9/s }'
 kill -TERM $pid; wait $pid 2>/dev/null || true
 
 echo "== start to the child's exec (median of 20)"

@@ -311,5 +311,22 @@ TEST_F(Fixture, ReloadKeepsUnchangedJobsAndReplacesChangedOnesAfterTheyStop) {
   EXPECT_FALSE(done_);
 }
 
+TEST_F(Fixture, ReloadDoesNotRunAFinishedUnchangedJobAgainButRunsAChangedOne) {
+  auto setup = job("setup", {"setup"});
+  auto migrate = job("migrate", {"migrate-v1"});
+  auto app = after("app", "setup", Code::kExitSuccess);
+  app.exec = {"app"};
+  start({setup, migrate, app}, "app");
+  exit("setup", 0);
+  exit("migrate", 0);
+  ASSERT_EQ(count_spawned("app"), 1);
+  supervisor_->reload({setup, job("migrate", {"migrate-v2"}), app}, "app");
+  settle();
+  EXPECT_EQ(count_spawned("setup"), 1) << "a finished pre-start is not run again";
+  EXPECT_EQ(count_spawned("migrate-v2"), 1) << "a changed one runs its new definition";
+  EXPECT_EQ(count_spawned("app"), 1);
+  EXPECT_FALSE(done_);
+}
+
 }  // namespace
 }  // namespace autopilot::jobs

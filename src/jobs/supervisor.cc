@@ -138,11 +138,13 @@ void Supervisor::reload(std::vector<JobConfig> configs, std::string main_job) {
   std::vector<std::pair<Job*, JobConfig>> replacements;
   for (auto& c : configs) {
     auto it = std::find_if(old.begin(), old.end(), [&](const auto& j) { return j && j->name() == c.name; });
-    bool running = it != old.end() && !(*it)->is_done();
-    if (running && (*it)->config() == c) {
-      jobs_.push_back(std::move(*it));  // unchanged: untouched
+    if (it != old.end() && (*it)->config() == c) {
+      // Unchanged: untouched, whether it runs, waits or is done (a pre-start
+      // that finished does not run again).
+      jobs_.push_back(std::move(*it));
       continue;
     }
+    bool running = it != old.end() && !(*it)->is_done();
     if (running) {
       ctx_.log.info(fmt::format("reload: job {} changed; restarting it", c.name));
       replacements.emplace_back(it->get(), std::move(c));
