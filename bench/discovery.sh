@@ -3,6 +3,8 @@
 # footprint of an autopilot that registers, health-checks and watches.
 #   bench/discovery.sh [rounds] [cpu_seconds]   (defaults 200 and 30; ~90 s)
 #   BUILD=build-xyz bench/discovery.sh          (default build dir: build)
+#   CATALOG=etcd bench/discovery.sh             (the footprint on a one-member
+#                                                etcd started here instead)
 # Prints:
 # - watch_latency: catalog change -> watches::Watch `changed` in another
 #   process sharing a catalog dir on /dev/shm; p50/p99/max per kind over
@@ -18,7 +20,7 @@ cd "$(dirname "$0")/.."
 rounds="${1:-200}"
 cpu_secs="${2:-30}"
 build="${BUILD:-build}"
-ninja -C "$build" autopilot watch_latency >/dev/null
+ninja -C "$build" autopilot watch_latency etcd_cluster >/dev/null
 bin="$PWD/$build/src/autopilot"
 shm_root=/dev/shm
 [ -d "$shm_root" ] || shm_root=/tmp
@@ -61,9 +63,20 @@ echo "== watch latency"
 # Bounded by watch_latency itself: at most 2 s per change plus the gap.
 "$build/bench/watch_latency" --dir "$shm/latency" --n "$rounds" --gap-ms 60 || echo "(watch_latency exit $?)"
 
+catalog="{ embedded: { dir: \"$shm/catalog\" } }"
+base_catalog="{ embedded: { dir: \"$shm/base\" } }"
+if [ "${CATALOG:-embedded}" = etcd ]; then
+  "$build/bench/etcd_cluster" --members 1 --max-seconds 600 >"$tmp/etcd.out" 2>"$tmp/etcd.err" &
+  pids+=($!)
+  wait_for 300 grep -q '^URLS=' "$tmp/etcd.out" || { echo "discovery.sh: etcd did not start:" >&2; cat "$tmp/etcd.err" >&2; exit 1; }
+  catalog="{ etcd: { endpoints: \"$(sed -n 's/^URLS=\([^ ]*\).*/\1/p' "$tmp/etcd.out")\" } }"
+  base_catalog="$catalog"
+  echo "== on a one-member etcd"
+fi
+
 echo "== autopilot: baseline, one unregistered sleep job (same binary)"
 cat >"$tmp/base.json5" <<JSON
-{ discovery: { embedded: { dir: "$shm/base" } }, jobs: [ { name: "app", exec: "sleep 3600" } ] }
+{ discovery: $base_catalog, jobs: [ { name: "app", exec: "sleep 3600" } ] }
 JSON
 "$bin" -config "$tmp/base.json5" >/dev/null 2>&1 &
 base=$!
@@ -81,7 +94,7 @@ python3 -m http.server --bind 127.0.0.1 --directory "$tmp/www" "$port" >/dev/nul
 pids+=($!)
 wait_for 50 answers "$port" || { echo "discovery.sh: the http server did not start" >&2; exit 1; }
 cat >"$tmp/app.json5" <<JSON
-{ discovery: { embedded: { dir: "$shm/catalog" } },
+{ discovery: $catalog,
   jobs: [ { name: "app", exec: "sleep 3600", port: $port, interfaces: ["static:127.0.0.1"],
             health: { http: "http://127.0.0.1:$port/", interval: 1, ttl: 3 } } ],
   watches: [ { name: "app", interval: 5 }, { name: "db", interval: 5 } ] }

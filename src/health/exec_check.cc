@@ -24,7 +24,7 @@ void ExecCheck::run(Duration timeout, std::function<void(CheckResult)> done) {
   auto pid_holder = std::make_shared<int>(0);
   os::SpawnSpec spec{spec_.argv, spec_.env ? spec_.env() : std::vector<std::string>{}, !spec_.raw_logging};
   os::SpawnCallbacks callbacks{
-      [this, weak, pid_holder](os::Stream, std::string_view line) {
+      [this, weak, pid_holder](std::string_view line) {
         // Output may still drain after a cancel; it is logged while we live.
         if (!weak.expired()) log_.write(log::Level::kInfo, line, spec_.name, *pid_holder);
       },

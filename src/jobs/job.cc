@@ -147,7 +147,7 @@ void Job::run() {
   auto pid_holder = std::make_shared<int>(0);
   std::weak_ptr<bool> alive = alive_;
   os::SpawnCallbacks callbacks{
-      [this, alive, pid_holder](os::Stream, std::string_view line) {
+      [this, alive, pid_holder](std::string_view line) {
         if (!alive.expired()) ctx_.log.write(log::Level::kInfo, line, name(), *pid_holder);
       },
       [this, alive, pid_holder](os::ExitStatus status) {
@@ -168,7 +168,8 @@ void Job::run() {
   pid_ = *pid;
   failed_to_start_ = false;
   run_started_ = ctx_.timers.now();
-  ctx_.log.debug(fmt::format("job {}: started {} (pid {})", name(), config_.exec[0], pid_));
+  if (ctx_.log.enabled(log::Level::kDebug))
+    ctx_.log.debug(fmt::format("job {}: started {} (pid {})", name(), config_.exec[0], pid_));
   if (service_) service_->start();
   if (config_.timeout.count() > 0) {
     exec_timer_ = ctx_.timers.after(config_.timeout, [this, alive] {
@@ -191,7 +192,7 @@ void Job::on_exit(int pid, os::ExitStatus status) {
   auto level = !status.is_success()          ? log::Level::kWarn
                : config_.when.is_periodic() ? log::Level::kDebug
                                              : log::Level::kInfo;
-  ctx_.log.write(level, fmt::format("job {}: pid {} {}", name(), pid, describe_exit(status)));
+  if (ctx_.log.enabled(level)) ctx_.log.write(level, fmt::format("job {}: pid {} {}", name(), pid, describe_exit(status)));
   publish(status.is_success() ? Code::kExitSuccess : Code::kExitFailed);
   bool quick = ctx_.timers.now() - run_started_ < kQuickRun;
   quick_failures_ = (!status.is_success() && quick) ? quick_failures_ + 1 : 0;
@@ -306,7 +307,7 @@ void Job::finish() {
   if (service_) service_->halt();
   state_ = State::kDone;
   publish(Code::kStopped);
-  ctx_.log.debug(fmt::format("job {}: stopped", name()));
+  if (ctx_.log.enabled(log::Level::kDebug)) ctx_.log.debug(fmt::format("job {}: stopped", name()));
   if (on_done) on_done();
 }
 

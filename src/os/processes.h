@@ -23,8 +23,6 @@ struct ExitStatus {
   int shell_code() const { return signal ? 128 + signal : code; }
 };
 
-enum class Stream { kStdout, kStderr };
-
 struct SpawnSpec {
   std::vector<std::string> argv;  // argv[0] is looked up in PATH from `env`
   std::vector<std::string> env;   // "K=V" entries; the child's whole environment
@@ -32,9 +30,10 @@ struct SpawnSpec {
 };
 
 struct SpawnCallbacks {
-  // One call per complete line (without the newline); a final unterminated
-  // line is delivered before on_exit.
-  std::function<void(Stream, std::string_view line)> on_line;
+  // One call per complete line of the child's output (stdout and stderr are
+  // one stream, in the order written), without the newline; a final
+  // unterminated line is delivered before on_exit.
+  std::function<void(std::string_view line)> on_line;
   // Exactly once, after the process is reaped and its pipes are drained.
   std::function<void(ExitStatus)> on_exit;
 };

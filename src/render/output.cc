@@ -387,7 +387,7 @@ void Output::run_process(std::vector<std::string> argv, const std::string& log_n
   auto state = std::make_shared<State>();
   std::weak_ptr<bool> alive = alive_;
   Duration timeout = spec_.command_timeout;
-  auto on_line = [state](os::Stream, std::string_view line) {
+  auto on_line = [state](std::string_view line) {
     if (state->lines.size() < kMaxLoggedLines) {
       state->lines.emplace_back(line);
     } else {

@@ -25,11 +25,11 @@ void FakeProcesses::exit_for_test(int pid, ExitStatus status) {
   if (callbacks.on_exit) callbacks.on_exit(status);
 }
 
-void FakeProcesses::output_for_test(int pid, Stream stream, std::string_view line) {
+void FakeProcesses::output_for_test(int pid, std::string_view line) {
   auto it = running_.find(pid);
   if (it == running_.end() || !it->second.on_line) return;
   auto on_line = it->second.on_line;  // a copy: the callback may end the child
-  on_line(stream, line);
+  on_line(line);
 }
 
 }  // namespace autopilot::os

@@ -38,7 +38,7 @@ class FakeProcesses : public Processes {
   // Ends a running child: calls its on_exit. A no-op for unknown pids.
   void exit_for_test(int pid, ExitStatus status);
   // Calls on_line of a running child. A no-op for unknown pids.
-  void output_for_test(int pid, Stream stream, std::string_view line);
+  void output_for_test(int pid, std::string_view line);
   // The next spawn() fails with `error`, records nothing, and uses no pid.
   void fail_next_spawn_for_test(Error error) { next_error_ = std::move(error); }
 

@@ -14,7 +14,7 @@ TEST(FakeProcessesTest, RecordsSpawnsAndEndsChildrenOnDemand) {
   FakeProcesses processes;
   std::vector<std::string> lines;
   std::optional<ExitStatus> exit;
-  SpawnCallbacks cb{[&](Stream, std::string_view l) { lines.emplace_back(l); }, [&](ExitStatus s) { exit = s; }};
+  SpawnCallbacks cb{[&](std::string_view l) { lines.emplace_back(l); }, [&](ExitStatus s) { exit = s; }};
   Result<int> pid = processes.spawn(SpawnSpec{{"echo", "hi"}, {"A=1"}, true}, cb);
   ASSERT_TRUE(pid.ok());
   EXPECT_EQ(*pid, 1000);
@@ -22,7 +22,7 @@ TEST(FakeProcessesTest, RecordsSpawnsAndEndsChildrenOnDemand) {
   EXPECT_EQ(processes.spawned()[0].spec.argv, (std::vector<std::string>{"echo", "hi"}));
   EXPECT_EQ(processes.running(), 1u);
 
-  processes.output_for_test(1000, Stream::kStdout, "hi");
+  processes.output_for_test(1000, "hi");
   EXPECT_EQ(lines, (std::vector<std::string>{"hi"}));
   processes.signal_group(1000, SIGTERM);
   EXPECT_EQ(processes.signals(), (std::vector<FakeProcesses::SentSignal>{{1000, SIGTERM}}));

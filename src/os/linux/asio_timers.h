@@ -10,6 +10,16 @@
 
 namespace autopilot::os {
 
+// Timer coalescing, as the kernel's timer slack does for sleeps: a deadline
+// `delay` away is rounded up to a multiple of delay / kCoalesceDivisor (at
+// most kMaxCoalesce) of the steady clock, so timers of the same period that
+// fall due within that window (ten periodic jobs of 1 s, health checks) fire
+// in one wakeup instead of one each. A timer may fire that much later (4 ms
+// for 1 s, 0.08 ms for 20 ms), never earlier.
+inline constexpr int kCoalesceDivisor = 256;
+inline constexpr Duration kMaxCoalesce = std::chrono::milliseconds(4);
+Clock::time_point coalesce(Clock::time_point deadline, Duration delay);
+
 // Every callback runs on the io_context's thread, from io_context::run, never
 // inline from after(). After cancel(id) returns, that callback never runs,
 // even if its deadline had already passed and its completion was queued.

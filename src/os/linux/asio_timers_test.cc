@@ -48,5 +48,21 @@ TEST(AsioTimersTest, CancelWinsOverAnAlreadyQueuedExpiry) {
   EXPECT_EQ(timers.pending(), 0u);
 }
 
+TEST(AsioTimersTest, CoalesceRoundsUpWithinAGrainThatGrowsWithTheDelay) {
+  const Clock::time_point t(std::chrono::seconds(1000));  // a multiple of every grain below
+  // Never earlier, at most the grain later: 1 s / 256, about 3.9 ms.
+  EXPECT_EQ(coalesce(t, 1s), t);
+  Clock::time_point c = coalesce(t + 1ns, 1s);
+  EXPECT_GT(c, t);
+  EXPECT_LE(c - t, Duration(1s) / kCoalesceDivisor);
+  // Two deadlines of the same period within one grain become one.
+  EXPECT_EQ(coalesce(t + 100us, 1s), coalesce(t + 1ms, 1s));
+  // The grain is capped (4 ms for a minute) and shrinks with the delay.
+  EXPECT_LE(coalesce(t + 1ns, std::chrono::minutes(1)) - t, kMaxCoalesce);
+  EXPECT_LE(coalesce(t + 1ns, 20ms) - t, Duration(20ms) / kCoalesceDivisor);
+  EXPECT_EQ(coalesce(t + 1ns, 100ns), t + 1ns) << "no grain below the clock's resolution";
+  EXPECT_EQ(coalesce(t + 1ns, 0ms), t + 1ns);
+}
+
 }  // namespace
 }  // namespace autopilot::os

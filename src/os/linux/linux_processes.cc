@@ -19,10 +19,11 @@ namespace asio = boost::asio;
 
 namespace {
 
+// The read end of the child's stdout and stderr (one pipe for both: their
+// order is kept, and a spawn costs one pipe, not two).
 struct OutputPipe {
-  OutputPipe(asio::io_context& io, int fd, Stream s) : descriptor(io, fd), stream(s) {}
+  OutputPipe(asio::io_context& io, int fd) : descriptor(io, fd) {}
   asio::posix::stream_descriptor descriptor;
-  Stream stream;
   std::array<char, 16 * 1024> buffer;
   std::string pending;  // bytes after the last newline
 };
@@ -40,15 +41,16 @@ struct LinuxProcesses::Child {
   explicit Child(asio::io_context& io) : grace(io) {}
   int pid = 0;
   SpawnCallbacks callbacks;
-  std::vector<std::unique_ptr<OutputPipe>> pipes;  // closed ones stay, !is_open()
-  size_t open_pipes = 0;
+  std::unique_ptr<OutputPipe> pipe;  // null without capture_output; stays once closed, !is_open()
   bool is_reaped = false;
   bool is_finished = false;
   ExitStatus status;
   asio::steady_timer grace;
 
-  void emit(Stream stream, std::string_view line) {
-    if (callbacks.on_line) callbacks.on_line(stream, line);
+  bool pipe_open() const { return pipe && pipe->descriptor.is_open(); }
+
+  void emit(std::string_view line) {
+    if (callbacks.on_line) callbacks.on_line(line);
   }
 
   // Delivers every complete line in p.pending, and kMaxLine pieces of an
@@ -58,10 +60,10 @@ struct LinuxProcesses::Child {
     for (;;) {
       size_t newline = rest.find('\n');
       if (newline != std::string_view::npos && newline <= kMaxLine) {
-        emit(p.stream, rest.substr(0, newline));
+        emit(rest.substr(0, newline));
         rest.remove_prefix(newline + 1);
       } else if (rest.size() > kMaxLine) {
-        emit(p.stream, rest.substr(0, kMaxLine));
+        emit(rest.substr(0, kMaxLine));
         rest.remove_prefix(kMaxLine);
       } else {
         break;
@@ -70,13 +72,12 @@ struct LinuxProcesses::Child {
     p.pending.erase(0, p.pending.size() - rest.size());
   }
 
-  void close_pipe(OutputPipe& p) {
-    if (!p.descriptor.is_open()) return;
-    if (!p.pending.empty()) emit(p.stream, p.pending);
-    p.pending.clear();
+  void close_pipe() {
+    if (!pipe_open()) return;
+    if (!pipe->pending.empty()) emit(pipe->pending);
+    pipe->pending.clear();
     boost::system::error_code ignored;
-    p.descriptor.close(ignored);
-    --open_pipes;
+    pipe->descriptor.close(ignored);
   }
 };
 
@@ -94,7 +95,7 @@ LinuxProcesses::~LinuxProcesses() {
     boost::system::error_code ec;
     child.is_finished = true;
     child.grace.cancel();
-    for (auto& p : child.pipes) p->descriptor.close(ec);
+    if (child.pipe) child.pipe->descriptor.close(ec);
   };
   for (auto& [pid, child] : children_) abandon(*child);
   for (auto& child : draining_) abandon(*child);
@@ -107,32 +108,22 @@ Result<int> LinuxProcesses::spawn(const SpawnSpec& spec, SpawnCallbacks callback
 
   auto child = std::make_shared<Child>(io_);
   child->callbacks = std::move(callbacks);
-  PipeFds out, err;
+  PipeFds out;
   if (spec.capture_output) {
     Result<PipeFds> o = make_pipe();
     if (!o) return o.error();
     out = *o;
-    Result<PipeFds> e = make_pipe();
-    if (!e) {
-      ::close(out.read);
-      ::close(out.write);
-      return e.error();
-    }
-    err = *e;
-    // The descriptors own the read ends from here on, also on failure.
-    child->pipes.push_back(std::make_unique<OutputPipe>(io_, out.read, Stream::kStdout));
-    child->pipes.push_back(std::make_unique<OutputPipe>(io_, err.read, Stream::kStderr));
+    // The descriptor owns the read end from here on, also on failure.
+    child->pipe = std::make_unique<OutputPipe>(io_, out.read);
   }
 
-  Result<int> pid = start_command(paths_, spec, kDefaultPath, out.write, err.write);
+  Result<int> pid = start_command(paths_, spec, kDefaultPath, out.write, out.write);
   if (out.write >= 0) ::close(out.write);
-  if (err.write >= 0) ::close(err.write);
   if (!pid) return pid.error();
 
   child->pid = *pid;
-  child->open_pipes = child->pipes.size();
   children_[*pid] = child;
-  for (size_t i = 0; i < child->pipes.size(); ++i) read_more(child, i);
+  if (child->pipe) read_more(child);
   return *pid;
 }
 
@@ -171,48 +162,48 @@ void LinuxProcesses::reap_all() {
 void LinuxProcesses::on_reaped(const std::shared_ptr<Child>& child, ExitStatus status) {
   child->is_reaped = true;
   child->status = status;
-  if (child->open_pipes == 0) {
+  if (!child->pipe_open()) {
     finish_if_done(child);
     return;
   }
-  // A grandchild may hold the pipes open for ever; wait only a little.
+  // A grandchild may hold the pipe open for ever; wait only a little.
   draining_.push_back(child);
   child->grace.expires_after(kDrainGrace);
   child->grace.async_wait([this, child, alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
     if (ec || alive.expired() || child->is_finished) return;
-    close_pipes_after_grace(child);
+    close_pipe_after_grace(child);
   });
 }
 
-void LinuxProcesses::read_more(const std::shared_ptr<Child>& child, size_t pipe) {
-  OutputPipe& p = *child->pipes[pipe];
-  p.descriptor.async_read_some(asio::buffer(p.buffer), [this, child, pipe, alive = std::weak_ptr<int>(alive_)](
+void LinuxProcesses::read_more(const std::shared_ptr<Child>& child) {
+  OutputPipe& p = *child->pipe;
+  p.descriptor.async_read_some(asio::buffer(p.buffer), [this, child, alive = std::weak_ptr<int>(alive_)](
                                                            boost::system::error_code ec, size_t n) {
     if (alive.expired() || child->is_finished) return;
-    on_read(child, pipe, ec, n);
+    on_read(child, ec, n);
   });
 }
 
-void LinuxProcesses::on_read(const std::shared_ptr<Child>& child, size_t pipe, boost::system::error_code ec, size_t n) {
-  OutputPipe& p = *child->pipes[pipe];
-  if (!p.descriptor.is_open()) return;  // closed after the grace period
+void LinuxProcesses::on_read(const std::shared_ptr<Child>& child, boost::system::error_code ec, size_t n) {
+  if (!child->pipe_open()) return;  // closed after the grace period
+  OutputPipe& p = *child->pipe;
   p.pending.append(p.buffer.data(), n);
   child->emit_lines(p);
   if (!ec) {
-    read_more(child, pipe);
+    read_more(child);
     return;
   }
-  child->close_pipe(p);  // EOF, or an error that ends the stream the same way
+  child->close_pipe();  // EOF, or an error that ends the stream the same way
   finish_if_done(child);
 }
 
-void LinuxProcesses::close_pipes_after_grace(const std::shared_ptr<Child>& child) {
-  for (auto& p : child->pipes) child->close_pipe(*p);
+void LinuxProcesses::close_pipe_after_grace(const std::shared_ptr<Child>& child) {
+  child->close_pipe();
   finish_if_done(child);
 }
 
 void LinuxProcesses::finish_if_done(const std::shared_ptr<Child>& child) {
-  if (!child->is_reaped || child->open_pipes > 0 || child->is_finished) return;
+  if (!child->is_reaped || child->pipe_open() || child->is_finished) return;
   child->is_finished = true;
   child->grace.cancel();
   std::erase(draining_, child);

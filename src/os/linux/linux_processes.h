@@ -17,7 +17,8 @@
 namespace autopilot::os {
 
 // Contract, beyond Processes:
-// - spawn() uses posix_spawn: the child gets its own process group, stdin
+// - spawn() uses clone(CLONE_VM | CLONE_VFORK) and execve (os/linux/spawn.h):
+//   the child gets its own process group, stdin
 //   from /dev/null, exactly spec.env as environment, default signal
 //   dispositions and an empty signal mask. argv[0] without a '/' is looked up
 //   in the PATH of spec.env (or kDefaultPath when spec.env has no PATH), with
@@ -26,12 +27,13 @@ namespace autopilot::os {
 //   words, e.g.
 //     exec: "nosuch": executable file not found in $PATH
 //     fork/exec /bin/x: permission denied
-// - With capture_output, stdout and stderr are pipes read on the loop and split
-//   into lines; a line longer than kMaxLine bytes is delivered in kMaxLine
-//   pieces. Without it the child shares our fds 1 and 2.
-// - on_exit fires once the child is reaped and both pipes hit EOF, or
-//   kDrainGrace after the reap when a grandchild still holds a pipe open (the
-//   pipes are then closed, pending partial lines delivered first).
+// - With capture_output, stdout and stderr are one pipe (as in a terminal, the
+//   order of the two is kept), read on the loop and split into lines; a line
+//   longer than kMaxLine bytes is delivered in kMaxLine pieces. Without it the
+//   child shares our fds 1 and 2.
+// - on_exit fires once the child is reaped and the pipe hits EOF, or
+//   kDrainGrace after the reap when a grandchild still holds the pipe open (it
+//   is then closed, a pending partial line delivered first).
 // - signal_group() does nothing for pids it did not spawn or already reaped,
 //   so a recycled pid is never signalled by mistake.
 // - All callbacks run on the loop, never inline from spawn() or signal_group().
@@ -67,9 +69,9 @@ class LinuxProcesses : public Processes {
   void wait_for_sigchld();
   void reap_all();
   void on_reaped(const std::shared_ptr<Child>& child, ExitStatus status);
-  void read_more(const std::shared_ptr<Child>& child, size_t pipe);
-  void on_read(const std::shared_ptr<Child>& child, size_t pipe, boost::system::error_code ec, size_t n);
-  void close_pipes_after_grace(const std::shared_ptr<Child>& child);
+  void read_more(const std::shared_ptr<Child>& child);
+  void on_read(const std::shared_ptr<Child>& child, boost::system::error_code ec, size_t n);
+  void close_pipe_after_grace(const std::shared_ptr<Child>& child);
   void finish_if_done(const std::shared_ptr<Child>& child);
 
   boost::asio::io_context& io_;

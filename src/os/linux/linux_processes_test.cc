@@ -27,34 +27,19 @@ using namespace std::chrono_literals;
 
 
 
-struct Line {
-  Stream stream;
-  std::string text;
-  bool operator==(const Line&) const = default;
-};
-
 // What one child did, in order.
 struct Record {
-  std::vector<Line> lines;
+  std::vector<std::string> lines;
   std::optional<ExitStatus> exit;
   size_t lines_at_exit = 0;
 
   SpawnCallbacks callbacks() {
-    return {[this](Stream s, std::string_view l) {
-              lines.push_back({s, std::string(l)});
-            },
+    return {[this](std::string_view l) { lines.emplace_back(l); },
             [this](ExitStatus st) {
               EXPECT_FALSE(exit.has_value()) << "on_exit fired twice";
               exit = st;
               lines_at_exit = lines.size();
             }};
-  }
-  std::vector<std::string> texts(Stream s) const {
-    std::vector<std::string> out;
-    for (const Line& l : lines) {
-      if (l.stream == s) out.push_back(l.text);
-    }
-    return out;
   }
 };
 
@@ -116,11 +101,10 @@ TEST_F(LinuxProcessesTest, KilledBySignal) {
   EXPECT_EQ(r->exit->shell_code(), 137);
 }
 
-TEST_F(LinuxProcessesTest, OutputLinesFromBothStreamsWithPartialLastLine) {
+TEST_F(LinuxProcessesTest, StdoutAndStderrAreOneStreamInTheOrderWrittenWithPartialLastLine) {
   auto r = run(sh("echo out1; echo err1 >&2; echo; echo out2; printf 'err2' >&2; printf partial"));
   ASSERT_TRUE(r->exit);
-  EXPECT_THAT(r->texts(Stream::kStdout), ElementsAre("out1", "", "out2", "partial"));
-  EXPECT_THAT(r->texts(Stream::kStderr), ElementsAre("err1", "err2"));
+  EXPECT_THAT(r->lines, ElementsAre("out1", "err1", "", "out2", "err2partial"));
   EXPECT_EQ(r->lines_at_exit, r->lines.size()) << "a line came after on_exit";
 }
 
@@ -128,7 +112,7 @@ TEST_F(LinuxProcessesTest, LongLinesAreSplit) {
   // 150000 'a's then a newline, then 5 'b's with no newline.
   auto r = run(sh("head -c 150000 /dev/zero | tr '\\0' a; echo; printf bbbbb"));
   ASSERT_TRUE(r->exit);
-  std::vector<std::string> out = r->texts(Stream::kStdout);
+  std::vector<std::string> out = r->lines;
   ASSERT_EQ(out.size(), 4u);
   EXPECT_EQ(out[0], std::string(65536, 'a'));
   EXPECT_EQ(out[1], std::string(65536, 'a'));
@@ -139,7 +123,7 @@ TEST_F(LinuxProcessesTest, LongLinesAreSplit) {
 TEST_F(LinuxProcessesTest, EnvironmentIsExactlySpecEnv) {
   auto r = run(SpawnSpec{{"env"}, {"A=1", "B=two words"}, true});
   ASSERT_TRUE(r->exit);
-  EXPECT_THAT(r->texts(Stream::kStdout), ElementsAre("A=1", "B=two words"));
+  EXPECT_THAT(r->lines, ElementsAre("A=1", "B=two words"));
 }
 
 TEST_F(LinuxProcessesTest, PathComesFromSpecEnv) {
@@ -167,7 +151,7 @@ TEST_F(LinuxProcessesTest, PathLookupsAreCachedUntilTheFileVanishes) {
     auto pid = processes_.spawn(SpawnSpec{{"tool"}, std::move(e), true}, r->callbacks());
     if (!pid) return pid.error().message;
     if (!run_until(io_, [&] { return r->exit.has_value(); })) return std::string("(no exit)");
-    auto out = r->texts(Stream::kStdout);
+    auto out = r->lines;
     return out.empty() ? std::string("(nothing)") : out[0];
   };
   tool("b");
@@ -201,7 +185,7 @@ TEST(PathCache, RemembersFoundPathsOnlyAndIsBounded) {
 
 TEST_F(LinuxProcessesTest, StdinIsDevNull) {
   auto r = run(sh("readlink /proc/self/fd/0"));
-  EXPECT_THAT(r->texts(Stream::kStdout), ElementsAre("/dev/null"));
+  EXPECT_THAT(r->lines, ElementsAre("/dev/null"));
 }
 
 TEST_F(LinuxProcessesTest, ExecFailuresAreErrorsWithoutCallbacks) {
@@ -209,7 +193,7 @@ TEST_F(LinuxProcessesTest, ExecFailuresAreErrorsWithoutCallbacks) {
   std::ofstream(file) << "#!/bin/sh\n";
   ::chmod(file.c_str(), 0644);
   bool called = false;
-  SpawnCallbacks cb{[&](Stream, std::string_view) { called = true; }, [&](ExitStatus) { called = true; }};
+  SpawnCallbacks cb{[&](std::string_view) { called = true; }, [&](ExitStatus) { called = true; }};
   auto error_of = [&](std::vector<std::string> argv) {
     Result<int> pid = processes_.spawn(SpawnSpec{std::move(argv), {}, true}, cb);
     return pid.ok() ? std::string("ok") : pid.error().message;
@@ -242,7 +226,7 @@ TEST_F(LinuxProcessesTest, SignalGroupKillsTheWholeGroup) {
   Result<int> pid = processes_.spawn(sh("sleep 100 & echo $!; wait"), r.callbacks());
   ASSERT_TRUE(pid.ok());
   ASSERT_TRUE(run_until(io_, [&] { return !r.lines.empty(); }));
-  int grandchild = std::stoi(r.lines[0].text);
+  int grandchild = std::stoi(r.lines[0]);
   processes_.signal_group(*pid, SIGTERM);
   ASSERT_TRUE(run_until(io_, [&] { return r.exit.has_value() && is_gone(grandchild); }));
   EXPECT_EQ(r.exit->signal, SIGTERM);
@@ -253,7 +237,7 @@ TEST_F(LinuxProcessesTest, GrandchildHoldingThePipeDoesNotBlockExit) {
   Result<int> pid = processes_.spawn(sh("sleep 100 & echo $!"), r.callbacks());
   ASSERT_TRUE(pid.ok());
   ASSERT_TRUE(run_until(io_, [&] { return !r.lines.empty(); }));
-  int grandchild = std::stoi(r.lines[0].text);
+  int grandchild = std::stoi(r.lines[0]);
   auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(run_until(io_, [&] { return r.exit.has_value(); }));
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
@@ -275,7 +259,7 @@ TEST_F(LinuxProcessesTest, ManyConcurrentChildren) {
   }));
   for (const Record& r : records) {
     EXPECT_EQ(r.exit->code, 0);
-    EXPECT_THAT(r.texts(Stream::kStdout), ElementsAre("hi"));
+    EXPECT_THAT(r.lines, ElementsAre("hi"));
   }
   EXPECT_EQ(processes_.running(), 0u);
 }
@@ -315,7 +299,7 @@ TEST_F(LinuxProcessesTest, UncapturedOutputStillExits) {
 TEST(LinuxProcessesLifetimeTest, DestroyedWithChildrenRunningFiresNothing) {
   boost::asio::io_context io;
   bool called = false;
-  SpawnCallbacks cb{[&](Stream, std::string_view) { called = true; }, [&](ExitStatus) { called = true; }};
+  SpawnCallbacks cb{[&](std::string_view) { called = true; }, [&](ExitStatus) { called = true; }};
   auto processes = std::make_unique<LinuxProcesses>(io);
   Result<int> pid = processes->spawn(SpawnSpec{{"sleep", "100"}, {}, true}, cb);
   ASSERT_TRUE(pid.ok());

@@ -1,14 +1,17 @@
 #include "os/linux/spawn.h"
 
 #include <fcntl.h>
-#include <spawn.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <mutex>
 #include <string_view>
 
 namespace autopilot::os {
@@ -42,20 +45,6 @@ int move_above_stdio(int fd) {
   return moved;
 }
 
-// Owns the two posix_spawn attribute objects for the length of one call.
-struct SpawnAttrs {
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  SpawnAttrs() {
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attr);
-  }
-  ~SpawnAttrs() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-};
-
 // The PATH in `env` (the last one wins), else `default_path`.
 std::string_view path_of(const std::vector<std::string>& env, const std::string& default_path) {
   std::string_view path = default_path;
@@ -65,28 +54,92 @@ std::string_view path_of(const std::vector<std::string>& env, const std::string&
   return path;
 }
 
-// posix_spawn; 0 or the exec errno.
-int spawn_errno(const std::string& path, const SpawnSpec& spec, int out_fd, int err_fd, pid_t& pid) {
-  SpawnAttrs a;
-  posix_spawn_file_actions_addopen(&a.actions, 0, "/dev/null", O_RDONLY, 0);
-  if (out_fd >= 0) posix_spawn_file_actions_adddup2(&a.actions, out_fd, 1);
-  if (err_fd >= 0) posix_spawn_file_actions_adddup2(&a.actions, err_fd, 2);
+// What the child needs, prepared by the parent: the child shares our memory
+// until it execs, so it only makes system calls (no allocation, no locks).
+struct ChildPlan {
+  const char* path;
+  char* const* argv;
+  char* const* envp;
+  int stdin_fd;  // /dev/null, or -1 to close 0
+  int out_fd;    // -1: inherit
+  int err_fd;
+  int exec_errno = 0;  // written by the child when execve fails
+};
 
-  // We ignore SIGPIPE and asio catches SIGCHLD and friends; a child must
-  // start from the defaults, with nothing blocked.
-  sigset_t none, all;
+int child_main(void* arg) {
+  auto* plan = static_cast<ChildPlan*>(arg);
+  // Every signal is blocked here (see spawn_errno). Back to the default
+  // dispositions first (we ignore SIGPIPE and catch SIGCHLD, SIGTERM, ...),
+  // then unblock: no handler of ours may ever run in the child.
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);  // EINVAL for libc's own: fine
+  }
+  int fail = 0;
+  if (::setpgid(0, 0) != 0) fail = errno;  // its own group: signal_group() reaches its children too
+  if (!fail && plan->stdin_fd >= 0 && ::dup2(plan->stdin_fd, 0) < 0) fail = errno;
+  if (!fail && plan->stdin_fd < 0) ::close(0);
+  if (!fail && plan->out_fd >= 0 && ::dup2(plan->out_fd, 1) < 0) fail = errno;
+  if (!fail && plan->err_fd >= 0 && ::dup2(plan->err_fd, 2) < 0) fail = errno;
+  sigset_t none;
   sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setflags(&a.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&a.attr, 0);  // pgid = the child's pid
-  posix_spawnattr_setsigmask(&a.attr, &none);
-  posix_spawnattr_setsigdefault(&a.attr, &all);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (!fail) {
+    ::execve(plan->path, plan->argv, plan->envp);
+    fail = errno;
+  }
+  plan->exec_errno = fail;
+  ::_exit(127);
+}
 
+// The child runs on this stack until it execs. CLONE_VFORK suspends the caller
+// until then, so one stack serves every spawn; the mutex covers a second
+// thread (tests), never contended on the loop.
+struct ChildStack {
+  std::mutex lock;
+  alignas(64) char bytes[64 * 1024];
+};
+ChildStack& child_stack() {
+  static ChildStack stack;
+  return stack;
+}
+
+// /dev/null for the child's stdin, opened once (close-on-exec); -1 when the
+// image has none, and the child then starts with fd 0 closed.
+int dev_null() {
+  static const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  return fd;
+}
+
+// clone(CLONE_VM | CLONE_VFORK) + execve, as glibc's posix_spawn does but
+// without its per-call stack mapping and file-action checks; 0 or the errno of
+// the child's set-up or exec, reported synchronously.
+int spawn_errno(const std::string& path, const SpawnSpec& spec, int out_fd, int err_fd, pid_t& pid) {
   std::vector<char*> argv = c_strings(spec.argv);
   std::vector<char*> envp = c_strings(spec.env);
-  // glibc's posix_spawn uses CLONE_VFORK and returns the child's exec errno,
-  // so an exec failure is reported here, synchronously.
-  return ::posix_spawn(&pid, path.c_str(), &a.actions, &a.attr, argv.data(), envp.data());
+  ChildPlan plan{path.c_str(), argv.data(), envp.data(), dev_null(), out_fd, err_fd};
+
+  ChildStack& stack = child_stack();
+  std::lock_guard hold(stack.lock);
+  // Block everything so that no signal handler runs in the child while it
+  // shares our memory; it restores its own mask before exec.
+  sigset_t all, saved;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_BLOCK, &all, &saved);
+  int child = ::clone(child_main, stack.bytes + sizeof stack.bytes, CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
+  int err = child < 0 ? errno : 0;
+  ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  if (err != 0) return err;
+  if (plan.exec_errno != 0) {
+    // It has exited (status 127) without exec'ing: reap it here, so that the
+    // caller, which gets an error and no pid, has nothing left to wait for.
+    while (::waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    return plan.exec_errno;
+  }
+  pid = child;
+  return 0;
 }
 
 Error spawn_error(const std::string& path, int err) { return make_error("fork/exec " + path + ": " + errno_text(err)); }

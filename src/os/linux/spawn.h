@@ -1,4 +1,4 @@
-// The posix_spawn step of LinuxProcesses, kept apart from the loop plumbing.
+// The spawn step of LinuxProcesses (clone + execve), kept apart from the loop plumbing.
 // Internal to os/linux.
 #pragma once
 
