@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Supervisor footprint: autopilot against tini (the floor), in the same run.
+# Supervisor footprint: autopilot against tini (the floor for memory and exec)
+# and a bare C spawn loop (the floor for CPU), in the same run.
 #   bench/supervisor.sh [seconds]      (default 60; the CPU figure needs it)
 #   BUILD=build-x bench/supervisor.sh  (another build directory; default build)
 # Prints: RSS/HWM with one `sleep` job; RSS and own CPU with 10 periodic jobs
-# of 1 s; start-to-exec of the child (median of 20); binary size; static or not.
+# of 1 s, then the CPU of a bare C loop doing the same spawns (the floor);
+# start-to-exec of the child (median of 20); binary size; static or not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-60}"
@@ -60,6 +62,8 @@ awk -v d=$((t1 - t0)) -v hz="$hz" -v s="$secs" \
 awk -v d=$((n1 - n0)) -v s="$secs" \
   'BEGIN { printf "%-34s %.1f ms in %d s = %.3f%% of one core (schedstat on-CPU time)\n", "", d/1e6, s, 100*d/1e9/s }'
 kill -TERM $pid; wait $pid 2>/dev/null || true
+# The floor: a bare C loop doing only the spawns, pipes and reaps (bench/spawn_floor.c).
+printf '%-34s %s\n' "floor: C loop, same 10 runs/s" "$("$build/bench/spawn_floor" "$secs")"
 
 echo "== start to the child's exec (median of 20)"
 for tool in autopilot tini; do
