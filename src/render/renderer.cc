@@ -1,6 +1,9 @@
 #include "render/renderer.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <map>
 
 #include <fmt/format.h>
@@ -25,6 +28,7 @@ class Renderer::Cache : public Source {
     for (auto& [q, e] : services_) cancel(e);
     for (auto& [p, e] : kv_) cancel(e);
     if (list_timer_) ctx_.timers.cancel(list_timer_);
+    if (files_timer_) ctx_.timers.cancel(files_timer_);
   }
 
   void begin_pass() { missed_ = false; }
@@ -77,7 +81,14 @@ class Renderer::Cache : public Source {
 
   std::optional<std::string> env(const std::string& name) override { return ctx_.env ? ctx_.env(name) : std::nullopt; }
 
+  // A file read by a pass is checked every files_refresh (inode, size,
+  // mtime), as consul-template polls it; a change renders again.
   Result<std::string> file(const std::string& path) override {
+    auto [it, fresh] = files_.try_emplace(path);
+    if (fresh) {
+      it->second = FileStamp::of(path);
+      if (!files_timer_) check_files_later();
+    }
     auto text = read_file(path);
     if (!text) return make_error("file: " + text.error().message);
     return text;
@@ -211,6 +222,35 @@ class Renderer::Cache : public Source {
     });
   }
 
+  struct FileStamp {
+    bool exists = false;
+    ino_t inode = 0;
+    off_t size = 0;
+    std::int64_t mtime_ns = 0;
+    bool operator==(const FileStamp&) const = default;
+    static FileStamp of(const std::string& path) {
+      struct stat st;
+      if (::stat(path.c_str(), &st) != 0) return {};
+      return {true, st.st_ino, st.st_size, std::int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+    }
+  };
+
+  void check_files_later() {
+    std::weak_ptr<bool> alive = alive_;
+    files_timer_ = ctx_.timers.after(ctx_.files_refresh, [this, alive] {
+      if (alive.expired()) return;
+      bool changed = false;
+      for (auto& [path, stamp] : files_) {
+        FileStamp now = FileStamp::of(path);
+        if (now == stamp) continue;
+        stamp = now;
+        changed = true;
+      }
+      check_files_later();
+      if (changed) changed_();
+    });
+  }
+
   RendererContext& ctx_;
   std::string name_;
   std::function<void()> changed_;
@@ -221,6 +261,8 @@ class Renderer::Cache : public Source {
   std::optional<std::vector<std::string>> list_;
   bool list_used_ = false, list_failed_ = false;
   os::Timers::Id list_timer_ = 0;
+  std::map<std::string, FileStamp> files_;  // every path `file` read
+  os::Timers::Id files_timer_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -62,6 +62,7 @@ struct RendererContext {
   std::function<std::vector<std::string>()> child_env;
   Duration retry{std::chrono::seconds(1)};             // re-subscribe a failed watch after this
   Duration services_refresh{std::chrono::seconds(2)};  // `services` re-reads the list this often
+  Duration files_refresh{std::chrono::seconds(2)};     // `file`: a read file is checked this often, as consul-template
   Duration command_retry{std::chrono::seconds(1)};       // first retry after a failed command, then doubling
   Duration command_retry_max{std::chrono::seconds(30)};  // up to this
 };

@@ -46,6 +46,7 @@ class RendererTest : public ::testing::Test {
                         [] { return std::vector<std::string>{"PATH=/usr/bin:/bin"}; }};
     ctx.command_retry = command_retry;
     ctx.command_retry_max = command_retry_max;
+    ctx.files_refresh = files_refresh_;
     renderer_ = std::make_unique<Renderer>(std::move(t), ctx);
     renderer_->on_written = [this](const Result<Outcome>& r) {
       if (r && *r == Outcome::kWritten) ++writes_;
@@ -79,6 +80,7 @@ class RendererTest : public ::testing::Test {
   os::LinuxProcesses processes_{loop_.io};
   std::unique_ptr<Renderer> renderer_;
   int writes_ = 0;
+  Duration files_refresh_ = 50ms;
 };
 
 TEST_F(RendererTest, RendersOnceTheDataHasArrivedAndPublishesChanged) {
@@ -90,6 +92,20 @@ TEST_F(RendererTest, RendersOnceTheDataHasArrivedAndPublishesChanged) {
   EXPECT_EQ(contents(), "127.0.0.1:8001\n127.0.0.1:8002\n");
   EXPECT_EQ(r.passes(), 1u) << "the pass that had no data yet wrote nothing";
   ASSERT_TRUE(loop_.run_until([&] { return loop_.count(events::Code::kStatusChanged, "template.upstreams") == 1; }));
+}
+
+TEST_F(RendererTest, AFileTheTemplateReadsIsFollowed) {
+  std::string path = scratch("motd.txt");
+  std::ofstream(path) << "one";
+  auto& r = make(config("motd: {{ file \"" + path + "\" }}\n"));
+  r.start();
+  ASSERT_TRUE(loop_.run_until([&] { return contents() == "motd: one\n"; }));
+  std::ofstream(path) << "two, longer";  // a new size: seen whatever the clock's resolution
+  ASSERT_TRUE(loop_.run_until([&] { return contents() == "motd: two, longer\n"; }));
+  // Replaced by a rename, as editors and config managers do.
+  std::ofstream(path + ".new") << "three";
+  fs::rename(path + ".new", path);
+  ASSERT_TRUE(loop_.run_until([&] { return contents() == "motd: three\n"; }));
 }
 
 TEST_F(RendererTest, FollowsChangesAndRendersAnEmptySetWhenTheCatalogSaysSo) {
