@@ -188,6 +188,19 @@ TEST_F(LinuxProcessesTest, StdinIsDevNull) {
   EXPECT_THAT(r->lines, ElementsAre("/dev/null"));
 }
 
+TEST_F(LinuxProcessesTest, StdinIsDevNullEvenWhenOurOwnStdinIsClosed) {
+  // In a fresh process (the "threadsafe" death test re-runs this binary), so
+  // that /dev/null is first opened with our fd 0 free.
+  ::testing::FLAGS_gtest_death_test_style = "threadsafe";
+  EXPECT_EXIT(
+      {
+        ::close(0);
+        auto r = run(sh("readlink /proc/self/fd/0"));
+        std::_Exit(r->lines == std::vector<std::string>{"/dev/null"} ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
 TEST_F(LinuxProcessesTest, ExecFailuresAreErrorsWithoutCallbacks) {
   std::string file = ::testing::TempDir() + "/not_executable";
   std::ofstream(file) << "#!/bin/sh\n";

@@ -108,7 +108,12 @@ ChildStack& child_stack() {
 // /dev/null for the child's stdin, opened once (close-on-exec); -1 when the
 // image has none, and the child then starts with fd 0 closed.
 int dev_null() {
-  static const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  // Above 2: were it our own closed fd 0, dup2 onto 0 would keep its
+  // close-on-exec flag and the child would start without a stdin.
+  static const int fd = [] {
+    int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return null_fd < 0 ? -1 : move_above_stdio(null_fd);
+  }();
   return fd;
 }
 
