@@ -107,9 +107,16 @@ void Job::on_start_event() {
       if (w.is_periodic()) {
         std::weak_ptr<bool> alive = alive_;
         auto schedule = std::make_shared<std::function<void()>>();
+        // A fixed rate, as Go's time.Ticker: the next tick is the last one
+        // plus the interval, so runs do not drift later and jobs of one period
+        // stay in step (their timers then fire in one wakeup). Ticks missed
+        // while the loop was away are dropped, not run in a burst.
+        next_tick_ = ctx_.timers.now();
         *schedule = [this, alive, schedule] {
           if (alive.expired()) return;
-          tick_timer_ = ctx_.timers.after(config_.when.interval, [this, alive, schedule] {
+          next_tick_ += config_.when.interval;
+          if (next_tick_ < ctx_.timers.now()) next_tick_ = ctx_.timers.now() + config_.when.interval;
+          tick_timer_ = ctx_.timers.at(next_tick_, [this, alive, schedule] {
             if (alive.expired()) return;
             tick_timer_ = 0;
             if (state_ == State::kRunning) {

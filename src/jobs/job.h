@@ -131,6 +131,7 @@ class Job {
   std::set<std::string> waiting_hooks_;
   std::unique_ptr<Service> service_;
   bool withdrawing_ = false;
+  os::Clock::time_point next_tick_{};  // a periodic job's next deadline
   os::Timers::Id when_timer_ = 0, tick_timer_ = 0, exec_timer_ = 0, backoff_timer_ = 0, stop_timer_ = 0,
                  kill_timer_ = 0;
   // Guards callbacks that outlive the job (process exits after destruction).

@@ -9,8 +9,12 @@ namespace autopilot::os {
 FakeTimers::FakeTimers() : now_(Clock::time_point(std::chrono::hours(24 * 1000))) {}
 
 Timers::Id FakeTimers::after(Duration delay, std::function<void()> fire) {
+  return at(now_ + std::max(delay, Duration::zero()), std::move(fire));
+}
+
+Timers::Id FakeTimers::at(Clock::time_point deadline, std::function<void()> fire) {
   Id id = next_id_++;
-  timers_.emplace(id, Timer{now_ + std::max(delay, Duration::zero()), std::move(fire)});
+  timers_.emplace(id, Timer{std::max(deadline, now_), std::move(fire)});
   return id;
 }
 

@@ -16,6 +16,7 @@ class FakeTimers : public Timers {
 
   Clock::time_point now() const override { return now_; }
   Id after(Duration delay, std::function<void()> fire) override;
+  Id at(Clock::time_point deadline, std::function<void()> fire) override;
   void cancel(Id id) override { timers_.erase(id); }
 
   // Moves time forward by `by` (>= 0), firing every timer due by then in

@@ -11,18 +11,22 @@ AsioTimers::~AsioTimers() = default;
 
 Clock::time_point AsioTimers::now() const { return Clock::now(); }
 
-Clock::time_point coalesce(Clock::time_point deadline, Duration delay) {
-  Duration grain = std::min(delay / kCoalesceDivisor, kMaxCoalesce);
-  if (grain <= Duration::zero()) return deadline;
-  auto since_epoch = deadline.time_since_epoch();
-  auto cells = (since_epoch + grain - Duration(1)) / grain;  // rounded up
-  return Clock::time_point(cells * grain);
+Timers::Id AsioTimers::after(Duration delay, std::function<void()> fire) {
+  return arm(now() + delay, slack_for(delay), std::move(fire));
 }
 
-Timers::Id AsioTimers::after(Duration delay, std::function<void()> fire) {
+Timers::Id AsioTimers::at(Clock::time_point deadline, std::function<void()> fire) {
+  return arm(deadline, slack_for(deadline - now()), std::move(fire));
+}
+
+Timers::Id AsioTimers::arm(Clock::time_point wanted, Duration slack, std::function<void()> fire) {
+  Clock::time_point deadline = wanted + slack;
+  if (auto joined = deadlines_.lower_bound(wanted); joined != deadlines_.end() && joined->first <= deadline)
+    deadline = joined->first;
+  ++deadlines_[deadline];
   Id id = next_id_++;
-  auto entry = std::make_unique<Entry>(Entry{boost::asio::steady_timer(io_), std::move(fire)});
-  entry->timer.expires_at(coalesce(now() + delay, delay));
+  auto entry = std::make_unique<Entry>(Entry{boost::asio::steady_timer(io_), std::move(fire), deadline});
+  entry->timer.expires_at(deadline);
   // The map entry, not the handler, owns `fire`: cancel() erases it, so a
   // completion that was already queued finds nothing to call.
   entry->timer.async_wait([this, id, alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
@@ -33,13 +37,21 @@ Timers::Id AsioTimers::after(Duration delay, std::function<void()> fire) {
   return id;
 }
 
-void AsioTimers::cancel(Id id) { timers_.erase(id); }
+void AsioTimers::erase(std::map<Id, std::unique_ptr<Entry>>::iterator it) {
+  auto d = deadlines_.find(it->second->deadline);
+  if (d != deadlines_.end() && --d->second == 0) deadlines_.erase(d);
+  timers_.erase(it);
+}
+
+void AsioTimers::cancel(Id id) {
+  if (auto it = timers_.find(id); it != timers_.end()) erase(it);
+}
 
 void AsioTimers::on_expiry(Id id) {
   auto it = timers_.find(id);
   if (it == timers_.end()) return;
   std::function<void()> fire = std::move(it->second->fire);
-  timers_.erase(it);
+  erase(it);
   fire();
 }
 

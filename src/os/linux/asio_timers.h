@@ -1,6 +1,7 @@
 // AsioTimers: Timers on a Boost.Asio io_context (steady_timer underneath).
 #pragma once
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <map>
@@ -10,15 +11,17 @@
 
 namespace autopilot::os {
 
-// Timer coalescing, as the kernel's timer slack does for sleeps: a deadline
-// `delay` away is rounded up to a multiple of delay / kCoalesceDivisor (at
-// most kMaxCoalesce) of the steady clock, so timers of the same period that
-// fall due within that window (ten periodic jobs of 1 s, health checks) fire
-// in one wakeup instead of one each. A timer may fire that much later (4 ms
-// for 1 s, 0.08 ms for 20 ms), never earlier.
+// Timer coalescing, as the kernel's timer slack does for sleeps: a timer
+// `delay` away may fire up to delay / kCoalesceDivisor later (at most
+// kMaxCoalesce), never earlier. It joins a pending deadline inside that
+// window if there is one, else takes the window's end, where later timers can
+// join it. So timers that fall due close together (ten periodic jobs of 1 s,
+// health checks) fire in one wakeup instead of one each.
 inline constexpr int kCoalesceDivisor = 256;
 inline constexpr Duration kMaxCoalesce = std::chrono::milliseconds(4);
-Clock::time_point coalesce(Clock::time_point deadline, Duration delay);
+inline Duration slack_for(Duration delay) {
+  return delay <= Duration::zero() ? Duration::zero() : std::min(delay / kCoalesceDivisor, kMaxCoalesce);
+}
 
 // Every callback runs on the io_context's thread, from io_context::run, never
 // inline from after(). After cancel(id) returns, that callback never runs,
@@ -32,21 +35,28 @@ class AsioTimers : public Timers {
 
   Clock::time_point now() const override;
   Id after(Duration delay, std::function<void()> fire) override;
+  Id at(Clock::time_point deadline, std::function<void()> fire) override;
   void cancel(Id id) override;
 
   size_t pending() const { return timers_.size(); }
+  // When a pending timer will fire (after coalescing); for tests.
+  Clock::time_point deadline_of(Id id) const { return timers_.at(id)->deadline; }
 
  private:
   struct Entry {
     boost::asio::steady_timer timer;
     std::function<void()> fire;
+    Clock::time_point deadline;
   };
 
+  Id arm(Clock::time_point wanted, Duration slack, std::function<void()> fire);
   void on_expiry(Id id);
+  void erase(std::map<Id, std::unique_ptr<Entry>>::iterator it);
 
   boost::asio::io_context& io_;
   Id next_id_ = 1;
   std::map<Id, std::unique_ptr<Entry>> timers_;
+  std::map<Clock::time_point, size_t> deadlines_;  // pending deadline -> timers on it
   // Handlers hold a weak_ptr to this so a completion queued before our
   // destruction does not touch a dead object.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

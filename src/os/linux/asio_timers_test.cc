@@ -48,20 +48,39 @@ TEST(AsioTimersTest, CancelWinsOverAnAlreadyQueuedExpiry) {
   EXPECT_EQ(timers.pending(), 0u);
 }
 
-TEST(AsioTimersTest, CoalesceRoundsUpWithinAGrainThatGrowsWithTheDelay) {
-  const Clock::time_point t(std::chrono::seconds(1000));  // a multiple of every grain below
-  // Never earlier, at most the grain later: 1 s / 256, about 3.9 ms.
-  EXPECT_EQ(coalesce(t, 1s), t);
-  Clock::time_point c = coalesce(t + 1ns, 1s);
-  EXPECT_GT(c, t);
-  EXPECT_LE(c - t, Duration(1s) / kCoalesceDivisor);
-  // Two deadlines of the same period within one grain become one.
-  EXPECT_EQ(coalesce(t + 100us, 1s), coalesce(t + 1ms, 1s));
-  // The grain is capped (4 ms for a minute) and shrinks with the delay.
-  EXPECT_LE(coalesce(t + 1ns, std::chrono::minutes(1)) - t, kMaxCoalesce);
-  EXPECT_LE(coalesce(t + 1ns, 20ms) - t, Duration(20ms) / kCoalesceDivisor);
-  EXPECT_EQ(coalesce(t + 1ns, 100ns), t + 1ns) << "no grain below the clock's resolution";
-  EXPECT_EQ(coalesce(t + 1ns, 0ms), t + 1ns);
+TEST(AsioTimersTest, ATimerJoinsAPendingDeadlineWithinItsSlackAndNeverFiresEarly) {
+  boost::asio::io_context io;
+  AsioTimers timers(io);
+  auto nothing = [] {};
+  Clock::time_point t = timers.now() + 10s;
+  // Alone: the end of its window, 10 s / 256 (about 39 ms, capped at 4 ms) late.
+  Timers::Id first = timers.at(t, nothing);
+  EXPECT_EQ(timers.deadline_of(first), t + kMaxCoalesce);
+  // Due 1 ms later: joins the first one's deadline, still inside its own window.
+  Timers::Id second = timers.at(t + 1ms, nothing);
+  EXPECT_EQ(timers.deadline_of(second), timers.deadline_of(first));
+  // Due after the first one's deadline: joining would fire it early, so it does not.
+  Timers::Id third = timers.at(t + 5ms, nothing);
+  EXPECT_EQ(timers.deadline_of(third), t + 5ms + kMaxCoalesce);
+  // A short timer gets a small window: 20 ms / 256.
+  Timers::Id fourth = timers.after(20ms, nothing);
+  EXPECT_LE(timers.deadline_of(fourth) - timers.now(), 20ms + Duration(20ms) / kCoalesceDivisor);
+  // Once the deadline it joined is gone, a new timer does not find it.
+  timers.cancel(first);
+  timers.cancel(second);
+  Timers::Id fifth = timers.at(t + 1ms, nothing);
+  EXPECT_EQ(timers.deadline_of(fifth), t + 1ms + kMaxCoalesce);
+}
+
+TEST(AsioTimersTest, AtFiresAtAnAbsoluteTime) {
+  boost::asio::io_context io;
+  AsioTimers timers(io);
+  Clock::time_point want = timers.now() + 30ms, fired{};
+  timers.at(want, [&] { fired = Clock::now(); });
+  timers.at(timers.now() - 1s, [] {});  // already past: fires at once
+  io.run_for(5s);
+  EXPECT_GE(fired, want);
+  EXPECT_EQ(timers.pending(), 0u);
 }
 
 }  // namespace
