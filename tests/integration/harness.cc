@@ -210,14 +210,16 @@ std::vector<int> children_of(int pid) {
   return out;
 }
 
+char process_state(int pid) {
+  // read_text does not throw when the process is gone between open and read.
+  std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat");
+  size_t close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() ? stat[close + 2] : '\0';
+}
+
 int zombies_of(int pid) {
   int n = 0;
-  for (int child : children_of(pid)) {
-    std::ifstream in("/proc/" + std::to_string(child) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), {});
-    size_t close = stat.rfind(')');
-    if (close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z') ++n;
-  }
+  for (int child : children_of(pid)) n += process_state(child) == 'Z';
   return n;
 }
 

@@ -87,5 +87,7 @@ std::string read_text(const std::string& path);
 int demo_app_pid(Process& p);
 // Zombie processes whose parent is `pid`.
 int zombies_of(int pid);
+// The state letter of /proc/<pid>/stat ('R', 'S', 'Z', ...), or '\0' when it is gone.
+char process_state(int pid);
 
 }  // namespace autopilot::testing

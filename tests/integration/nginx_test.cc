@@ -117,10 +117,8 @@ std::vector<std::string> upstreams_of(const std::string& conf) {
 
 bool alive(int pid) {
   if (pid <= 0 || ::kill(pid, 0) != 0) return false;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), {});
-  size_t close = stat.rfind(')');
-  return !(close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z');
+  char state = process_state(pid);
+  return state != '\0' && state != 'Z';
 }
 
 std::string app_config(const std::string& catalog, const std::string& ip, int port) {

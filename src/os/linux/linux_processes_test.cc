@@ -1,4 +1,5 @@
 #include "os/linux/linux_processes.h"
+#include "base/file.h"
 #include "os/linux/loop_testing.h"
 
 #include <gmock/gmock.h>
@@ -53,8 +54,10 @@ std::vector<int> our_zombies() {
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     std::string name = entry.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Not an ifstream read: it throws when the process is gone between open and read.
+    auto text = read_file((entry.path() / "stat").string());
+    if (!text) continue;
+    const std::string& stat = *text;
     size_t paren = stat.rfind(')');
     if (paren == std::string::npos) continue;
     std::istringstream rest(stat.substr(paren + 1));
