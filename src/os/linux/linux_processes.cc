@@ -117,7 +117,7 @@ Result<int> LinuxProcesses::spawn(const SpawnSpec& spec, SpawnCallbacks callback
     child->pipe = std::make_unique<OutputPipe>(io_, out.read);
   }
 
-  Result<int> pid = start_command(paths_, spec, kDefaultPath, out.write, out.write);
+  Result<int> pid = start_command(paths_, spec, kDefaultPath, out.write);
   if (out.write >= 0) ::close(out.write);
   if (!pid) return pid.error();
 

@@ -60,9 +60,8 @@ struct ChildPlan {
   const char* path;
   char* const* argv;
   char* const* envp;
-  int stdin_fd;  // /dev/null, or -1 to close 0
-  int out_fd;    // -1: inherit
-  int err_fd;
+  int stdin_fd;   // /dev/null, or -1 to close 0
+  int output_fd;  // stdout and stderr; -1: inherit
   int exec_errno = 0;  // written by the child when execve fails
 };
 
@@ -80,8 +79,8 @@ int child_main(void* arg) {
   if (::setpgid(0, 0) != 0) fail = errno;  // its own group: signal_group() reaches its children too
   if (!fail && plan->stdin_fd >= 0 && ::dup2(plan->stdin_fd, 0) < 0) fail = errno;
   if (!fail && plan->stdin_fd < 0) ::close(0);
-  if (!fail && plan->out_fd >= 0 && ::dup2(plan->out_fd, 1) < 0) fail = errno;
-  if (!fail && plan->err_fd >= 0 && ::dup2(plan->err_fd, 2) < 0) fail = errno;
+  if (!fail && plan->output_fd >= 0 && (::dup2(plan->output_fd, 1) < 0 || ::dup2(plan->output_fd, 2) < 0))
+    fail = errno;
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -120,10 +119,10 @@ int dev_null() {
 // clone(CLONE_VM | CLONE_VFORK) + execve, as glibc's posix_spawn does but
 // without its per-call stack mapping and file-action checks; 0 or the errno of
 // the child's set-up or exec, reported synchronously.
-int spawn_errno(const std::string& path, const SpawnSpec& spec, int out_fd, int err_fd, pid_t& pid) {
+int spawn_errno(const std::string& path, const SpawnSpec& spec, int output_fd, pid_t& pid) {
   std::vector<char*> argv = c_strings(spec.argv);
   std::vector<char*> envp = c_strings(spec.env);
-  ChildPlan plan{path.c_str(), argv.data(), envp.data(), dev_null(), out_fd, err_fd};
+  ChildPlan plan{path.c_str(), argv.data(), envp.data(), dev_null(), output_fd};
 
   ChildStack& stack = child_stack();
   std::lock_guard hold(stack.lock);
@@ -180,12 +179,6 @@ Result<PipeFds> make_pipe() {
   return pipe;
 }
 
-Result<int> start_process(const std::string& path, const SpawnSpec& spec, int out_fd, int err_fd) {
-  pid_t pid = 0;
-  if (int rc = spawn_errno(path, spec, out_fd, err_fd, pid); rc != 0) return spawn_error(path, rc);
-  return static_cast<int>(pid);
-}
-
 Result<std::string> PathCache::look_path(const std::string& file, const std::vector<std::string>& env,
                                          const std::string& default_path) {
   if (file.find('/') != std::string::npos) return file;
@@ -202,20 +195,19 @@ void PathCache::forget(const std::string& file, const std::vector<std::string>& 
   paths_.erase(std::pair(file, std::string(path_of(env, default_path))));
 }
 
-Result<int> start_command(PathCache& paths, const SpawnSpec& spec, const std::string& default_path, int out_fd,
-                          int err_fd) {
+Result<int> start_command(PathCache& paths, const SpawnSpec& spec, const std::string& default_path, int output_fd) {
   const std::string& file = spec.argv.at(0);
   auto path = paths.look_path(file, spec.env, default_path);
   if (!path) return path.error();
   pid_t pid = 0;
-  int rc = spawn_errno(*path, spec, out_fd, err_fd, pid);
+  int rc = spawn_errno(*path, spec, output_fd, pid);
   if ((rc == ENOENT || rc == EACCES) && file.find('/') == std::string::npos) {
     // The path we remembered is gone or changed: search PATH again, once.
     paths.forget(file, spec.env, default_path);
     auto again = paths.look_path(file, spec.env, default_path);
     if (!again) return again.error();
     path = std::move(again);
-    rc = spawn_errno(*path, spec, out_fd, err_fd, pid);
+    rc = spawn_errno(*path, spec, output_fd, pid);
   }
   if (rc != 0) return spawn_error(*path, rc);
   return static_cast<int>(pid);

@@ -45,16 +45,13 @@ struct PipeFds {
 };
 Result<PipeFds> make_pipe();
 
-// Starts `path` with spec.argv and exactly spec.env, in a new process group,
-// stdin /dev/null, default signal dispositions and an empty signal mask.
-// stdout/stderr go to out_fd/err_fd, or are inherited when those are -1.
-// Returns the pid, or Go's error text: "fork/exec <path>: <errno text>".
-Result<int> start_process(const std::string& path, const SpawnSpec& spec, int out_fd, int err_fd);
-
-// spec.argv[0] looked up through `paths`, then start_process. When the
-// cached path no longer execs (ENOENT, EACCES) it is looked up afresh and
-// started once more; errors are those of look_path and start_process.
-Result<int> start_command(PathCache& paths, const SpawnSpec& spec, const std::string& default_path, int out_fd,
-                          int err_fd);
+// Starts spec.argv[0], looked up through `paths`, with spec.argv and exactly
+// spec.env, in a new process group, stdin /dev/null, default signal
+// dispositions and an empty signal mask. stdout and stderr both go to
+// output_fd, or are inherited when it is -1. When the cached path no longer
+// execs (ENOENT, EACCES) it is looked up afresh and started once more.
+// Returns the pid, or look_path's error, or Go's error text:
+// "fork/exec <path>: <errno text>".
+Result<int> start_command(PathCache& paths, const SpawnSpec& spec, const std::string& default_path, int output_fd);
 
 }  // namespace autopilot::os
