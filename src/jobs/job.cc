@@ -175,8 +175,7 @@ void Job::run() {
   pid_ = *pid;
   failed_to_start_ = false;
   run_started_ = ctx_.timers.now();
-  if (ctx_.log.enabled(log::Level::kDebug))
-    ctx_.log.debug(fmt::format("job {}: started {} (pid {})", name(), config_.exec[0], pid_));
+  ctx_.log.writef(log::Level::kDebug, "job {}: started {} (pid {})", name(), config_.exec[0], pid_);
   if (service_) service_->start();
   if (config_.timeout.count() > 0) {
     exec_timer_ = ctx_.timers.after(config_.timeout, [this, alive] {
@@ -199,7 +198,7 @@ void Job::on_exit(int pid, os::ExitStatus status) {
   auto level = !status.is_success()          ? log::Level::kWarn
                : config_.when.is_periodic() ? log::Level::kDebug
                                              : log::Level::kInfo;
-  if (ctx_.log.enabled(level)) ctx_.log.write(level, fmt::format("job {}: pid {} {}", name(), pid, describe_exit(status)));
+  ctx_.log.writef(level, "job {}: pid {} {}", name(), pid, describe_exit(status));
   publish(status.is_success() ? Code::kExitSuccess : Code::kExitFailed);
   bool quick = ctx_.timers.now() - run_started_ < kQuickRun;
   quick_failures_ = (!status.is_success() && quick) ? quick_failures_ + 1 : 0;
@@ -314,7 +313,7 @@ void Job::finish() {
   if (service_) service_->halt();
   state_ = State::kDone;
   publish(Code::kStopped);
-  if (ctx_.log.enabled(log::Level::kDebug)) ctx_.log.debug(fmt::format("job {}: stopped", name()));
+  ctx_.log.writef(log::Level::kDebug, "job {}: stopped", name());
   if (on_done) on_done();
 }
 

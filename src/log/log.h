@@ -4,8 +4,11 @@
 // Each record is one write(2), so lines from several sources never interleave.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "base/result.h"
 
@@ -39,6 +42,13 @@ class Log {
   bool enabled(Level level) const { return level >= config_.level; }
   // `job` and `pid` are optional fields (empty / 0 to omit).
   void write(Level level, std::string_view msg, std::string_view job = {}, int pid = 0);
+
+  // Formats the message only when `level` is enabled: for lines on paths that
+  // run often (every periodic run) and are usually filtered out.
+  template <class... Args>
+  void writef(Level level, fmt::format_string<Args...> format, Args&&... args) {
+    if (enabled(level)) write(level, fmt::format(format, std::forward<Args>(args)...));
+  }
 
   void debug(std::string_view msg) { write(Level::kDebug, msg); }
   void info(std::string_view msg) { write(Level::kInfo, msg); }

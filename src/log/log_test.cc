@@ -21,6 +21,42 @@ TEST(Log, FormatsDefaultTextAndJson) {
             "{\"time\":\"T\",\"level\":\"error\",\"job\":\"app\",\"msg\":\"a\\\"b\"}\n");
 }
 
+// Counts how often it is formatted.
+struct Counted {
+  int* formatted;
+};
+
+}  // namespace
+}  // namespace autopilot::log
+
+template <>
+struct fmt::formatter<autopilot::log::Counted> : fmt::formatter<std::string_view> {
+  auto format(const autopilot::log::Counted& c, format_context& ctx) const {
+    ++*c.formatted;
+    return fmt::formatter<std::string_view>::format("counted", ctx);
+  }
+};
+
+namespace autopilot::log {
+namespace {
+
+TEST(Log, WritefFormatsOnlyWhatIsWritten) {
+  auto path = std::filesystem::temp_directory_path() / ("log_writef_" + std::to_string(::getpid()) + ".log");
+  Log log({Level::kInfo, Format::kDefault, path.string()});
+  ASSERT_TRUE(log.open().ok());
+  int formatted = 0;
+  log.writef(Level::kDebug, "hidden {}", Counted{&formatted});
+  EXPECT_EQ(formatted, 0) << "a filtered-out line is not formatted";
+  log.writef(Level::kInfo, "shown {} {}", Counted{&formatted}, 7);
+  EXPECT_EQ(formatted, 1);
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  EXPECT_NE(s.str().find("shown counted 7"), std::string::npos) << s.str();
+  EXPECT_EQ(s.str().find("hidden"), std::string::npos);
+  std::filesystem::remove(path);
+}
+
 TEST(Log, FileOutputIsReopenedAfterRotation) {
   auto dir = std::filesystem::temp_directory_path() / ("log_test_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);

@@ -435,7 +435,7 @@ void Renderer::written(const Result<Outcome>& r) {
         break;
       case Outcome::kUnchanged:
         rendered_ = true;
-        ctx_.log.debug(fmt::format("template {}: {} is up to date", config_.name, config_.destination));
+        ctx_.log.writef(log::Level::kDebug, "template {}: {} is up to date", config_.name, config_.destination);
         if (first) ctx_.bus.publish({events::Code::kStatusChanged, config_.source_name()});
         break;
       case Outcome::kCheckFailed:
