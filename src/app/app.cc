@@ -32,7 +32,7 @@ std::string env_name(const std::string& job) {
 
 // Every child's environment: ours, plus our pid and the address each
 // registered job advertises (ContainerPilot's CONTAINERPILOT_<JOB>_IP).
-std::vector<std::string> child_environment(const config::Env& env, const config::Config& config) {
+os::Environment child_environment(const config::Env& env, const config::Config& config) {
   config::Env vars = env;
   std::string pid = std::to_string(::getpid());
   vars["AUTOPILOT_PID"] = vars["CONTAINERPILOT_PID"] = pid;
@@ -180,7 +180,7 @@ class Runner {
   os::AsioTimers timers_;
   events::Bus bus_;
   os::SignalSource signals_;
-  std::vector<std::string> env_;
+  os::Environment env_;
   // Declared before its users, so it is destroyed after them.
   std::unique_ptr<discovery::Catalog> catalog_;
   discovery::DiscoveryConfig catalog_config_;

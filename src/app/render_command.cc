@@ -62,8 +62,9 @@ int run_render_command(const RenderRequest& request, const config::Env& env) {
     print_error(catalog.error().message);
     return kFailed;
   }
-  std::vector<std::string> child_env;
-  for (const auto& [k, v] : env) child_env.push_back(k + "=" + v);
+  std::vector<std::string> entries;
+  for (const auto& [k, v] : env) entries.push_back(k + "=" + v);
+  os::Environment child_env(std::move(entries));
   render::RendererContext ctx{bus,
                               processes,
                               timers,

@@ -21,7 +21,7 @@ struct CheckDeps {
   os::Processes& processes;
   os::Timers& timers;
   log::Log& log;
-  std::function<std::vector<std::string>()> child_env;
+  std::function<os::Environment()> child_env;
 };
 
 // Null for a heartbeat-only block (no exec, http or tcp). The config was

@@ -22,7 +22,7 @@ void ExecCheck::run(Duration timeout, std::function<void(CheckResult)> done) {
     return g && *g == generation;
   };
   auto pid_holder = std::make_shared<int>(0);
-  os::SpawnSpec spec{spec_.argv, spec_.env ? spec_.env() : std::vector<std::string>{}, !spec_.raw_logging};
+  os::SpawnSpec spec{spec_.argv, spec_.env ? spec_.env() : os::Environment{}, !spec_.raw_logging};
   os::SpawnCallbacks callbacks{
       [this, weak, pid_holder](std::string_view line) {
         // Output may still drain after a cancel; it is logged while we live.

@@ -20,7 +20,7 @@ struct ExecCheckSpec {
   std::string name;  // "check.<job>": the log name
   std::vector<std::string> argv;
   bool raw_logging = false;
-  std::function<std::vector<std::string>()> env;  // the child's environment
+  std::function<os::Environment()> env;  // the child's environment
 };
 
 class ExecCheck : public Check {

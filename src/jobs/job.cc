@@ -149,7 +149,7 @@ void Job::run() {
     if (service_) service_->start();
     return;
   }
-  os::SpawnSpec spec{config_.exec, ctx_.child_env ? ctx_.child_env() : std::vector<std::string>{},
+  os::SpawnSpec spec{config_.exec, ctx_.child_env ? ctx_.child_env() : os::Environment{},
                      !config_.raw_logging};
   auto pid_holder = std::make_shared<int>(0);
   std::weak_ptr<bool> alive = alive_;

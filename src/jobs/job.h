@@ -54,7 +54,7 @@ struct JobContext {
   os::Timers& timers;
   log::Log& log;
   // The environment every child gets ("K=V").
-  std::function<std::vector<std::string>()> child_env;
+  std::function<os::Environment()> child_env;
   // Names of jobs, still able to run, whose start event is this job's
   // `stopping`: a stop waits for them.
   std::function<std::vector<std::string>(const std::string& job)> stop_hooks;

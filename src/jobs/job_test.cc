@@ -107,7 +107,7 @@ TEST_F(Fixture, ChildrenGetTheEnvironmentAndCaptureUnlessRaw) {
   a.raw_logging = true;
   start({a});
   ASSERT_EQ(processes_.spawned().size(), 1u);
-  EXPECT_EQ(processes_.spawned()[0].spec.env, (std::vector<std::string>{"A=1"}));
+  EXPECT_EQ(processes_.spawned()[0].spec.env.entries(), (std::vector<std::string>{"A=1"}));
   EXPECT_FALSE(processes_.spawned()[0].spec.capture_output);
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "os/environment.h"
 
 namespace autopilot::os {
 
@@ -25,7 +26,7 @@ struct ExitStatus {
 
 struct SpawnSpec {
   std::vector<std::string> argv;  // argv[0] is looked up in PATH from `env`
-  std::vector<std::string> env;   // "K=V" entries; the child's whole environment
+  Environment env;                // the child's whole environment
   bool capture_output = true;     // false: the child writes straight to our stdout/stderr
 };
 

@@ -233,7 +233,7 @@ struct Output::ProcessEnd {
 };
 
 Output::Output(OutputSpec spec, os::Processes& processes, os::Timers& timers, log::Log& log,
-               std::function<std::vector<std::string>()> child_env)
+               std::function<os::Environment()> child_env)
     : spec_(std::move(spec)), processes_(processes), timers_(timers), log_(log), child_env_(std::move(child_env)) {}
 
 Output::~Output() {
@@ -412,7 +412,7 @@ void Output::run_process(std::vector<std::string> argv, const std::string& log_n
     if (state->dropped) log_.write(level, fmt::format("({} more lines not logged)", state->dropped), log_name, state->pid);
     then(end);
   };
-  os::SpawnSpec spec{std::move(argv), child_env_ ? child_env_() : std::vector<std::string>{}, true};
+  os::SpawnSpec spec{std::move(argv), child_env_ ? child_env_() : os::Environment{}, true};
   auto pid = processes_.spawn(spec, {on_line, on_exit});
   if (!pid) return then(ProcessEnd{false, pid.error().message, {}});
   process_pid_ = state->pid = *pid;

@@ -59,7 +59,7 @@ class Output {
   // All references must outlive the Output. `child_env` builds the
   // environment ("K=V") of each check and command; null means empty.
   Output(OutputSpec spec, os::Processes& processes, os::Timers& timers, log::Log& log,
-         std::function<std::vector<std::string>()> child_env);
+         std::function<os::Environment()> child_env);
   // Destruction while a write runs abandons it: a running check or command
   // has its process group SIGKILLed, a temp file not yet swapped in is
   // removed, a file already swapped in stays (no rollback: a command killed
@@ -126,7 +126,7 @@ class Output {
   os::Processes& processes_;
   os::Timers& timers_;
   log::Log& log_;
-  std::function<std::vector<std::string>()> child_env_;
+  std::function<os::Environment()> child_env_;
 
   std::unique_ptr<Run> run_;  // the write in progress
   struct Pending {

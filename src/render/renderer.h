@@ -59,7 +59,7 @@ struct RendererContext {
   log::Log& log;
   discovery::Catalog* catalog;  // null: catalog functions never get data (render --dry without a catalog)
   std::function<std::optional<std::string>(const std::string&)> env;
-  std::function<std::vector<std::string>()> child_env;
+  std::function<os::Environment()> child_env;
   Duration retry{std::chrono::seconds(1)};             // re-subscribe a failed watch after this
   Duration services_refresh{std::chrono::seconds(2)};  // `services` re-reads the list this often
   Duration files_refresh{std::chrono::seconds(2)};     // `file`: a read file is checked this often, as consul-template

@@ -4,8 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cerrno>
 #include <csignal>
@@ -20,13 +20,18 @@ namespace asio = boost::asio;
 namespace {
 
 // The read end of the child's stdout and stderr (one pipe for both: their
-// order is kept, and a spawn costs one pipe, not two).
+// order is kept, and a spawn costs one pipe, not two). It is non-blocking; the
+// loop only tells us when it is readable and we read it ourselves, into one
+// buffer shared by every child (LinuxProcesses::buffer_).
 struct OutputPipe {
   OutputPipe(asio::io_context& io, int fd) : descriptor(io, fd) {}
   asio::posix::stream_descriptor descriptor;
-  std::array<char, 16 * 1024> buffer;
   std::string pending;  // bytes after the last newline
 };
+
+// Reads per readiness event before yielding to the loop: a child that writes
+// without pause cannot starve the others.
+constexpr int kReadsPerTurn = 4;
 
 ExitStatus exit_status(int wait_status) {
   ExitStatus status;
@@ -123,7 +128,7 @@ Result<int> LinuxProcesses::spawn(const SpawnSpec& spec, SpawnCallbacks callback
 
   child->pid = *pid;
   children_[*pid] = child;
-  if (child->pipe) read_more(child);
+  if (child->pipe) wait_readable(child);
   return *pid;
 }
 
@@ -162,6 +167,9 @@ void LinuxProcesses::reap_all() {
 void LinuxProcesses::on_reaped(const std::shared_ptr<Child>& child, ExitStatus status) {
   child->is_reaped = true;
   child->status = status;
+  // Its output is usually all there, EOF included: take it now, and the exit
+  // needs no timer.
+  if (child->pipe_open() && drain(*child) == Drain::kEnded) child->close_pipe();
   if (!child->pipe_open()) {
     finish_if_done(child);
     return;
@@ -175,26 +183,47 @@ void LinuxProcesses::on_reaped(const std::shared_ptr<Child>& child, ExitStatus s
   });
 }
 
-void LinuxProcesses::read_more(const std::shared_ptr<Child>& child) {
-  OutputPipe& p = *child->pipe;
-  p.descriptor.async_read_some(asio::buffer(p.buffer), [this, child, alive = std::weak_ptr<int>(alive_)](
-                                                           boost::system::error_code ec, size_t n) {
-    if (alive.expired() || child->is_finished) return;
-    on_read(child, ec, n);
-  });
+void LinuxProcesses::wait_readable(const std::shared_ptr<Child>& child) {
+  child->pipe->descriptor.async_wait(asio::posix::descriptor_base::wait_read,
+                                     [this, child, alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
+                                       if (alive.expired() || child->is_finished || !child->pipe_open()) return;
+                                       on_readable(child, ec);
+                                     });
 }
 
-void LinuxProcesses::on_read(const std::shared_ptr<Child>& child, boost::system::error_code ec, size_t n) {
-  if (!child->pipe_open()) return;  // closed after the grace period
-  OutputPipe& p = *child->pipe;
-  p.pending.append(p.buffer.data(), n);
-  child->emit_lines(p);
-  if (!ec) {
-    read_more(child);
-    return;
+void LinuxProcesses::on_readable(const std::shared_ptr<Child>& child, boost::system::error_code ec) {
+  Drain drained = ec ? Drain::kEnded : drain(*child);
+  if (drained == Drain::kEmpty) {
+    wait_readable(child);
+  } else if (drained == Drain::kMore) {
+    // Come back after the others had their turn. No readiness event is needed
+    // for that: the data is already there.
+    asio::post(io_, [this, child, alive = std::weak_ptr<int>(alive_)] {
+      if (alive.expired() || child->is_finished || !child->pipe_open()) return;
+      on_readable(child, {});
+    });
+  } else {
+    child->close_pipe();  // EOF, or an error that ends the stream the same way
+    finish_if_done(child);
   }
-  child->close_pipe();  // EOF, or an error that ends the stream the same way
-  finish_if_done(child);
+}
+
+// Reads until the pipe is empty (EAGAIN: the loop will say when there is more;
+// the descriptor is edge-triggered, so stopping earlier could miss the EOF) or
+// ended, or kReadsPerTurn full buffers were read.
+LinuxProcesses::Drain LinuxProcesses::drain(Child& child) {
+  OutputPipe& p = *child.pipe;
+  int fd = p.descriptor.native_handle();
+  for (int reads = 0; reads < kReadsPerTurn;) {
+    ssize_t n = ::read(fd, buffer_.data(), buffer_.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return Drain::kEmpty;
+    if (n <= 0) return Drain::kEnded;
+    p.pending.append(buffer_.data(), static_cast<size_t>(n));
+    child.emit_lines(p);
+    if (static_cast<size_t>(n) == buffer_.size()) ++reads;
+  }
+  return Drain::kMore;
 }
 
 void LinuxProcesses::close_pipe_after_grace(const std::shared_ptr<Child>& child) {

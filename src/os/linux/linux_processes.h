@@ -69,8 +69,10 @@ class LinuxProcesses : public Processes {
   void wait_for_sigchld();
   void reap_all();
   void on_reaped(const std::shared_ptr<Child>& child, ExitStatus status);
-  void read_more(const std::shared_ptr<Child>& child);
-  void on_read(const std::shared_ptr<Child>& child, boost::system::error_code ec, size_t n);
+  enum class Drain { kEmpty, kMore, kEnded };
+  void wait_readable(const std::shared_ptr<Child>& child);
+  void on_readable(const std::shared_ptr<Child>& child, boost::system::error_code ec);
+  Drain drain(Child& child);
   void close_pipe_after_grace(const std::shared_ptr<Child>& child);
   void finish_if_done(const std::shared_ptr<Child>& child);
 
@@ -80,6 +82,7 @@ class LinuxProcesses : public Processes {
   std::map<int, std::shared_ptr<Child>> children_;  // spawned, not yet reaped
   std::vector<std::shared_ptr<Child>> draining_;    // reaped, pipes still open
   std::uint64_t orphans_reaped_ = 0;
+  std::vector<char> buffer_ = std::vector<char>(16 * 1024);  // every pipe is read into it, one at a time
   // Handlers hold a weak_ptr to this: a completion queued before our
   // destruction must not touch a dead object.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

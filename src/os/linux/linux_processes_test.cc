@@ -4,6 +4,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -121,6 +122,42 @@ TEST_F(LinuxProcessesTest, LongLinesAreSplit) {
   EXPECT_EQ(out[1], std::string(65536, 'a'));
   EXPECT_EQ(out[2], std::string(150000 - 2 * 65536, 'a'));
   EXPECT_EQ(out[3], "bbbbb");
+}
+
+TEST_F(LinuxProcessesTest, ChildrenWritingAtOnceEachGetTheirOwnLines) {
+  // Every pipe is read into one shared buffer; 3 children writing ~200 kB
+  // each at the same time must still get exactly their own lines, in order.
+  constexpr int kLines = 20000;
+  std::vector<Record> records(3);
+  const char* names[] = {"a", "b", "c"};
+  for (int i = 0; i < 3; ++i) {
+    std::string script = "seq " + std::to_string(kLines) + " | sed 's/^/" + names[i] + "/'";
+    ASSERT_TRUE(processes_.spawn(sh(script), records[i].callbacks()).ok());
+  }
+  ASSERT_TRUE(run_until(io_, [&] {
+    for (const Record& r : records) {
+      if (!r.exit) return false;
+    }
+    return true;
+  }));
+  for (int i = 0; i < 3; ++i) {
+    const Record& r = records[i];
+    ASSERT_EQ(r.lines.size(), static_cast<size_t>(kLines)) << names[i];
+    for (int n = 0; n < kLines; ++n) ASSERT_EQ(r.lines[n], names[i] + std::to_string(n + 1)) << "line " << n;
+    EXPECT_EQ(r.lines_at_exit, r.lines.size());
+  }
+}
+
+TEST_F(LinuxProcessesTest, ChildOutputIsABlockingPipe) {
+  // Our read end is non-blocking; the child's end must not be: a program
+  // writing faster than we read would otherwise get EAGAIN.
+  auto r = run(sh("grep '^flags:' /proc/$$/fdinfo/1; grep '^flags:' /proc/$$/fdinfo/2"));
+  ASSERT_TRUE(r->exit);
+  ASSERT_EQ(r->lines.size(), 2u);
+  for (const std::string& line : r->lines) {
+    unsigned long flags = std::stoul(line.substr(line.find(':') + 1), nullptr, 8);
+    EXPECT_EQ(flags & O_NONBLOCK, 0u) << line;
+  }
 }
 
 TEST_F(LinuxProcessesTest, EnvironmentIsExactlySpecEnv) {

@@ -46,12 +46,8 @@ int move_above_stdio(int fd) {
 }
 
 // The PATH in `env` (the last one wins), else `default_path`.
-std::string_view path_of(const std::vector<std::string>& env, const std::string& default_path) {
-  std::string_view path = default_path;
-  for (const std::string& kv : env) {
-    if (kv.starts_with("PATH=")) path = std::string_view(kv).substr(5);
-  }
-  return path;
+std::string_view path_of(const Environment& env, std::string_view default_path) {
+  return env.path().value_or(default_path);
 }
 
 // What the child needs, prepared by the parent: the child shares our memory
@@ -79,8 +75,13 @@ int child_main(void* arg) {
   if (::setpgid(0, 0) != 0) fail = errno;  // its own group: signal_group() reaches its children too
   if (!fail && plan->stdin_fd >= 0 && ::dup2(plan->stdin_fd, 0) < 0) fail = errno;
   if (!fail && plan->stdin_fd < 0) ::close(0);
-  if (!fail && plan->output_fd >= 0 && (::dup2(plan->output_fd, 1) < 0 || ::dup2(plan->output_fd, 2) < 0))
-    fail = errno;
+  if (!fail && plan->output_fd >= 0) {
+    // A make_pipe() write end is non-blocking (pipe2 sets both ends); the
+    // program gets the blocking pipe it expects. The parent closes its copy.
+    int flags = ::fcntl(plan->output_fd, F_GETFL);
+    if (flags >= 0 && (flags & O_NONBLOCK)) ::fcntl(plan->output_fd, F_SETFL, flags & ~O_NONBLOCK);
+    if (::dup2(plan->output_fd, 1) < 0 || ::dup2(plan->output_fd, 2) < 0) fail = errno;
+  }
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -121,8 +122,7 @@ int dev_null() {
 // the child's set-up or exec, reported synchronously.
 int spawn_errno(const std::string& path, const SpawnSpec& spec, int output_fd, pid_t& pid) {
   std::vector<char*> argv = c_strings(spec.argv);
-  std::vector<char*> envp = c_strings(spec.env);
-  ChildPlan plan{path.c_str(), argv.data(), envp.data(), dev_null(), output_fd};
+  ChildPlan plan{path.c_str(), argv.data(), spec.env.envp(), dev_null(), output_fd};
 
   ChildStack& stack = child_stack();
   std::lock_guard hold(stack.lock);
@@ -150,8 +150,7 @@ Error spawn_error(const std::string& path, int err) { return make_error("fork/ex
 
 }  // namespace
 
-Result<std::string> look_path(const std::string& file, const std::vector<std::string>& env,
-                              const std::string& default_path) {
+Result<std::string> look_path(const std::string& file, const Environment& env, std::string_view default_path) {
   if (file.find('/') != std::string::npos) return file;
   std::string_view rest = path_of(env, default_path);
   while (!rest.empty()) {  // an empty PATH has no entries, as in Go
@@ -168,7 +167,7 @@ Result<std::string> look_path(const std::string& file, const std::vector<std::st
 
 Result<PipeFds> make_pipe() {
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return make_error("pipe: " + errno_text(errno));
+  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return make_error("pipe: " + errno_text(errno));
   PipeFds pipe{move_above_stdio(fds[0]), move_above_stdio(fds[1])};
   if (pipe.read < 0 || pipe.write < 0) {
     int err = errno;
@@ -179,23 +178,23 @@ Result<PipeFds> make_pipe() {
   return pipe;
 }
 
-Result<std::string> PathCache::look_path(const std::string& file, const std::vector<std::string>& env,
-                                         const std::string& default_path) {
+Result<std::string> PathCache::look_path(const std::string& file, const Environment& env,
+                                         std::string_view default_path) {
   if (file.find('/') != std::string::npos) return file;
-  auto key = std::pair(file, std::string(path_of(env, default_path)));
+  KeyLess::View key(file, path_of(env, default_path));
   if (auto it = paths_.find(key); it != paths_.end()) return it->second;
   auto found = os::look_path(file, env, default_path);
   if (!found) return found;
   if (paths_.size() >= kMaxEntries) paths_.clear();
-  paths_.emplace(std::move(key), *found);
+  paths_.emplace(Key(key.first, key.second), *found);
   return found;
 }
 
-void PathCache::forget(const std::string& file, const std::vector<std::string>& env, const std::string& default_path) {
-  paths_.erase(std::pair(file, std::string(path_of(env, default_path))));
+void PathCache::forget(const std::string& file, const Environment& env, std::string_view default_path) {
+  if (auto it = paths_.find(KeyLess::View(file, path_of(env, default_path))); it != paths_.end()) paths_.erase(it);
 }
 
-Result<int> start_command(PathCache& paths, const SpawnSpec& spec, const std::string& default_path, int output_fd) {
+Result<int> start_command(PathCache& paths, const SpawnSpec& spec, std::string_view default_path, int output_fd) {
   const std::string& file = spec.argv.at(0);
   auto path = paths.look_path(file, spec.env, default_path);
   if (!path) return path.error();

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -15,8 +16,7 @@ namespace autopilot::os {
 // Go's exec.LookPath, but over the PATH in `env` ("PATH=..."; the last one
 // wins), or `default_path` when env has none. A name containing '/' is
 // returned as is. Error: exec: "name": executable file not found in $PATH
-Result<std::string> look_path(const std::string& file, const std::vector<std::string>& env,
-                              const std::string& default_path);
+Result<std::string> look_path(const std::string& file, const Environment& env, std::string_view default_path);
 
 // look_path's answers, kept per (name, PATH) so that a periodic job does not
 // search PATH (a stat per directory tried) on every run. Only found paths are
@@ -28,17 +28,26 @@ class PathCache {
  public:
   static constexpr size_t kMaxEntries = 256;  // then it starts over
 
-  Result<std::string> look_path(const std::string& file, const std::vector<std::string>& env,
-                                const std::string& default_path);
-  void forget(const std::string& file, const std::vector<std::string>& env, const std::string& default_path);
+  Result<std::string> look_path(const std::string& file, const Environment& env, std::string_view default_path);
+  void forget(const std::string& file, const Environment& env, std::string_view default_path);
   size_t size() const { return paths_.size(); }
 
  private:
-  std::map<std::pair<std::string, std::string>, std::string> paths_;  // (name, PATH) -> path
+  using Key = std::pair<std::string, std::string>;  // (name, PATH)
+  // Compares keys with (name, PATH) views too: a lookup copies no strings.
+  struct KeyLess {
+    using is_transparent = void;
+    using View = std::pair<std::string_view, std::string_view>;
+    static View view(const Key& k) { return {k.first, k.second}; }
+    static View view(const View& v) { return v; }
+    bool operator()(const auto& a, const auto& b) const { return view(a) < view(b); }
+  };
+  std::map<Key, std::string, KeyLess> paths_;  // -> the path found
 };
 
-// A close-on-exec pipe whose ends are both >= 3, so they cannot collide with
-// the child's 0, 1 and 2 even when our own standard fds are closed.
+// A close-on-exec, non-blocking pipe whose ends are both >= 3, so they cannot
+// collide with the child's 0, 1 and 2 even when our own standard fds are
+// closed. start_command makes the write end blocking again in the child.
 struct PipeFds {
   int read = -1;
   int write = -1;
@@ -48,10 +57,10 @@ Result<PipeFds> make_pipe();
 // Starts spec.argv[0], looked up through `paths`, with spec.argv and exactly
 // spec.env, in a new process group, stdin /dev/null, default signal
 // dispositions and an empty signal mask. stdout and stderr both go to
-// output_fd, or are inherited when it is -1. When the cached path no longer
+// output_fd (made blocking in the child), or are inherited when it is -1. When the cached path no longer
 // execs (ENOENT, EACCES) it is looked up afresh and started once more.
 // Returns the pid, or look_path's error, or Go's error text:
 // "fork/exec <path>: <errno text>".
-Result<int> start_command(PathCache& paths, const SpawnSpec& spec, const std::string& default_path, int output_fd);
+Result<int> start_command(PathCache& paths, const SpawnSpec& spec, std::string_view default_path, int output_fd);
 
 }  // namespace autopilot::os
