@@ -32,6 +32,7 @@ void ExecCheck::run(Duration timeout, std::function<void(CheckResult)> done) {
         if (!current()) return;
         pid_ = 0;
         if (timed_out_) return finish({false, "timed out"});
+        if (!status.exec_error.empty()) return finish({false, status.exec_error});  // it never ran
         if (status.is_success()) return finish({true, ""});
         finish({false, status.signal ? fmt::format("killed by signal {}", status.signal)
                                      : fmt::format("exited with status {}", status.code)});

@@ -162,12 +162,7 @@ void Job::run() {
       }};
   auto pid = ctx_.processes.spawn(spec, std::move(callbacks));
   if (!pid) {
-    ctx_.log.error(fmt::format("job {}: {}", name(), pid.error().message));
-    failed_to_start_ = true;
-    last_exit_ = os::ExitStatus{127, 0};
-    ctx_.bus.publish({Code::kError, pid.error().message});
-    publish(Code::kExitFailed);
-    ++quick_failures_;
+    start_failed(pid.error().message);
     after_exit();
     return;
   }
@@ -189,19 +184,34 @@ void Job::run() {
   }
 }
 
+// The program could not be started: at spawn(), or when its exec failed
+// after spawn() had returned (os::ExitStatus::exec_error).
+void Job::start_failed(const std::string& why) {
+  ctx_.log.error(fmt::format("job {}: {}", name(), why));
+  failed_to_start_ = true;
+  last_exit_ = os::ExitStatus{127, 0};
+  ctx_.bus.publish({Code::kError, why});
+  publish(Code::kExitFailed);
+  ++quick_failures_;
+}
+
 void Job::on_exit(int pid, os::ExitStatus status) {
   if (pid != pid_) return;
   pid_ = 0;
   cancel_timer(exec_timer_);
-  last_exit_ = status;
-  // A periodic job's successful runs are routine; log them only at debug.
-  auto level = !status.is_success()          ? log::Level::kWarn
-               : config_.when.is_periodic() ? log::Level::kDebug
-                                             : log::Level::kInfo;
-  ctx_.log.writef(level, "job {}: pid {} {}", name(), pid, describe_exit(status));
-  publish(status.is_success() ? Code::kExitSuccess : Code::kExitFailed);
-  bool quick = ctx_.timers.now() - run_started_ < kQuickRun;
-  quick_failures_ = (!status.is_success() && quick) ? quick_failures_ + 1 : 0;
+  if (!status.exec_error.empty()) {
+    start_failed(status.exec_error);
+  } else {
+    last_exit_ = status;
+    // A periodic job's successful runs are routine; log them only at debug.
+    auto level = !status.is_success()          ? log::Level::kWarn
+                 : config_.when.is_periodic() ? log::Level::kDebug
+                                               : log::Level::kInfo;
+    ctx_.log.writef(level, "job {}: pid {} {}", name(), pid, describe_exit(status));
+    publish(status.is_success() ? Code::kExitSuccess : Code::kExitFailed);
+    bool quick = ctx_.timers.now() - run_started_ < kQuickRun;
+    quick_failures_ = (!status.is_success() && quick) ? quick_failures_ + 1 : 0;
+  }
   if (state_ == State::kStopping) {
     if (withdrawing_) return;  // finishes once the catalog is done with us
     return finish();

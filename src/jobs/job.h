@@ -104,6 +104,7 @@ class Job {
   void run();
   void on_exit(int pid, os::ExitStatus status);
   void after_exit();
+  void start_failed(const std::string& why);
   void schedule_restart();
   void on_hook_event(const events::Event& e);
   void await_hooks();

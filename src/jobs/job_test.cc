@@ -274,6 +274,19 @@ TEST_F(Fixture, ExecFailurePublishesErrorAndExitFailed) {
   EXPECT_EQ(supervisor_->exit_code(), 127);
 }
 
+TEST_F(Fixture, ExecFailingAfterSpawnIsAStartFailureToo) {
+  // A start that did not wait for the exec learns of its failure at the exit.
+  start({job("a", {"gone"})}, "a");
+  const std::string why = "fork/exec /x/gone: exec format error";
+  processes_.exit_for_test(pid_of("a"), os::ExitStatus{127, 0, why});
+  settle();
+  EXPECT_TRUE(saw(Code::kExitFailed, "a"));
+  EXPECT_TRUE(saw(Code::kError, why));
+  EXPECT_TRUE(supervisor_->find("a")->failed_to_start());
+  EXPECT_TRUE(done_);
+  EXPECT_EQ(supervisor_->exit_code(), 127);
+}
+
 TEST_F(Fixture, MainJobEndShutsDownTheOthers) {
   auto app = job("app", {"app"});
   auto side = after("side", "app", Code::kStartup);

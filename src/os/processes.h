@@ -18,6 +18,9 @@ namespace autopilot::os {
 struct ExitStatus {
   int code = 0;    // exit code when the process exited
   int signal = 0;  // the signal that killed it, or 0
+  // Set when the program never ran: its exec failed after spawn() had
+  // returned (code is then 127). Go's words: "fork/exec <path>: <errno text>".
+  std::string exec_error = {};
 
   bool is_success() const { return signal == 0 && code == 0; }
   // The status a shell would report: the code, or 128 + signal.

@@ -402,6 +402,8 @@ void Output::run_process(std::vector<std::string> argv, const std::string& log_n
     ProcessEnd end{status.is_success() && !state->is_timed_out, "", std::move(state->lines)};
     if (state->is_timed_out) {
       end.why = "timed out after " + format_duration(timeout);
+    } else if (!status.exec_error.empty()) {
+      end.why = status.exec_error;  // it never ran
     } else if (status.signal) {
       end.why = fmt::format("killed by signal {}", status.signal);
     } else if (status.code) {

@@ -248,6 +248,26 @@ TEST_F(OutputTest, CheckThatCannotStartFails) {
       << read_file(log_path_);
 }
 
+TEST_F(OutputTest, CheckWhoseExecFailsLaterFailsWithTheError) {
+  // The second run of a program does not wait for its exec (os/linux/spawn.h):
+  // an exec that fails then still fails the check, with the exec error.
+  fs::create_directories(etc_);
+  std::string checker = etc_ + "/checker";
+  put_file(checker, "#!/bin/sh\nexit 0\n");
+  fs::permissions(checker, fs::perms(0755));
+  auto s = spec();
+  s.check = {checker};
+  auto& out = make(s);
+  EXPECT_OUTCOME(write(out, "one\n"), Outcome::kWritten);
+  put_file(checker, "exit 0\n");  // executable, but no longer a format the kernel runs
+  fs::permissions(checker, fs::perms(0755));
+  EXPECT_OUTCOME(write(out, "two\n"), Outcome::kCheckFailed);
+  EXPECT_EQ(read_file(dest_), "one\n");
+  EXPECT_NE(read_file(log_path_).find("t: check failed (fork/exec " + checker + ": exec format error)"),
+            std::string::npos)
+      << read_file(log_path_);
+}
+
 TEST_F(OutputTest, CheckTimeoutKillsAndFails) {
   fs::create_directories(etc_);
   put_file(dest_, "old\n");

@@ -109,7 +109,7 @@ LinuxProcesses::~LinuxProcesses() {
 Result<int> LinuxProcesses::spawn(const SpawnSpec& spec, SpawnCallbacks callbacks) {
   if (spec.argv.empty()) return make_error("exec: no command");
   // Resolve before making pipes: a name not in PATH costs nothing more.
-  if (auto found = paths_.look_path(spec.argv[0], spec.env, kDefaultPath); !found) return found.error();
+  if (auto found = launcher_.paths().look_path(spec.argv[0], spec.env, kDefaultPath); !found) return found.error();
 
   auto child = std::make_shared<Child>(io_);
   child->callbacks = std::move(callbacks);
@@ -122,7 +122,7 @@ Result<int> LinuxProcesses::spawn(const SpawnSpec& spec, SpawnCallbacks callback
     child->pipe = std::make_unique<OutputPipe>(io_, out.read);
   }
 
-  Result<int> pid = start_command(paths_, spec, kDefaultPath, out.write);
+  Result<int> pid = launcher_.start(spec, kDefaultPath, out.write);
   if (out.write >= 0) ::close(out.write);
   if (!pid) return pid.error();
 
@@ -160,7 +160,9 @@ void LinuxProcesses::reap_all() {
     }
     std::shared_ptr<Child> child = std::move(it->second);
     children_.erase(it);
-    on_reaped(child, exit_status(wait_status));
+    ExitStatus status = exit_status(wait_status);
+    if (auto error = launcher_.exec_error(pid)) status.exec_error = std::move(*error);
+    on_reaped(child, std::move(status));
   }
 }
 

@@ -17,8 +17,10 @@
 namespace autopilot::os {
 
 // Contract, beyond Processes:
-// - spawn() uses clone(CLONE_VM | CLONE_VFORK) and execve (os/linux/spawn.h):
-//   the child gets its own process group, stdin
+// - spawn() uses clone(CLONE_VM) and execve (os/linux/spawn.h: Launcher):
+//   the first start of a program waits for its exec, later ones do not (an
+//   exec that fails then is an exit with ExitStatus::exec_error set).
+//   The child gets its own process group, stdin
 //   from /dev/null, exactly spec.env as environment, default signal
 //   dispositions and an empty signal mask. argv[0] without a '/' is looked up
 //   in the PATH of spec.env (or kDefaultPath when spec.env has no PATH), with
@@ -62,6 +64,8 @@ class LinuxProcesses : public Processes {
 
   // Processes we reaped that we did not spawn (re-parented orphans).
   std::uint64_t orphans_reaped() const { return orphans_reaped_; }
+  // Spawns that did not wait for the child's exec (os/linux/spawn.h).
+  std::uint64_t unwaited_starts() const { return launcher_.unwaited_starts(); }
 
   struct Child;  // defined in the .cc
 
@@ -78,7 +82,7 @@ class LinuxProcesses : public Processes {
 
   boost::asio::io_context& io_;
   boost::asio::signal_set sigchld_;
-  PathCache paths_;
+  Launcher launcher_;
   std::map<int, std::shared_ptr<Child>> children_;  // spawned, not yet reaped
   std::vector<std::shared_ptr<Child>> draining_;    // reaped, pipes still open
   std::uint64_t orphans_reaped_ = 0;

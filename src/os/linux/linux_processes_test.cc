@@ -206,6 +206,57 @@ TEST_F(LinuxProcessesTest, PathLookupsAreCachedUntilTheFileVanishes) {
   fs::remove_all(root);
 }
 
+TEST_F(LinuxProcessesTest, LaterStartsDoNotWaitForTheExecAndGiveTheChildTheSame) {
+  // The first start of a program waits for its exec; later ones run the
+  // child on a slot of its own, with raw system calls. Both must set the
+  // child up alike: environment, stdin, process group, output, signals.
+  struct sigaction ignore {}, saved {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, &saved);  // as autopilot does; the child must not inherit it
+  std::string script =
+      "echo A=$A; readlink /proc/$$/fd/0; test $(cut -d' ' -f5 /proc/$$/stat) = $$ && echo own group;"
+      "grep '^flags:' /proc/$$/fdinfo/1; grep -E '^Sig(Blk|Ign)' /proc/self/status; echo err >&2";
+  std::vector<std::vector<std::string>> outputs;
+  for (int i = 0; i < 3; ++i) {
+    auto r = run(sh(script, {"A=1", "PATH=/usr/bin:/bin"}));
+    ASSERT_TRUE(r->exit);
+    EXPECT_EQ(r->exit->code, 0);
+    EXPECT_EQ(r->exit->exec_error, "");
+    outputs.push_back(r->lines);
+  }
+  ::sigaction(SIGPIPE, &saved, nullptr);
+  EXPECT_EQ(processes_.unwaited_starts(), 2u);
+  EXPECT_THAT(outputs[0], ElementsAre("A=1", "/dev/null", "own group", ::testing::StartsWith("flags:"),
+                                      "SigBlk:\t0000000000000000", "SigIgn:\t0000000000000000", "err"));
+  EXPECT_EQ(outputs[1], outputs[0]);
+  EXPECT_EQ(outputs[2], outputs[0]);
+}
+
+TEST_F(LinuxProcessesTest, ExecFailingAfterAnUnwaitedStartIsAnExitWithTheError) {
+  namespace fs = std::filesystem;
+  fs::path tool = fs::path(::testing::TempDir()) / ("unwaited." + std::to_string(::getpid()));
+  std::ofstream(tool) << "#!/bin/sh\necho ran\n";
+  ::chmod(tool.c_str(), 0755);
+  auto first = run(SpawnSpec{{tool.string()}, {}, true});
+  ASSERT_TRUE(first->exit);
+  EXPECT_THAT(first->lines, ElementsAre("ran"));
+  // Still there and executable, but no longer a format the kernel runs.
+  std::ofstream(tool, std::ios::trunc) << "echo no shebang\n";
+  auto second = run(SpawnSpec{{tool.string()}, {}, true});
+  ASSERT_TRUE(second->exit);
+  EXPECT_EQ(processes_.unwaited_starts(), 1u);
+  EXPECT_EQ(second->exit->code, 127);
+  EXPECT_FALSE(second->exit->is_success());
+  EXPECT_EQ(second->exit->exec_error, "fork/exec " + tool.string() + ": exec format error");
+  EXPECT_TRUE(second->lines.empty());
+  // It must prove itself again: the next start waits, and fails at once.
+  Result<int> third = processes_.spawn(SpawnSpec{{tool.string()}, {}, true}, {});
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.error().message, "fork/exec " + tool.string() + ": exec format error");
+  EXPECT_EQ(processes_.unwaited_starts(), 1u);
+  fs::remove(tool);
+}
+
 TEST(PathCache, RemembersFoundPathsOnlyAndIsBounded) {
   PathCache cache;
   std::vector<std::string> env{"PATH=/usr/bin:/bin"};
