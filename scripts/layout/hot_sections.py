@@ -145,7 +145,8 @@ def main():
     sections = maps[groups[0][1][0][0]][0]
     by_file = {}
     for start, size, output, section, file in sections:
-        by_file.setdefault(file_pattern(file), []).append((output, section, size))
+        # As placed by the layout being replaced, if any: .rodata.hot is .rodata.
+        by_file.setdefault(file_pattern(file), []).append((output.removesuffix(".hot"), section, size))
     variants = {}
     for pattern in by_file:
         m = re.match(r"^\*libc\.a:(.*)$", pattern)

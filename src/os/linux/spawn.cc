@@ -11,6 +11,7 @@
 #include <cctype>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <linux/futex.h>
 
@@ -249,6 +250,17 @@ void PathCache::forget(const std::string& file, const Environment& env, std::str
 
 constexpr size_t kSlotStack = 2048;
 
+// Valgrind runs only the clones of fork, vfork and threads, and ends the
+// process at any other; under it (its preload is in our environment), every
+// start waits.
+bool may_start_unwaited() {
+  static const bool ok = [] {
+    const char* preload = std::getenv("LD_PRELOAD");
+    return kRawSyscalls && !(preload && std::strstr(preload, "/vgpreload_"));
+  }();
+  return ok;
+}
+
 // An unwaited start's child and what it reads until its exec. A slot is free
 // again once the kernel has zeroed `busy` (CLONE_CHILD_CLEARTID: at the
 // child's exec or exit) and its exec error, if any, has been collected.
@@ -291,7 +303,7 @@ Result<int> Launcher::start(const SpawnSpec& spec, std::string_view default_path
   const std::string& file = spec.argv.at(0);
   auto path = paths_.look_path(file, spec.env, default_path);
   if (!path) return path.error();
-  if (kRawSyscalls && proven_.contains(*path)) {
+  if (may_start_unwaited() && proven_.contains(*path)) {
     // One stat keeps what a waited start would tell at once, for the usual
     // change: the file is gone or no longer executable. Then it is looked
     // up again and started the waited way, as the first time.

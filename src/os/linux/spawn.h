@@ -78,8 +78,8 @@ Result<PipeFds> make_pipe();
 //   fail after all (say, the file was replaced by one of another format), the
 //   child exits with status 127 and exec_error() has the error once it is
 //   reaped; the program must prove itself again.
-// With no free slot, or on an architecture without the raw calls, a start
-// waits.
+// With no free slot, on an architecture without the raw calls, or under
+// valgrind (which cannot run such a child), a start waits.
 class Launcher {
  public:
   static constexpr size_t kSlots = 16;
