@@ -76,7 +76,7 @@ class CachedSource : public render::Source {
     if (!records_) records_ = render::instance_list(instances_);
     return *records_;
   }
-  const std::vector<std::string>* services() override { return &names_; }
+  const std::vector<discovery::ServiceSummary>* services() override { return &names_; }
   const std::vector<discovery::KvEntry>* kv(const std::string&) override { return &kv_; }
   std::optional<std::string> env(const std::string&) override { return std::nullopt; }
   Result<std::string> file(const std::string& path) override { return make_error("file: " + path); }
@@ -84,7 +84,7 @@ class CachedSource : public render::Source {
  private:
   std::shared_ptr<const std::vector<discovery::Instance>> instances_;
   std::optional<tmpl::Value> records_;
-  std::vector<std::string> names_{"app"};
+  std::vector<discovery::ServiceSummary> names_{{"app", {}}};
   std::vector<discovery::KvEntry> kv_;
 };
 

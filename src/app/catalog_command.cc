@@ -130,13 +130,15 @@ int run_catalog_command(const CatalogQuery& query, const config::Env& env) {
   discovery::Catalog& c = **catalog;
 
   if (query.kind == CatalogQuery::Kind::kServices) {
-    auto names = await_answer<std::vector<std::string>>(io, timers, [&](auto done) { c.services(std::move(done)); });
-    if (!names) {
-      print_error("listing services: " + names.error().message);
+    auto services =
+        await_answer<std::vector<discovery::ServiceSummary>>(io, timers, [&](auto done) { c.services(std::move(done)); });
+    if (!services) {
+      print_error("listing services: " + services.error().message);
       return kFailed;
     }
-    std::sort(names->begin(), names->end());
-    print_json(nlohmann::ordered_json(*names));
+    std::vector<std::string> names;
+    for (const auto& service : *services) names.push_back(service.name);
+    print_json(nlohmann::ordered_json(names));
     return 0;
   }
 

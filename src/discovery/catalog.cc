@@ -1,5 +1,8 @@
 #include "discovery/catalog.h"
 
+#include <map>
+#include <set>
+
 #include <fmt/format.h>
 
 namespace autopilot::discovery {
@@ -142,5 +145,13 @@ Error unknown_instance_error(std::string_view id) {
 }
 
 bool is_unknown_instance(const Error& error) { return error.message.starts_with(kUnknownInstance); }
+
+std::vector<ServiceSummary> summarize(const std::vector<Instance>& instances) {
+  std::map<std::string, std::set<std::string>> tags;
+  for (const Instance& instance : instances) tags[instance.name].insert(instance.tags.begin(), instance.tags.end());
+  std::vector<ServiceSummary> out;
+  for (auto& [name, set] : tags) out.push_back({name, std::vector<std::string>(set.begin(), set.end())});
+  return out;
+}
 
 }  // namespace autopilot::discovery

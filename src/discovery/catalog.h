@@ -62,6 +62,17 @@ struct Instance {
   bool operator==(const Instance&) const = default;
 };
 
+// A service as consul-template's `services` shows it: its name and the tags
+// of all its live instances, each once, sorted.
+struct ServiceSummary {
+  std::string name;
+  std::vector<std::string> tags;
+
+  bool operator==(const ServiceSummary&) const = default;
+};
+// The summaries of the services these instances belong to, sorted by name.
+std::vector<ServiceSummary> summarize(const std::vector<Instance>& instances);
+
 struct KvEntry {
   std::string key;
   std::string value;
@@ -147,8 +158,9 @@ class Catalog {
   // The live instances of `service`, sorted by id; only healthy ones when
   // healthy_only. An unknown service is an empty list, not an error.
   virtual void list(const std::string& service, bool healthy_only, Callback<std::vector<Instance>> done) = 0;
-  // Names of the services with at least one live instance, sorted.
-  virtual void services(Callback<std::vector<std::string>> done) = 0;
+  // The services with at least one live instance (any status), sorted by
+  // name, each with the tags of its live instances.
+  virtual void services(Callback<std::vector<ServiceSummary>> done) = 0;
 
   // --- watches -------------------------------------------------------------
   // Calls `on_update` on the loop whenever the set of live instances of

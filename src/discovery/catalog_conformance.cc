@@ -9,7 +9,6 @@
 namespace autopilot::discovery::conformance {
 
 using ::testing::ElementsAre;
-using Strings = std::vector<std::string>;
 
 std::string backend_name(const ::testing::TestParamInfo<CatalogBackend>& info) { return info.param.name; }
 
@@ -54,9 +53,14 @@ TEST_P(CatalogConformanceTest, RegisterListDeregister) {
   ASSERT_EQ(web->size(), 2u);
   EXPECT_EQ((*web)[0], a);  // every field round-trips; sorted by id
   EXPECT_EQ((*web)[1], b);
-  auto names = call<Strings>([&](auto cb) { catalog_->services(cb); });
-  ASSERT_TRUE(names.ok());
-  EXPECT_THAT(*names, ElementsAre("db", "web"));
+  b.tags = {"v2", "canary", "primary"};
+  b.status = Status::kCritical;
+  ASSERT_TRUE(add(b).ok());
+  auto services = call<std::vector<ServiceSummary>>([&](auto cb) { catalog_->services(cb); });
+  ASSERT_TRUE(services.ok());
+  // Every live instance's tags, whatever its status, each once, sorted.
+  EXPECT_THAT(*services, ElementsAre(ServiceSummary{"db", {"primary", "v1"}},
+                                     ServiceSummary{"web", {"canary", "primary", "v1", "v2"}}));
 
   ASSERT_TRUE(call<void>([&](auto cb) { catalog_->deregister("web-a", cb); }).ok());
   EXPECT_THAT(ids_of(*list("web")), ElementsAre("web-b"));

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -49,12 +50,16 @@ class FakeSource : public Source {
     return instance_list(std::make_shared<const std::vector<discovery::Instance>>(std::move(out)));
   }
 
-  const std::vector<std::string>* services() override {
-    if (!services_loaded) return miss<std::string>();
-    names_.clear();
-    for (const auto& [name, list] : instances)
-      if (!list.empty()) names_.push_back(name);
-    return &names_;
+  const std::vector<discovery::ServiceSummary>* services() override {
+    if (!services_loaded) return miss<discovery::ServiceSummary>();
+    summaries_.clear();
+    for (const auto& [name, list] : instances) {
+      if (list.empty()) continue;
+      std::set<std::string> tags;
+      for (const auto& i : list) tags.insert(i.tags.begin(), i.tags.end());
+      summaries_.push_back({name, std::vector<std::string>(tags.begin(), tags.end())});
+    }
+    return &summaries_;
   }
 
   const std::vector<discovery::KvEntry>* kv(const std::string& prefix) override {
@@ -88,7 +93,7 @@ class FakeSource : public Source {
   }
 
   std::map<std::string, std::vector<discovery::KvEntry>> kv_results_;
-  std::vector<std::string> names_;
+  std::vector<discovery::ServiceSummary> summaries_;
 };
 
 }  // namespace autopilot::render::testing

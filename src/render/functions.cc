@@ -70,8 +70,8 @@ void add_service_funcs(tmpl::FuncMap& funcs, Source& source) {
   funcs.add("services", [&source](Args args) -> Result<Value> {
     if (!args.empty()) return wrong_args("services", 0, args.size());
     std::vector<Value> out;
-    if (const auto* names = source.services())
-      for (const auto& name : *names) out.push_back(service_snippet_value(name, {}));
+    if (const auto* services = source.services())
+      for (const auto& service : *services) out.push_back(service_snippet_value(service.name, service.tags));
     return Value::list(std::move(out));
   });
 }

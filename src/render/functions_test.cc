@@ -108,8 +108,11 @@ TEST_F(DataFunctions, NotLoadedDataRendersEmptyAndCountsMisses) {
 }
 
 TEST_F(DataFunctions, Services) {
-  EXPECT_EQ(render("{{ range services }}{{ .Name }}:{{ .Tags }}:{{ len .Tags }} {{ end }}"), "api:[]:0 web:[]:0 ");
-  EXPECT_EQ(render("{{ range services }}{{ . }} {{ end }}"), "&{api []} &{web []} ");
+  // Each service's tags: those of all its instances, whatever their status, each once, sorted.
+  EXPECT_EQ(render("{{ range services }}{{ .Name }}:{{ .Tags }}:{{ len .Tags }} {{ end }}"),
+            "api:[]:0 web:[blue green v1]:3 ");
+  EXPECT_EQ(render("{{ range services }}{{ . }} {{ end }}"), "&{api []} &{web [blue green v1]} ");
+  EXPECT_EQ(render("{{ range services }}{{ if .Tags | contains \"blue\" }}{{ .Name }}{{ end }}{{ end }}"), "web");
   EXPECT_EQ(render("{{ services 1 }}"),
             "EXEC: error calling services: wrong number of args for services: want 0 got 1");
 }

@@ -57,7 +57,7 @@ class Renderer::Cache : public Source {
     return *e.records;
   }
 
-  const std::vector<std::string>* services() override {
+  const std::vector<discovery::ServiceSummary>* services() override {
     if (!list_used_) {
       list_used_ = true;
       refresh_list();
@@ -201,7 +201,7 @@ class Renderer::Cache : public Source {
       return;
     }
     std::weak_ptr<bool> alive = alive_;
-    ctx_.catalog->services([this, alive](Result<std::vector<std::string>> names) {
+    ctx_.catalog->services([this, alive](Result<std::vector<discovery::ServiceSummary>> names) {
       if (alive.expired()) return;
       list_timer_ = ctx_.timers.after(ctx_.services_refresh, [this, alive] {
         if (alive.expired()) return;
@@ -258,7 +258,7 @@ class Renderer::Cache : public Source {
   // std::map: entries never move, so watch callbacks may hold references.
   std::map<ServiceQuery, ServiceEntry> services_;
   std::map<std::string, KvCacheEntry> kv_;
-  std::optional<std::vector<std::string>> list_;
+  std::optional<std::vector<discovery::ServiceSummary>> list_;
   bool list_used_ = false, list_failed_ = false;
   os::Timers::Id list_timer_ = 0;
   std::map<std::string, FileStamp> files_;  // every path `file` read

@@ -54,7 +54,7 @@ class Source {
   // catalog delivery).
   virtual std::optional<tmpl::Value> service(const ServiceQuery& q) = 0;
   // Names of the services with live instances, sorted; null when not loaded.
-  virtual const std::vector<std::string>* services() = 0;
+  virtual const std::vector<discovery::ServiceSummary>* services() = 0;
   // KV entries under `prefix` (full keys, sorted); null when not loaded.
   // key/keyOrDefault read the prefix equal to the key and pick the exact one.
   virtual const std::vector<discovery::KvEntry>* kv(const std::string& prefix) = 0;

@@ -22,7 +22,7 @@ using decode::Node;
 class NoSource : public Source {
  public:
   std::optional<tmpl::Value> service(const ServiceQuery&) override { return std::nullopt; }
-  const std::vector<std::string>* services() override { return nullptr; }
+  const std::vector<discovery::ServiceSummary>* services() override { return nullptr; }
   const std::vector<discovery::KvEntry>* kv(const std::string&) override { return nullptr; }
   std::optional<std::string> env(const std::string&) override { return std::nullopt; }
   Result<std::string> file(const std::string&) override { return std::string(); }

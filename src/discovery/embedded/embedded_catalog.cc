@@ -96,16 +96,17 @@ void EmbeddedCatalog::list(const std::string& service, bool healthy_only, Callba
   complete(std::move(done), Result<std::vector<Instance>>(std::move(out)));
 }
 
-void EmbeddedCatalog::services(Callback<std::vector<std::string>> done) {
+void EmbeddedCatalog::services(Callback<std::vector<ServiceSummary>> done) {
   auto dirs = store_.service_dirs();
-  if (!dirs) return complete(std::move(done), Result<std::vector<std::string>>(dirs.error()));
-  std::vector<std::string> out;
+  if (!dirs) return complete(std::move(done), Result<std::vector<ServiceSummary>>(dirs.error()));
+  std::vector<Instance> live;
   auto now = options_.wall_clock();
   for (const auto& name : *dirs) {
     auto snapshot = store_.read_service(name, now);
-    if (snapshot && !snapshot->live.empty()) out.push_back(name);
+    if (!snapshot) continue;
+    for (const auto& record : snapshot->live) live.push_back(record.instance);
   }
-  complete(std::move(done), Result<std::vector<std::string>>(std::move(out)));
+  complete(std::move(done), Result<std::vector<ServiceSummary>>(summarize(live)));
 }
 
 // --- KV --------------------------------------------------------------------------

@@ -68,7 +68,7 @@ class EmbeddedCatalog : public Catalog {
   void set_status(const std::string& id, Status status, Callback<void> done) override;
   void deregister(const std::string& id, Callback<void> done) override;
   void list(const std::string& service, bool healthy_only, Callback<std::vector<Instance>> done) override;
-  void services(Callback<std::vector<std::string>> done) override;
+  void services(Callback<std::vector<ServiceSummary>> done) override;
   WatchHandle watch_service(const std::string& service, bool healthy_only, Index from_index,
                             std::function<void(Result<WatchUpdate>)> on_update) override;
   WatchHandle watch_prefix(const std::string& prefix, Index from_index,

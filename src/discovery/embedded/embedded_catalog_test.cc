@@ -107,7 +107,7 @@ TEST_F(EmbeddedCatalogTest, AVanishedCatalogIsAnErrorNotAnEmptyList) {
   auto listed = list(*catalog, "web");
   ASSERT_FALSE(listed.ok()) << "an unavailable catalog must not read as 'no instances'";
   EXPECT_THAT(listed.error().message, ::testing::HasSubstr("is unavailable"));
-  auto names = await_result<std::vector<std::string>>(io_, [&](auto cb) { catalog->services(cb); });
+  auto names = await_result<std::vector<ServiceSummary>>(io_, [&](auto cb) { catalog->services(cb); });
   EXPECT_FALSE(names.ok());
   auto kv = await_result<std::vector<KvEntry>>(io_, [&](auto cb) { catalog->list_kv("", cb); });
   EXPECT_FALSE(kv.ok());

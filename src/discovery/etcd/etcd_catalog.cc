@@ -251,23 +251,20 @@ void EtcdCatalog::list(const std::string& service, bool healthy_only, Callback<s
                 });
 }
 
-void EtcdCatalog::services(Callback<std::vector<std::string>> done) {
+// The whole services tree, values too: the tags are in the records (as
+// Consul's /v1/catalog/services, which consul-template reads, has them).
+void EtcdCatalog::services(Callback<std::vector<ServiceSummary>> done) {
   std::string root = layout_.services_root();
-  client_->call("kv/range", range_request(root, prefix_end(root), true),
-                [root, done = std::move(done)](Result<Json> r) {
-                  if (!r) return done(r.error());
-                  auto kvs = kvs_of(*r);
-                  if (!kvs) return done(kvs.error());
-                  std::set<std::string> names;
-                  for (const auto& kv : *kvs) {
-                    std::string_view rest = std::string_view(kv.key).substr(root.size());
-                    auto slash = rest.find('/');
-                    if (slash == std::string_view::npos || slash == 0) continue;
-                    std::string name(rest.substr(0, slash));
-                    if (validate_service_name(name)) names.insert(std::move(name));
-                  }
-                  done(std::vector<std::string>(names.begin(), names.end()));
-                });
+  client_->call("kv/range", range_request(root, prefix_end(root)), [this, done = std::move(done)](Result<Json> r) {
+    if (!r) return done(r.error());
+    auto kvs = kvs_of(*r);
+    if (!kvs) return done(kvs.error());
+    std::vector<Instance> live;
+    for (const auto& kv : *kvs) {
+      if (auto instance = decode_instance(kv)) live.push_back(std::move(*instance));
+    }
+    done(summarize(live));
+  });
 }
 
 // --- KV ----------------------------------------------------------------------------

@@ -188,13 +188,16 @@ TEST_F(EtcdCatalogTest, WatchResumesAfterCompactionWithAFullRead) {
   EXPECT_THAT(ids_of(resumed.back().instances), ElementsAre("c2"));
 }
 
-TEST_F(EtcdCatalogTest, ServicesListsNamesWithInstances) {
+TEST_F(EtcdCatalogTest, ServicesListsNamesWithInstancesAndTheirTags) {
   ASSERT_TRUE(add(make_instance("a1", "alpha")).ok());
   ASSERT_TRUE(add(make_instance("b1", "beta")).ok());
-  ASSERT_TRUE(add(make_instance("b2", "beta")).ok());
-  auto names = call<std::vector<std::string>>([&](auto cb) { catalog_->services(cb); });
-  ASSERT_TRUE(names.ok()) << names.error().message;
-  EXPECT_THAT(*names, ElementsAre("alpha", "beta"));
+  Instance b2 = make_instance("b2", "beta");
+  b2.tags = {"blue"};
+  ASSERT_TRUE(add(b2).ok());
+  auto services = call<std::vector<ServiceSummary>>([&](auto cb) { catalog_->services(cb); });
+  ASSERT_TRUE(services.ok()) << services.error().message;
+  EXPECT_THAT(*services, ElementsAre(ServiceSummary{"alpha", {"primary", "v1"}},
+                                     ServiceSummary{"beta", {"blue", "primary", "v1"}}));
 }
 
 // A member that goes away and comes back: operations fail clearly meanwhile

@@ -29,9 +29,9 @@ struct OutputPipe {
   std::string pending;  // bytes after the last newline
 };
 
-// Reads per readiness event before yielding to the loop: a child that writes
-// without pause cannot starve the others.
-constexpr int kReadsPerTurn = 4;
+// Reads per turn before yielding to the loop: a child that writes without
+// pause cannot starve the others.
+constexpr int kReadsPerTurn = 8;
 
 ExitStatus exit_status(int wait_status) {
   ExitStatus status;
@@ -212,18 +212,17 @@ void LinuxProcesses::on_readable(const std::shared_ptr<Child>& child, boost::sys
 
 // Reads until the pipe is empty (EAGAIN: the loop will say when there is more;
 // the descriptor is edge-triggered, so stopping earlier could miss the EOF) or
-// ended, or kReadsPerTurn full buffers were read.
+// ended, or kReadsPerTurn reads were made.
 LinuxProcesses::Drain LinuxProcesses::drain(Child& child) {
   OutputPipe& p = *child.pipe;
   int fd = p.descriptor.native_handle();
-  for (int reads = 0; reads < kReadsPerTurn;) {
+  for (int reads = 0; reads < kReadsPerTurn; ++reads) {
     ssize_t n = ::read(fd, buffer_.data(), buffer_.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return Drain::kEmpty;
     if (n <= 0) return Drain::kEnded;
     p.pending.append(buffer_.data(), static_cast<size_t>(n));
     child.emit_lines(p);
-    if (static_cast<size_t>(n) == buffer_.size()) ++reads;
   }
   return Drain::kMore;
 }
