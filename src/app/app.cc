@@ -105,14 +105,15 @@ class Runner {
     if (catalog_) {
       watches_ = std::make_unique<watches::Watches>(watches::WatchContext{bus_, timers_, log_, *catalog_});
       watches_->start(config_.watches);
-      renderers_ = std::make_unique<render::Renderers>(render::RendererContext{
-          bus_, processes_, timers_, log_, catalog_.get(),
-          [this](const std::string& name) -> std::optional<std::string> {
-            auto it = options_.env.find(name);
-            if (it == options_.env.end()) return std::nullopt;
-            return it->second;
-          },
-          [this] { return env_; }});
+      render::RendererContext rctx{bus_, processes_, timers_, log_, catalog_.get(),
+                                   [this](const std::string& name) -> std::optional<std::string> {
+                                     auto it = options_.env.find(name);
+                                     if (it == options_.env.end()) return std::nullopt;
+                                     return it->second;
+                                   },
+                                   [this] { return env_; }};
+      rctx.io = &loop_;
+      renderers_ = std::make_unique<render::Renderers>(rctx);
       renderers_->start(config_.templates);
     }
     supervisor_ = std::make_unique<jobs::Supervisor>(ctx, config_.jobs, config_.main_job);

@@ -76,6 +76,7 @@ int run_render_command(const RenderRequest& request, const config::Env& env) {
                                 return it->second;
                               },
                               [&child_env] { return child_env; }};
+  ctx.io = &io;
   std::vector<std::unique_ptr<render::Renderer>> renderers;
   size_t finished = 0;
   bool failed = false;

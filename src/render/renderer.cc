@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 
 #include <fmt/format.h>
 
 #include "base/file.h"
+#include "os/linux/dir_watcher.h"
 #include "render/functions.h"
 #include "render/records.h"
 #include "tmpl/template.h"
@@ -81,12 +83,16 @@ class Renderer::Cache : public Source {
 
   std::optional<std::string> env(const std::string& name) override { return ctx_.env ? ctx_.env(name) : std::nullopt; }
 
-  // A file read by a pass is checked every files_refresh (inode, size,
-  // mtime), as consul-template polls it; a change renders again.
+  // A file read by a pass is checked (inode, size, mtime; through symlinks)
+  // whenever inotify reports a change in its directory, and every
+  // files_refresh, as consul-template polls it, for what inotify cannot see
+  // (a symlink into another directory, a network file system). A change
+  // renders again.
   Result<std::string> file(const std::string& path) override {
     auto [it, fresh] = files_.try_emplace(path);
     if (fresh) {
       it->second = FileStamp::of(path);
+      follow_directory_of(path);
       if (!files_timer_) check_files_later();
     }
     auto text = read_file(path);
@@ -239,16 +245,38 @@ class Renderer::Cache : public Source {
     std::weak_ptr<bool> alive = alive_;
     files_timer_ = ctx_.timers.after(ctx_.files_refresh, [this, alive] {
       if (alive.expired()) return;
-      bool changed = false;
-      for (auto& [path, stamp] : files_) {
-        FileStamp now = FileStamp::of(path);
-        if (now == stamp) continue;
-        stamp = now;
-        changed = true;
-      }
       check_files_later();
-      if (changed) changed_();
+      check_files();
     });
+  }
+
+  void check_files() {
+    bool changed = false;
+    for (auto& [path, stamp] : files_) {
+      FileStamp now = FileStamp::of(path);
+      if (now == stamp) continue;
+      stamp = now;
+      changed = true;
+    }
+    if (changed) changed_();
+  }
+
+  // Entries renamed in or out (an editor's save, a Kubernetes ConfigMap's
+  // symlink swap), files closed after writing, attribute changes.
+  void follow_directory_of(const std::string& path) {
+    if (!ctx_.io || dirs_failed_) return;
+    if (!dirs_) {
+      dirs_ = std::make_unique<os::DirWatcher>(*ctx_.io, [this](const std::string&) { check_files(); });
+      if (auto started = dirs_->start(); !started) {
+        ctx_.log.debug(fmt::format("template {}: {}; files are polled only", name_, started.error().message));
+        dirs_.reset();
+        dirs_failed_ = true;
+        return;
+      }
+    }
+    std::string dir = std::filesystem::path(path).parent_path().string();
+    if (auto watched = dirs_->watch(dir.empty() ? "." : dir, os::DirWatcher::Events::kWritesAndAttrs); !watched)
+      ctx_.log.debug(fmt::format("template {}: {}; polled only", name_, watched.error().message));
   }
 
   RendererContext& ctx_;
@@ -263,6 +291,8 @@ class Renderer::Cache : public Source {
   os::Timers::Id list_timer_ = 0;
   std::map<std::string, FileStamp> files_;  // every path `file` read
   os::Timers::Id files_timer_ = 0;
+  std::unique_ptr<os::DirWatcher> dirs_;  // their directories, once one is read
+  bool dirs_failed_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

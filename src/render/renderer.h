@@ -35,6 +35,7 @@
 // `{source: "template.X", once: "changed"}` start after the first render.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -65,6 +66,9 @@ struct RendererContext {
   Duration files_refresh{std::chrono::seconds(2)};     // `file`: a read file is checked this often, as consul-template
   Duration command_retry{std::chrono::seconds(1)};       // first retry after a failed command, then doubling
   Duration command_retry_max{std::chrono::seconds(30)};  // up to this
+  // The loop, for inotify on the directories of files read with `file`, so a
+  // change shows at once; null: they are only polled every files_refresh.
+  boost::asio::io_context* io = nullptr;
 };
 
 class Renderer {

@@ -47,6 +47,7 @@ class RendererTest : public ::testing::Test {
     ctx.command_retry = command_retry;
     ctx.command_retry_max = command_retry_max;
     ctx.files_refresh = files_refresh_;
+    if (follow_directories_) ctx.io = &loop_.io;
     renderer_ = std::make_unique<Renderer>(std::move(t), ctx);
     renderer_->on_written = [this](const Result<Outcome>& r) {
       if (r && *r == Outcome::kWritten) ++writes_;
@@ -81,6 +82,7 @@ class RendererTest : public ::testing::Test {
   std::unique_ptr<Renderer> renderer_;
   int writes_ = 0;
   Duration files_refresh_ = 50ms;
+  bool follow_directories_ = false;  // inotify on the directories of `file`s
 };
 
 TEST_F(RendererTest, RendersOnceTheDataHasArrivedAndPublishesChanged) {
@@ -106,6 +108,33 @@ TEST_F(RendererTest, AFileTheTemplateReadsIsFollowed) {
   std::ofstream(path + ".new") << "three";
   fs::rename(path + ".new", path);
   ASSERT_TRUE(loop_.run_until([&] { return contents() == "motd: three\n"; }));
+}
+
+TEST_F(RendererTest, AFileChangeShowsAtOnceThroughInotify) {
+  files_refresh_ = 1h;  // the poll never comes: only inotify can tell
+  follow_directories_ = true;
+  std::string dir = scratch("conf");
+  fs::create_directories(dir + "/v1");
+  fs::create_directories(dir + "/v2");
+  std::string path = dir + "/motd.txt";
+  std::ofstream(path) << "one";
+  std::ofstream(dir + "/v1/app.conf") << "v1";
+  std::ofstream(dir + "/v2/app.conf") << "v2";
+  // A Kubernetes ConfigMap volume: app.conf -> ..data/app.conf, ..data -> v1.
+  fs::create_directory_symlink("v1", dir + "/..data");
+  fs::create_symlink("..data/app.conf", dir + "/app.conf");
+  auto& r = make(config("motd: {{ file \"" + path + "\" }}; app: {{ file \"" + dir + "/app.conf\" }}\n"));
+  r.start();
+  ASSERT_TRUE(loop_.run_until([&] { return contents() == "motd: one; app: v1\n"; }));
+  std::ofstream(path) << "two";  // in place: seen when closed
+  ASSERT_TRUE(loop_.run_until([&] { return contents() == "motd: two; app: v1\n"; }));
+  std::ofstream(path + ".new") << "three";  // replaced by a rename
+  fs::rename(path + ".new", path);
+  ASSERT_TRUE(loop_.run_until([&] { return contents() == "motd: three; app: v1\n"; }));
+  // The ConfigMap update: a new ..data symlink renamed over the old one.
+  fs::create_directory_symlink("v2", dir + "/..data_tmp");
+  fs::rename(dir + "/..data_tmp", dir + "/..data");
+  ASSERT_TRUE(loop_.run_until([&] { return contents() == "motd: three; app: v2\n"; }));
 }
 
 TEST_F(RendererTest, FollowsChangesAndRendersAnEmptySetWhenTheCatalogSaysSo) {

@@ -37,7 +37,7 @@
 
 #include "discovery/callbacks.h"
 #include "discovery/catalog.h"
-#include "discovery/embedded/dir_watcher.h"
+#include "os/linux/dir_watcher.h"
 #include "discovery/embedded/store.h"
 #include "log/log.h"
 #include "os/timers.h"
@@ -133,7 +133,7 @@ class EmbeddedCatalog : public Catalog {
   os::Timers& timers_;
   log::Log& log_;
   Store store_;
-  DirWatcher dir_watcher_;
+  os::DirWatcher dir_watcher_;
   bool inotify_ok_ = false;
 
   std::uint64_t next_id_ = 1;

@@ -209,7 +209,7 @@ void EmbeddedCatalog::rescan() {
 void EmbeddedCatalog::watch_dir(const std::string& dir, bool close_write) {
   if (!inotify_ok_) return;
   // A failure (say, the inotify watch limit) leaves that directory to rescans.
-  if (auto watched = dir_watcher_.watch(dir, close_write); !watched) log_.debug(watched.error().message);
+  if (auto watched = dir_watcher_.watch(dir, close_write ? os::DirWatcher::Events::kClosedWrites : os::DirWatcher::Events::kEntries); !watched) log_.debug(watched.error().message);
 }
 
 // --- locks -------------------------------------------------------------------------------

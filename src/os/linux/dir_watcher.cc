@@ -1,4 +1,4 @@
-#include "discovery/embedded/dir_watcher.h"
+#include "os/linux/dir_watcher.h"
 
 #include <fmt/format.h>
 #include <sys/inotify.h>
@@ -7,10 +7,11 @@
 #include <cerrno>
 #include <cstring>
 
-namespace autopilot::discovery::embedded {
+namespace autopilot::os {
 
-DirWatcher::DirWatcher(boost::asio::io_context& io, std::function<void(const std::string&)> on_change)
-    : io_(io), on_change_(std::move(on_change)) {}
+DirWatcher::DirWatcher(boost::asio::io_context& io, std::function<void(const std::string&)> on_change,
+                       std::string ignored_prefix)
+    : io_(io), on_change_(std::move(on_change)), ignored_prefix_(std::move(ignored_prefix)) {}
 
 DirWatcher::~DirWatcher() = default;  // the stream_descriptor closes the fd
 
@@ -22,10 +23,11 @@ Result<void> DirWatcher::start() {
   return {};
 }
 
-Result<void> DirWatcher::watch(const std::string& dir, bool close_write) {
+Result<void> DirWatcher::watch(const std::string& dir, Events events) {
   if (!stream_) return make_error("inotify is not started");
   uint32_t mask = IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_ONLYDIR;
-  if (close_write) mask |= IN_CLOSE_WRITE;
+  if (events != Events::kEntries) mask |= IN_CLOSE_WRITE;
+  if (events == Events::kWritesAndAttrs) mask |= IN_ATTRIB;
   int wd = ::inotify_add_watch(stream_->native_handle(), dir.c_str(), mask);
   if (wd < 0) return make_error(fmt::format("inotify_add_watch {}: {}", dir, std::strerror(errno)));
   dirs_[wd] = dir;  // the same inode gives the same wd back
@@ -64,7 +66,7 @@ void DirWatcher::on_readable(boost::system::error_code ec) {
         continue;
       }
       std::string_view name = event->len > 0 ? std::string_view(event->name) : std::string_view();
-      if (name.starts_with(".tmp-")) continue;
+      if (!ignored_prefix_.empty() && name.starts_with(ignored_prefix_)) continue;
       // IN_Q_OVERFLOW has wd -1: report every directory, the rescan way.
       if (event->mask & IN_Q_OVERFLOW) {
         for (const auto& [wd, dir] : dirs_) changed.push_back(dir);
@@ -78,4 +80,4 @@ void DirWatcher::on_readable(boost::system::error_code ec) {
   read_more();
 }
 
-}  // namespace autopilot::discovery::embedded
+}  // namespace autopilot::os
