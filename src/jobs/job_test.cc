@@ -149,6 +149,24 @@ TEST_F(Fixture, PeriodicJobRunsEveryIntervalAndSkipsWhileStillRunning) {
   EXPECT_EQ(count_spawned("tick"), 11);
 }
 
+TEST_F(Fixture, PeriodicTicksKeepAFixedRateWhenTimersFireLate) {
+  // The next tick is the last deadline plus the interval (Go's ticker), not
+  // the moment the timer fired plus the interval: late timers do not add up.
+  auto app = job("app", {"app"});
+  auto tick = job("tick", {"tick"});
+  tick.when.interval = 100ms;
+  tick.restarts = kUnlimited;
+  timers_.set_lateness(10ms);
+  start({app, tick});
+  for (int i = 0; i < 200; ++i) {  // 10 s in 50 ms steps; each run ends at once
+    if (supervisor_->find("tick")->pid()) exit("tick", 0);
+    advance(50ms);
+  }
+  // Ticks due at 100 ms, 200 ms, ... fire 10 ms late: 99 of them by 10 s,
+  // and the first run at start. Drifting, they would fire every 110 ms: 1 + 90.
+  EXPECT_EQ(count_spawned("tick"), 100);
+}
+
 TEST_F(Fixture, PeriodicRestartsCountRuns) {
   auto app = job("app", {"app"});
   auto tick = job("tick", {"tick"});

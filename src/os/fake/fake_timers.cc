@@ -25,8 +25,8 @@ void FakeTimers::advance(Duration by) {
     // because min_element keeps the first of equal elements.
     auto next = std::min_element(timers_.begin(), timers_.end(),
                                  [](const auto& a, const auto& b) { return a.second.deadline < b.second.deadline; });
-    if (next == timers_.end() || next->second.deadline > until) break;
-    now_ = next->second.deadline;
+    if (next == timers_.end() || next->second.deadline + lateness_ > until) break;
+    now_ = std::max(now_, next->second.deadline + lateness_);
     std::function<void()> fire = std::move(next->second.fire);
     timers_.erase(next);
     fire();

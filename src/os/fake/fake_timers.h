@@ -9,7 +9,8 @@ namespace autopilot::os {
 
 // now() starts at a fixed, arbitrary epoch and moves only in advance().
 // after() never fires inline; a timer fires during the advance() that reaches
-// its deadline, with now() equal to that deadline while it runs.
+// its deadline (plus the lateness, if set), with now() equal to that moment
+// while it runs.
 class FakeTimers : public Timers {
  public:
   FakeTimers();
@@ -28,6 +29,10 @@ class FakeTimers : public Timers {
   // Timers created and not yet fired or cancelled.
   size_t pending() const { return timers_.size(); }
 
+  // Every timer fires this long after its deadline from now on, as a real
+  // loop's timers do when it is busy or coalesces them (default zero).
+  void set_lateness(Duration lateness) { lateness_ = lateness; }
+
  private:
   struct Timer {
     Clock::time_point deadline;
@@ -36,6 +41,7 @@ class FakeTimers : public Timers {
 
   Clock::time_point now_;
   Id next_id_ = 1;
+  Duration lateness_{0};
   std::map<Id, Timer> timers_;  // ids grow, so map order is creation order
 };
 
