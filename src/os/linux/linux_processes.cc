@@ -109,7 +109,8 @@ LinuxProcesses::~LinuxProcesses() {
 Result<int> LinuxProcesses::spawn(const SpawnSpec& spec, SpawnCallbacks callbacks) {
   if (spec.argv.empty()) return make_error("exec: no command");
   // Resolve before making pipes: a name not in PATH costs nothing more.
-  if (auto found = launcher_.paths().look_path(spec.argv[0], spec.env, kDefaultPath); !found) return found.error();
+  Result<std::string> path = launcher_.resolve(spec, kDefaultPath);
+  if (!path) return path.error();
 
   auto child = std::make_shared<Child>(io_);
   child->callbacks = std::move(callbacks);
@@ -122,7 +123,7 @@ Result<int> LinuxProcesses::spawn(const SpawnSpec& spec, SpawnCallbacks callback
     child->pipe = std::make_unique<OutputPipe>(io_, out.read);
   }
 
-  Result<int> pid = launcher_.start(spec, kDefaultPath, out.write);
+  Result<int> pid = launcher_.start(std::move(*path), spec, kDefaultPath, out.write);
   if (out.write >= 0) ::close(out.write);
   if (!pid) return pid.error();
 

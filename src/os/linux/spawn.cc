@@ -248,6 +248,8 @@ void PathCache::forget(const std::string& file, const Environment& env, std::str
   if (auto it = paths_.find(KeyLess::View(file, path_of(env, default_path))); it != paths_.end()) paths_.erase(it);
 }
 
+namespace {
+
 constexpr size_t kSlotStack = 2048;
 
 // Valgrind runs only the clones of fork, vfork and threads, and ends the
@@ -260,6 +262,8 @@ bool may_start_unwaited() {
   }();
   return ok;
 }
+
+}  // namespace
 
 // An unwaited start's child and what it reads until its exec. A slot is free
 // again once the kernel has zeroed `busy` (CLONE_CHILD_CLEARTID: at the
@@ -299,21 +303,22 @@ Launcher::~Launcher() {
   }
 }
 
-Result<int> Launcher::start(const SpawnSpec& spec, std::string_view default_path, int output_fd) {
-  const std::string& file = spec.argv.at(0);
-  auto path = paths_.look_path(file, spec.env, default_path);
-  if (!path) return path.error();
-  if (may_start_unwaited() && proven_.contains(*path)) {
+Result<std::string> Launcher::resolve(const SpawnSpec& spec, std::string_view default_path) {
+  return paths_.look_path(spec.argv.at(0), spec.env, default_path);
+}
+
+Result<int> Launcher::start(std::string path, const SpawnSpec& spec, std::string_view default_path, int output_fd) {
+  if (may_start_unwaited() && proven_.contains(path)) {
     // One stat keeps what a waited start would tell at once, for the usual
     // change: the file is gone or no longer executable. Then it is looked
     // up again and started the waited way, as the first time.
-    if (!is_executable(*path)) {
-      proven_.erase(*path);
+    if (!is_executable(path)) {
+      proven_.erase(path);
     } else if (size_t slot = free_slot(); slot < kSlots) {
-      return start_unwaited(slot, *path, spec, output_fd);
+      return start_unwaited(slot, path, spec, output_fd);
     }
   }
-  return start_waited(file, std::move(*path), spec, default_path, output_fd);
+  return start_waited(spec.argv.at(0), std::move(path), spec, default_path, output_fd);
 }
 
 Result<int> Launcher::start_waited(const std::string& file, std::string found, const SpawnSpec& spec,

@@ -90,12 +90,14 @@ class Launcher {
   Launcher(const Launcher&) = delete;
   Launcher& operator=(const Launcher&) = delete;
 
-  Result<int> start(const SpawnSpec& spec, std::string_view default_path, int output_fd);
+  // spec.argv[0] looked up in PATH (remembered in a PathCache), for start().
+  Result<std::string> resolve(const SpawnSpec& spec, std::string_view default_path);
+  // Starts spec with `path`, resolve()'s answer.
+  Result<int> start(std::string path, const SpawnSpec& spec, std::string_view default_path, int output_fd);
   // For a reaped child that start() did not wait for: why its exec failed,
   // or nothing when it ran. Each failure is told once.
   std::optional<std::string> exec_error(int pid);
 
-  PathCache& paths() { return paths_; }
   // Starts that did not wait for the exec (for tests).
   std::uint64_t unwaited_starts() const { return unwaited_starts_; }
 
