@@ -13,7 +13,8 @@ EmbeddedCatalog::EmbeddedCatalog(EmbeddedOptions options, boost::asio::io_contex
       timers_(timers),
       log_(log),
       store_(options_.dir, options_.fsync, log),
-      dir_watcher_(io, [this](const std::string& dir) { on_dir_changed(dir); }, /*ignored_prefix=*/".tmp-") {}  // files.h: temp files
+      // Entries named ".tmp-*" are atomic_write's temp files (files.h): not changes yet.
+      dir_watcher_(io, [this](const std::string& dir) { on_dir_changed(dir); }, ".tmp-") {}
 
 Result<std::unique_ptr<EmbeddedCatalog>> EmbeddedCatalog::open(EmbeddedOptions options, boost::asio::io_context& io,
                                                                os::Timers& timers, log::Log& log) {

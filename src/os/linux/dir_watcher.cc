@@ -4,6 +4,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -67,11 +68,14 @@ void DirWatcher::on_readable(boost::system::error_code ec) {
       }
       std::string_view name = event->len > 0 ? std::string_view(event->name) : std::string_view();
       if (!ignored_prefix_.empty() && name.starts_with(ignored_prefix_)) continue;
+      auto report = [&changed](const std::string& dir) {
+        if (std::find(changed.begin(), changed.end(), dir) == changed.end()) changed.push_back(dir);
+      };
       // IN_Q_OVERFLOW has wd -1: report every directory, the rescan way.
       if (event->mask & IN_Q_OVERFLOW) {
-        for (const auto& [wd, dir] : dirs_) changed.push_back(dir);
+        for (const auto& [wd, dir] : dirs_) report(dir);
       } else if (it != dirs_.end()) {
-        changed.push_back(it->second);
+        report(it->second);
       }
     }
   }

@@ -24,8 +24,9 @@ class DirWatcher {
     kWritesAndAttrs,  // + changes of attributes (mode, owner, times: `touch`)
   };
 
-  // `on_change(dir)` runs on the loop, once per inotify event (callers
-  // coalesce), never inline. Events about entries whose names start with
+  // `on_change(dir)` runs on the loop, never inline: once for each directory
+  // with events in what one read of the inotify fd returned (a burst may
+  // still come as several reads: callers coalesce). Events about entries whose names start with
   // `ignored_prefix` (when not empty) are dropped.
   DirWatcher(boost::asio::io_context& io, std::function<void(const std::string& dir)> on_change,
              std::string ignored_prefix = "");
