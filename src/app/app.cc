@@ -136,13 +136,13 @@ class Runner {
         break;
       case SIGHUP:
         reload();
-        bus_.publish({events::Code::kSignal, "SIGHUP"});
+        bus_.publish({events::Code::kSignal, events::Source::signal("SIGHUP")});
         break;
       case SIGUSR1:
         if (auto r = log_.reopen(); !r) log_.error("reopening the log: " + r.error().message);
         break;
       case SIGUSR2:
-        bus_.publish({events::Code::kSignal, "SIGUSR2"});
+        bus_.publish({events::Code::kSignal, events::Source::signal("SIGUSR2")});
         break;
     }
   }

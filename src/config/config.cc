@@ -143,10 +143,10 @@ Result<Config> decode_config(const Decoder& d, const std::string& file) {
   if (auto n = d.field(root, "jobs")) {
     auto jobs = jobs::decode_jobs(d, *n);
     if (!jobs) return jobs.error();
-    std::vector<std::string> watch_names, template_names;
-    for (const auto& w : c.watches) watch_names.push_back(w.name);
-    for (const auto& t : c.templates) template_names.push_back(t.name);
-    if (auto r = jobs::check_job_graph(d, *n, *jobs, watch_names, template_names); !r) return r.error();
+    events::KnownSources known;
+    for (const auto& w : c.watches) known.watches.push_back(w.name);
+    for (const auto& t : c.templates) known.templates.push_back(t.name);
+    if (auto r = jobs::check_job_graph(d, *n, *jobs, std::move(known)); !r) return r.error();
     if (auto r = resolve_addresses(d, *n, *jobs); !r) return r.error();
     c.jobs = std::move(*jobs);
   }

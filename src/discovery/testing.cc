@@ -71,7 +71,7 @@ std::vector<Instance> CatalogLoop::all(const std::string& service) {
 
 int CatalogLoop::count(events::Code code, const std::string& source) const {
   int n = 0;
-  for (const auto& e : events) n += e.code == code && e.source == source;
+  for (const auto& e : events) n += e.code == code && e.source == events::Source::parse(source);
   return n;
 }
 

@@ -53,7 +53,7 @@ class Bus {
   std::map<SubscriptionId, Handler> handlers_;
   SubscriptionId next_id_ = 1;
   std::deque<Event> queue_;
-  std::set<std::pair<Code, std::string>> queued_;  // what queue_ holds, for coalescing
+  std::set<std::pair<Code, Source>> queued_;  // what queue_ holds, for coalescing
   bool drain_scheduled_ = false;
   std::uint64_t published_ = 0;
   std::uint64_t coalesced_ = 0;

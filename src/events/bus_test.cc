@@ -29,8 +29,8 @@ TEST(Bus, DeliversInPublishOrderToEverySubscriberAfterReturning) {
   std::vector<std::string> a, b;
   bus.subscribe([&](const Event& e) { a.push_back(describe(e)); });
   bus.subscribe([&](const Event& e) { b.push_back(describe(e)); });
-  bus.publish({Code::kStartup, "global"});
-  bus.publish({Code::kExitSuccess, "pre"});
+  bus.publish({Code::kStartup, Source::parse("global")});
+  bus.publish({Code::kExitSuccess, Source::parse("pre")});
   EXPECT_TRUE(a.empty()) << "publish must not run subscribers inline";
   loop.run();
   std::vector<std::string> want{"startup from global", "exitSuccess from pre"};
@@ -46,7 +46,7 @@ TEST(Bus, PublisherNeverBlocksOnAStuckSubscriberAndTheQueueStaysBounded) {
   // The subscriber gets no chance to run (the loop is "stuck") while a
   // publisher floods the bus with a million events from 50 sources.
   for (int i = 0; i < 1'000'000; ++i) {
-    bus.publish({Code::kStatusChanged, "watch.svc" + std::to_string(i % 50)});
+    bus.publish({Code::kStatusChanged, Source::parse("watch.svc" + std::to_string(i % 50))});
   }
   EXPECT_EQ(bus.pending(), 50u);
   EXPECT_EQ(bus.coalesced(), 1'000'000u - 50u);
@@ -62,10 +62,10 @@ TEST(Bus, EventsPublishedByHandlersGoToTheNextDrain) {
   std::vector<std::string> seen;
   bus.subscribe([&](const Event& e) {
     seen.push_back(describe(e));
-    if (e.code == Code::kStartup) bus.publish({Code::kExitSuccess, "a"});
+    if (e.code == Code::kStartup) bus.publish({Code::kExitSuccess, Source::parse("a")});
   });
-  bus.publish({Code::kStartup, "global"});
-  bus.publish({Code::kStopping, "b"});
+  bus.publish({Code::kStartup, Source::parse("global")});
+  bus.publish({Code::kStopping, Source::parse("b")});
   loop.run();
   EXPECT_EQ(seen, (std::vector<std::string>{"startup from global", "stopping from b", "exitSuccess from a"}));
 }
@@ -79,8 +79,8 @@ TEST(Bus, UnsubscribeInsideAHandlerStopsDelivery) {
     ++calls;
     bus.unsubscribe(id);
   });
-  bus.publish({Code::kStartup, "global"});
-  bus.publish({Code::kStopping, "x"});
+  bus.publish({Code::kStartup, Source::parse("global")});
+  bus.publish({Code::kStopping, Source::parse("x")});
   loop.run();
   EXPECT_EQ(calls, 1);
 }

@@ -60,6 +60,6 @@ const std::vector<std::string>& when_names() {
   return names;
 }
 
-std::string describe(const Event& e) { return std::string(when_name(e.code)) + " from " + e.source; }
+std::string describe(const Event& e) { return std::string(when_name(e.code)) + " from " + e.source.str(); }
 
 }  // namespace autopilot::events

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "events/source.h"
+
 namespace autopilot::events {
 
 enum class Code {
@@ -29,12 +31,10 @@ enum class Code {
 
 struct Event {
   Code code;
-  std::string source;
+  Source source;
 
   bool operator==(const Event&) const = default;
 };
-
-inline constexpr std::string_view kGlobal = "global";
 
 // The name a `when.once` / `when.each` uses ("exitSuccess", "healthy", ...).
 std::string_view when_name(Code code);

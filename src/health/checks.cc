@@ -1,5 +1,6 @@
 #include "health/checks.h"
 
+#include "events/source.h"
 #include "health/exec_check.h"
 #include "health/http_check.h"
 #include "health/tcp_check.h"
@@ -11,7 +12,7 @@ std::unique_ptr<Check> make_check(const HealthConfig& config, const std::string&
     case Kind::kHeartbeat:
       return nullptr;
     case Kind::kExec:
-      return std::make_unique<ExecCheck>(ExecCheckSpec{"check." + job, config.exec, config.raw_logging, deps.child_env},
+      return std::make_unique<ExecCheck>(ExecCheckSpec{events::Source::check(job).str(), config.exec, config.raw_logging, deps.child_env},
                                          deps.processes, deps.timers, deps.log);
     case Kind::kHttp: {
       auto target = parse_http_target(config.url, config.status ? std::optional<int>(config.status) : std::nullopt);

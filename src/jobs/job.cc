@@ -55,13 +55,13 @@ bool Job::is_stop_hook() const {
   const auto& w = config_.when;
   if (w.is_periodic() || w.is_signal()) return false;
   // D14: ContainerPilot accepts `once: "shutdown"` but never fires it.
-  if (w.source == events::kGlobal) return w.event == Code::kShutdown;
+  if (w.source.is_global()) return w.event == Code::kShutdown;
   return w.event == Code::kStopping || w.event == Code::kStopped;
 }
 
 bool Job::matches_start(const events::Event& e) const {
   const auto& w = config_.when;
-  if (w.is_periodic()) return e.code == Code::kStartup && e.source == events::kGlobal;
+  if (w.is_periodic()) return e.code == Code::kStartup && e.source.is_global();
   if (w.is_signal()) return e.code == Code::kSignal && e.source == w.source;
   return e.code == w.event && e.source == w.source;
 }
@@ -72,8 +72,8 @@ void Job::handle(const events::Event& e) {
     on_hook_event(e);
     return;
   }
-  if (e.code == Code::kStartup && e.source == events::kGlobal) arm_when_timeout();
-  if (service_ && e.source == events::kGlobal) {
+  if (e.code == Code::kStartup && e.source.is_global()) arm_when_timeout();
+  if (service_ && e.source.is_global()) {
     if (e.code == Code::kEnterMaintenance) service_->enter_maintenance();
     if (e.code == Code::kExitMaintenance) service_->exit_maintenance();
   }
@@ -89,7 +89,7 @@ void Job::arm_when_timeout() {
     if (state_ != State::kWaiting || started_once_) return;
     ctx_.log.error(fmt::format("job {}: timed out after {} waiting for {} from {}; giving up", name(),
                                format_duration(config_.when.timeout), events::when_name(config_.when.event),
-                               config_.when.source));
+                               config_.when.source.str()));
     failed_to_start_ = true;
     publish(Code::kTimerExpired);
     stop();
@@ -190,7 +190,7 @@ void Job::start_failed(const std::string& why) {
   ctx_.log.error(fmt::format("job {}: {}", name(), why));
   failed_to_start_ = true;
   last_exit_ = os::ExitStatus{127, 0};
-  ctx_.bus.publish({Code::kError, why});
+  ctx_.bus.publish({Code::kError, events::Source::error(why)});
   publish(Code::kExitFailed);
   ++quick_failures_;
 }
@@ -295,9 +295,10 @@ void Job::await_hooks() {
 }
 
 void Job::on_hook_event(const events::Event& e) {
-  if (waiting_hooks_.empty() || !waiting_hooks_.count(e.source)) return;
+  if (waiting_hooks_.empty() || e.source.kind() != events::SourceKind::kJob || !waiting_hooks_.count(e.source.name()))
+    return;
   if (e.code != Code::kStopped && e.code != Code::kExitSuccess && e.code != Code::kExitFailed) return;
-  waiting_hooks_.erase(e.source);
+  waiting_hooks_.erase(e.source.name());
   if (waiting_hooks_.empty()) terminate();
 }
 

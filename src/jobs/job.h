@@ -114,7 +114,7 @@ class Job {
   void cancel_timer(os::Timers::Id& id);
   void cancel_all_timers();
   Duration stop_timeout() const;
-  void publish(events::Code code) { ctx_.bus.publish({code, config_.name}); }
+  void publish(events::Code code) { ctx_.bus.publish({code, events::Source::job(config_.name)}); }
 
   JobConfig config_;
   JobContext ctx_;

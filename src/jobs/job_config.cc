@@ -43,7 +43,6 @@ Result<int> decode_restarts(const Decoder& d, const Node& n) {
 Result<WhenConfig> decode_when(const Decoder& d, const Node& n) {
   if (auto r = d.only_keys(n, kWhenKeys); !r) return r.error();
   WhenConfig when;
-  when.source = std::string(events::kGlobal);
   auto interval = d.field(n, "interval");
   auto once = d.field(n, "once");
   auto each = d.field(n, "each");
@@ -59,7 +58,7 @@ Result<WhenConfig> decode_when(const Decoder& d, const Node& n) {
     auto s = d.string(*source);
     if (!s) return s.error();
     if (s->empty()) return d.error(*source, "must not be blank");
-    when.source = *s;
+    when.source = events::Source::parse(*s);
   }
   if (once || each) {
     const Node& ev = once ? *once : *each;
@@ -187,7 +186,7 @@ Result<JobConfig> decode_job(const Decoder& d, const Node& n) {
     if (!w) return w.error();
     job.when = std::move(*w);
   } else {
-    job.when.source = std::string(events::kGlobal);
+    job.when.source = events::Source::global();
   }
   job.restarts = job.when.is_periodic() ? kUnlimited : 0;
   if (auto restarts = d.field(n, "restarts")) {
@@ -255,22 +254,8 @@ Result<std::vector<JobConfig>> decode_jobs(const Decoder& d, const Node& jobs) {
   return out;
 }
 
-// For a source "PREFIX.NAME": true when NAME is one of `names`, an error when
-// it is not, false when the source has another form.
-static Result<bool> check_named_source(const Decoder& d, const Node& where, const std::string& source,
-                                       const std::string& prefix, const std::string& what,
-                                       const std::vector<std::string>& names) {
-  if (!starts_with(source, prefix)) return false;
-  std::string name = source.substr(prefix.size());
-  if (std::find(names.begin(), names.end(), name) != names.end()) return true;
-  std::string msg = "no " + what + " named \"" + name + "\"";
-  if (auto hint = suggest(name, names)) msg += " (did you mean \"" + prefix + *hint + "\"?)";
-  return d.error(where, msg);
-}
-
 Result<void> check_job_graph(const Decoder& d, const Node& jobs, const std::vector<JobConfig>& configs,
-                             const std::vector<std::string>& watch_names,
-                             const std::vector<std::string>& template_names) {
+                             events::KnownSources known) {
   std::map<std::string, size_t> index;
   std::vector<std::string> names;
   for (size_t i = 0; i < configs.size(); ++i) {
@@ -283,24 +268,9 @@ Result<void> check_job_graph(const Decoder& d, const Node& jobs, const std::vect
     return d.field(when, "source").value_or(when);
   };
   // Every source must be something that publishes events.
+  known.jobs = names;
   for (size_t i = 0; i < configs.size(); ++i) {
-    const auto& w = configs[i].when;
-    if (w.source == events::kGlobal || w.is_signal() || index.count(w.source)) continue;
-    if (starts_with(w.source, "check.") && index.count(w.source.substr(6))) continue;
-    if (auto r = check_named_source(d, when_source_node(i), w.source, "watch.", "watch", watch_names); !r)
-      return r.error();
-    else if (*r)
-      continue;
-    if (auto r = check_named_source(d, when_source_node(i), w.source, "template.", "template", template_names); !r)
-      return r.error();
-    else if (*r)
-      continue;
-    {
-      std::string msg = "\"" + w.source +
-                        "\" is not a job, a watch (watch.NAME), a template (template.NAME), global, SIGHUP or SIGUSR2";
-      if (auto s = suggest(w.source, names)) msg += " (did you mean \"" + *s + "\"?)";
-      return d.error(when_source_node(i), msg);
-    }
+    if (auto bad = events::check_source(configs[i].when.source, known)) return d.error(when_source_node(i), *bad);
   }
   // A job waiting on another job's event (other than stopping/stopped, which
   // shutdown publishes for jobs that never ran) depends on it. A cycle of
@@ -311,7 +281,7 @@ Result<void> check_job_graph(const Decoder& d, const Node& jobs, const std::vect
     state[i] = 1;
     path.push_back(i);
     const auto& w = configs[i].when;
-    auto dep = index.find(w.source);
+    auto dep = w.source.kind() == events::SourceKind::kJob ? index.find(w.source.name()) : index.end();
     bool waits = dep != index.end() && !w.is_periodic() && w.event != events::Code::kStopping &&
                  w.event != events::Code::kStopped;
     if (waits) {

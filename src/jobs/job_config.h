@@ -30,13 +30,13 @@ struct WhenConfig {
   // Exactly one of: interval > 0 (periodic), or (source, event) with `each`
   // telling whether every match starts the job or only the first.
   Duration interval{0};
-  std::string source;  // "global", a job name, "SIGHUP", "SIGUSR2", "watch.X", ...
+  events::Source source = events::Source::global();
   events::Code event = events::Code::kStartup;
   bool each = false;
   Duration timeout{0};  // 0: wait forever for the start event
 
   bool is_periodic() const { return interval.count() > 0; }
-  bool is_signal() const { return source == "SIGHUP" || source == "SIGUSR2"; }
+  bool is_signal() const { return source.is_signal(); }
   bool operator==(const WhenConfig&) const = default;
 };
 
@@ -96,8 +96,8 @@ Result<std::vector<JobConfig>> decode_jobs(const decode::Decoder& d, const decod
 // a signal, check.X, watch.X of a configured watch, template.X of a
 // configured template), and no cycle of jobs that each wait for another's
 // event (none could ever start).
+// `known` lists the watches and templates (its jobs are taken from `configs`).
 Result<void> check_job_graph(const decode::Decoder& d, const decode::Node& jobs,
-                             const std::vector<JobConfig>& configs, const std::vector<std::string>& watch_names,
-                             const std::vector<std::string>& template_names = {});
+                             const std::vector<JobConfig>& configs, events::KnownSources known = {});
 
 }  // namespace autopilot::jobs

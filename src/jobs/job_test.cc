@@ -19,14 +19,14 @@ JobConfig job(std::string name, std::vector<std::string> exec = {"run"}) {
   JobConfig c;
   c.name = std::move(name);
   c.exec = std::move(exec);
-  c.when.source = "global";
+  c.when.source = events::Source::global();
   c.fingerprint = c.name + ":" + (c.exec.empty() ? "" : c.exec[0]);
   return c;
 }
 
 JobConfig after(std::string name, std::string source, Code event, bool each = false) {
   JobConfig c = job(std::move(name));
-  c.when.source = std::move(source);
+  c.when.source = events::Source::parse(source);
   c.when.event = event;
   c.when.each = each;
   return c;
@@ -75,7 +75,7 @@ class Fixture : public ::testing::Test {
     return static_cast<int>(std::count(s.begin(), s.end(), argv0));
   }
   bool saw(Code code, const std::string& source) const {
-    return std::find(seen_.begin(), seen_.end(), events::Event{code, source}) != seen_.end();
+    return std::any_of(seen_.begin(), seen_.end(), [&](const events::Event& e) { return e.code == code && e.source.str() == source; });
   }
 
   std::deque<std::function<void()>> posted_;
@@ -275,7 +275,7 @@ TEST_F(Fixture, EachWhileRunningQueuesOneMoreRunInsteadOfBlocking) {
   auto w = after("w", "SIGUSR2", Code::kSignal);
   w.exec = {"w"};
   start({app, w});
-  for (int i = 0; i < 5; ++i) bus_.publish({Code::kSignal, "SIGUSR2"}), settle();
+  for (int i = 0; i < 5; ++i) bus_.publish({Code::kSignal, events::Source::signal("SIGUSR2")}), settle();
   EXPECT_EQ(count_spawned("w"), 1);
   exit("w", 0);
   EXPECT_EQ(count_spawned("w"), 2) << "one pending start, coalesced";
@@ -308,7 +308,7 @@ TEST_F(Fixture, ExecFailingAfterSpawnIsAStartFailureToo) {
 TEST_F(Fixture, MainJobEndShutsDownTheOthers) {
   auto app = job("app", {"app"});
   auto side = after("side", "app", Code::kStartup);
-  side.when.source = "global";
+  side.when.source = events::Source::global();
   side.exec = {"side"};
   start({app, side}, "app");
   int side_pid = pid_of("side");

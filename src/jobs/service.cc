@@ -80,13 +80,12 @@ void Service::run_check() {
 
 void Service::on_result(const health::CheckResult& result) {
   if (halted_ || withdrawing_ || maintenance_) return;
-  const std::string check_source = "check." + job_;
-  if (exec_check_) publish(result.healthy ? Code::kExitSuccess : Code::kExitFailed, check_source);
+  if (exec_check_) publish(result.healthy ? Code::kExitSuccess : Code::kExitFailed, events::Source::check(job_));
   Health before = health_;
   if (result.healthy) {
     health_ = Health::kHealthy;
     if (before != Health::kHealthy) ctx_.log.info(fmt::format("check.{}: healthy", job_));
-    publish(Code::kStatusHealthy, job_);
+    publish(Code::kStatusHealthy, events::Source::job(job_));
     if (service_config_.is_registered()) {
       want_registered_ = true;
       want_status_ = Status::kPassing;
@@ -96,7 +95,7 @@ void Service::on_result(const health::CheckResult& result) {
     health_ = Health::kUnhealthy;
     auto level = before == Health::kUnhealthy ? log::Level::kDebug : log::Level::kWarn;
     ctx_.log.write(level, fmt::format("check.{}: unhealthy: {}", job_, result.detail));
-    publish(Code::kStatusUnhealthy, job_);
+    publish(Code::kStatusUnhealthy, events::Source::job(job_));
     if (service_config_.is_registered()) {
       want_status_ = Status::kCritical;
       need_heartbeat_ = false;

@@ -83,7 +83,7 @@ class Service {
   void sync();
   void after_op(const Result<void>& r, const char* what);
   void finish_withdraw();
-  void publish(events::Code code, const std::string& source) { ctx_.bus.publish({code, source}); }
+  void publish(events::Code code, events::Source source) { ctx_.bus.publish({code, std::move(source)}); }
 
   const std::string job_;
   const health::HealthConfig health_config_;

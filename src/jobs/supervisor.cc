@@ -20,7 +20,7 @@ Supervisor::~Supervisor() {
 
 std::string Supervisor::default_main_job(const std::vector<JobConfig>& configs) {
   for (const auto& c : configs) {
-    if (!c.exec.empty() && !c.when.is_periodic() && c.when.source == events::kGlobal &&
+    if (!c.exec.empty() && !c.when.is_periodic() && c.when.source.is_global() &&
         c.when.event == Code::kStartup)
       return c.name;
   }
@@ -37,7 +37,7 @@ Job& Supervisor::add(JobConfig config) {
 
 void Supervisor::start() {
   subscription_ = ctx_.bus.subscribe([this](const events::Event& e) { dispatch(e); });
-  ctx_.bus.publish({Code::kStartup, std::string(events::kGlobal)});
+  ctx_.bus.publish({Code::kStartup, events::Source::global()});
   if (jobs_.empty()) check_progress();
 }
 
@@ -58,7 +58,7 @@ std::vector<std::string> Supervisor::live_stop_hooks(const std::string& name) co
   std::vector<std::string> out;
   for (const auto& j : jobs_) {
     const auto& w = j->config().when;
-    if (j->is_done() || !j->is_stop_hook() || w.source != name || w.event != Code::kStopping) continue;
+    if (j->is_done() || !j->is_stop_hook() || w.source != events::Source::job(name) || w.event != Code::kStopping) continue;
     if (j->config().exec.empty()) continue;
     out.push_back(j->name());
   }
@@ -69,7 +69,7 @@ void Supervisor::shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
   ctx_.log.info("shutting down");
-  ctx_.bus.publish({Code::kShutdown, std::string(events::kGlobal)});
+  ctx_.bus.publish({Code::kShutdown, events::Source::global()});
   std::vector<Job*> snapshot;
   for (auto& j : jobs_) snapshot.push_back(j.get());
   for (Job* j : snapshot) j->begin_shutdown();
@@ -104,7 +104,7 @@ void Supervisor::check_progress() {
   }
   if (!all_done() || ctx_.bus.pending() > 0) return;
   finished_ = true;
-  ctx_.bus.publish({Code::kStopped, std::string(events::kGlobal)});
+  ctx_.bus.publish({Code::kStopped, events::Source::global()});
   if (on_all_done) on_all_done();
 }
 
@@ -165,7 +165,7 @@ void Supervisor::reload(std::vector<JobConfig> configs, std::string main_job) {
     retired_.push_back(std::move(j));
   }
   for (Job* j : removed) j->stop();
-  const events::Event startup{Code::kStartup, std::string(events::kGlobal)};
+  const events::Event startup{Code::kStartup, events::Source::global()};
   for (auto& c : to_start) add(std::move(c)).handle(startup);
   for (auto& [previous, config] : replacements) {
     Job* fresh = &add(std::move(config));

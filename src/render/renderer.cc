@@ -461,12 +461,12 @@ void Renderer::written(const Result<Outcome>& r) {
         ctx_.log.info(fmt::format("template {}: wrote {}{}", config_.name, config_.destination,
                                   failed_attempts_ ? fmt::format(" (after {} failed commands)", failed_attempts_)
                                                    : std::string()));
-        ctx_.bus.publish({events::Code::kStatusChanged, config_.source_name()});
+        ctx_.bus.publish({events::Code::kStatusChanged, config_.event_source()});
         break;
       case Outcome::kUnchanged:
         rendered_ = true;
         ctx_.log.writef(log::Level::kDebug, "template {}: {} is up to date", config_.name, config_.destination);
-        if (first) ctx_.bus.publish({events::Code::kStatusChanged, config_.source_name()});
+        if (first) ctx_.bus.publish({events::Code::kStatusChanged, config_.event_source()});
         break;
       case Outcome::kCheckFailed:
         ctx_.log.warn(fmt::format("template {}: the check refused the new {}; keeping the old one", config_.name,

@@ -30,6 +30,7 @@
 
 #include "base/duration.h"
 #include "base/result.h"
+#include "events/source.h"
 
 namespace autopilot::decode {
 class Decoder;
@@ -54,7 +55,7 @@ struct TemplateConfig {
   bool error_on_missing_key = false;
   std::string fingerprint;  // reload compares it
 
-  std::string source_name() const { return "template." + name; }
+  events::Source event_source() const { return events::Source::templ(name); }
   // The name the template's own errors carry: the source path, or
   // "<config file>: templates[i].contents".
   std::string template_file;

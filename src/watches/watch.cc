@@ -127,7 +127,7 @@ void Watch::publish_now() {
   last_publish_ = ctx_.timers.now();
   ++publications_;
   ctx_.log.info(fmt::format("watch {}: changed: {}", config_.name, describe(published_)));
-  const std::string source = config_.source();
+  const events::Source source = config_.source();
   ctx_.bus.publish({Code::kStatusChanged, source});
   if (was_empty && !published_.empty()) ctx_.bus.publish({Code::kStatusHealthy, source});
   if (!was_empty && published_.empty()) ctx_.bus.publish({Code::kStatusUnhealthy, source});

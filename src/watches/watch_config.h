@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/duration.h"
+#include "events/source.h"
 #include "base/result.h"
 
 namespace autopilot::decode {
@@ -26,7 +27,7 @@ struct WatchConfig {
   std::string tag;
   Duration interval{0};
 
-  std::string source() const { return "watch." + name; }
+  events::Source source() const { return events::Source::watch(name); }
   bool operator==(const WatchConfig&) const = default;
 };
 
