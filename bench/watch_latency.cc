@@ -48,6 +48,7 @@
 #include "events/bus.h"
 #include "log/log.h"
 #include "os/linux/asio_timers.h"
+#include "os/linux/linux_processes.h"
 #include "watches/watch.h"
 
 namespace {
@@ -82,9 +83,12 @@ void run_watcher(const Where& where, int out_fd, std::chrono::seconds limit) {
   log::Log log(log::LogConfig{log::Level::kWarn});
   auto catalog = open_where(where, io, timers, log);
   events::Bus bus([&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });
-  watches::Watch watch({kService, "", 5s}, {bus, timers, log, *catalog});
+  os::LinuxProcesses processes(io);  // the wiring names processes; a watch starts none
+  watches::Watch watch({kService, "", 5s},
+                       Wiring{.loop = io, .timers = timers, .processes = processes, .log = log, .bus = bus,
+                              .catalog = catalog.get()});
   bus.subscribe([&](const events::Event& e) {
-    if (e.code != events::Code::kStatusChanged || e.source != std::string("watch.") + kService) return;
+    if (e.code != events::Code::kStatusChanged || e.source != events::Source::watch(kService)) return;
     std::int64_t now = realtime_ns();
     std::string line = std::to_string(now);
     if (watch.instances().empty()) line += " -";

@@ -11,7 +11,6 @@
 
 #include "discovery/discovery_config.h"
 #include "events/bus.h"
-#include "health/checks.h"
 #include "jobs/supervisor.h"
 #include "render/renderer.h"
 #include "watches/watch.h"
@@ -87,36 +86,33 @@ class Runner {
     return {};
   }
 
+  // The one place the shared dependencies are named for the areas.
+  Wiring wiring() {
+    return Wiring{.loop = loop_,
+                  .timers = timers_,
+                  .processes = processes_,
+                  .log = log_,
+                  .bus = bus_,
+                  .catalog = catalog_.get(),
+                  .env = [this](const std::string& name) -> std::optional<std::string> {
+                    auto it = options_.env.find(name);
+                    if (it == options_.env.end()) return std::nullopt;
+                    return it->second;
+                  },
+                  .child_env = [this] { return env_; }};
+  }
+
   void start_jobs() {
     env_ = child_environment(options_.env, config_);
-    health::CheckDeps deps{loop_, processes_, timers_, log_, [this] { return env_; }};
-    jobs::JobContext ctx{bus_,
-                         processes_,
-                         timers_,
-                         log_,
-                         [this] { return env_; },
-                         nullptr,
-                         config_.stop_timeout,
-                         catalog_.get(),
-                         [deps](const jobs::JobConfig& job) -> std::unique_ptr<health::Check> {
-                           if (!job.health) return nullptr;
-                           return health::make_check(*job.health, job.name, deps);
-                         }};
+    const Wiring wiring = this->wiring();
     if (catalog_) {
-      watches_ = std::make_unique<watches::Watches>(watches::WatchContext{bus_, timers_, log_, *catalog_});
+      watches_ = std::make_unique<watches::Watches>(wiring);
       watches_->start(config_.watches);
-      render::RendererContext rctx{bus_, processes_, timers_, log_, catalog_.get(),
-                                   [this](const std::string& name) -> std::optional<std::string> {
-                                     auto it = options_.env.find(name);
-                                     if (it == options_.env.end()) return std::nullopt;
-                                     return it->second;
-                                   },
-                                   [this] { return env_; }};
-      rctx.io = &loop_;
-      renderers_ = std::make_unique<render::Renderers>(rctx);
+      renderers_ = std::make_unique<render::Renderers>(wiring);
       renderers_->start(config_.templates);
     }
-    supervisor_ = std::make_unique<jobs::Supervisor>(ctx, config_.jobs, config_.main_job);
+    supervisor_ = std::make_unique<jobs::Supervisor>(
+        wiring, jobs::JobOptions{.default_stop_timeout = config_.stop_timeout}, config_.jobs, config_.main_job);
     supervisor_->on_all_done = [this] { loop_.stop(); };
     log_.info(fmt::format("autopilot {} started (pid {}){}", AUTOPILOT_VERSION_STRING, ::getpid(),
                           config_.main_job.empty() ? "" : "; main job: " + config_.main_job));

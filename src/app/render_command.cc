@@ -65,24 +65,24 @@ int run_render_command(const RenderRequest& request, const config::Env& env) {
   std::vector<std::string> entries;
   for (const auto& [k, v] : env) entries.push_back(k + "=" + v);
   os::Environment child_env(std::move(entries));
-  render::RendererContext ctx{bus,
-                              processes,
-                              timers,
-                              log,
-                              catalog->get(),
-                              [&env](const std::string& name) -> std::optional<std::string> {
-                                auto it = env.find(name);
-                                if (it == env.end()) return std::nullopt;
-                                return it->second;
-                              },
-                              [&child_env] { return child_env; }};
-  ctx.io = &io;
+  const Wiring wiring{.loop = io,
+                      .timers = timers,
+                      .processes = processes,
+                      .log = log,
+                      .bus = bus,
+                      .catalog = catalog->get(),
+                      .env = [&env](const std::string& name) -> std::optional<std::string> {
+                        auto it = env.find(name);
+                        if (it == env.end()) return std::nullopt;
+                        return it->second;
+                      },
+                      .child_env = [&child_env] { return child_env; }};
   std::vector<std::unique_ptr<render::Renderer>> renderers;
   size_t finished = 0;
   bool failed = false;
   for (auto& t : templates) {
     if (request.once) t.wait_min = t.wait_max = Duration{0};
-    auto r = std::make_unique<render::Renderer>(std::move(t), ctx);
+    auto r = std::make_unique<render::Renderer>(std::move(t), wiring);
     render::Renderer* raw = r.get();
     auto first = std::make_shared<bool>(true);
     auto done_once = [&, first] {

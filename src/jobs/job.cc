@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "health/checks.h"
+
 namespace autopilot::jobs {
 namespace {
 
@@ -32,11 +34,11 @@ std::string_view state_name(State s) {
   return "?";
 }
 
-Job::Job(JobConfig config, JobContext ctx)
-    : config_(std::move(config)), ctx_(std::move(ctx)), restarts_left_(config_.restarts) {
+Job::Job(JobConfig config, const Wiring& wiring, JobOptions options)
+    : config_(std::move(config)), wiring_(wiring), options_(std::move(options)), restarts_left_(config_.restarts) {
   if (config_.health || config_.service.is_registered()) {
-    service_ = std::make_unique<Service>(config_, ServiceContext{ctx_.bus, ctx_.timers, ctx_.log, ctx_.catalog},
-                                         ctx_.make_check ? ctx_.make_check(config_) : nullptr);
+    service_ = std::make_unique<Service>(config_, wiring_,
+                                         config_.health ? health::make_check(*config_.health, name(), wiring_) : nullptr);
   }
 }
 
@@ -83,11 +85,11 @@ void Job::handle(const events::Event& e) {
 void Job::arm_when_timeout() {
   if (config_.when.timeout.count() <= 0 || when_timer_) return;
   std::weak_ptr<bool> alive = alive_;
-  when_timer_ = ctx_.timers.after(config_.when.timeout, [this, alive] {
+  when_timer_ = wiring_.timers.after(config_.when.timeout, [this, alive] {
     if (alive.expired()) return;
     when_timer_ = 0;
     if (state_ != State::kWaiting || started_once_) return;
-    ctx_.log.error(fmt::format("job {}: timed out after {} waiting for {} from {}; giving up", name(),
+    wiring_.log.error(fmt::format("job {}: timed out after {} waiting for {} from {}; giving up", name(),
                                format_duration(config_.when.timeout), events::when_name(config_.when.event),
                                config_.when.source.str()));
     failed_to_start_ = true;
@@ -111,16 +113,16 @@ void Job::on_start_event() {
         // plus the interval, so runs do not drift later and jobs of one period
         // stay in step (their timers then fire in one wakeup). Ticks missed
         // while the loop was away are dropped, not run in a burst.
-        next_tick_ = ctx_.timers.now();
+        next_tick_ = wiring_.timers.now();
         *schedule = [this, alive, schedule] {
           if (alive.expired()) return;
           next_tick_ += config_.when.interval;
-          if (next_tick_ < ctx_.timers.now()) next_tick_ = ctx_.timers.now() + config_.when.interval;
-          tick_timer_ = ctx_.timers.at(next_tick_, [this, alive, schedule] {
+          if (next_tick_ < wiring_.timers.now()) next_tick_ = wiring_.timers.now() + config_.when.interval;
+          tick_timer_ = wiring_.timers.at(next_tick_, [this, alive, schedule] {
             if (alive.expired()) return;
             tick_timer_ = 0;
             if (state_ == State::kRunning) {
-              ctx_.log.warn(fmt::format("job {}: still running at its next interval; skipping this run", name()));
+              wiring_.log.warn(fmt::format("job {}: still running at its next interval; skipping this run", name()));
             } else if (state_ == State::kWaiting) {
               if (restarts_left_ == 0) return stop();
               if (restarts_left_ > 0) --restarts_left_;
@@ -149,18 +151,18 @@ void Job::run() {
     if (service_) service_->start();
     return;
   }
-  os::SpawnSpec spec{config_.exec, ctx_.child_env ? ctx_.child_env() : os::Environment{},
+  os::SpawnSpec spec{config_.exec, wiring_.child_env ? wiring_.child_env() : os::Environment{},
                      !config_.raw_logging};
   auto pid_holder = std::make_shared<int>(0);
   std::weak_ptr<bool> alive = alive_;
   os::SpawnCallbacks callbacks{
       [this, alive, pid_holder](std::string_view line) {
-        if (!alive.expired()) ctx_.log.write(log::Level::kInfo, line, name(), *pid_holder);
+        if (!alive.expired()) wiring_.log.write(log::Level::kInfo, line, name(), *pid_holder);
       },
       [this, alive, pid_holder](os::ExitStatus status) {
         if (!alive.expired()) on_exit(*pid_holder, status);
       }};
-  auto pid = ctx_.processes.spawn(spec, std::move(callbacks));
+  auto pid = wiring_.processes.spawn(spec, std::move(callbacks));
   if (!pid) {
     start_failed(pid.error().message);
     after_exit();
@@ -169,17 +171,17 @@ void Job::run() {
   *pid_holder = *pid;
   pid_ = *pid;
   failed_to_start_ = false;
-  run_started_ = ctx_.timers.now();
-  ctx_.log.writef(log::Level::kDebug, "job {}: started {} (pid {})", name(), config_.exec[0], pid_);
+  run_started_ = wiring_.timers.now();
+  wiring_.log.writef(log::Level::kDebug, "job {}: started {} (pid {})", name(), config_.exec[0], pid_);
   if (service_) service_->start();
   if (config_.timeout.count() > 0) {
-    exec_timer_ = ctx_.timers.after(config_.timeout, [this, alive] {
+    exec_timer_ = wiring_.timers.after(config_.timeout, [this, alive] {
       if (alive.expired()) return;
       exec_timer_ = 0;
       if (!pid_) return;
-      ctx_.log.warn(fmt::format("job {}: timeout after {}; killing pid {}", name(),
+      wiring_.log.warn(fmt::format("job {}: timeout after {}; killing pid {}", name(),
                                 format_duration(config_.timeout), pid_));
-      ctx_.processes.signal_group(pid_, SIGKILL);
+      wiring_.processes.signal_group(pid_, SIGKILL);
     });
   }
 }
@@ -187,10 +189,10 @@ void Job::run() {
 // The program could not be started: at spawn(), or when its exec failed
 // after spawn() had returned (os::ExitStatus::exec_error).
 void Job::start_failed(const std::string& why) {
-  ctx_.log.error(fmt::format("job {}: {}", name(), why));
+  wiring_.log.error(fmt::format("job {}: {}", name(), why));
   failed_to_start_ = true;
   last_exit_ = os::ExitStatus{127, 0};
-  ctx_.bus.publish({Code::kError, events::Source::error(why)});
+  wiring_.bus.publish({Code::kError, events::Source::error(why)});
   publish(Code::kExitFailed);
   ++quick_failures_;
 }
@@ -207,9 +209,9 @@ void Job::on_exit(int pid, os::ExitStatus status) {
     auto level = !status.is_success()          ? log::Level::kWarn
                  : config_.when.is_periodic() ? log::Level::kDebug
                                                : log::Level::kInfo;
-    ctx_.log.writef(level, "job {}: pid {} {}", name(), pid, describe_exit(status));
+    wiring_.log.writef(level, "job {}: pid {} {}", name(), pid, describe_exit(status));
     publish(status.is_success() ? Code::kExitSuccess : Code::kExitFailed);
-    bool quick = ctx_.timers.now() - run_started_ < kQuickRun;
+    bool quick = wiring_.timers.now() - run_started_ < kQuickRun;
     quick_failures_ = (!status.is_success() && quick) ? quick_failures_ + 1 : 0;
   }
   if (state_ == State::kStopping) {
@@ -244,11 +246,11 @@ void Job::schedule_restart() {
   // core. The first restart is immediate; repeated quick failures back off.
   Duration delay{0};
   if (quick_failures_ > 1) delay = std::min<Duration>(100ms * (1 << std::min(quick_failures_ - 2, 10)), kMaxBackoff);
-  ctx_.log.info(fmt::format("job {}: restarting in {} ({} restarts left)", name(), format_duration(delay),
+  wiring_.log.info(fmt::format("job {}: restarting in {} ({} restarts left)", name(), format_duration(delay),
                             restarts_left_ == kUnlimited ? std::string("unlimited") : std::to_string(restarts_left_)));
   state_ = State::kBackoff;
   std::weak_ptr<bool> alive = alive_;
-  backoff_timer_ = ctx_.timers.after(delay, [this, alive] {
+  backoff_timer_ = wiring_.timers.after(delay, [this, alive] {
     if (alive.expired()) return;
     backoff_timer_ = 0;
     if (state_ == State::kBackoff) run();
@@ -280,15 +282,15 @@ void Job::stop() {
 }
 
 void Job::await_hooks() {
-  std::vector<std::string> hooks = ctx_.stop_hooks ? ctx_.stop_hooks(name()) : std::vector<std::string>{};
+  std::vector<std::string> hooks = options_.stop_hooks ? options_.stop_hooks(name()) : std::vector<std::string>{};
   if (hooks.empty()) return terminate();
   waiting_hooks_ = {hooks.begin(), hooks.end()};
   std::weak_ptr<bool> alive = alive_;
   // D2: ContainerPilot's per-job stopTimeout never ends this wait; ours does.
-  stop_timer_ = ctx_.timers.after(stop_timeout(), [this, alive] {
+  stop_timer_ = wiring_.timers.after(stop_timeout(), [this, alive] {
     if (alive.expired()) return;
     stop_timer_ = 0;
-    ctx_.log.warn(fmt::format("job {}: stop hooks still running after {}; stopping anyway", name(),
+    wiring_.log.warn(fmt::format("job {}: stop hooks still running after {}; stopping anyway", name(),
                               format_duration(stop_timeout())));
     terminate();
   });
@@ -306,15 +308,15 @@ void Job::terminate() {
   cancel_timer(stop_timer_);
   waiting_hooks_.clear();
   if (!pid_) return finish();
-  ctx_.processes.signal_group(pid_, SIGTERM);
+  wiring_.processes.signal_group(pid_, SIGTERM);
   std::weak_ptr<bool> alive = alive_;
-  kill_timer_ = ctx_.timers.after(stop_timeout(), [this, alive] {
+  kill_timer_ = wiring_.timers.after(stop_timeout(), [this, alive] {
     if (alive.expired()) return;
     kill_timer_ = 0;
     if (!pid_) return;
-    ctx_.log.warn(fmt::format("job {}: pid {} still running {} after SIGTERM; sending SIGKILL", name(), pid_,
+    wiring_.log.warn(fmt::format("job {}: pid {} still running {} after SIGTERM; sending SIGKILL", name(), pid_,
                               format_duration(stop_timeout())));
-    ctx_.processes.signal_group(pid_, SIGKILL);
+    wiring_.processes.signal_group(pid_, SIGKILL);
   });
 }
 
@@ -324,17 +326,17 @@ void Job::finish() {
   if (service_) service_->halt();
   state_ = State::kDone;
   publish(Code::kStopped);
-  ctx_.log.writef(log::Level::kDebug, "job {}: stopped", name());
+  wiring_.log.writef(log::Level::kDebug, "job {}: stopped", name());
   if (on_done) on_done();
 }
 
 void Job::cancel_timer(os::Timers::Id& id) {
-  if (id) ctx_.timers.cancel(id);
+  if (id) wiring_.timers.cancel(id);
   id = 0;
 }
 
 Duration Job::stop_timeout() const {
-  return config_.stop_timeout.count() > 0 ? config_.stop_timeout : ctx_.default_stop_timeout;
+  return config_.stop_timeout.count() > 0 ? config_.stop_timeout : options_.default_stop_timeout;
 }
 
 }  // namespace autopilot::jobs

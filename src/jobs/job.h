@@ -42,32 +42,24 @@
 #include "log/log.h"
 #include "os/processes.h"
 #include "os/timers.h"
+#include "wiring/wiring.h"
 
 namespace autopilot::jobs {
 
 enum class State { kWaiting, kRunning, kBackoff, kStopping, kDone };
 std::string_view state_name(State s);
 
-struct JobContext {
-  events::Bus& bus;
-  os::Processes& processes;
-  os::Timers& timers;
-  log::Log& log;
-  // The environment every child gets ("K=V").
-  std::function<os::Environment()> child_env;
-  // Names of jobs, still able to run, whose start event is this job's
-  // `stopping`: a stop waits for them.
-  std::function<std::vector<std::string>(const std::string& job)> stop_hooks;
+// The jobs area's own settings; the shared dependencies come from the Wiring.
+struct JobOptions {
   Duration default_stop_timeout{std::chrono::seconds(5)};
-  // Where jobs with a port register; may be null when none has one.
-  discovery::Catalog* catalog = nullptr;
-  // Makes the probe of a job's health block (null result: heartbeat only).
-  std::function<std::unique_ptr<health::Check>(const JobConfig&)> make_check;
+  // Names of jobs, still able to run, whose start event is this job's
+  // `stopping`: a stop waits for them. The Supervisor fills it in.
+  std::function<std::vector<std::string>(const std::string& job)> stop_hooks = {};
 };
 
 class Job {
  public:
-  Job(JobConfig config, JobContext ctx);
+  Job(JobConfig config, const Wiring& wiring, JobOptions options);
   ~Job();
   Job(const Job&) = delete;
   Job& operator=(const Job&) = delete;
@@ -114,10 +106,11 @@ class Job {
   void cancel_timer(os::Timers::Id& id);
   void cancel_all_timers();
   Duration stop_timeout() const;
-  void publish(events::Code code) { ctx_.bus.publish({code, events::Source::job(config_.name)}); }
+  void publish(events::Code code) { wiring_.bus.publish({code, events::Source::job(config_.name)}); }
 
   JobConfig config_;
-  JobContext ctx_;
+  Wiring wiring_;
+  JobOptions options_;
   State state_ = State::kWaiting;
   int restarts_left_;
   bool shutting_down_ = false;

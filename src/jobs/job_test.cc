@@ -38,8 +38,14 @@ class Fixture : public ::testing::Test {
 
   void start(std::vector<JobConfig> configs, std::string main_job = "") {
     if (main_job.empty()) main_job = Supervisor::default_main_job(configs);
-    JobContext ctx{bus_, processes_, timers_, log_, [] { return std::vector<std::string>{"A=1"}; }, nullptr, 5s};
-    supervisor_ = std::make_unique<Supervisor>(ctx, std::move(configs), main_job);
+    Wiring wiring{.loop = io_,
+                  .timers = timers_,
+                  .processes = processes_,
+                  .log = log_,
+                  .bus = bus_,
+                  .child_env = [] { return os::Environment(std::vector<std::string>{"A=1"}); }};
+    supervisor_ = std::make_unique<Supervisor>(wiring, JobOptions{.default_stop_timeout = 5s}, std::move(configs),
+                                               main_job);
     supervisor_->on_all_done = [this] { done_ = true; };
     bus_.subscribe([this](const events::Event& e) { seen_.push_back(e); });
     supervisor_->start();
@@ -80,6 +86,7 @@ class Fixture : public ::testing::Test {
 
   std::deque<std::function<void()>> posted_;
   events::Bus bus_{[this](std::function<void()> f) { posted_.push_back(std::move(f)); }};
+  boost::asio::io_context io_;  // the wiring names a loop; these tests run posted work by hand
   os::FakeProcesses processes_;
   os::FakeTimers timers_;
   log::Log log_;

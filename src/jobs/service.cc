@@ -17,12 +17,12 @@ std::string_view health_name(Health h) {
   return "?";
 }
 
-Service::Service(const JobConfig& job, ServiceContext ctx, std::unique_ptr<health::Check> check)
+Service::Service(const JobConfig& job, const Wiring& wiring, std::unique_ptr<health::Check> check)
     : job_(job.name),
       health_config_(job.health.value_or(health::HealthConfig{})),
       service_config_(job.service),
       exec_check_(health_config_.kind == health::Kind::kExec),
-      ctx_(ctx),
+      wiring_(wiring),
       check_(std::move(check)) {
   if (service_config_.is_registered()) instance_ = instance_of(job);
 }
@@ -45,7 +45,7 @@ void Service::start() {
 
 void Service::schedule_tick(Duration delay) {
   std::weak_ptr<bool> alive = alive_;
-  tick_timer_ = ctx_.timers.after(delay, [this, alive] {
+  tick_timer_ = wiring_.timers.after(delay, [this, alive] {
     if (alive.expired()) return;
     tick_timer_ = 0;
     tick();
@@ -61,7 +61,7 @@ void Service::tick() {
     return sync();
   }
   if (checking_) {
-    ctx_.log.warn(fmt::format("check.{}: still running at its next interval; skipping this run", job_));
+    wiring_.log.warn(fmt::format("check.{}: still running at its next interval; skipping this run", job_));
     return;
   }
   run_check();
@@ -84,7 +84,7 @@ void Service::on_result(const health::CheckResult& result) {
   Health before = health_;
   if (result.healthy) {
     health_ = Health::kHealthy;
-    if (before != Health::kHealthy) ctx_.log.info(fmt::format("check.{}: healthy", job_));
+    if (before != Health::kHealthy) wiring_.log.info(fmt::format("check.{}: healthy", job_));
     publish(Code::kStatusHealthy, events::Source::job(job_));
     if (service_config_.is_registered()) {
       want_registered_ = true;
@@ -94,7 +94,7 @@ void Service::on_result(const health::CheckResult& result) {
   } else {
     health_ = Health::kUnhealthy;
     auto level = before == Health::kUnhealthy ? log::Level::kDebug : log::Level::kWarn;
-    ctx_.log.write(level, fmt::format("check.{}: unhealthy: {}", job_, result.detail));
+    wiring_.log.write(level, fmt::format("check.{}: unhealthy: {}", job_, result.detail));
     publish(Code::kStatusUnhealthy, events::Source::job(job_));
     if (service_config_.is_registered()) {
       want_status_ = Status::kCritical;
@@ -112,7 +112,7 @@ void Service::enter_maintenance() {
     check_->cancel();
     checking_ = false;
   }
-  ctx_.log.info(fmt::format("job {}: entering maintenance", job_));
+  wiring_.log.info(fmt::format("job {}: entering maintenance", job_));
   if (service_config_.is_registered()) {
     want_status_ = Status::kMaintenance;
     sync();
@@ -123,16 +123,16 @@ void Service::exit_maintenance() {
   if (!maintenance_ || halted_ || withdrawing_) return;
   maintenance_ = false;
   health_ = Health::kUnknown;
-  ctx_.log.info(fmt::format("job {}: leaving maintenance; checking at once", job_));
+  wiring_.log.info(fmt::format("job {}: leaving maintenance; checking at once", job_));
   if (!started_) return;
-  if (tick_timer_) ctx_.timers.cancel(tick_timer_);
+  if (tick_timer_) wiring_.timers.cancel(tick_timer_);
   tick_timer_ = 0;
   schedule_tick(Duration{0});
 }
 
 // Issues the next catalog operation towards the wanted state, one at a time.
 void Service::sync() {
-  if (busy_ || halted_ || !service_config_.is_registered() || !ctx_.catalog) return;
+  if (busy_ || halted_ || !service_config_.is_registered() || !wiring_.catalog) return;
   std::weak_ptr<bool> alive = alive_;
   auto then = [this, alive](const char* what) {
     return [this, alive, what](Result<void> r) {
@@ -144,12 +144,12 @@ void Service::sync() {
   if (withdrawing_) {
     if (!registered_ && !was_registered_) return finish_withdraw();
     busy_ = true;
-    ctx_.catalog->deregister(instance_.id, [this, alive](Result<void> r) {
+    wiring_.catalog->deregister(instance_.id, [this, alive](Result<void> r) {
       if (alive.expired()) return;
       busy_ = false;
       registered_ = false;
-      if (!r) ctx_.log.warn(fmt::format("job {}: deregistering {}: {}", job_, instance_.id, r.error().message));
-      else ctx_.log.info(fmt::format("job {}: deregistered {}", job_, instance_.id));
+      if (!r) wiring_.log.warn(fmt::format("job {}: deregistering {}: {}", job_, instance_.id, r.error().message));
+      else wiring_.log.info(fmt::format("job {}: deregistered {}", job_, instance_.id));
       finish_withdraw();
     });
     return;
@@ -161,12 +161,12 @@ void Service::sync() {
     busy_ = true;
     discovery::Instance instance = instance_;
     instance.status = want_status_;
-    ctx_.catalog->register_instance(instance, health_config_.ttl, [this, alive, status = want_status_](Result<void> r) {
+    wiring_.catalog->register_instance(instance, health_config_.ttl, [this, alive, status = want_status_](Result<void> r) {
       if (alive.expired()) return;
       busy_ = false;
       if (r) {
         if (!registered_)
-          ctx_.log.info(fmt::format("job {}: registered {} at {}:{} ({})", job_, instance_.id, instance_.address,
+          wiring_.log.info(fmt::format("job {}: registered {} at {}:{} ({})", job_, instance_.id, instance_.address,
                                     instance_.port, discovery::status_name(status)));
         registered_ = was_registered_ = true;
         catalog_status_ = status;
@@ -179,11 +179,11 @@ void Service::sync() {
   if (catalog_status_ != want_status_) {
     busy_ = true;
     Status status = want_status_;
-    ctx_.catalog->set_status(instance_.id, status, [this, alive, status](Result<void> r) {
+    wiring_.catalog->set_status(instance_.id, status, [this, alive, status](Result<void> r) {
       if (alive.expired()) return;
       busy_ = false;
       if (r) {
-        ctx_.log.info(fmt::format("job {}: {} is now {}", job_, instance_.id, discovery::status_name(status)));
+        wiring_.log.info(fmt::format("job {}: {} is now {}", job_, instance_.id, discovery::status_name(status)));
         catalog_status_ = status;
       }
       after_op(r, "setting the status of");
@@ -193,26 +193,26 @@ void Service::sync() {
   if (need_heartbeat_) {
     busy_ = true;
     need_heartbeat_ = false;
-    ctx_.catalog->heartbeat(instance_.id, then("heartbeating"));
+    wiring_.catalog->heartbeat(instance_.id, then("heartbeating"));
   }
 }
 
 void Service::after_op(const Result<void>& r, const char* what) {
   if (withdrawing_) return sync();  // deregister whatever the last operation did
   if (r) {
-    if (!last_error_.empty()) ctx_.log.info(fmt::format("job {}: the catalog answers again", job_));
+    if (!last_error_.empty()) wiring_.log.info(fmt::format("job {}: the catalog answers again", job_));
     last_error_.clear();
     return sync();
   }
   if (discovery::is_unknown_instance(r.error())) {
     // Expired or forgotten: register again (with the status we want).
-    ctx_.log.warn(fmt::format("job {}: {} is no longer in the catalog; registering it again", job_, instance_.id));
+    wiring_.log.warn(fmt::format("job {}: {} is no longer in the catalog; registering it again", job_, instance_.id));
     registered_ = false;
     return sync();
   }
   // Retried at the next tick; say it once per outage.
   if (last_error_ != r.error().message)
-    ctx_.log.warn(fmt::format("job {}: {} {}: {}", job_, what, instance_.id, r.error().message));
+    wiring_.log.warn(fmt::format("job {}: {} {}: {}", job_, what, instance_.id, r.error().message));
   last_error_ = r.error().message;
 }
 
@@ -223,17 +223,17 @@ void Service::withdraw(Duration limit, std::function<void()> done) {
   }
   withdrawing_ = true;
   withdrawn_ = std::move(done);
-  if (tick_timer_) ctx_.timers.cancel(tick_timer_);
+  if (tick_timer_) wiring_.timers.cancel(tick_timer_);
   tick_timer_ = 0;
   if (check_) check_->cancel();
   checking_ = false;
-  if (!service_config_.is_registered() || !ctx_.catalog || (!registered_ && !busy_ && !was_registered_))
+  if (!service_config_.is_registered() || !wiring_.catalog || (!registered_ && !busy_ && !was_registered_))
     return finish_withdraw();
   std::weak_ptr<bool> alive = alive_;
-  withdraw_timer_ = ctx_.timers.after(limit, [this, alive, limit] {
+  withdraw_timer_ = wiring_.timers.after(limit, [this, alive, limit] {
     if (alive.expired()) return;
     withdraw_timer_ = 0;
-    ctx_.log.warn(fmt::format("job {}: the catalog did not confirm deregistering {} within {}; stopping anyway",
+    wiring_.log.warn(fmt::format("job {}: the catalog did not confirm deregistering {} within {}; stopping anyway",
                               job_, instance_.id, format_duration(limit)));
     auto done = std::move(withdrawn_);
     withdrawn_ = nullptr;
@@ -243,15 +243,15 @@ void Service::withdraw(Duration limit, std::function<void()> done) {
 }
 
 void Service::finish_withdraw() {
-  if (withdraw_timer_) ctx_.timers.cancel(withdraw_timer_);
+  if (withdraw_timer_) wiring_.timers.cancel(withdraw_timer_);
   withdraw_timer_ = 0;
   auto done = std::move(withdrawn_);
   withdrawn_ = nullptr;
   if (!done) return;
   if (!was_registered_ || service_config_.drain.count() <= 0) return done();
-  ctx_.log.info(fmt::format("job {}: draining for {} before stopping", job_, format_duration(service_config_.drain)));
+  wiring_.log.info(fmt::format("job {}: draining for {} before stopping", job_, format_duration(service_config_.drain)));
   std::weak_ptr<bool> alive = alive_;
-  withdraw_timer_ = ctx_.timers.after(service_config_.drain, [this, alive, done] {
+  withdraw_timer_ = wiring_.timers.after(service_config_.drain, [this, alive, done] {
     if (alive.expired()) return;
     withdraw_timer_ = 0;
     done();
@@ -262,7 +262,7 @@ void Service::halt() {
   halted_ = true;
   withdrawn_ = nullptr;
   for (auto* id : {&tick_timer_, &withdraw_timer_}) {
-    if (*id) ctx_.timers.cancel(*id);
+    if (*id) wiring_.timers.cancel(*id);
     *id = 0;
   }
   if (check_) check_->cancel();

@@ -38,23 +38,18 @@
 #include "jobs/job_config.h"
 #include "log/log.h"
 #include "os/timers.h"
+#include "wiring/wiring.h"
 
 namespace autopilot::jobs {
 
 enum class Health { kUnknown, kHealthy, kUnhealthy, kMaintenance };
 std::string_view health_name(Health h);
 
-struct ServiceContext {
-  events::Bus& bus;
-  os::Timers& timers;
-  log::Log& log;
-  discovery::Catalog* catalog;  // required when the job has a port
-};
 
 class Service {
  public:
   // `check` is null for a heartbeat-only health block.
-  Service(const JobConfig& job, ServiceContext ctx, std::unique_ptr<health::Check> check);
+  Service(const JobConfig& job, const Wiring& wiring, std::unique_ptr<health::Check> check);
   ~Service();
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
@@ -83,13 +78,13 @@ class Service {
   void sync();
   void after_op(const Result<void>& r, const char* what);
   void finish_withdraw();
-  void publish(events::Code code, events::Source source) { ctx_.bus.publish({code, std::move(source)}); }
+  void publish(events::Code code, events::Source source) { wiring_.bus.publish({code, std::move(source)}); }
 
   const std::string job_;
   const health::HealthConfig health_config_;
   const ServiceConfig service_config_;
   const bool exec_check_;
-  ServiceContext ctx_;
+  Wiring wiring_;
   std::unique_ptr<health::Check> check_;
   discovery::Instance instance_;
 

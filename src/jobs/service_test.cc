@@ -6,6 +6,7 @@
 #include <deque>
 
 #include "discovery/testing.h"
+#include "os/fake/fake_processes.h"
 
 namespace autopilot::jobs {
 namespace {
@@ -66,8 +67,13 @@ class ServiceTest : public ::testing::Test {
   ScriptedCheck& make(const JobConfig& j) {
     auto check = std::make_unique<ScriptedCheck>(io_);
     ScriptedCheck* raw = check.get();
-    service_ = std::make_unique<Service>(j, ServiceContext{loop_.bus, loop_.timers, loop_.log, catalog_.get()},
-                                         std::move(check));
+    Wiring wiring{.loop = loop_.io,
+                  .timers = loop_.timers,
+                  .processes = processes_,
+                  .log = loop_.log,
+                  .bus = loop_.bus,
+                  .catalog = catalog_.get()};
+    service_ = std::make_unique<Service>(j, wiring, std::move(check));
     return *raw;
   }
   bool run_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
@@ -84,6 +90,7 @@ class ServiceTest : public ::testing::Test {
   discovery::testing::CatalogLoop loop_;
   boost::asio::io_context& io_ = loop_.io;
   std::unique_ptr<discovery::Catalog>& catalog_ = loop_.catalog;
+  os::FakeProcesses processes_;  // the wiring names processes; a service starts none
   std::unique_ptr<Service> service_;
 };
 

@@ -8,14 +8,15 @@ namespace autopilot::jobs {
 
 using events::Code;
 
-Supervisor::Supervisor(JobContext ctx, std::vector<JobConfig> configs, std::string main_job)
-    : ctx_(std::move(ctx)), main_job_(std::move(main_job)) {
-  ctx_.stop_hooks = [this](const std::string& name) { return live_stop_hooks(name); };
+Supervisor::Supervisor(const Wiring& wiring, JobOptions options, std::vector<JobConfig> configs,
+                       std::string main_job)
+    : wiring_(wiring), options_(std::move(options)), main_job_(std::move(main_job)) {
+  options_.stop_hooks = [this](const std::string& name) { return live_stop_hooks(name); };
   for (auto& c : configs) add(std::move(c));
 }
 
 Supervisor::~Supervisor() {
-  if (subscription_) ctx_.bus.unsubscribe(subscription_);
+  if (subscription_) wiring_.bus.unsubscribe(subscription_);
 }
 
 std::string Supervisor::default_main_job(const std::vector<JobConfig>& configs) {
@@ -28,7 +29,7 @@ std::string Supervisor::default_main_job(const std::vector<JobConfig>& configs) 
 }
 
 Job& Supervisor::add(JobConfig config) {
-  auto job = std::make_unique<Job>(std::move(config), ctx_);
+  auto job = std::make_unique<Job>(std::move(config), wiring_, options_);
   Job* raw = job.get();
   raw->on_done = [this, raw] { on_job_done(*raw); };
   jobs_.push_back(std::move(job));
@@ -36,13 +37,13 @@ Job& Supervisor::add(JobConfig config) {
 }
 
 void Supervisor::start() {
-  subscription_ = ctx_.bus.subscribe([this](const events::Event& e) { dispatch(e); });
-  ctx_.bus.publish({Code::kStartup, events::Source::global()});
+  subscription_ = wiring_.bus.subscribe([this](const events::Event& e) { dispatch(e); });
+  wiring_.bus.publish({Code::kStartup, events::Source::global()});
   if (jobs_.empty()) check_progress();
 }
 
 void Supervisor::dispatch(const events::Event& e) {
-  if (ctx_.log.enabled(log::Level::kDebug)) ctx_.log.debug("event: " + events::describe(e));
+  if (wiring_.log.enabled(log::Level::kDebug)) wiring_.log.debug("event: " + events::describe(e));
   // Jobs may be added while we deliver (a reload's replacement starting);
   // they must not see this event, so deliver to a snapshot.
   std::vector<Job*> snapshot;
@@ -68,8 +69,8 @@ std::vector<std::string> Supervisor::live_stop_hooks(const std::string& name) co
 void Supervisor::shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
-  ctx_.log.info("shutting down");
-  ctx_.bus.publish({Code::kShutdown, events::Source::global()});
+  wiring_.log.info("shutting down");
+  wiring_.bus.publish({Code::kShutdown, events::Source::global()});
   std::vector<Job*> snapshot;
   for (auto& j : jobs_) snapshot.push_back(j.get());
   for (Job* j : snapshot) j->begin_shutdown();
@@ -81,7 +82,7 @@ void Supervisor::on_job_done(Job& job) {
   if (job.name() == main_job_ && !main_exit_code_) {
     main_exit_code_ = job.last_exit() ? job.last_exit()->shell_code() : (job.failed_to_start() ? 1 : 0);
     if (!shutting_down_) {
-      ctx_.log.info(fmt::format("main job {} is done; shutting down", job.name()));
+      wiring_.log.info(fmt::format("main job {} is done; shutting down", job.name()));
       shutdown();
     }
   }
@@ -97,14 +98,14 @@ void Supervisor::check_progress() {
     });
     // Wait until the bus is idle: the `shutdown` event itself may still be
     // on its way to a hook.
-    if (!others_active && ctx_.bus.pending() == 0) {
+    if (!others_active && wiring_.bus.pending() == 0) {
       for (auto& j : jobs_)
         if (!j->is_done()) j->stop();
     }
   }
-  if (!all_done() || ctx_.bus.pending() > 0) return;
+  if (!all_done() || wiring_.bus.pending() > 0) return;
   finished_ = true;
-  ctx_.bus.publish({Code::kStopped, events::Source::global()});
+  wiring_.bus.publish({Code::kStopped, events::Source::global()});
   if (on_all_done) on_all_done();
 }
 
@@ -146,10 +147,10 @@ void Supervisor::reload(std::vector<JobConfig> configs, std::string main_job) {
     }
     bool running = it != old.end() && !(*it)->is_done();
     if (running) {
-      ctx_.log.info(fmt::format("reload: job {} changed; restarting it", c.name));
+      wiring_.log.info(fmt::format("reload: job {} changed; restarting it", c.name));
       replacements.emplace_back(it->get(), std::move(c));
     } else {
-      ctx_.log.info(fmt::format("reload: starting job {}", c.name));
+      wiring_.log.info(fmt::format("reload: starting job {}", c.name));
       to_start.push_back(std::move(c));
     }
     if (it != old.end()) retired_.push_back(std::move(*it));
@@ -158,7 +159,7 @@ void Supervisor::reload(std::vector<JobConfig> configs, std::string main_job) {
   for (auto& j : old) {
     if (!j) continue;
     if (!j->is_done()) {
-      ctx_.log.info(fmt::format("reload: job {} removed; stopping it", j->name()));
+      wiring_.log.info(fmt::format("reload: job {} removed; stopping it", j->name()));
       removed.push_back(j.get());
     }
     j->on_done = nullptr;

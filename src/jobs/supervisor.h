@@ -20,8 +20,8 @@ namespace autopilot::jobs {
 
 class Supervisor {
  public:
-  // `ctx.stop_hooks` is filled in by the supervisor.
-  Supervisor(JobContext ctx, std::vector<JobConfig> configs, std::string main_job);
+  // `options.stop_hooks` is filled in by the supervisor.
+  Supervisor(const Wiring& wiring, JobOptions options, std::vector<JobConfig> configs, std::string main_job);
   ~Supervisor();
 
   // Subscribes to the bus and publishes `startup`.
@@ -53,7 +53,8 @@ class Supervisor {
   void check_progress();
   std::vector<std::string> live_stop_hooks(const std::string& name) const;
 
-  JobContext ctx_;
+  Wiring wiring_;
+  JobOptions options_;
   std::vector<std::unique_ptr<Job>> jobs_;
   std::vector<std::unique_ptr<Job>> retired_;  // replaced or removed by a reload; kept until we die
   std::string main_job_;

@@ -23,14 +23,14 @@ using discovery::KvEntry;
 // The Source: catalog data the template asked for, kept current by watches.
 class Renderer::Cache : public Source {
  public:
-  Cache(RendererContext& ctx, std::string name, std::function<void()> changed)
-      : ctx_(ctx), name_(std::move(name)), changed_(std::move(changed)) {}
+  Cache(const Wiring& wiring, const RenderOptions& options, std::string name, std::function<void()> changed)
+      : wiring_(wiring), options_(options), name_(std::move(name)), changed_(std::move(changed)) {}
   ~Cache() {
     *alive_ = false;
     for (auto& [q, e] : services_) cancel(e);
     for (auto& [p, e] : kv_) cancel(e);
-    if (list_timer_) ctx_.timers.cancel(list_timer_);
-    if (files_timer_) ctx_.timers.cancel(files_timer_);
+    if (list_timer_) wiring_.timers.cancel(list_timer_);
+    if (files_timer_) wiring_.timers.cancel(files_timer_);
   }
 
   void begin_pass() { missed_ = false; }
@@ -81,7 +81,7 @@ class Renderer::Cache : public Source {
     return &*it->second.data;
   }
 
-  std::optional<std::string> env(const std::string& name) override { return ctx_.env ? ctx_.env(name) : std::nullopt; }
+  std::optional<std::string> env(const std::string& name) override { return wiring_.env ? wiring_.env(name) : std::nullopt; }
 
   // A file read by a pass is checked (inode, size, mtime; through symlinks)
   // whenever inotify reports a change in its directory, and every
@@ -118,12 +118,12 @@ class Renderer::Cache : public Source {
   template <class E>
   void cancel(E& e) {
     e.handle.cancel();
-    if (e.retry) ctx_.timers.cancel(e.retry);
+    if (e.retry) wiring_.timers.cancel(e.retry);
     e.retry = 0;
   }
 
   void failed(const std::string& what, const Error& error) {
-    ctx_.log.warn(fmt::format("template {}: watching {}: {}", name_, what, error.message));
+    wiring_.log.warn(fmt::format("template {}: watching {}: {}", name_, what, error.message));
   }
 
   // Filters the healthy-or-all set the catalog watch gives down to the
@@ -139,18 +139,18 @@ class Renderer::Cache : public Source {
   }
 
   void watch_service(const ServiceQuery& q, ServiceEntry& e) {
-    if (!ctx_.catalog) {
+    if (!wiring_.catalog) {
       e.data = std::make_shared<const std::vector<Instance>>();
       return;
     }
     std::weak_ptr<bool> alive = alive_;
-    e.handle = ctx_.catalog->watch_service(q.name, q.healthy_only(), e.index, [this, alive, &q, &e](auto update) {
+    e.handle = wiring_.catalog->watch_service(q.name, q.healthy_only(), e.index, [this, alive, &q, &e](auto update) {
       if (alive.expired()) return;
       if (!update) {
         if (!e.failed) failed("service " + q.name, update.error());
         e.failed = true;
         e.handle = {};
-        e.retry = ctx_.timers.after(ctx_.retry, [this, alive, &q, &e] {
+        e.retry = wiring_.timers.after(options_.retry, [this, alive, &q, &e] {
           if (alive.expired()) return;
           e.retry = 0;
           e.index = 0;  // read everything again: the first answer also ends the outage
@@ -171,18 +171,18 @@ class Renderer::Cache : public Source {
   }
 
   void watch_prefix(const std::string& prefix, KvCacheEntry& e) {
-    if (!ctx_.catalog) {
+    if (!wiring_.catalog) {
       e.data.emplace();
       return;
     }
     std::weak_ptr<bool> alive = alive_;
-    e.handle = ctx_.catalog->watch_prefix(prefix, e.index, [this, alive, &prefix, &e](auto update) {
+    e.handle = wiring_.catalog->watch_prefix(prefix, e.index, [this, alive, &prefix, &e](auto update) {
       if (alive.expired()) return;
       if (!update) {
         if (!e.failed) failed("keys under \"" + prefix + "\"", update.error());
         e.failed = true;
         e.handle = {};
-        e.retry = ctx_.timers.after(ctx_.retry, [this, alive, &prefix, &e] {
+        e.retry = wiring_.timers.after(options_.retry, [this, alive, &prefix, &e] {
           if (alive.expired()) return;
           e.retry = 0;
           e.index = 0;
@@ -202,14 +202,14 @@ class Renderer::Cache : public Source {
 
   // The catalog has no watch of the service list: re-read it periodically.
   void refresh_list() {
-    if (!ctx_.catalog) {
+    if (!wiring_.catalog) {
       list_.emplace();
       return;
     }
     std::weak_ptr<bool> alive = alive_;
-    ctx_.catalog->services([this, alive](Result<std::vector<discovery::ServiceSummary>> names) {
+    wiring_.catalog->services([this, alive](Result<std::vector<discovery::ServiceSummary>> names) {
       if (alive.expired()) return;
-      list_timer_ = ctx_.timers.after(ctx_.services_refresh, [this, alive] {
+      list_timer_ = wiring_.timers.after(options_.services_refresh, [this, alive] {
         if (alive.expired()) return;
         list_timer_ = 0;
         refresh_list();
@@ -243,7 +243,7 @@ class Renderer::Cache : public Source {
 
   void check_files_later() {
     std::weak_ptr<bool> alive = alive_;
-    files_timer_ = ctx_.timers.after(ctx_.files_refresh, [this, alive] {
+    files_timer_ = wiring_.timers.after(options_.files_refresh, [this, alive] {
       if (alive.expired()) return;
       check_files_later();
       check_files();
@@ -264,11 +264,11 @@ class Renderer::Cache : public Source {
   // Entries renamed in or out (an editor's save, a Kubernetes ConfigMap's
   // symlink swap), files closed after writing, attribute changes.
   void follow_directory_of(const std::string& path) {
-    if (!ctx_.io || dirs_failed_) return;
+    if (!options_.follow_directories || dirs_failed_) return;
     if (!dirs_) {
-      dirs_ = std::make_unique<os::DirWatcher>(*ctx_.io, [this](const std::string&) { check_files(); });
+      dirs_ = std::make_unique<os::DirWatcher>(wiring_.loop, [this](const std::string&) { check_files(); });
       if (auto started = dirs_->start(); !started) {
-        ctx_.log.debug(fmt::format("template {}: {}; files are polled only", name_, started.error().message));
+        wiring_.log.debug(fmt::format("template {}: {}; files are polled only", name_, started.error().message));
         dirs_.reset();
         dirs_failed_ = true;
         return;
@@ -276,10 +276,11 @@ class Renderer::Cache : public Source {
     }
     std::string dir = std::filesystem::path(path).parent_path().string();
     if (auto watched = dirs_->watch(dir.empty() ? "." : dir, os::DirWatcher::Events::kWritesAndAttrs); !watched)
-      ctx_.log.debug(fmt::format("template {}: {}; polled only", name_, watched.error().message));
+      wiring_.log.debug(fmt::format("template {}: {}; polled only", name_, watched.error().message));
   }
 
-  RendererContext& ctx_;
+  const Wiring& wiring_;
+  const RenderOptions& options_;
   std::string name_;
   std::function<void()> changed_;
   bool missed_ = false;
@@ -296,8 +297,9 @@ class Renderer::Cache : public Source {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-Renderer::Renderer(TemplateConfig config, RendererContext ctx) : config_(std::move(config)), ctx_(ctx) {
-  cache_ = std::make_unique<Cache>(ctx_, config_.name, [this] { data_changed(); });
+Renderer::Renderer(TemplateConfig config, const Wiring& wiring, RenderOptions options)
+    : config_(std::move(config)), wiring_(wiring), options_(options) {
+  cache_ = std::make_unique<Cache>(wiring_, options_, config_.name, [this] { data_changed(); });
   // Parsed once: the functions read through the cache, which lives as long as we do.
   tmpl::FuncMap funcs;
   add_consul_template_funcs(funcs, *cache_);
@@ -308,7 +310,7 @@ Renderer::Renderer(TemplateConfig config, RendererContext ctx) : config_(std::mo
     parse_error_ = parsed.error();
   OutputSpec spec{"template " + config_.name, config_.destination, config_.perms,  config_.backup,
                   config_.create_dest_dirs,   config_.check,       config_.command, config_.command_timeout};
-  output_ = std::make_unique<Output>(spec, ctx_.processes, ctx_.timers, ctx_.log, ctx_.child_env);
+  output_ = std::make_unique<Output>(spec, wiring_.processes, wiring_.timers, wiring_.log, wiring_.child_env);
 }
 
 Renderer::~Renderer() {
@@ -325,16 +327,16 @@ void Renderer::start() {
 void Renderer::stop() {
   started_ = false;
   for (auto* id : {&render_timer_, &max_timer_}) {
-    if (*id) ctx_.timers.cancel(*id);
+    if (*id) wiring_.timers.cancel(*id);
     *id = 0;
   }
   cancel_retry();
 }
 
 void Renderer::schedule(Duration delay) {
-  if (render_timer_) ctx_.timers.cancel(render_timer_);
+  if (render_timer_) wiring_.timers.cancel(render_timer_);
   std::weak_ptr<bool> alive = alive_;
-  render_timer_ = ctx_.timers.after(delay, [this, alive] {
+  render_timer_ = wiring_.timers.after(delay, [this, alive] {
     if (alive.expired()) return;
     render_timer_ = 0;
     render();
@@ -348,11 +350,11 @@ void Renderer::data_changed() {
     return;
   }
   // Quiescence: wait for `min` of calm, but never past `max` from the burst's start.
-  auto now = ctx_.timers.now();
+  auto now = wiring_.timers.now();
   if (!burst_deadline_) {
     burst_deadline_ = now + config_.wait_max;
     std::weak_ptr<bool> alive = alive_;
-    max_timer_ = ctx_.timers.after(config_.wait_max, [this, alive] {
+    max_timer_ = wiring_.timers.after(config_.wait_max, [this, alive] {
       if (alive.expired()) return;
       max_timer_ = 0;
       render();
@@ -363,22 +365,22 @@ void Renderer::data_changed() {
 
 void Renderer::render() {
   for (auto* id : {&render_timer_, &max_timer_}) {
-    if (*id) ctx_.timers.cancel(*id);
+    if (*id) wiring_.timers.cancel(*id);
     *id = 0;
   }
   burst_deadline_.reset();
   if (!started_) return;
   if (cache_->failing()) {
     if (!unavailable_)
-      ctx_.log.warn(fmt::format("template {}: the catalog is unavailable; keeping the last good {}", config_.name,
+      wiring_.log.warn(fmt::format("template {}: the catalog is unavailable; keeping the last good {}", config_.name,
                                 config_.destination));
     unavailable_ = true;
     return;
   }
-  if (unavailable_) ctx_.log.info(fmt::format("template {}: the catalog answers again; rendering", config_.name));
+  if (unavailable_) wiring_.log.info(fmt::format("template {}: the catalog answers again; rendering", config_.name));
   unavailable_ = false;
   if (!template_) {  // checked at load time, so only a caller that skipped check_template gets here
-    ctx_.log.error(fmt::format("template {}: {}", config_.name, parse_error_.format()));
+    wiring_.log.error(fmt::format("template {}: {}", config_.name, parse_error_.format()));
     return;
   }
   cache_->begin_pass();
@@ -386,7 +388,7 @@ void Renderer::render() {
                               config_.error_on_missing_key ? tmpl::MissingKey::kError : tmpl::MissingKey::kDefault);
   if (cache_->missed()) return;  // the watches just started bring the data, then we render again
   if (!text) {
-    ctx_.log.error(fmt::format("template {}: {}; keeping the last good {}", config_.name, text.error().format(),
+    wiring_.log.error(fmt::format("template {}: {}; keeping the last good {}", config_.name, text.error().format(),
                                config_.destination));
     return;
   }
@@ -398,14 +400,14 @@ void Renderer::render() {
   }
   // New content (or the same after a catalog change): retries start over.
   cancel_retry();
-  retry_delay_ = ctx_.command_retry;
+  retry_delay_ = options_.command_retry;
   failed_attempts_ = 0;
   wanted_ = *text;
   write(std::move(*text));
 }
 
 void Renderer::cancel_retry() {
-  if (retry_timer_) ctx_.timers.cancel(retry_timer_);
+  if (retry_timer_) wiring_.timers.cancel(retry_timer_);
   retry_timer_ = 0;
 }
 
@@ -413,17 +415,17 @@ void Renderer::cancel_retry() {
 void Renderer::retry_later() {
   cancel_retry();
   Duration delay = retry_delay_;
-  retry_delay_ = std::min<Duration>(retry_delay_ * 2, ctx_.command_retry_max);
-  ctx_.log.warn(fmt::format("template {}: {} keeps its previous content; trying again in {} ({} failed command{} in "
+  retry_delay_ = std::min<Duration>(retry_delay_ * 2, options_.command_retry_max);
+  wiring_.log.warn(fmt::format("template {}: {} keeps its previous content; trying again in {} ({} failed command{} in "
                             "a row)",
                             config_.name, config_.destination, format_duration(delay), failed_attempts_,
                             failed_attempts_ == 1 ? "" : "s"));
   std::weak_ptr<bool> alive = alive_;
-  retry_timer_ = ctx_.timers.after(delay, [this, alive] {
+  retry_timer_ = wiring_.timers.after(delay, [this, alive] {
     if (alive.expired()) return;
     retry_timer_ = 0;
     if (!started_) return;
-    ctx_.log.info(fmt::format("template {}: writing {} again (attempt {})", config_.name, config_.destination,
+    wiring_.log.info(fmt::format("template {}: writing {} again (attempt {})", config_.name, config_.destination,
                               failed_attempts_ + 1));
     write(wanted_);
   });
@@ -453,23 +455,23 @@ void Renderer::write(std::string text) {
 void Renderer::written(const Result<Outcome>& r) {
   bool first = !rendered_;
   if (!r) {
-    ctx_.log.error(r.error().message);
+    wiring_.log.error(r.error().message);
   } else {
     switch (*r) {
       case Outcome::kWritten:
         rendered_ = true;
-        ctx_.log.info(fmt::format("template {}: wrote {}{}", config_.name, config_.destination,
+        wiring_.log.info(fmt::format("template {}: wrote {}{}", config_.name, config_.destination,
                                   failed_attempts_ ? fmt::format(" (after {} failed commands)", failed_attempts_)
                                                    : std::string()));
-        ctx_.bus.publish({events::Code::kStatusChanged, config_.event_source()});
+        wiring_.bus.publish({events::Code::kStatusChanged, config_.event_source()});
         break;
       case Outcome::kUnchanged:
         rendered_ = true;
-        ctx_.log.writef(log::Level::kDebug, "template {}: {} is up to date", config_.name, config_.destination);
-        if (first) ctx_.bus.publish({events::Code::kStatusChanged, config_.event_source()});
+        wiring_.log.writef(log::Level::kDebug, "template {}: {} is up to date", config_.name, config_.destination);
+        if (first) wiring_.bus.publish({events::Code::kStatusChanged, config_.event_source()});
         break;
       case Outcome::kCheckFailed:
-        ctx_.log.warn(fmt::format("template {}: the check refused the new {}; keeping the old one", config_.name,
+        wiring_.log.warn(fmt::format("template {}: the check refused the new {}; keeping the old one", config_.name,
                                   config_.destination));
         break;
       case Outcome::kCommandFailed:
@@ -478,7 +480,7 @@ void Renderer::written(const Result<Outcome>& r) {
           ++failed_attempts_;
           retry_later();
         } else {
-          ctx_.log.warn(fmt::format("template {}: the command failed; {} rolled back to its previous content",
+          wiring_.log.warn(fmt::format("template {}: the command failed; {} rolled back to its previous content",
                                     config_.name, config_.destination));
         }
         break;
@@ -493,7 +495,7 @@ void Renderer::written(const Result<Outcome>& r) {
 
 void Renderers::start(std::vector<TemplateConfig> configs) {
   for (auto& c : configs) {
-    renderers_.push_back(std::make_unique<Renderer>(std::move(c), ctx_));
+    renderers_.push_back(std::make_unique<Renderer>(std::move(c), wiring_, options_));
     renderers_.back()->start();
   }
 }
@@ -507,15 +509,15 @@ void Renderers::reload(std::vector<TemplateConfig> configs) {
       renderers_.push_back(std::move(*it));
       continue;
     }
-    ctx_.log.info(fmt::format("reload: rendering template {}", c.name));
-    renderers_.push_back(std::make_unique<Renderer>(std::move(c), ctx_));
+    wiring_.log.info(fmt::format("reload: rendering template {}", c.name));
+    renderers_.push_back(std::make_unique<Renderer>(std::move(c), wiring_, options_));
     renderers_.back()->start();
   }
   for (auto& r : old) {
     if (!r) continue;
     bool replaced = std::any_of(renderers_.begin(), renderers_.end(),
                                 [&](const auto& n) { return n->config().name == r->config().name; });
-    if (!replaced) ctx_.log.info(fmt::format("reload: template {} removed (its file stays)", r->config().name));
+    if (!replaced) wiring_.log.info(fmt::format("reload: template {} removed (its file stays)", r->config().name));
   }
 }
 

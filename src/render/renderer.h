@@ -50,30 +50,27 @@
 #include "render/output.h"
 #include "render/template_config.h"
 #include "tmpl/template.h"
+#include "wiring/wiring.h"
 
 namespace autopilot::render {
 
-struct RendererContext {
-  events::Bus& bus;
-  os::Processes& processes;
-  os::Timers& timers;
-  log::Log& log;
-  discovery::Catalog* catalog;  // null: catalog functions never get data (render --dry without a catalog)
-  std::function<std::optional<std::string>(const std::string&)> env;
-  std::function<os::Environment()> child_env;
+// The render area's own settings; the shared dependencies come from the
+// Wiring (a null catalog: catalog functions never get data, as for
+// `render -dry` without a catalog).
+struct RenderOptions {
   Duration retry{std::chrono::seconds(1)};             // re-subscribe a failed watch after this
   Duration services_refresh{std::chrono::seconds(2)};  // `services` re-reads the list this often
   Duration files_refresh{std::chrono::seconds(2)};     // `file`: a read file is checked this often, as consul-template
   Duration command_retry{std::chrono::seconds(1)};       // first retry after a failed command, then doubling
   Duration command_retry_max{std::chrono::seconds(30)};  // up to this
-  // The loop, for inotify on the directories of files read with `file`, so a
-  // change shows at once; null: they are only polled every files_refresh.
-  boost::asio::io_context* io = nullptr;
+  // inotify on the directories of files read with `file`, so a change shows
+  // at once; false: they are only polled every files_refresh.
+  bool follow_directories = true;
 };
 
 class Renderer {
  public:
-  Renderer(TemplateConfig config, RendererContext ctx);
+  Renderer(TemplateConfig config, const Wiring& wiring, RenderOptions options = {});
   ~Renderer();
   Renderer(const Renderer&) = delete;
   Renderer& operator=(const Renderer&) = delete;
@@ -106,7 +103,8 @@ class Renderer {
   void cancel_retry();
 
   TemplateConfig config_;
-  RendererContext ctx_;
+  Wiring wiring_;
+  RenderOptions options_;
   std::unique_ptr<Cache> cache_;
   std::optional<tmpl::Template> template_;
   Error parse_error_;
@@ -129,14 +127,15 @@ class Renderer {
 // The templates of one config; reload keeps the unchanged ones.
 class Renderers {
  public:
-  explicit Renderers(RendererContext ctx) : ctx_(ctx) {}
+  explicit Renderers(const Wiring& wiring, RenderOptions options = {}) : wiring_(wiring), options_(options) {}
   void start(std::vector<TemplateConfig> configs);
   void reload(std::vector<TemplateConfig> configs);
   void stop();
   const Renderer* find(const std::string& name) const;
 
  private:
-  RendererContext ctx_;
+  Wiring wiring_;
+  RenderOptions options_;
   std::vector<std::unique_ptr<Renderer>> renderers_;
 };
 

@@ -41,14 +41,19 @@ class RendererTest : public ::testing::Test {
     return t;
   }
   Renderer& make(TemplateConfig t, Duration command_retry = 1s, Duration command_retry_max = 30s) {
-    RendererContext ctx{loop_.bus, processes_, loop_.timers, *log_, loop_.catalog.get(),
-                        [](const std::string&) { return std::nullopt; },
-                        [] { return std::vector<std::string>{"PATH=/usr/bin:/bin"}; }};
-    ctx.command_retry = command_retry;
-    ctx.command_retry_max = command_retry_max;
-    ctx.files_refresh = files_refresh_;
-    if (follow_directories_) ctx.io = &loop_.io;
-    renderer_ = std::make_unique<Renderer>(std::move(t), ctx);
+    Wiring wiring{.loop = loop_.io,
+                  .timers = loop_.timers,
+                  .processes = processes_,
+                  .log = *log_,
+                  .bus = loop_.bus,
+                  .catalog = loop_.catalog.get(),
+                  .env = [](const std::string&) { return std::nullopt; },
+                  .child_env = [] { return os::Environment(std::vector<std::string>{"PATH=/usr/bin:/bin"}); }};
+    RenderOptions options{.files_refresh = files_refresh_,
+                          .command_retry = command_retry,
+                          .command_retry_max = command_retry_max,
+                          .follow_directories = follow_directories_};
+    renderer_ = std::make_unique<Renderer>(std::move(t), wiring, options);
     renderer_->on_written = [this](const Result<Outcome>& r) {
       if (r && *r == Outcome::kWritten) ++writes_;
     };

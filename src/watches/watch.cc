@@ -32,7 +32,8 @@ std::string describe(const std::vector<Instance>& set) {
 
 }  // namespace
 
-Watch::Watch(WatchConfig config, WatchContext ctx) : config_(std::move(config)), ctx_(ctx) {}
+Watch::Watch(WatchConfig config, const Wiring& wiring, WatchOptions options)
+    : config_(std::move(config)), wiring_(wiring), options_(options) {}
 
 Watch::~Watch() {
   *alive_ = false;
@@ -47,7 +48,7 @@ void Watch::start() {
 void Watch::stop() {
   handle_.cancel();
   for (auto* id : {&coalesce_timer_, &recheck_timer_, &retry_timer_}) {
-    if (*id) ctx_.timers.cancel(*id);
+    if (*id) wiring_.timers.cancel(*id);
     *id = 0;
   }
 }
@@ -64,20 +65,20 @@ std::vector<Instance> Watch::filter(std::vector<Instance> instances) const {
 
 void Watch::subscribe() {
   std::weak_ptr<bool> alive = alive_;
-  handle_ = ctx_.catalog.watch_service(config_.name, true, index_, [this, alive](Result<discovery::WatchUpdate> u) {
+  handle_ = wiring_.catalog->watch_service(config_.name, true, index_, [this, alive](Result<discovery::WatchUpdate> u) {
     if (alive.expired()) return;
     if (!u) {
-      if (!failing_) ctx_.log.warn(fmt::format("watch {}: {}; retrying", config_.name, u.error().message));
+      if (!failing_) wiring_.log.warn(fmt::format("watch {}: {}; retrying", config_.name, u.error().message));
       failing_ = true;
       handle_ = {};
-      retry_timer_ = ctx_.timers.after(ctx_.retry, [this, alive] {
+      retry_timer_ = wiring_.timers.after(options_.retry, [this, alive] {
         if (alive.expired()) return;
         retry_timer_ = 0;
         subscribe();
       });
       return;
     }
-    if (failing_) ctx_.log.info(fmt::format("watch {}: the catalog answers again", config_.name));
+    if (failing_) wiring_.log.info(fmt::format("watch {}: the catalog answers again", config_.name));
     failing_ = false;
     index_ = u->index;
     apply(filter(std::move(u->instances)));
@@ -86,11 +87,11 @@ void Watch::subscribe() {
 
 void Watch::schedule_recheck() {
   std::weak_ptr<bool> alive = alive_;
-  recheck_timer_ = ctx_.timers.after(config_.interval, [this, alive] {
+  recheck_timer_ = wiring_.timers.after(config_.interval, [this, alive] {
     if (alive.expired()) return;
     recheck_timer_ = 0;
     schedule_recheck();
-    ctx_.catalog.list(config_.name, true, [this, alive](Result<std::vector<Instance>> list) {
+    wiring_.catalog->list(config_.name, true, [this, alive](Result<std::vector<Instance>> list) {
       if (alive.expired() || !list) return;  // the watch itself reports failures
       apply(filter(std::move(*list)));
     });
@@ -102,18 +103,18 @@ void Watch::apply(std::vector<Instance> instances) {
   if (!synced_) {
     synced_ = true;
     if (current_.empty()) {
-      ctx_.log.info(fmt::format("watch {}: no healthy instances yet", config_.name));
+      wiring_.log.info(fmt::format("watch {}: no healthy instances yet", config_.name));
       return;
     }
     return publish_now();
   }
   if (coalesce_timer_) return;  // the pending publication takes the newest set
   if (same_endpoints(current_, published_)) return;
-  auto now = ctx_.timers.now();
-  auto next = last_publish_ + ctx_.coalesce;
+  auto now = wiring_.timers.now();
+  auto next = last_publish_ + options_.coalesce;
   if (publications_ == 0 || now >= next) return publish_now();
   std::weak_ptr<bool> alive = alive_;
-  coalesce_timer_ = ctx_.timers.after(next - now, [this, alive] {
+  coalesce_timer_ = wiring_.timers.after(next - now, [this, alive] {
     if (alive.expired()) return;
     coalesce_timer_ = 0;
     publish_now();
@@ -124,18 +125,18 @@ void Watch::publish_now() {
   if (same_endpoints(current_, published_) && publications_ > 0) return;
   bool was_empty = published_.empty();
   published_ = current_;
-  last_publish_ = ctx_.timers.now();
+  last_publish_ = wiring_.timers.now();
   ++publications_;
-  ctx_.log.info(fmt::format("watch {}: changed: {}", config_.name, describe(published_)));
+  wiring_.log.info(fmt::format("watch {}: changed: {}", config_.name, describe(published_)));
   const events::Source source = config_.source();
-  ctx_.bus.publish({Code::kStatusChanged, source});
-  if (was_empty && !published_.empty()) ctx_.bus.publish({Code::kStatusHealthy, source});
-  if (!was_empty && published_.empty()) ctx_.bus.publish({Code::kStatusUnhealthy, source});
+  wiring_.bus.publish({Code::kStatusChanged, source});
+  if (was_empty && !published_.empty()) wiring_.bus.publish({Code::kStatusHealthy, source});
+  if (!was_empty && published_.empty()) wiring_.bus.publish({Code::kStatusUnhealthy, source});
 }
 
 void Watches::start(std::vector<WatchConfig> configs) {
   for (auto& c : configs) {
-    watches_.push_back(std::make_unique<Watch>(std::move(c), ctx_));
+    watches_.push_back(std::make_unique<Watch>(std::move(c), wiring_, options_));
     watches_.back()->start();
   }
 }
@@ -149,12 +150,12 @@ void Watches::reload(std::vector<WatchConfig> configs) {
       watches_.push_back(std::move(*it));
       continue;
     }
-    ctx_.log.info(fmt::format("reload: starting watch {}", c.name));
-    watches_.push_back(std::make_unique<Watch>(std::move(c), ctx_));
+    wiring_.log.info(fmt::format("reload: starting watch {}", c.name));
+    watches_.push_back(std::make_unique<Watch>(std::move(c), wiring_, options_));
     watches_.back()->start();
   }
   for (auto& w : old)
-    if (w) ctx_.log.info(fmt::format("reload: watch {} removed", w->config().name));
+    if (w) wiring_.log.info(fmt::format("reload: watch {} removed", w->config().name));
 }
 
 void Watches::stop() {

@@ -25,21 +25,20 @@
 #include "log/log.h"
 #include "os/timers.h"
 #include "watches/watch_config.h"
+#include "wiring/wiring.h"
 
 namespace autopilot::watches {
 
-struct WatchContext {
-  events::Bus& bus;
-  os::Timers& timers;
-  log::Log& log;
-  discovery::Catalog& catalog;
+// The watches area's own settings; the shared dependencies (a catalog is
+// required) come from the Wiring.
+struct WatchOptions {
   Duration coalesce{std::chrono::milliseconds(50)};
   Duration retry{std::chrono::seconds(1)};
 };
 
 class Watch {
  public:
-  Watch(WatchConfig config, WatchContext ctx);
+  Watch(WatchConfig config, const Wiring& wiring, WatchOptions options = {});
   ~Watch();
   Watch(const Watch&) = delete;
   Watch& operator=(const Watch&) = delete;
@@ -60,7 +59,8 @@ class Watch {
   std::vector<discovery::Instance> filter(std::vector<discovery::Instance> instances) const;
 
   WatchConfig config_;
-  WatchContext ctx_;
+  Wiring wiring_;
+  WatchOptions options_;
   discovery::WatchHandle handle_;
   discovery::Index index_ = 0;
   bool synced_ = false;
@@ -76,14 +76,15 @@ class Watch {
 // The watches of one config; reload keeps the unchanged ones running.
 class Watches {
  public:
-  explicit Watches(WatchContext ctx) : ctx_(ctx) {}
+  explicit Watches(const Wiring& wiring, WatchOptions options = {}) : wiring_(wiring), options_(options) {}
   void start(std::vector<WatchConfig> configs);
   void reload(std::vector<WatchConfig> configs);
   void stop();
   const Watch* find(const std::string& name) const;
 
  private:
-  WatchContext ctx_;
+  Wiring wiring_;
+  WatchOptions options_;
   std::vector<std::unique_ptr<Watch>> watches_;
 };
 

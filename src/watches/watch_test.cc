@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "discovery/testing.h"
+#include "os/fake/fake_processes.h"
 
 namespace autopilot::watches {
 namespace {
@@ -27,16 +28,21 @@ class WatchTest : public ::testing::Test {
     call([&](auto cb) { catalog_->deregister(id, cb); });
   }
   int count(Code code) const { return loop_.count(code, "watch.app"); }
-  WatchContext context() { return {loop_.bus, loop_.timers, loop_.log, *catalog_, 50ms, 100ms}; }
+  Wiring wiring(discovery::Catalog& catalog) {
+    return {.loop = loop_.io, .timers = loop_.timers, .processes = processes_, .log = loop_.log, .bus = loop_.bus,
+            .catalog = &catalog};
+  }
+  static constexpr WatchOptions kOptions{.coalesce = 50ms, .retry = 100ms};
 
   discovery::testing::CatalogLoop loop_;
   std::unique_ptr<discovery::Catalog>& catalog_ = loop_.catalog;
   std::vector<events::Event>& events_ = loop_.events;
+  os::FakeProcesses processes_;  // the wiring names processes; watches start none
 };
 
 TEST_F(WatchTest, FirstLookPublishesChangedAndHealthyWhenInstancesExist) {
   add("app-1", 8001);
-  Watch w({"app", "", 1h}, context());
+  Watch w({"app", "", 1h}, wiring(*catalog_), kOptions);
   w.start();
   ASSERT_TRUE(run_until([&] { return count(Code::kStatusHealthy) == 1; }));
   EXPECT_EQ(count(Code::kStatusChanged), 1);
@@ -45,14 +51,14 @@ TEST_F(WatchTest, FirstLookPublishesChangedAndHealthyWhenInstancesExist) {
 }
 
 TEST_F(WatchTest, FirstLookAtNothingPublishesNothing) {
-  Watch w({"app", "", 1h}, context());
+  Watch w({"app", "", 1h}, wiring(*catalog_), kOptions);
   w.start();
   run_for(200ms);
   EXPECT_TRUE(events_.empty());
 }
 
 TEST_F(WatchTest, HealthyWhenTheFirstAppearsUnhealthyWhenTheLastGoes) {
-  Watch w({"app", "", 1h}, context());
+  Watch w({"app", "", 1h}, wiring(*catalog_), kOptions);
   w.start();
   run_for(50ms);
   add("app-1", 8001);
@@ -71,7 +77,7 @@ TEST_F(WatchTest, HealthyWhenTheFirstAppearsUnhealthyWhenTheLastGoes) {
 
 TEST_F(WatchTest, CriticalInstancesAreNotHealthy) {
   add("app-1", 8001);
-  Watch w({"app", "", 1h}, context());
+  Watch w({"app", "", 1h}, wiring(*catalog_), kOptions);
   w.start();
   ASSERT_TRUE(run_until([&] { return count(Code::kStatusHealthy) == 1; }));
   call([&](auto cb) { catalog_->set_status("app-1", discovery::Status::kCritical, cb); });
@@ -82,7 +88,7 @@ TEST_F(WatchTest, CriticalInstancesAreNotHealthy) {
 }
 
 TEST_F(WatchTest, TagFilterAndMetaChangesAreNotChanges) {
-  Watch w({"app", "blue", 1h}, context());
+  Watch w({"app", "blue", 1h}, wiring(*catalog_), kOptions);
   w.start();
   run_for(50ms);
   add("app-green", 8001, {"green"});
@@ -97,7 +103,7 @@ TEST_F(WatchTest, TagFilterAndMetaChangesAreNotChanges) {
 }
 
 TEST_F(WatchTest, BurstsAreCoalesced) {
-  Watch w({"app", "", 1h}, context());
+  Watch w({"app", "", 1h}, wiring(*catalog_), kOptions);
   w.start();
   run_for(50ms);
   for (int i = 0; i < 50; ++i) {
@@ -120,9 +126,8 @@ TEST_F(WatchTest, IntervalRecheckFindsChangesTheWatchMissed) {
   o.rescan_interval = 1h;
   auto blind = loop_.open_another(o);
   ASSERT_TRUE(blind);
-  WatchContext ctx{loop_.bus, loop_.timers, loop_.log, *blind, 50ms, 100ms};
-  Watch slow({"app", "", 1h}, ctx);
-  Watch rechecking({"app", "", 100ms}, ctx);
+  Watch slow({"app", "", 1h}, wiring(*blind), kOptions);
+  Watch rechecking({"app", "", 100ms}, wiring(*blind), kOptions);
   slow.start();
   rechecking.start();
   run_for(50ms);

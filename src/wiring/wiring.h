@@ -1,0 +1,42 @@
+// Wiring: the shared dependencies of every area above discovery/, named, in
+// one struct built once per command (app/app.cc for `run`, render_command.cc,
+// catalog_command.cc) or per test (with fakes). Each area takes what it needs
+// from it plus a small options struct of its own tunables, so a new shared
+// dependency (a metrics registry, a control server) is one field here and one
+// line where the wiring is built, not an edit to every area's constructor.
+//
+// Everything referenced outlives what is built from it: the owner declares
+// these before the jobs, watches and renderers that copy the Wiring.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "discovery/catalog.h"
+#include "events/bus.h"
+#include "log/log.h"
+#include "os/environment.h"
+#include "os/processes.h"
+#include "os/timers.h"
+
+namespace autopilot {
+
+struct Wiring {
+  boost::asio::io_context& loop;
+  os::Timers& timers;
+  os::Processes& processes;
+  log::Log& log;
+  events::Bus& bus;
+  // Where jobs register and watches and templates look; null when the config
+  // needs no catalog (then nothing that needs one is built).
+  discovery::Catalog* catalog = nullptr;
+  // Autopilot's own environment, for the templates' `env` (null: empty).
+  std::function<std::optional<std::string>(const std::string&)> env = {};
+  // The environment every child gets (null: empty).
+  std::function<os::Environment()> child_env = {};
+};
+
+}  // namespace autopilot
