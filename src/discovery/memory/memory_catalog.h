@@ -85,6 +85,11 @@ class MemoryCatalog : public Catalog, private MemoryStore::Listener {
   std::uint64_t count(Operation operation) const { return counts_[static_cast<size_t>(operation)]; }
   // Watches neither cancelled nor ended by an error.
   size_t active_watches() const;
+  // While blind, this catalog's watches still deliver their first look but
+  // miss every later change, as an embedded catalog without inotify or
+  // rescans does; reads (list, get, ...) see everything. Seeing again, a
+  // watch catches up at the next change of what it watches.
+  void set_watches_blind(bool blind) { watches_blind_ = blind; }
 
   // --- Catalog -------------------------------------------------------------------------
   void register_instance(Instance instance, Duration ttl, Callback<void> done) override;
@@ -170,6 +175,7 @@ class MemoryCatalog : public Catalog, private MemoryStore::Listener {
   std::set<std::string> dirty_services_;
   bool kv_dirty_ = false;
   bool evaluate_posted_ = false;
+  bool watches_blind_ = false;
 };
 
 template <class T>

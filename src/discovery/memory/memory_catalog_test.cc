@@ -171,6 +171,23 @@ TEST_F(MemoryCatalogTest, NothingIsDeliveredAfterTheCatalogIsDestroyed) {
   EXPECT_EQ(timers_.pending(), 0u) << "the store's expiry timer went with it";
 }
 
+TEST_F(MemoryCatalogTest, BlindWatchesSeeTheirFirstLookOnly) {
+  ASSERT_TRUE(add(make_instance("w1", "web")).ok());
+  catalog_.set_watches_blind(true);
+  conformance::WatchLog seen;
+  auto handle = catalog_.watch_service("web", false, 0, seen.callback());
+  timers_.advance(0ms);
+  ASSERT_EQ(seen.updates.size(), 1u);
+  ASSERT_TRUE(add(make_instance("w2", "web")).ok());
+  timers_.advance(1s);
+  EXPECT_EQ(seen.updates.size(), 1u) << "missed";
+  EXPECT_EQ(call<std::vector<Instance>>([&](auto cb) { catalog_.list("web", false, cb); })->size(), 2u);
+  catalog_.set_watches_blind(false);
+  ASSERT_TRUE(add(make_instance("w3", "web")).ok());
+  ASSERT_EQ(seen.updates.size(), 2u);
+  EXPECT_THAT(ids_of(seen.updates.back().instances), ElementsAre("w1", "w2", "w3"));
+}
+
 TEST_F(MemoryCatalogTest, CountsTheCallsOfEachKind) {
   ASSERT_TRUE(add(make_instance("w1", "web")).ok());
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(call<void>([&](auto cb) { catalog_.heartbeat("w1", cb); }).ok());

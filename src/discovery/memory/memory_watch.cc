@@ -108,7 +108,7 @@ void MemoryCatalog::evaluate() {
 void MemoryCatalog::evaluate_service(const std::string& service) {
   std::optional<MemoryStore::ServiceView> view;  // read only when someone watches
   for (auto& [id, w] : service_watches_) {
-    if (w.service != service || w.failure) continue;
+    if (w.service != service || w.failure || (watches_blind_ && w.last)) continue;
     if (!view) view = store_->read_service(service);
     std::vector<Instance> set = view->live;
     if (w.healthy_only) std::erase_if(set, [](const Instance& i) { return !is_healthy(i.status); });
@@ -122,7 +122,7 @@ void MemoryCatalog::evaluate_service(const std::string& service) {
 
 void MemoryCatalog::evaluate_kv() {
   for (auto& [id, w] : prefix_watches_) {
-    if (w.failure) continue;
+    if (w.failure || (watches_blind_ && w.last)) continue;
     auto view = store_->list_kv(w.prefix);
     bool changed = w.last ? view.entries != *w.last : (w.from_index == 0 || view.index > w.from_index);
     w.last = view.entries;
