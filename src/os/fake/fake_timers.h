@@ -31,7 +31,9 @@ class FakeTimers : public Timers {
   // is checked before any timer fires and after each one. Returns done(). On
   // success now() is the moment the last timer fired (so a test can check
   // how long something took); otherwise time has moved by `limit`. The
-  // fake-time counterpart of os::run_until (os/linux/loop_testing.h).
+  // fake-time counterpart of os::run_until (os/linux/loop_testing.h). Keep
+  // done() a plain check: one that advances time itself fires the timers due
+  // now before this call can stop at them.
   bool advance_until(const std::function<bool()>& done, Duration limit);
 
   // Timers created and not yet fired or cancelled.
