@@ -23,6 +23,16 @@ void CatalogConformanceTest::TearDown() {
   if (store_.cleanup) store_.cleanup();
 }
 
+bool CatalogConformanceTest::run_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
+  if (GetParam().uses_fake_time) return fake_timers_.advance_until(done, limit);
+  return os::run_until(io_, done, limit);
+}
+
+void CatalogConformanceTest::run_for(std::chrono::milliseconds period) {
+  if (GetParam().uses_fake_time) return fake_timers_.advance(period);
+  os::run_for(io_, period);
+}
+
 Result<void> CatalogConformanceTest::add(const Instance& instance, Duration ttl, Catalog* on) {
   Catalog* c = on ? on : catalog_.get();
   return call<void>([&](Callback<void> cb) { c->register_instance(instance, ttl, cb); });
@@ -32,15 +42,9 @@ Result<std::vector<Instance>> CatalogConformanceTest::list(const std::string& se
   return call<std::vector<Instance>>([&](auto cb) { catalog_->list(service, healthy_only, cb); });
 }
 
-namespace {
-
-// Runs until the watch has delivered more than `seen` updates.
-bool await_update(boost::asio::io_context& io, const WatchLog& log, size_t seen, std::chrono::milliseconds d = 3s) {
-  return run_until(
-      io, [&] { return log.updates.size() > seen || !log.errors.empty(); }, d);
+bool CatalogConformanceTest::await_update(const WatchLog& log, size_t seen, std::chrono::milliseconds limit) {
+  return run_until([&] { return log.updates.size() > seen || !log.errors.empty(); }, limit);
 }
-
-}  // namespace
 
 TEST_P(CatalogConformanceTest, RegisterListDeregister) {
   Instance b = make_instance("web-b", "web", 8081);
@@ -105,14 +109,12 @@ TEST_P(CatalogConformanceTest, UnknownInstanceErrorsLetCallersReregister) {
 TEST_P(CatalogConformanceTest, RecordExpiresAfterTtlAndWatchSeesIt) {
   WatchLog seen;
   auto handle = catalog_->watch_service("short", false, 0, seen.callback());
-  ASSERT_TRUE(await_update(io_, seen, 0));
+  ASSERT_TRUE(await_update(seen, 0));
   ASSERT_TRUE(add(make_instance("s1", "short"), 300ms).ok());
-  ASSERT_TRUE(run_until(io_, [&] { return !seen.updates.empty() && seen.updates.back().instances.size() == 1; }));
-  auto registered = std::chrono::steady_clock::now();
-  ASSERT_TRUE(run_until(
-      io_, [&] { return seen.updates.back().instances.empty(); }, 5s))
-      << "never expired";
-  EXPECT_GE(std::chrono::steady_clock::now() - registered, 200ms);
+  ASSERT_TRUE(run_until([&] { return !seen.updates.empty() && seen.updates.back().instances.size() == 1; }));
+  auto registered = now();
+  ASSERT_TRUE(run_until([&] { return seen.updates.back().instances.empty(); }, 5s)) << "never expired";
+  EXPECT_GE(now() - registered, 200ms);
   EXPECT_TRUE(list("short")->empty());
   auto beat = call<void>([&](auto cb) { catalog_->heartbeat("s1", cb); });
   ASSERT_FALSE(beat.ok());
@@ -131,41 +133,38 @@ TEST_P(CatalogConformanceTest, HeartbeatsKeepARecordAlive) {
     });
   };
   beat();
-  ASSERT_TRUE(run_until(
-      io_, [&] { return beats >= 12 || failed; }, 5s));
+  ASSERT_TRUE(run_until([&] { return beats >= 12 || failed; }, 5s));
   EXPECT_FALSE(failed);
   EXPECT_THAT(ids_of(*list("beat")), ElementsAre("hb"));
-  ASSERT_TRUE(run_until(
-      io_, [&] { return list("beat")->empty(); }, 5s))
-      << "expires once beats stop";
+  ASSERT_TRUE(run_until([&] { return list("beat")->empty(); }, 5s)) << "expires once beats stop";
 }
 
 TEST_P(CatalogConformanceTest, WatchFiresOnAddStatusChangeAndRemove) {
   WatchLog all, healthy;
   auto h1 = catalog_->watch_service("web", false, 0, all.callback());
   auto h2 = catalog_->watch_service("web", true, 0, healthy.callback());
-  ASSERT_TRUE(run_until(io_, [&] { return all.updates.size() == 1 && healthy.updates.size() == 1; }));
+  ASSERT_TRUE(run_until([&] { return all.updates.size() == 1 && healthy.updates.size() == 1; }));
   EXPECT_TRUE(all.updates[0].instances.empty());
 
   ASSERT_TRUE(add(make_instance("w1", "web")).ok());
-  ASSERT_TRUE(await_update(io_, all, 1));
-  ASSERT_TRUE(await_update(io_, healthy, 1));
+  ASSERT_TRUE(await_update(all, 1));
+  ASSERT_TRUE(await_update(healthy, 1));
   EXPECT_THAT(ids_of(all.updates.back().instances), ElementsAre("w1"));
   EXPECT_GT(all.updates.back().index, all.updates[0].index);
 
   ASSERT_TRUE(call<void>([&](auto cb) { catalog_->set_status("w1", Status::kCritical, cb); }).ok());
-  ASSERT_TRUE(await_update(io_, all, 2));
-  ASSERT_TRUE(await_update(io_, healthy, 2));
+  ASSERT_TRUE(await_update(all, 2));
+  ASSERT_TRUE(await_update(healthy, 2));
   EXPECT_EQ(all.updates.back().instances.at(0).status, Status::kCritical);
   EXPECT_TRUE(healthy.updates.back().instances.empty());
 
   // Critical -> maintenance changes the full set but not the healthy one.
   ASSERT_TRUE(call<void>([&](auto cb) { catalog_->set_status("w1", Status::kMaintenance, cb); }).ok());
-  ASSERT_TRUE(await_update(io_, all, 3));
+  ASSERT_TRUE(await_update(all, 3));
   ASSERT_TRUE(call<void>([&](auto cb) { catalog_->deregister("w1", cb); }).ok());
-  ASSERT_TRUE(await_update(io_, all, 4));
+  ASSERT_TRUE(await_update(all, 4));
   EXPECT_TRUE(all.updates.back().instances.empty());
-  run_for(io_, 100ms);
+  run_for(100ms);
   EXPECT_EQ(healthy.updates.size(), 3u) << "the healthy set did not change";
   for (size_t i = 1; i < all.updates.size(); ++i) EXPECT_GT(all.updates[i].index, all.updates[i - 1].index);
 }
@@ -174,9 +173,9 @@ TEST_P(CatalogConformanceTest, HeartbeatsDoNotWakeWatches) {
   ASSERT_TRUE(add(make_instance("q", "quiet")).ok());
   WatchLog seen;
   auto handle = catalog_->watch_service("quiet", false, 0, seen.callback());
-  ASSERT_TRUE(await_update(io_, seen, 0));
+  ASSERT_TRUE(await_update(seen, 0));
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(call<void>([&](auto cb) { catalog_->heartbeat("q", cb); }).ok());
-  run_for(io_, 200ms);
+  run_for(200ms);
   EXPECT_EQ(seen.updates.size(), 1u);
 }
 
@@ -184,14 +183,14 @@ TEST_P(CatalogConformanceTest, WatchResumesFromIndexWithoutMissingChanges) {
   ASSERT_TRUE(add(make_instance("r1", "res")).ok());
   WatchLog first;
   auto handle = catalog_->watch_service("res", false, 0, first.callback());
-  ASSERT_TRUE(await_update(io_, first, 0));
+  ASSERT_TRUE(await_update(first, 0));
   Index seen = first.updates.back().index;
   handle.cancel();
 
   // Resuming from the current index with no change delivers nothing...
   WatchLog idle;
   auto idle_handle = catalog_->watch_service("res", false, seen, idle.callback());
-  run_for(io_, 200ms);
+  run_for(200ms);
   EXPECT_TRUE(idle.updates.empty());
   idle_handle.cancel();
 
@@ -199,7 +198,7 @@ TEST_P(CatalogConformanceTest, WatchResumesFromIndexWithoutMissingChanges) {
   ASSERT_TRUE(add(make_instance("r2", "res")).ok());
   WatchLog resumed;
   auto resumed_handle = catalog_->watch_service("res", false, seen, resumed.callback());
-  ASSERT_TRUE(await_update(io_, resumed, 0));
+  ASSERT_TRUE(await_update(resumed, 0));
   EXPECT_THAT(ids_of(resumed.updates[0].instances), ElementsAre("r1", "r2"));
   EXPECT_GT(resumed.updates[0].index, seen);
 }
@@ -207,17 +206,17 @@ TEST_P(CatalogConformanceTest, WatchResumesFromIndexWithoutMissingChanges) {
 TEST_P(CatalogConformanceTest, CancelStopsCallbacks) {
   WatchLog seen;
   auto handle = catalog_->watch_service("gone", false, 0, seen.callback());
-  ASSERT_TRUE(await_update(io_, seen, 0));
+  ASSERT_TRUE(await_update(seen, 0));
   handle.cancel();
   EXPECT_FALSE(handle.is_active());
   ASSERT_TRUE(add(make_instance("g1", "gone")).ok());
-  run_for(io_, 200ms);
+  run_for(200ms);
   EXPECT_EQ(seen.updates.size(), 1u);
   {
     WatchLog scoped;
     auto scoped_handle = catalog_->watch_service("gone", false, 0, scoped.callback());
   }  // destroying the handle cancels before the first delivery
-  run_for(io_, 100ms);
+  run_for(100ms);
 }
 
 TEST_P(CatalogConformanceTest, ChangeFromAnotherCatalogReachesWatch) {
@@ -225,26 +224,26 @@ TEST_P(CatalogConformanceTest, ChangeFromAnotherCatalogReachesWatch) {
   ASSERT_NE(other, nullptr);
   WatchLog seen;
   auto handle = catalog_->watch_service("shared", true, 0, seen.callback());
-  ASSERT_TRUE(await_update(io_, seen, 0));
-  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(await_update(seen, 0));
+  auto start = now();
   ASSERT_TRUE(add(make_instance("o1", "shared"), 30s, other.get()).ok());
-  ASSERT_TRUE(await_update(io_, seen, 1, 3s));
+  ASSERT_TRUE(await_update(seen, 1, 3s));
   EXPECT_THAT(ids_of(seen.updates.back().instances), ElementsAre("o1"));
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s) << "event-driven, not the next poll";
+  EXPECT_LT(now() - start, 1s) << "event-driven, not the next poll";
 }
 
 TEST_P(CatalogConformanceTest, BurstsAreCoalesced) {
   WatchLog seen;
   auto handle = catalog_->watch_service("burst", false, 0, seen.callback());
-  ASSERT_TRUE(await_update(io_, seen, 0));
+  ASSERT_TRUE(await_update(seen, 0));
   // Fifty registrations issued in one loop turn.
   int done = 0;
   for (int i = 0; i < 50; ++i) {
     catalog_->register_instance(make_instance("b" + std::to_string(100 + i), "burst"), 30s,
                                 [&](Result<void> r) { done += r.ok(); });
   }
-  ASSERT_TRUE(run_until(
-      io_, [&] { return done == 50 && !seen.updates.empty() && seen.updates.back().instances.size() == 50; }));
+  ASSERT_TRUE(
+      run_until([&] { return done == 50 && !seen.updates.empty() && seen.updates.back().instances.size() == 50; }));
   EXPECT_LT(seen.updates.size(), 10u) << "50 changes should not mean 50 deliveries";
 }
 
@@ -264,7 +263,7 @@ TEST_P(CatalogConformanceTest, InvalidNamesAreRejected) {
   EXPECT_FALSE(add(make_instance("z", "web"), 0s).ok()) << "ttl must be positive";
   WatchLog seen;
   auto handle = catalog_->watch_service("bad name", false, 0, seen.callback());
-  ASSERT_TRUE(run_until(io_, [&] { return !seen.errors.empty(); }));
+  ASSERT_TRUE(run_until([&] { return !seen.errors.empty(); }));
   EXPECT_TRUE(seen.updates.empty());
   EXPECT_TRUE(list("web")->empty());
 }

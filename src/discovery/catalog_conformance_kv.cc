@@ -89,14 +89,14 @@ TEST_P(CatalogConformanceTest, PrefixWatchFiresOnPutAndDelete) {
   auto handle = catalog_->watch_prefix("w/", 0, [&](Result<KvUpdate> r) {
     if (r) updates.push_back(std::move(*r));
   });
-  ASSERT_TRUE(run_until(io_, [&] { return updates.size() == 1; }));
+  ASSERT_TRUE(run_until([&] { return updates.size() == 1; }));
   EXPECT_TRUE(updates[0].entries.empty());
   ASSERT_TRUE(call<Index>([&](auto cb) { catalog_->put("elsewhere", "x", cb); }).ok());
   ASSERT_TRUE(call<Index>([&](auto cb) { catalog_->put("w/1", "x", cb); }).ok());
-  ASSERT_TRUE(run_until(io_, [&] { return updates.size() >= 2; }));
+  ASSERT_TRUE(run_until([&] { return updates.size() >= 2; }));
   EXPECT_THAT(keys_of(updates.back().entries), ElementsAre("w/1"));
   ASSERT_TRUE(call<void>([&](auto cb) { catalog_->del("w/1", cb); }).ok());
-  ASSERT_TRUE(run_until(io_, [&] { return updates.back().entries.empty(); }));
+  ASSERT_TRUE(run_until([&] { return updates.back().entries.empty(); }));
   for (size_t i = 1; i < updates.size(); ++i) EXPECT_GT(updates[i].index, updates[i - 1].index);
 }
 
@@ -115,12 +115,11 @@ TEST_P(CatalogConformanceTest, LockIsExclusiveUntilReleased) {
   auto wait = other->lock("leader", 10s, [&](LockResult r) {
     if (r) waited = std::move(*r);
   });
-  run_for(io_, 150ms);
+  run_for(150ms);
   EXPECT_EQ(waited, nullptr) << "still held";
   (*held)->release();
   EXPECT_FALSE((*held)->is_held());
-  ASSERT_TRUE(run_until(
-      io_, [&] { return waited != nullptr; }, 3s));
+  ASSERT_TRUE(run_until([&] { return waited != nullptr; }, 3s));
   auto again = call<std::unique_ptr<Lock>>([&](auto cb) { catalog_->try_lock("leader", 10s, cb); });
   EXPECT_EQ(*again, nullptr);
   waited.reset();  // destroying the handle releases too
@@ -130,35 +129,69 @@ TEST_P(CatalogConformanceTest, LockIsExclusiveUntilReleased) {
     auto r = call<std::unique_ptr<Lock>>([&](auto cb) { catalog_->try_lock("leader", 10s, cb); });
     ASSERT_TRUE(r.ok()) << r.error().message;
     finally = std::move(*r);
-    if (!finally) run_for(io_, 50ms);
+    if (!finally) run_for(50ms);
   }
   EXPECT_NE(finally, nullptr) << "the released lock was not free within a second";
   EXPECT_FALSE(call<std::unique_ptr<Lock>>([&](auto cb) { catalog_->try_lock("bad/name", 1s, cb); }).ok());
 }
 
-TEST_P(CatalogConformanceTest, LockDiesWithItsHolder) {
+namespace {
+
+// Forks a child that takes lock `name` through its own catalog on `store`
+// and then waits to be killed; returns its pid once it holds the lock.
+std::optional<pid_t> fork_lock_holder(const CatalogStore& store, const std::string& name) {
   int ready[2];
-  ASSERT_EQ(::pipe(ready), 0);
+  if (::pipe(ready) != 0) return std::nullopt;
   pid_t child = ::fork();
-  ASSERT_GE(child, 0);
+  if (child < 0) return std::nullopt;
   if (child == 0) {
     // The holder: its own loop and catalog on the same store. Never returns.
     boost::asio::io_context io;
     os::AsioTimers timers(io);
     log::Log log;
-    auto catalog = store_.open(io, timers, log);
-    auto held = await_result<std::unique_ptr<Lock>>(io, [&](auto cb) { catalog->try_lock("boss", 2s, cb); });
+    auto catalog = store.open(io, timers, log);
+    auto held = await_result<std::unique_ptr<Lock>>(io, [&](auto cb) { catalog->try_lock(name, 2s, cb); });
     char ok = held.ok() && *held != nullptr ? '1' : '0';
     (void)!::write(ready[1], &ok, 1);
     for (;;) ::pause();
   }
   ::close(ready[1]);
   pollfd pfd{ready[0], POLLIN, 0};
-  ASSERT_EQ(::poll(&pfd, 1, 10000), 1);
   char ok = 0;
-  ASSERT_EQ(::read(ready[0], &ok, 1), 1);
+  bool answered = ::poll(&pfd, 1, 10000) == 1 && ::read(ready[0], &ok, 1) == 1;
   ::close(ready[0]);
-  ASSERT_EQ(ok, '1') << "the child could not take the lock";
+  if (!answered || ok != '1') {
+    ADD_FAILURE() << "the child could not take the lock";
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    return std::nullopt;
+  }
+  return child;
+}
+
+}  // namespace
+
+TEST_P(CatalogConformanceTest, LockDiesWithItsHolder) {
+  std::function<void()> kill_holder;
+  std::unique_ptr<Catalog> holder;
+  std::unique_ptr<Lock> left_behind;
+  if (GetParam().in_process) {
+    // The holder is another catalog on the store; it dies without releasing
+    // (a killed process runs no destructors), so its Lock is left behind.
+    holder = open_another();
+    auto held = call<std::unique_ptr<Lock>>([&](auto cb) { holder->try_lock("boss", 2s, cb); });
+    ASSERT_TRUE(held.ok() && *held != nullptr) << "the holder could not take the lock";
+    left_behind = std::move(*held);
+    kill_holder = [&] { holder.reset(); };
+  } else {
+    auto child = fork_lock_holder(store_, "boss");
+    ASSERT_TRUE(child.has_value());
+    kill_holder = [pid = *child] {
+      ::kill(pid, SIGKILL);
+      int status = 0;
+      ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    };
+  }
 
   auto denied = call<std::unique_ptr<Lock>>([&](auto cb) { catalog_->try_lock("boss", 2s, cb); });
   EXPECT_EQ(*denied, nullptr);
@@ -166,12 +199,9 @@ TEST_P(CatalogConformanceTest, LockDiesWithItsHolder) {
   auto wait = catalog_->lock("boss", 2s, [&](LockResult r) {
     if (r) mine = std::move(*r);
   });
-  ::kill(child, SIGKILL);
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  kill_holder();
   // The embedded catalog frees it at once; a lease backend within its TTL.
-  ASSERT_TRUE(run_until(
-      io_, [&] { return mine != nullptr; }, 10s));
+  ASSERT_TRUE(run_until([&] { return mine != nullptr; }, 10s));
 }
 
 }  // namespace autopilot::discovery::conformance

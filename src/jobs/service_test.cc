@@ -1,12 +1,16 @@
+// Services on fakes: an in-memory catalog, scripted checks and a bus, all
+// driven by FakeTimers, so TTLs, heartbeats and drains take no wall-clock time.
 #include "jobs/service.h"
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/post.hpp>
+#include <algorithm>
 #include <deque>
 
+#include "discovery/memory/memory_catalog.h"
 #include "discovery/testing.h"
 #include "os/fake/fake_processes.h"
+#include "os/fake/fake_timers.h"
 
 namespace autopilot::jobs {
 namespace {
@@ -14,18 +18,19 @@ namespace {
 using namespace std::chrono_literals;
 using discovery::Status;
 using events::Code;
+using Operation = discovery::MemoryCatalog::Operation;
 
-// A probe whose results the test decides.
+// A probe whose results the test decides; each answers from the loop.
 class ScriptedCheck : public health::Check {
  public:
-  explicit ScriptedCheck(boost::asio::io_context& io) : io_(io) {}
+  explicit ScriptedCheck(os::Timers& timers) : timers_(timers) {}
   void run(Duration, std::function<void(health::CheckResult)> done) override {
     ++runs;
     pending_ = std::move(done);
     if (!script.empty()) {
       bool healthy = script.front();
       script.pop_front();
-      boost::asio::post(io_, [this, healthy, g = generation_] {
+      timers_.after(0ms, [this, healthy, g = generation_] {
         if (g == generation_ && pending_) std::exchange(pending_, nullptr)({healthy, healthy ? "" : "HTTP 503"});
       });
     }
@@ -39,14 +44,16 @@ class ScriptedCheck : public health::Check {
   int runs = 0;
 
  private:
-  boost::asio::io_context& io_;
+  os::Timers& timers_;
   std::function<void(health::CheckResult)> pending_;
   int generation_ = 0;
 };
 
 class ServiceTest : public ::testing::Test {
  protected:
-  ServiceTest() : loop_(100ms) {}  // the sweeper runs at rescans
+  ServiceTest() : log_({log::Level::kError, log::Format::kDefault, "stderr"}) {
+    bus_.subscribe([this](const events::Event& e) { events_.push_back(e); });
+  }
   void TearDown() override { service_.reset(); }
 
   JobConfig job(bool with_port = true) {
@@ -65,32 +72,42 @@ class ServiceTest : public ::testing::Test {
     return j;
   }
   ScriptedCheck& make(const JobConfig& j) {
-    auto check = std::make_unique<ScriptedCheck>(io_);
+    auto check = std::make_unique<ScriptedCheck>(timers_);
     ScriptedCheck* raw = check.get();
-    Wiring wiring{.loop = loop_.io,
-                  .timers = loop_.timers,
-                  .processes = processes_,
-                  .log = loop_.log,
-                  .bus = loop_.bus,
-                  .catalog = catalog_.get()};
-    service_ = std::make_unique<Service>(j, wiring, std::move(check));
+    service_ = std::make_unique<Service>(
+        j,
+        Wiring{.loop = io_, .timers = timers_, .processes = processes_, .log = log_, .bus = bus_, .catalog = &catalog_},
+        std::move(check));
     return *raw;
   }
-  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
-    return loop_.run_until(done, limit);
+  // Advances time until `done()` (checked after every timer), at most
+  // `limit`, then runs what that timer left due now.
+  bool run_until(const std::function<bool()>& done, os::Duration limit = 5s) {
+    bool ok = timers_.advance_until(done, limit);
+    settle();
+    return ok;
   }
-  std::vector<discovery::Instance> all() { return loop_.all("app"); }
+  void settle() { timers_.advance(0ms); }
+  // Every instance of the service (all statuses), read from the store at
+  // once: a read through the catalog would run the loop, and with it the
+  // timers a run_until is stepping through.
+  std::vector<discovery::Instance> all() { return catalog_.store()->read_service("app").live; }
   std::optional<Status> status() {
     auto list = all();
     if (list.empty()) return std::nullopt;
     return list[0].status;
   }
-  int count(Code code) const { return loop_.count(code, "app"); }
+  int count(Code code) const {
+    return static_cast<int>(std::count(events_.begin(), events_.end(), events::Event{code, events::Source::job("app")}));
+  }
 
-  discovery::testing::CatalogLoop loop_;
-  boost::asio::io_context& io_ = loop_.io;
-  std::unique_ptr<discovery::Catalog>& catalog_ = loop_.catalog;
-  os::FakeProcesses processes_;  // the wiring names processes; a service starts none
+  boost::asio::io_context io_;  // named by the wiring; nothing runs on it
+  os::FakeProcesses processes_;  // named by the wiring; a service starts none
+  os::FakeTimers timers_;
+  log::Log log_;
+  events::Bus bus_{[this](std::function<void()> drain) { timers_.after(0ms, std::move(drain)); }};
+  discovery::MemoryCatalog catalog_{timers_};
+  std::vector<events::Event> events_;
   std::unique_ptr<Service> service_;
 };
 
@@ -115,11 +132,12 @@ TEST_F(ServiceTest, HeartbeatsKeepThePassingRecordAliveBeyondItsTtl) {
   check.script.assign(100, true);
   service_->start();
   ASSERT_TRUE(run_until([&] { return service_->is_registered(); }));
-  auto start = std::chrono::steady_clock::now();
   // Three TTLs later the record is still there.
-  run_until([&] { return std::chrono::steady_clock::now() - start > 1200ms; }, 2s);
+  timers_.advance(1200ms);
   EXPECT_EQ(status(), Status::kPassing);
-  EXPECT_GE(check.runs, 8);
+  EXPECT_EQ(check.runs, 13) << "one at once, then one per interval";
+  EXPECT_EQ(catalog_.count(Operation::kRegister), 1u);
+  EXPECT_EQ(catalog_.count(Operation::kHeartbeat), 12u) << "each later pass heartbeats";
 }
 
 TEST_F(ServiceTest, InitialStatusRegistersBeforeAnyCheck) {
@@ -138,9 +156,11 @@ TEST_F(ServiceTest, FailureMarksCriticalAtOnceThenTheRecordExpires) {
   ASSERT_TRUE(run_until([&] { return service_->is_registered(); }));
   check.script.assign(100, false);
   ASSERT_TRUE(run_until([&] { return count(Code::kStatusUnhealthy) >= 1; }));
-  ASSERT_TRUE(run_until([&] { return status() == Status::kCritical; }, 1s)) << "D9: marked at once";
-  // No heartbeats while failing: gone after the TTL (400ms).
+  EXPECT_EQ(status(), Status::kCritical) << "D9: marked at once";
+  auto failed = timers_.now();
+  // No heartbeats while failing: gone after the TTL (400ms) from the last one.
   ASSERT_TRUE(run_until([&] { return all().empty(); }, 3s));
+  EXPECT_EQ(timers_.now() - failed, 300ms) << "the last heartbeat was one interval before the failure";
   // A pass registers it again (D3).
   check.script.assign(100, true);
   ASSERT_TRUE(run_until([&] { return status() == Status::kPassing; }, 3s));
@@ -152,8 +172,10 @@ TEST_F(ServiceTest, ARecordRemovedBehindOurBackIsRegisteredAgain) {
   service_->start();
   ASSERT_TRUE(run_until([&] { return service_->is_registered(); }));
   bool removed = false;
-  catalog_->deregister(service_->instance().id, [&](auto) { removed = true; });
-  ASSERT_TRUE(run_until([&] { return removed; }));
+  catalog_.deregister(service_->instance().id, [&](auto) { removed = true; });
+  settle();
+  ASSERT_TRUE(removed);
+  EXPECT_FALSE(status().has_value());
   ASSERT_TRUE(run_until([&] { return status() == Status::kPassing; }, 2s));
 }
 
@@ -165,14 +187,13 @@ TEST_F(ServiceTest, MaintenancePausesChecksAndLeavingItRegistersAtOnce) {
   service_->enter_maintenance();
   ASSERT_TRUE(run_until([&] { return status() == Status::kMaintenance; }, 1s));
   int runs = check.runs;
-  auto start = std::chrono::steady_clock::now();
-  run_until([&] { return std::chrono::steady_clock::now() - start > 600ms; }, 1s);
+  timers_.advance(600ms);
   EXPECT_EQ(check.runs, runs) << "no checks in maintenance";
   EXPECT_EQ(status(), Status::kMaintenance) << "heartbeats keep the maintenance record beyond its TTL";
   service_->exit_maintenance();
-  auto left = std::chrono::steady_clock::now();
+  auto left = timers_.now();
   ASSERT_TRUE(run_until([&] { return status() == Status::kPassing; }, 1s));
-  EXPECT_LT(std::chrono::steady_clock::now() - left, 100ms) << "a check runs at once, not at the next interval";
+  EXPECT_LT(timers_.now() - left, 100ms) << "a check runs at once, not at the next interval";
 }
 
 TEST_F(ServiceTest, WithdrawDeregistersThenDrainsThenContinues) {
@@ -184,18 +205,18 @@ TEST_F(ServiceTest, WithdrawDeregistersThenDrainsThenContinues) {
   ASSERT_TRUE(run_until([&] { return service_->is_registered(); }));
   bool done = false;
   bool gone_when_done = false;
-  auto start = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::duration took{};
+  auto start = timers_.now();
+  os::Duration took{};
   service_->withdraw(2s, [&] {
     done = true;
-    took = std::chrono::steady_clock::now() - start;
+    gone_when_done = all().empty();
+    took = timers_.now() - start;
   });
   ASSERT_TRUE(run_until([&] { return done; }));
-  gone_when_done = all().empty();
   EXPECT_TRUE(gone_when_done);
-  EXPECT_GE(took, 200ms) << "the drain delay passes before the caller continues";
+  EXPECT_EQ(took, 200ms) << "the drain delay passes before the caller continues";
   int runs = check.runs;
-  run_until([] { return false; }, 300ms);
+  timers_.advance(300ms);
   EXPECT_EQ(check.runs, runs) << "no checks after withdraw";
 }
 

@@ -18,20 +18,34 @@ Timers::Id FakeTimers::at(Clock::time_point deadline, std::function<void()> fire
   return id;
 }
 
+bool FakeTimers::fire_next(Clock::time_point until) {
+  // Earliest deadline; on a tie the lowest id, which map order gives us
+  // because min_element keeps the first of equal elements.
+  auto next = std::min_element(timers_.begin(), timers_.end(),
+                               [](const auto& a, const auto& b) { return a.second.deadline < b.second.deadline; });
+  if (next == timers_.end() || next->second.deadline + lateness_ > until) return false;
+  now_ = std::max(now_, next->second.deadline + lateness_);
+  std::function<void()> fire = std::move(next->second.fire);
+  timers_.erase(next);
+  fire();
+  return true;
+}
+
 void FakeTimers::advance(Duration by) {
   const Clock::time_point until = now_ + std::max(by, Duration::zero());
-  for (;;) {
-    // Earliest deadline; on a tie the lowest id, which map order gives us
-    // because min_element keeps the first of equal elements.
-    auto next = std::min_element(timers_.begin(), timers_.end(),
-                                 [](const auto& a, const auto& b) { return a.second.deadline < b.second.deadline; });
-    if (next == timers_.end() || next->second.deadline + lateness_ > until) break;
-    now_ = std::max(now_, next->second.deadline + lateness_);
-    std::function<void()> fire = std::move(next->second.fire);
-    timers_.erase(next);
-    fire();
+  while (fire_next(until)) {
   }
-  now_ = until;
+  now_ = std::max(now_, until);  // a callback may have advanced further itself
+}
+
+bool FakeTimers::advance_until(const std::function<bool()>& done, Duration limit) {
+  const Clock::time_point until = now_ + std::max(limit, Duration::zero());
+  for (;;) {
+    if (done()) return true;
+    if (!fire_next(until)) break;
+  }
+  now_ = std::max(now_, until);
+  return done();
 }
 
 }  // namespace autopilot::os

@@ -1,6 +1,7 @@
 // FakeTimers: a hand-driven clock for tests. Linked into tests only.
 #pragma once
 
+#include <functional>
 #include <map>
 
 #include "os/timers.h"
@@ -26,6 +27,15 @@ class FakeTimers : public Timers {
   // advance(Duration::zero()) fires the timers due now.
   void advance(Duration by);
 
+  // Advances time as advance() does, but stops as soon as `done()` holds; it
+  // is checked before any timer fires and after each one. Returns done(). On
+  // success now() is the moment the last timer fired (so a test can check
+  // how long something took); otherwise time has moved by `limit`. The
+  // fake-time counterpart of os::run_until (os/linux/loop_testing.h). Keep
+  // done() a plain check: one that advances time itself fires the timers due
+  // now before this call can stop at them.
+  bool advance_until(const std::function<bool()>& done, Duration limit);
+
   // Timers created and not yet fired or cancelled.
   size_t pending() const { return timers_.size(); }
 
@@ -38,6 +48,9 @@ class FakeTimers : public Timers {
     Clock::time_point deadline;
     std::function<void()> fire;
   };
+
+  // Fires the earliest timer due by `until`; false when there is none.
+  bool fire_next(Clock::time_point until);
 
   Clock::time_point now_;
   Id next_id_ = 1;

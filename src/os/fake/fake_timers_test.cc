@@ -80,5 +80,32 @@ TEST(FakeTimersTest, CancelStopsATimerAlsoFromACallback) {
   EXPECT_EQ(timers.pending(), 0u);
 }
 
+TEST(FakeTimersTest, AdvanceUntilStopsAtTheTimerThatMadeItTrue) {
+  FakeTimers timers;
+  Clock::time_point start = timers.now();
+  int fired = 0;
+  timers.after(1s, [&] { ++fired; });
+  timers.after(3s, [&] { ++fired; });
+  timers.after(3s, [&] { ++fired; });
+  EXPECT_TRUE(timers.advance_until([&] { return fired == 2; }, 10s));
+  EXPECT_EQ(timers.now() - start, 3s);
+  EXPECT_EQ(fired, 2) << "stops after the timer that made it true, before the next due one";
+  EXPECT_TRUE(timers.advance_until([&] { return fired == 3; }, 10s));
+  EXPECT_EQ(timers.now() - start, 3s) << "a timer due now needs no time";
+  EXPECT_TRUE(timers.advance_until([] { return true; }, 10s));
+  EXPECT_EQ(timers.now() - start, 3s);
+}
+
+TEST(FakeTimersTest, AdvanceUntilGivesUpAfterTheLimit) {
+  FakeTimers timers;
+  Clock::time_point start = timers.now();
+  bool fired = false;
+  timers.after(5s, [&] { fired = true; });
+  EXPECT_FALSE(timers.advance_until([&] { return fired; }, 4s));
+  EXPECT_EQ(timers.now() - start, 4s);
+  EXPECT_TRUE(timers.advance_until([&] { return fired; }, 4s));
+  EXPECT_EQ(timers.now() - start, 5s);
+}
+
 }  // namespace
 }  // namespace autopilot::os
