@@ -17,6 +17,7 @@
 #include "watches/watch.h"
 #include "log/log.h"
 #include "os/linux/asio_timers.h"
+#include "os/linux/linux_files.h"
 #include "os/linux/linux_processes.h"
 #include "os/linux/signals.h"
 
@@ -54,6 +55,7 @@ class Runner {
         log_(config_.logging),
         processes_(loop_),
         timers_(loop_),
+        files_(loop_),
         bus_([this](std::function<void()> f) { boost::asio::post(loop_, std::move(f)); }),
         signals_(loop_, [this](int sig) { on_signal(sig); }) {}
 
@@ -79,7 +81,7 @@ class Runner {
     if (config_.consul_given)
       log_.warn("the `consul` key is ignored: autopilot uses its own catalog (" + config_.discovery.describe() + ")");
     if (catalog_ || !config_.needs_catalog()) return {};
-    auto catalog = discovery::open_catalog(config_.discovery, loop_, timers_, log_);
+    auto catalog = discovery::open_catalog(config_.discovery, loop_, timers_, files_, log_);
     if (!catalog) return make_error("opening the " + config_.discovery.describe() + ": " + catalog.error().message);
     catalog_ = std::move(*catalog);
     catalog_config_ = config_.discovery;
@@ -105,14 +107,13 @@ class Runner {
     if (catalog_) {
       watches_ = std::make_unique<watches::Watches>(watches::WatchContext{bus_, timers_, log_, *catalog_});
       watches_->start(config_.watches);
-      render::RendererContext rctx{bus_, processes_, timers_, log_, catalog_.get(),
+      render::RendererContext rctx{bus_, processes_, timers_, files_, log_, catalog_.get(),
                                    [this](const std::string& name) -> std::optional<std::string> {
                                      auto it = options_.env.find(name);
                                      if (it == options_.env.end()) return std::nullopt;
                                      return it->second;
                                    },
                                    [this] { return env_; }};
-      rctx.io = &loop_;
       renderers_ = std::make_unique<render::Renderers>(rctx);
       renderers_->start(config_.templates);
     }
@@ -179,6 +180,7 @@ class Runner {
   log::Log log_;
   os::LinuxProcesses processes_;
   os::AsioTimers timers_;
+  os::LinuxFiles files_;
   events::Bus bus_;
   os::SignalSource signals_;
   os::Environment env_;

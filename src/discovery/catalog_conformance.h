@@ -24,12 +24,14 @@
 #include "discovery/testing.h"
 #include "log/log.h"
 #include "os/linux/asio_timers.h"
+#include "os/linux/linux_files.h"
 
 namespace autopilot::discovery::conformance {
 
 using namespace std::chrono_literals;
 
-using OpenCatalog = std::function<std::unique_ptr<Catalog>(boost::asio::io_context&, os::Timers&, log::Log&)>;
+using OpenCatalog =
+    std::function<std::unique_ptr<Catalog>(boost::asio::io_context&, os::Timers&, os::Files&, log::Log&)>;
 
 // One fresh, empty store for one test.
 struct CatalogStore {
@@ -57,7 +59,7 @@ class CatalogConformanceTest : public ::testing::TestWithParam<CatalogBackend> {
   void TearDown() override;
 
   // Another catalog on the same store, on the same loop (another container).
-  std::unique_ptr<Catalog> open_another() { return store_.open(io_, timers_, log_); }
+  std::unique_ptr<Catalog> open_another() { return store_.open(io_, timers_, files_, log_); }
 
   template <class T>
   Result<T> call(const std::function<void(Callback<T>)>& start, std::chrono::milliseconds deadline = 5s) {
@@ -68,6 +70,7 @@ class CatalogConformanceTest : public ::testing::TestWithParam<CatalogBackend> {
 
   boost::asio::io_context io_;
   os::AsioTimers timers_{io_};
+  os::LinuxFiles files_{io_};
   log::Log log_;
   CatalogStore store_;
   std::unique_ptr<Catalog> catalog_;

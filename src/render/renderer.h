@@ -35,7 +35,6 @@
 // `{source: "template.X", once: "changed"}` start after the first render.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -45,6 +44,7 @@
 #include "discovery/catalog.h"
 #include "events/bus.h"
 #include "log/log.h"
+#include "os/files.h"
 #include "os/processes.h"
 #include "os/timers.h"
 #include "render/output.h"
@@ -57,6 +57,9 @@ struct RendererContext {
   events::Bus& bus;
   os::Processes& processes;
   os::Timers& timers;
+  // The destination's writes, and the files read with `file` (whose
+  // directories are watched, so a change shows at once).
+  os::Files& files;
   log::Log& log;
   discovery::Catalog* catalog;  // null: catalog functions never get data (render --dry without a catalog)
   std::function<std::optional<std::string>(const std::string&)> env;
@@ -66,9 +69,6 @@ struct RendererContext {
   Duration files_refresh{std::chrono::seconds(2)};     // `file`: a read file is checked this often, as consul-template
   Duration command_retry{std::chrono::seconds(1)};       // first retry after a failed command, then doubling
   Duration command_retry_max{std::chrono::seconds(30)};  // up to this
-  // The loop, for inotify on the directories of files read with `file`, so a
-  // change shows at once; null: they are only polled every files_refresh.
-  boost::asio::io_context* io = nullptr;
 };
 
 class Renderer {

@@ -91,6 +91,7 @@ class NginxGolden : public ::testing::Test {
     return render::RendererContext{loop_.bus,
                                    processes_,
                                    loop_.timers,
+                                   loop_.files,
                                    loop_.log,
                                    loop_.catalog.get(),
                                    [env](const std::string& name) -> std::optional<std::string> {

@@ -1,0 +1,57 @@
+// LinuxFiles: os::Files on POSIX calls, with watches through inotify
+// (os/linux/dir_watcher.h) on the loop.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "os/files.h"
+#include "os/linux/dir_watcher.h"
+
+namespace autopilot::os {
+
+// Contract, beyond Files:
+// - Calls retry on EINTR (SIGCHLD is not SA_RESTART: linux_processes.h).
+// - File descriptors are O_CLOEXEC; reads open with O_NONBLOCK, so a FIFO
+//   never blocks the loop.
+// - All watches share one inotify instance, made at the first watch() (and
+//   tried again at the next one when that fails). A directory removed and
+//   made again needs a new watch(); the old Watch then reports nothing.
+// - Loop thread only. Destroy every Watch first, and the LinuxFiles before
+//   the io_context.
+class LinuxFiles : public Files {
+ public:
+  explicit LinuxFiles(boost::asio::io_context& io);
+  ~LinuxFiles() override;
+  LinuxFiles(const LinuxFiles&) = delete;
+  LinuxFiles& operator=(const LinuxFiles&) = delete;
+
+  using Files::read;
+  Result<std::string> read(const std::string& path, const ReadLimits& limits) override;
+  Result<std::optional<FileInfo>> stat(const std::string& path) override;
+  Result<std::vector<std::string>> list(const std::string& dir) override;
+  Result<void> make_dirs(const std::string& dir) override;
+  Result<void> remove(const std::string& path) override;
+  Result<std::unique_ptr<StagedWrite>> stage(const std::string& path, const std::string& content,
+                                              const WriteOptions& options) override;
+  Result<void> link_atomic(const std::string& target, const std::string& path) override;
+  Result<std::unique_ptr<Watch>> watch(const std::string& dir, OnChange on_change) override;
+
+ private:
+  class DirWatch;
+  void on_dir_changed(const std::string& dir);
+  void unsubscribe(std::uint64_t id);
+
+  DirWatcher dir_watcher_;
+  struct Subscriber {
+    std::string dir;
+    OnChange on_change;
+  };
+  std::map<std::uint64_t, Subscriber> subscribers_;  // by watch id, in creation order
+  std::uint64_t next_id_ = 1;
+};
+
+}  // namespace autopilot::os
