@@ -1,5 +1,10 @@
 #include "os/files.h"
 
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
 namespace autopilot::os {
 namespace {
 
@@ -15,6 +20,12 @@ std::string temp_name(std::string_view name) {
 bool is_temp_name(std::string_view name) {
   if (!name.starts_with('.') || name.size() < 1 + kTempMark.size() + kTempSuffix) return false;
   return name.substr(name.size() - kTempSuffix - kTempMark.size(), kTempMark.size()) == kTempMark;
+}
+
+Error sys_error(std::string_view call, std::string_view path, int err) {
+  Error error = make_error(fmt::format("{} {}: {}", call, path, std::strerror(err)));
+  if (err == ENOENT) error.code = kNotFound;
+  return error;
 }
 
 Result<void> Files::write_atomic(const std::string& path, const std::string& content, const WriteOptions& options) {

@@ -36,6 +36,10 @@ inline constexpr int kNotFound = 5;
 std::string temp_name(std::string_view name);
 bool is_temp_name(std::string_view name);
 
+// The error of a failed system call about `path`, in the words every Files
+// implementation uses: "CALL PATH: <strerror(err)>", code kNotFound for ENOENT.
+Error sys_error(std::string_view call, std::string_view path, int err);
+
 enum class FileKind { kFile, kDirectory, kOther };
 
 // What stat() finds, through symlinks.

@@ -259,8 +259,8 @@ class Renderer::Cache : public Source {
   // Entries renamed in or out (an editor's save, a Kubernetes ConfigMap's
   // symlink swap), files closed after writing, attribute changes.
   void follow_directory_of(const std::string& path) {
-    std::string dir = std::filesystem::path(path).parent_path().string();
-    if (dir.empty()) dir = ".";
+    auto parent = std::filesystem::path(path).parent_path();
+    const std::string dir = parent.empty() ? std::string(".") : parent.string();
     if (dirs_.count(dir)) return;
     auto watched = ctx_.files.watch(dir, [this](const std::string&) { check_files(); });
     if (!watched) {

@@ -12,12 +12,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Error sys_error(std::string_view call, std::string_view path, int err) {
-  Error error = make_error(fmt::format("{} {}: {}", call, path, std::strerror(err)));
-  if (err == ENOENT) error.code = kNotFound;
-  return error;
-}
-
 // The directory part as the caller wrote it ("." for a bare name), and the name.
 std::string shown_dir(const std::string& path) {
   std::string dir = fs::path(path).parent_path().string();
@@ -60,16 +54,6 @@ class FakeFiles::FakeStagedWrite : public Files::StagedWrite {
  private:
   FakeFiles& files_;
   std::string temp_, dest_;
-};
-
-class FakeFiles::FakeWatch : public Files::Watch {
- public:
-  FakeWatch(FakeFiles& files, std::uint64_t id) : files_(files), id_(id) {}
-  ~FakeWatch() override { files_.subscribers_.erase(id_); }
-
- private:
-  FakeFiles& files_;
-  std::uint64_t id_;
 };
 
 FakeFiles::FakeFiles(Timers& timers) : timers_(timers) { entries_["/"] = new_node(true, 0755); }
@@ -243,9 +227,7 @@ Result<std::unique_ptr<Files::Watch>> FakeFiles::watch(const std::string& dir, O
   Node* node = find(p);
   if (!node) return missing_error("inotify_add_watch", p, dir);
   if (!node->is_dir) return sys_error("inotify_add_watch", dir, ENOTDIR);
-  std::uint64_t id = next_watch_++;
-  subscribers_.emplace(id, Subscriber{dir, p, std::move(on_change)});
-  return std::unique_ptr<Watch>(std::make_unique<FakeWatch>(*this, id));
+  return watches_.add(p, dir, std::move(on_change));
 }
 
 void FakeFiles::write_for_test(const std::string& path, const std::string& content, mode_t mode, bool is_seen) {
@@ -288,20 +270,7 @@ void FakeFiles::deliver() {
   delivery_timer_ = 0;
   std::vector<std::string> dirs = std::move(pending_);
   pending_.clear();
-  for (const auto& dir : dirs) {
-    std::vector<std::uint64_t> ids;
-    for (const auto& [id, subscriber] : subscribers_) {
-      if (subscriber.key == dir) ids.push_back(id);
-    }
-    for (auto id : ids) {
-      auto it = subscribers_.find(id);
-      if (it == subscribers_.end()) continue;  // ended by an earlier callback
-      // Copies: the callback may end its own watch.
-      OnChange on_change = it->second.on_change;
-      std::string watched = it->second.dir;
-      on_change(watched);
-    }
-  }
+  for (const auto& dir : dirs) watches_.notify(dir);
 }
 
 }  // namespace autopilot::os

@@ -12,6 +12,7 @@
 
 #include "os/files.h"
 #include "os/timers.h"
+#include "os/watch_registry.h"
 
 namespace autopilot::os {
 
@@ -68,17 +69,11 @@ class FakeFiles : public Files {
   void fail_next_write_for_test(int err) { next_write_error_ = err; }
 
   // Watches not yet destroyed.
-  size_t watch_count() const { return subscribers_.size(); }
+  size_t watch_count() const { return watches_.size(); }
 
  private:
   struct Node;
   class FakeStagedWrite;
-  class FakeWatch;
-  struct Subscriber {
-    std::string dir;  // as given to watch(), for the callback
-    std::string key;  // normalised
-    OnChange on_change;
-  };
   struct Temp {
     std::string key;    // normalised
     std::string shown;  // in the caller's spelling, for errors and temp_path()
@@ -99,8 +94,7 @@ class FakeFiles : public Files {
   std::set<std::string> unwritable_;  // normalised directories
   std::optional<int> next_rename_error_, next_write_error_;
   std::uint64_t next_inode_ = 1, next_temp_ = 1, changes_ = 0;
-  std::map<std::uint64_t, Subscriber> subscribers_;
-  std::uint64_t next_watch_ = 1;
+  WatchRegistry watches_;  // by normalised directory
   std::vector<std::string> pending_;  // directories changed since the last delivery
   Timers::Id delivery_timer_ = 0;
 };

@@ -46,7 +46,7 @@ void DirWatcher::forget(const std::string& dir) {
     if (found == names.end()) continue;
     names.erase(found);
     if (names.empty()) {
-      ::inotify_rm_watch(stream_->native_handle(), it->first);
+      if (stream_) ::inotify_rm_watch(stream_->native_handle(), it->first);
       dirs_.erase(it);
     }
     return;

@@ -25,27 +25,6 @@ auto no_eintr(F call) {
   return r;
 }
 
-Error sys_error(std::string_view call, std::string_view path, int err) {
-  Error error = make_error(fmt::format("{} {}: {}", call, path, std::strerror(err)));
-  if (err == ENOENT) error.code = kNotFound;
-  return error;
-}
-
-// Closes a descriptor when the scope ends.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 std::string dir_of(const std::string& path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
@@ -144,6 +123,25 @@ Result<std::string> link_to_temp(const std::string& target, const std::string& d
   }
 }
 
+// The rest of read(), on the open `fd`.
+Result<std::string> read_open(int fd, const std::string& path, const ReadLimits& limits) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return sys_error("fstat", path, errno);
+  if (!S_ISREG(st.st_mode)) return make_error(fmt::format("{} is not a regular file", path));
+  auto too_large = [&] { return make_error(fmt::format("{} is larger than {} bytes", path, limits.max_bytes)); };
+  if (static_cast<std::uint64_t>(st.st_size) > limits.max_bytes) return too_large();
+  std::string content;
+  char buf[64 * 1024];
+  for (;;) {  // to EOF, not st_size: /proc files say 0
+    ssize_t n = no_eintr([&] { return ::read(fd, buf, sizeof buf); });
+    if (n < 0) return sys_error("read", path, errno);
+    if (n == 0) break;
+    content.append(buf, static_cast<size_t>(n));
+    if (content.size() > limits.max_bytes) return too_large();
+  }
+  return content;
+}
+
 class LinuxStagedWrite : public Files::StagedWrite {
  public:
   LinuxStagedWrite(std::string temp, std::string dest, bool durable)
@@ -167,39 +165,18 @@ class LinuxStagedWrite : public Files::StagedWrite {
 
 }  // namespace
 
-class LinuxFiles::DirWatch : public Files::Watch {
- public:
-  DirWatch(LinuxFiles& files, std::uint64_t id) : files_(files), id_(id) {}
-  ~DirWatch() override { files_.unsubscribe(id_); }
-
- private:
-  LinuxFiles& files_;
-  std::uint64_t id_;
-};
-
 LinuxFiles::LinuxFiles(boost::asio::io_context& io)
-    : dir_watcher_(io, [this](const std::string& dir) { on_dir_changed(dir); }, is_temp_name) {}
+    : dir_watcher_(io, [this](const std::string& dir) { watches_.notify(dir); }, is_temp_name),
+      watches_([this](const std::string& dir) { dir_watcher_.unwatch(dir); }) {}
 
 LinuxFiles::~LinuxFiles() = default;
 
 Result<std::string> LinuxFiles::read(const std::string& path, const ReadLimits& limits) {
   int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (limits.follow_symlinks ? 0 : O_NOFOLLOW);
-  Fd fd(no_eintr([&] { return ::open(path.c_str(), flags); }));
-  if (fd.get() < 0) return sys_error("open", path, errno);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return sys_error("fstat", path, errno);
-  if (!S_ISREG(st.st_mode)) return make_error(fmt::format("{} is not a regular file", path));
-  auto too_large = [&] { return make_error(fmt::format("{} is larger than {} bytes", path, limits.max_bytes)); };
-  if (static_cast<std::uint64_t>(st.st_size) > limits.max_bytes) return too_large();
-  std::string content;
-  char buf[64 * 1024];
-  for (;;) {  // to EOF, not st_size: /proc files say 0
-    ssize_t n = no_eintr([&] { return ::read(fd.get(), buf, sizeof buf); });
-    if (n < 0) return sys_error("read", path, errno);
-    if (n == 0) break;
-    content.append(buf, static_cast<size_t>(n));
-    if (content.size() > limits.max_bytes) return too_large();
-  }
+  int fd = no_eintr([&] { return ::open(path.c_str(), flags); });
+  if (fd < 0) return sys_error("open", path, errno);
+  auto content = read_open(fd, path, limits);
+  ::close(fd);
   return content;
 }
 
@@ -270,33 +247,7 @@ Result<std::unique_ptr<Files::Watch>> LinuxFiles::watch(const std::string& dir, 
     if (auto started = dir_watcher_.start(); !started) return started.error();
   }
   if (auto watched = dir_watcher_.watch(dir); !watched) return watched.error();
-  std::uint64_t id = next_id_++;
-  subscribers_.emplace(id, Subscriber{dir, std::move(on_change)});
-  return std::unique_ptr<Watch>(std::make_unique<DirWatch>(*this, id));
-}
-
-void LinuxFiles::on_dir_changed(const std::string& dir) {
-  std::vector<std::uint64_t> ids;
-  for (const auto& [id, subscriber] : subscribers_) {
-    if (subscriber.dir == dir) ids.push_back(id);
-  }
-  for (auto id : ids) {
-    auto it = subscribers_.find(id);
-    if (it == subscribers_.end()) continue;  // ended by an earlier callback
-    OnChange on_change = it->second.on_change;  // the callback may end its own watch
-    on_change(dir);
-  }
-}
-
-void LinuxFiles::unsubscribe(std::uint64_t id) {
-  auto it = subscribers_.find(id);
-  if (it == subscribers_.end()) return;
-  std::string dir = std::move(it->second.dir);
-  subscribers_.erase(it);
-  for (const auto& [other, subscriber] : subscribers_) {
-    if (subscriber.dir == dir) return;  // still watched by another
-  }
-  dir_watcher_.unwatch(dir);
+  return watches_.add(dir, dir, std::move(on_change));
 }
 
 }  // namespace autopilot::os

@@ -3,13 +3,12 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
 
 #include "os/files.h"
 #include "os/linux/dir_watcher.h"
+#include "os/watch_registry.h"
 
 namespace autopilot::os {
 
@@ -41,17 +40,8 @@ class LinuxFiles : public Files {
   Result<std::unique_ptr<Watch>> watch(const std::string& dir, OnChange on_change) override;
 
  private:
-  class DirWatch;
-  void on_dir_changed(const std::string& dir);
-  void unsubscribe(std::uint64_t id);
-
   DirWatcher dir_watcher_;
-  struct Subscriber {
-    std::string dir;
-    OnChange on_change;
-  };
-  std::map<std::uint64_t, Subscriber> subscribers_;  // by watch id, in creation order
-  std::uint64_t next_id_ = 1;
+  WatchRegistry watches_;
 };
 
 }  // namespace autopilot::os
