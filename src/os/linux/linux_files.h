@@ -18,7 +18,8 @@ namespace autopilot::os {
 //   never blocks the loop.
 // - All watches share one inotify instance, made at the first watch() (and
 //   tried again at the next one when that fails). A directory removed and
-//   made again needs a new watch(); the old Watch then reports nothing.
+//   made again is watched again only once watch() is called for it anew
+//   (every watch of that name then reports again).
 // - Loop thread only. Destroy every Watch first, and the LinuxFiles before
 //   the io_context.
 class LinuxFiles : public Files {
