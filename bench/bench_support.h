@@ -24,6 +24,7 @@
 #include "discovery/discovery_config.h"
 #include "discovery/embedded/embedded_catalog.h"
 #include "log/log.h"
+#include "os/files.h"
 #include "os/timers.h"
 
 namespace autopilot::bench {
@@ -44,10 +45,11 @@ inline std::int64_t mono_ns() { return clock_ns(CLOCK_MONOTONIC); }
 
 inline std::unique_ptr<discovery::embedded::EmbeddedCatalog> open_catalog(const std::string& dir,
                                                                            boost::asio::io_context& io,
-                                                                           os::Timers& timers, log::Log& log) {
+                                                                           os::Timers& timers, os::Files& files,
+                                                                           log::Log& log) {
   discovery::embedded::EmbeddedOptions options;  // autopilot's defaults, but the directory
   options.dir = dir;
-  auto catalog = discovery::embedded::EmbeddedCatalog::open(options, io, timers, log);
+  auto catalog = discovery::embedded::EmbeddedCatalog::open(options, io, timers, files, log);
   if (!catalog) die("cannot open the catalog: " + catalog.error().message);
   return std::move(*catalog);
 }
@@ -56,12 +58,12 @@ inline std::unique_ptr<discovery::embedded::EmbeddedCatalog> open_catalog(const 
 // `discovery: {etcd: {endpoints: ...}}` (its defaults: prefix /autopilot/,
 // 1 s per request).
 inline std::unique_ptr<discovery::Catalog> open_etcd_catalog(const std::string& urls, boost::asio::io_context& io,
-                                                             os::Timers& timers, log::Log& log) {
+                                                             os::Timers& timers, os::Files& files, log::Log& log) {
   discovery::DiscoveryConfig config;
   config.etcd.emplace();
   for (const auto& url : split(urls, ','))
     if (!url.empty()) config.etcd->endpoints.push_back(url);
-  auto catalog = discovery::open_catalog(config, io, timers, log);
+  auto catalog = discovery::open_catalog(config, io, timers, files, log);
   if (!catalog) die("cannot open the etcd catalog at " + urls + ": " + catalog.error().message);
   return std::move(*catalog);
 }

@@ -71,6 +71,7 @@
 #include "discovery/embedded/embedded_catalog.h"
 #include "log/log.h"
 #include "os/linux/asio_timers.h"
+#include "os/linux/linux_files.h"
 
 extern char** environ;
 
@@ -104,8 +105,9 @@ std::string set_of(const std::vector<Instance>& instances) {
 void run_watcher(const std::string& dir, int out_fd) {
   boost::asio::io_context io;
   os::AsioTimers timers(io);
+  os::LinuxFiles files(io);
   log::Log log(log::LogConfig{log::Level::kWarn});
-  auto catalog = open_catalog(dir, io, timers, log);
+  auto catalog = open_catalog(dir, io, timers, files, log);
   auto handle = catalog->watch_service(kService, true, 0, [&](Result<discovery::WatchUpdate> u) {
     std::int64_t now = mono_ns();
     if (!u) die("watcher: " + u.error().message);
@@ -279,7 +281,7 @@ void print_row(const char* name, const std::vector<double>& v, const std::string
 
 class Writer {
  public:
-  explicit Writer(const std::string& dir) : catalog_(open_catalog(dir, io_, timers_, log_)) {}
+  explicit Writer(const std::string& dir) : catalog_(open_catalog(dir, io_, timers_, files_, log_)) {}
 
   // Starts `op` (one catalog call) and runs the loop until its callback.
   void call(const std::function<void(discovery::Callback<void>)>& op) {
@@ -309,6 +311,7 @@ class Writer {
  private:
   boost::asio::io_context io_;
   os::AsioTimers timers_{io_};
+  os::LinuxFiles files_{io_};
   log::Log log_{log::LogConfig{log::Level::kWarn}};
   std::unique_ptr<discovery::embedded::EmbeddedCatalog> catalog_;
 };

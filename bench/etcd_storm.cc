@@ -63,6 +63,7 @@
 #include "discovery/etcd/etcd_server.h"
 #include "log/log.h"
 #include "os/linux/asio_timers.h"
+#include "os/linux/linux_files.h"
 
 namespace {
 
@@ -100,8 +101,9 @@ double cpu_seconds_self() { return clock_ns(CLOCK_PROCESS_CPUTIME_ID) / 1e9; }
 void run_watcher(const Options& o, int index, int up_fd) {
   boost::asio::io_context io;
   os::AsioTimers timers(io);
+  os::LinuxFiles files(io);
   log::Log log(log::LogConfig{log::Level::kWarn});
-  auto catalog = open_etcd_catalog(o.etcd, io, timers, log);
+  auto catalog = open_etcd_catalog(o.etcd, io, timers, files, log);
   auto handle = catalog->watch_service(kService, true, 0, [&](Result<discovery::WatchUpdate> u) {
     std::int64_t now = realtime_ns();
     if (!u) {
@@ -127,7 +129,7 @@ class Registrar {
         index_(index),
         up_fd_(up_fd),
         cmd_(io_, cmd_fd),
-        catalog_(open_etcd_catalog(o.etcd, io_, timers_, log_)) {
+        catalog_(open_etcd_catalog(o.etcd, io_, timers_, files_, log_)) {
     // Instance k of this registrar is global instance k * procs + index.
     for (int k = index; k < o.n; k += o.procs) ids_.push_back(k);
     slots_.resize(ids_.size());
@@ -292,6 +294,7 @@ class Registrar {
   int up_fd_;
   boost::asio::io_context io_;
   os::AsioTimers timers_{io_};
+  os::LinuxFiles files_{io_};
   log::Log log_{log::LogConfig{log::Level::kWarn}};
   boost::asio::posix::stream_descriptor cmd_;
   char cmd_byte_ = 0;

@@ -48,6 +48,7 @@
 #include "events/bus.h"
 #include "log/log.h"
 #include "os/linux/asio_timers.h"
+#include "os/linux/linux_files.h"
 #include "os/linux/linux_processes.h"
 #include "watches/watch.h"
 
@@ -71,21 +72,22 @@ struct Where {
 };
 
 std::unique_ptr<discovery::Catalog> open_where(const Where& where, boost::asio::io_context& io, os::Timers& timers,
-                                               log::Log& log) {
-  if (!where.etcd.empty()) return open_etcd_catalog(where.etcd, io, timers, log);
-  return open_catalog(where.dir, io, timers, log);
+                                               os::Files& files, log::Log& log) {
+  if (!where.etcd.empty()) return open_etcd_catalog(where.etcd, io, timers, files, log);
+  return open_catalog(where.dir, io, timers, files, log);
 }
 
 // One line per `changed`: "<realtime ns> <ids of the published set, or ->".
 void run_watcher(const Where& where, int out_fd, std::chrono::seconds limit) {
   boost::asio::io_context io;
   os::AsioTimers timers(io);
+  os::LinuxFiles files(io);
   log::Log log(log::LogConfig{log::Level::kWarn});
-  auto catalog = open_where(where, io, timers, log);
+  auto catalog = open_where(where, io, timers, files, log);
   events::Bus bus([&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });
   os::LinuxProcesses processes(io);  // the wiring names processes; a watch starts none
   watches::Watch watch({kService, "", 5s},
-                       Wiring{.loop = io, .timers = timers, .processes = processes, .log = log, .bus = bus,
+                       Wiring{.loop = io, .timers = timers, .processes = processes, .files = files, .log = log, .bus = bus,
                               .catalog = catalog.get()});
   bus.subscribe([&](const events::Event& e) {
     if (e.code != events::Code::kStatusChanged || e.source != events::Source::watch(kService)) return;
@@ -121,7 +123,7 @@ void print_row(const char* name, const std::vector<double>& v, int lost) {
 class Writer {
  public:
   Writer(const Where& where, int event_fd)
-      : events_(event_fd, realtime_ns), catalog_(open_where(where, io_, timers_, log_)) {}
+      : events_(event_fd, realtime_ns), catalog_(open_where(where, io_, timers_, files_, log_)) {}
 
   // Runs `op` (which starts one catalog call) and the loop until its callback.
   // Returns the realtime taken right before the call and the call's duration
@@ -197,6 +199,7 @@ class Writer {
   // would stop, and an etcd catalog's idle connections are not work.
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{io_.get_executor()};
   os::AsioTimers timers_{io_};
+  os::LinuxFiles files_{io_};
   log::Log log_{log::LogConfig{log::Level::kWarn}};
   EventPipe events_;
   std::unique_ptr<discovery::Catalog> catalog_;

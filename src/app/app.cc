@@ -16,6 +16,7 @@
 #include "watches/watch.h"
 #include "log/log.h"
 #include "os/linux/asio_timers.h"
+#include "os/linux/linux_files.h"
 #include "os/linux/linux_processes.h"
 #include "os/linux/signals.h"
 
@@ -53,6 +54,7 @@ class Runner {
         log_(config_.logging),
         processes_(loop_),
         timers_(loop_),
+        files_(loop_),
         bus_([this](std::function<void()> f) { boost::asio::post(loop_, std::move(f)); }),
         signals_(loop_, [this](int sig) { on_signal(sig); }) {}
 
@@ -78,7 +80,7 @@ class Runner {
     if (config_.consul_given)
       log_.warn("the `consul` key is ignored: autopilot uses its own catalog (" + config_.discovery.describe() + ")");
     if (catalog_ || !config_.needs_catalog()) return {};
-    auto catalog = discovery::open_catalog(config_.discovery, loop_, timers_, log_);
+    auto catalog = discovery::open_catalog(config_.discovery, loop_, timers_, files_, log_);
     if (!catalog) return make_error("opening the " + config_.discovery.describe() + ": " + catalog.error().message);
     catalog_ = std::move(*catalog);
     catalog_config_ = config_.discovery;
@@ -91,6 +93,7 @@ class Runner {
     return Wiring{.loop = loop_,
                   .timers = timers_,
                   .processes = processes_,
+                  .files = files_,
                   .log = log_,
                   .bus = bus_,
                   .catalog = catalog_.get(),
@@ -175,6 +178,7 @@ class Runner {
   log::Log log_;
   os::LinuxProcesses processes_;
   os::AsioTimers timers_;
+  os::LinuxFiles files_;
   events::Bus bus_;
   os::SignalSource signals_;
   os::Environment env_;

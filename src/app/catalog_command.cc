@@ -1,13 +1,10 @@
 #include "app/catalog_command.h"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -21,6 +18,7 @@
 #include "discovery/instance_json.h"
 #include "log/log.h"
 #include "os/linux/asio_timers.h"
+#include "os/linux/linux_files.h"
 
 namespace autopilot::app {
 namespace {
@@ -60,15 +58,13 @@ Result<discovery::DiscoveryConfig> choose_catalog(const std::string& discovery_d
   return cfg->discovery;
 }
 
-Result<void> require_existing_catalog(const discovery::DiscoveryConfig& chosen) {
+Result<void> require_existing_catalog(const discovery::DiscoveryConfig& chosen, os::Files& files) {
   if (chosen.etcd) return {};
   const std::string& dir = chosen.embedded_dir;
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0) {
-    if (errno == ENOENT) return make_error(fmt::format("no catalog at {} (directory does not exist)", dir));
-    return make_error(fmt::format("no catalog at {} ({})", dir, std::strerror(errno)));
-  }
-  if (!S_ISDIR(st.st_mode)) return make_error(fmt::format("no catalog at {} (not a directory)", dir));
+  auto info = files.stat(dir);
+  if (!info) return make_error(fmt::format("no catalog at {} ({})", dir, info.error().message));
+  if (!*info) return make_error(fmt::format("no catalog at {} (directory does not exist)", dir));
+  if ((*info)->kind != os::FileKind::kDirectory) return make_error(fmt::format("no catalog at {} (not a directory)", dir));
   return {};
 }
 
@@ -110,19 +106,20 @@ int run_catalog_command(const CatalogQuery& query, const config::Env& env) {
     print_error(chosen.error().format());
     return kBadInput;
   }
-  if (auto exists = require_existing_catalog(*chosen); !exists) {
+  boost::asio::io_context io;
+  os::LinuxFiles files(io);
+  if (auto exists = require_existing_catalog(*chosen, files); !exists) {
     print_error(exists.error().message);
     return kFailed;
   }
 
-  boost::asio::io_context io;
   os::AsioTimers timers(io);
   log::Log log(log::LogConfig{log::Level::kWarn, log::Format::kDefault, "stderr"});
   if (auto opened = log.open(); !opened) {
     print_error(opened.error().message);
     return kFailed;
   }
-  auto catalog = discovery::open_catalog(*chosen, io, timers, log);
+  auto catalog = discovery::open_catalog(*chosen, io, timers, files, log);
   if (!catalog) {
     print_error(fmt::format("opening the {}: {}", chosen->describe(), catalog.error().message));
     return kFailed;

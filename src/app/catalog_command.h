@@ -37,7 +37,7 @@ Result<discovery::DiscoveryConfig> choose_catalog(const std::string& discovery_d
 // Opening an embedded catalog creates its directory; a reader must not, so
 // commands check first: "no catalog at DIR (directory does not exist)".
 // Nothing to check for etcd.
-Result<void> require_existing_catalog(const discovery::DiscoveryConfig& chosen);
+Result<void> require_existing_catalog(const discovery::DiscoveryConfig& chosen, os::Files& files);
 
 // Runs the query and returns the process exit status.
 int run_catalog_command(const CatalogQuery& query, const config::Env& env);

@@ -1,22 +1,19 @@
 #include "app/commands.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <algorithm>
 #include <cctype>
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
 #include <fmt/format.h>
 
 #include "app/app.h"
 #include "app/catalog_command.h"
 #include "app/render_command.h"
 #include "config/config.h"
+#include "os/linux/linux_files.h"
 
 namespace autopilot::app {
 namespace {
@@ -65,16 +62,11 @@ int write_rendered(const std::string& text, const std::string& out) {
     fmt::print("{}", text);
     return 0;
   }
-  // Write beside the target, then rename, so a failure never leaves a torn file.
-  std::string tmp = out + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  int err = errno;
-  if (fd >= 0) ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), out.c_str()) != 0) {
-    err = ok ? errno : err;
-    ::unlink(tmp.c_str());
-    fmt::print(stderr, "autopilot: write {}: {}\n", out, std::strerror(err));
+  // Atomically, so a failure never leaves a torn file. No watch: the loop never runs.
+  boost::asio::io_context io;
+  os::LinuxFiles files(io);
+  if (auto written = files.write_atomic(out, text, {.mode = 0644}); !written) {
+    fmt::print(stderr, "autopilot: {}\n", written.error().message);
     return 1;
   }
   return 0;

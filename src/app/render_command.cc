@@ -10,6 +10,7 @@
 #include "events/bus.h"
 #include "log/log.h"
 #include "os/linux/asio_timers.h"
+#include "os/linux/linux_files.h"
 #include "os/linux/linux_processes.h"
 #include "os/linux/signals.h"
 #include "render/renderer.h"
@@ -43,12 +44,13 @@ int run_render_command(const RenderRequest& request, const config::Env& env) {
     print_error(chosen.error().format());
     return kBadInput;
   }
-  if (auto present = require_existing_catalog(*chosen); !present) {
+  boost::asio::io_context io;
+  os::LinuxFiles files(io);
+  if (auto present = require_existing_catalog(*chosen, files); !present) {
     print_error(present.error().message);
     return kFailed;
   }
 
-  boost::asio::io_context io;
   os::AsioTimers timers(io);
   os::LinuxProcesses processes(io);
   log::Log log(log::LogConfig{log::Level::kInfo, log::Format::kDefault, "stderr"});
@@ -57,7 +59,7 @@ int run_render_command(const RenderRequest& request, const config::Env& env) {
     return kFailed;
   }
   events::Bus bus([&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });
-  auto catalog = discovery::open_catalog(*chosen, io, timers, log);
+  auto catalog = discovery::open_catalog(*chosen, io, timers, files, log);
   if (!catalog) {
     print_error(catalog.error().message);
     return kFailed;
@@ -68,6 +70,7 @@ int run_render_command(const RenderRequest& request, const config::Env& env) {
   const Wiring wiring{.loop = io,
                       .timers = timers,
                       .processes = processes,
+                      .files = files,
                       .log = log,
                       .bus = bus,
                       .catalog = catalog->get(),

@@ -14,7 +14,7 @@ std::string backend_name(const ::testing::TestParamInfo<CatalogBackend>& info) {
 
 void CatalogConformanceTest::SetUp() {
   store_ = GetParam().fresh();
-  catalog_ = store_.open(io_, timers_, log_);
+  catalog_ = store_.open(io_, timers_, files_, log_);
   ASSERT_NE(catalog_, nullptr);
 }
 

@@ -28,12 +28,14 @@
 #include "log/log.h"
 #include "os/fake/fake_timers.h"
 #include "os/linux/asio_timers.h"
+#include "os/linux/linux_files.h"
 
 namespace autopilot::discovery::conformance {
 
 using namespace std::chrono_literals;
 
-using OpenCatalog = std::function<std::unique_ptr<Catalog>(boost::asio::io_context&, os::Timers&, log::Log&)>;
+using OpenCatalog =
+    std::function<std::unique_ptr<Catalog>(boost::asio::io_context&, os::Timers&, os::Files&, log::Log&)>;
 
 // One fresh, empty store for one test.
 struct CatalogStore {
@@ -82,7 +84,7 @@ class CatalogConformanceTest : public ::testing::TestWithParam<CatalogBackend> {
   void TearDown() override;
 
   // Another catalog on the same store, on the same loop (another container).
-  std::unique_ptr<Catalog> open_another() { return store_.open(io_, timers_, log_); }
+  std::unique_ptr<Catalog> open_another() { return store_.open(io_, timers_, files_, log_); }
 
   // The loop, on real or fake time: runs until `done()` or `limit` passes.
   bool run_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s);
@@ -103,6 +105,7 @@ class CatalogConformanceTest : public ::testing::TestWithParam<CatalogBackend> {
   os::AsioTimers asio_timers_{io_};
   os::FakeTimers fake_timers_;
   os::Timers& timers_ = GetParam().uses_fake_time ? static_cast<os::Timers&>(fake_timers_) : asio_timers_;
+  os::LinuxFiles files_{io_};
   log::Log log_;
   CatalogStore store_;
   std::unique_ptr<Catalog> catalog_;

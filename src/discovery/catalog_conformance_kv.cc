@@ -148,8 +148,9 @@ std::optional<pid_t> fork_lock_holder(const CatalogStore& store, const std::stri
     // The holder: its own loop and catalog on the same store. Never returns.
     boost::asio::io_context io;
     os::AsioTimers timers(io);
+    os::LinuxFiles files(io);
     log::Log log;
-    auto catalog = store.open(io, timers, log);
+    auto catalog = store.open(io, timers, files, log);
     auto held = await_result<std::unique_ptr<Lock>>(io, [&](auto cb) { catalog->try_lock(name, 2s, cb); });
     char ok = held.ok() && *held != nullptr ? '1' : '0';
     (void)!::write(ready[1], &ok, 1);

@@ -140,7 +140,7 @@ Result<DiscoveryConfig> decode_discovery(const decode::Decoder& d, const decode:
 }
 
 Result<std::unique_ptr<Catalog>> open_catalog(const DiscoveryConfig& config, boost::asio::io_context& io,
-                                              os::Timers& timers, log::Log& log) {
+                                              os::Timers& timers, os::Files& files, log::Log& log) {
   if (config.etcd) {
     etcd::EtcdOptions options;
     for (const auto& text : config.etcd->endpoints) {
@@ -161,7 +161,7 @@ Result<std::unique_ptr<Catalog>> open_catalog(const DiscoveryConfig& config, boo
   }
   embedded::EmbeddedOptions options;
   options.dir = config.embedded_dir;
-  auto catalog = embedded::EmbeddedCatalog::open(options, io, timers, log);
+  auto catalog = embedded::EmbeddedCatalog::open(options, io, timers, files, log);
   if (!catalog) return catalog.error();
   return std::unique_ptr<Catalog>(std::move(*catalog));
 }

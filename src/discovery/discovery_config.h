@@ -26,6 +26,7 @@
 #include "base/result.h"
 #include "discovery/catalog.h"
 #include "log/log.h"
+#include "os/files.h"
 #include "os/timers.h"
 
 namespace autopilot::decode {
@@ -60,8 +61,9 @@ struct DiscoveryConfig {
 
 Result<DiscoveryConfig> decode_discovery(const decode::Decoder& d, const decode::Node& n);
 
-// Opens the configured catalog on `io`.
+// Opens the configured catalog on `io`; the embedded one keeps its records
+// through `files`.
 Result<std::unique_ptr<Catalog>> open_catalog(const DiscoveryConfig& config, boost::asio::io_context& io,
-                                              os::Timers& timers, log::Log& log);
+                                              os::Timers& timers, os::Files& files, log::Log& log);
 
 }  // namespace autopilot::discovery

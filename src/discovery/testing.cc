@@ -53,7 +53,7 @@ CatalogLoop::~CatalogLoop() {
 }
 
 std::unique_ptr<Catalog> CatalogLoop::open_another(embedded::EmbeddedOptions options) {
-  auto c = embedded::EmbeddedCatalog::open(std::move(options), io, timers, log);
+  auto c = embedded::EmbeddedCatalog::open(std::move(options), io, timers, files, log);
   if (!c) ADD_FAILURE() << c.error().message;
   return c ? std::move(*c) : nullptr;
 }

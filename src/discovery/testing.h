@@ -19,6 +19,7 @@
 #include "events/bus.h"
 #include "log/log.h"
 #include "os/linux/asio_timers.h"
+#include "os/linux/linux_files.h"
 #include "os/linux/loop_testing.h"
 
 namespace autopilot::discovery::testing {
@@ -76,6 +77,7 @@ class CatalogLoop {
 
   boost::asio::io_context io;
   os::AsioTimers timers{io};
+  os::LinuxFiles files{io};
   log::Log log;
   events::Bus bus;
   std::unique_ptr<Catalog> catalog;

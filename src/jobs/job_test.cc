@@ -6,6 +6,7 @@
 #include <deque>
 
 #include "jobs/supervisor.h"
+#include "os/fake/fake_files.h"
 #include "os/fake/fake_processes.h"
 #include "os/fake/fake_timers.h"
 
@@ -41,6 +42,7 @@ class Fixture : public ::testing::Test {
     Wiring wiring{.loop = io_,
                   .timers = timers_,
                   .processes = processes_,
+                  .files = files_,
                   .log = log_,
                   .bus = bus_,
                   .child_env = [] { return os::Environment(std::vector<std::string>{"A=1"}); }};
@@ -89,6 +91,7 @@ class Fixture : public ::testing::Test {
   boost::asio::io_context io_;  // the wiring names a loop; these tests run posted work by hand
   os::FakeProcesses processes_;
   os::FakeTimers timers_;
+  os::FakeFiles files_{timers_};  // named by the wiring
   log::Log log_;
   std::unique_ptr<Supervisor> supervisor_;
   std::vector<events::Event> seen_;

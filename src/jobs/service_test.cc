@@ -9,6 +9,7 @@
 
 #include "discovery/memory/memory_catalog.h"
 #include "discovery/testing.h"
+#include "os/fake/fake_files.h"
 #include "os/fake/fake_processes.h"
 #include "os/fake/fake_timers.h"
 
@@ -76,7 +77,7 @@ class ServiceTest : public ::testing::Test {
     ScriptedCheck* raw = check.get();
     service_ = std::make_unique<Service>(
         j,
-        Wiring{.loop = io_, .timers = timers_, .processes = processes_, .log = log_, .bus = bus_, .catalog = &catalog_},
+        Wiring{.loop = io_, .timers = timers_, .processes = processes_, .files = files_, .log = log_, .bus = bus_, .catalog = &catalog_},
         std::move(check));
     return *raw;
   }
@@ -104,6 +105,7 @@ class ServiceTest : public ::testing::Test {
   boost::asio::io_context io_;  // named by the wiring; nothing runs on it
   os::FakeProcesses processes_;  // named by the wiring; a service starts none
   os::FakeTimers timers_;
+  os::FakeFiles files_{timers_};  // named by the wiring
   log::Log log_;
   events::Bus bus_{[this](std::function<void()> drain) { timers_.after(0ms, std::move(drain)); }};
   discovery::MemoryCatalog catalog_{timers_};

@@ -19,6 +19,7 @@
 #include "base/duration.h"
 #include "base/result.h"
 #include "log/log.h"
+#include "os/files.h"
 #include "os/processes.h"
 #include "os/timers.h"
 
@@ -58,7 +59,7 @@ class Output {
 
   // All references must outlive the Output. `child_env` builds the
   // environment ("K=V") of each check and command; null means empty.
-  Output(OutputSpec spec, os::Processes& processes, os::Timers& timers, log::Log& log,
+  Output(OutputSpec spec, os::Processes& processes, os::Timers& timers, os::Files& files, log::Log& log,
          std::function<os::Environment()> child_env);
   // Destruction while a write runs abandons it: a running check or command
   // has its process group SIGKILLed, a temp file not yet swapped in is
@@ -77,11 +78,13 @@ class Output {
   //
   // Steps: (1) read the destination: same bytes and mode -> kUnchanged.
   // (2) write a temp file `.<basename>.autopilot-XXXXXX` in the destination's
-  // directory (creating it when create_dest_dirs): all bytes, fchown to the
-  // existing file's owner (EPERM ignored when not root), fchmod, fsync.
+  // directory (creating it when create_dest_dirs) with os::Files::stage: all
+  // bytes, fchown to the existing file's owner (EPERM ignored when not root),
+  // fchmod, fsync.
   // (3) run `check`; failure -> kCheckFailed. (4) with `backup`, hard-link
   // the existing file to <destination>.bak (atomically replacing an older
-  // one). (5) rename the temp file over the destination, fsync the directory.
+  // one). (5) rename the temp file over the destination, fsync the directory
+  // (os::Files: a directory that cannot be synced is not an error).
   // (6) run `command`; failure -> restore the previous file (from .bak, else
   // from the bytes read in step 1) without re-running the command ->
   // kCommandFailed. With no previous file there is nothing to restore: the
@@ -98,8 +101,8 @@ class Output {
   // info otherwise, followed by one warn line for a failure. Writes and
   // errors themselves are left for the caller to log.
   //
-  // Loop thread only. Synchronous file I/O (read, write, fsync, rename) runs
-  // on the loop; processes never block it.
+  // Loop thread only. File I/O goes through os::Files, synchronously, on the
+  // loop; processes never block it.
   void write(std::string content, Done done);
 
   bool is_writing() const { return run_ != nullptr; }
@@ -125,6 +128,7 @@ class Output {
   OutputSpec spec_;
   os::Processes& processes_;
   os::Timers& timers_;
+  os::Files& files_;
   log::Log& log_;
   std::function<os::Environment()> child_env_;
 

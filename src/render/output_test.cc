@@ -16,6 +16,7 @@
 
 #include "log/log.h"
 #include "os/linux/asio_timers.h"
+#include "os/linux/linux_files.h"
 #include "os/linux/linux_processes.h"
 #include "os/linux/loop_testing.h"
 
@@ -81,7 +82,7 @@ class OutputTest : public ::testing::Test {
   }
 
   Output& make(OutputSpec s) {
-    outputs_.push_back(std::make_unique<Output>(std::move(s), processes_, timers_, *log_,
+    outputs_.push_back(std::make_unique<Output>(std::move(s), processes_, timers_, files_, *log_,
                                                 [] { return std::vector<std::string>{"PATH=/usr/bin:/bin"}; }));
     return *outputs_.back();
   }
@@ -115,6 +116,7 @@ class OutputTest : public ::testing::Test {
   boost::asio::io_context io_;
   os::LinuxProcesses processes_{io_};
   os::AsioTimers timers_{io_};
+  os::LinuxFiles files_{io_};
   std::unique_ptr<log::Log> log_;
   std::vector<std::unique_ptr<Output>> outputs_;
 };
@@ -462,7 +464,7 @@ TEST_F(OutputTest, DestructionDuringCheckKillsItAndCleansUp) {
   put_file(dest_, "old\n");
   auto s = spec();
   s.check = {"sleep", "30"};
-  auto out = std::make_unique<Output>(s, processes_, timers_, *log_, nullptr);
+  auto out = std::make_unique<Output>(s, processes_, timers_, files_, *log_, nullptr);
   bool called = false;
   out->write("new\n", [&](Result<Outcome>) { called = true; });
   EXPECT_EQ(processes_.running(), 1u);
@@ -476,7 +478,7 @@ TEST_F(OutputTest, DestructionDuringCheckKillsItAndCleansUp) {
 }
 
 TEST_F(OutputTest, DoneMayDestroyTheOutput) {
-  auto out = std::make_unique<Output>(spec(), processes_, timers_, *log_, nullptr);
+  auto out = std::make_unique<Output>(spec(), processes_, timers_, files_, *log_, nullptr);
   int calls = 0;
   out->write("a\n", [&](Result<Outcome>) {
     ++calls;

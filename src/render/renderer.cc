@@ -1,16 +1,15 @@
 #include "render/renderer.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
+#include <tuple>
 
 #include <fmt/format.h>
 
-#include "base/file.h"
-#include "os/linux/dir_watcher.h"
 #include "render/functions.h"
 #include "render/records.h"
 #include "tmpl/template.h"
@@ -91,11 +90,11 @@ class Renderer::Cache : public Source {
   Result<std::string> file(const std::string& path) override {
     auto [it, fresh] = files_.try_emplace(path);
     if (fresh) {
-      it->second = FileStamp::of(path);
+      it->second = stamp_of(path);
       follow_directory_of(path);
       if (!files_timer_) check_files_later();
     }
-    auto text = read_file(path);
+    auto text = wiring_.files.read(path);
     if (!text) return make_error("file: " + text.error().message);
     return text;
   }
@@ -228,18 +227,14 @@ class Renderer::Cache : public Source {
     });
   }
 
-  struct FileStamp {
-    bool exists = false;
-    ino_t inode = 0;
-    off_t size = 0;
-    std::int64_t mtime_ns = 0;
-    bool operator==(const FileStamp&) const = default;
-    static FileStamp of(const std::string& path) {
-      struct stat st;
-      if (::stat(path.c_str(), &st) != 0) return {};
-      return {true, st.st_ino, st.st_size, std::int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
-    }
-  };
+  // What tells a file changed: inode, size, mtime (nullopt: not there, or
+  // not readable).
+  using FileStamp = std::optional<std::tuple<std::uint64_t, std::uint64_t, std::chrono::system_clock::time_point>>;
+  FileStamp stamp_of(const std::string& path) {
+    auto info = wiring_.files.stat(path);
+    if (!info || !*info) return std::nullopt;
+    return std::make_tuple((*info)->inode, (*info)->size, (*info)->mtime);
+  }
 
   void check_files_later() {
     std::weak_ptr<bool> alive = alive_;
@@ -253,7 +248,7 @@ class Renderer::Cache : public Source {
   void check_files() {
     bool changed = false;
     for (auto& [path, stamp] : files_) {
-      FileStamp now = FileStamp::of(path);
+      FileStamp now = stamp_of(path);
       if (now == stamp) continue;
       stamp = now;
       changed = true;
@@ -264,19 +259,15 @@ class Renderer::Cache : public Source {
   // Entries renamed in or out (an editor's save, a Kubernetes ConfigMap's
   // symlink swap), files closed after writing, attribute changes.
   void follow_directory_of(const std::string& path) {
-    if (!options_.follow_directories || dirs_failed_) return;
-    if (!dirs_) {
-      dirs_ = std::make_unique<os::DirWatcher>(wiring_.loop, [this](const std::string&) { check_files(); });
-      if (auto started = dirs_->start(); !started) {
-        wiring_.log.debug(fmt::format("template {}: {}; files are polled only", name_, started.error().message));
-        dirs_.reset();
-        dirs_failed_ = true;
-        return;
-      }
-    }
-    std::string dir = std::filesystem::path(path).parent_path().string();
-    if (auto watched = dirs_->watch(dir.empty() ? "." : dir, os::DirWatcher::Events::kWritesAndAttrs); !watched)
+    auto parent = std::filesystem::path(path).parent_path();
+    const std::string dir = parent.empty() ? std::string(".") : parent.string();
+    if (dirs_.count(dir)) return;
+    auto watched = wiring_.files.watch(dir, [this](const std::string&) { check_files(); });
+    if (!watched) {
       wiring_.log.debug(fmt::format("template {}: {}; polled only", name_, watched.error().message));
+      return;
+    }
+    dirs_.emplace(dir, std::move(*watched));
   }
 
   const Wiring& wiring_;
@@ -292,8 +283,7 @@ class Renderer::Cache : public Source {
   os::Timers::Id list_timer_ = 0;
   std::map<std::string, FileStamp> files_;  // every path `file` read
   os::Timers::Id files_timer_ = 0;
-  std::unique_ptr<os::DirWatcher> dirs_;  // their directories, once one is read
-  bool dirs_failed_ = false;
+  std::map<std::string, std::unique_ptr<os::Files::Watch>> dirs_;  // their directories, once one is read
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
@@ -310,7 +300,7 @@ Renderer::Renderer(TemplateConfig config, const Wiring& wiring, RenderOptions op
     parse_error_ = parsed.error();
   OutputSpec spec{"template " + config_.name, config_.destination, config_.perms,  config_.backup,
                   config_.create_dest_dirs,   config_.check,       config_.command, config_.command_timeout};
-  output_ = std::make_unique<Output>(spec, wiring_.processes, wiring_.timers, wiring_.log, wiring_.child_env);
+  output_ = std::make_unique<Output>(spec, wiring_.processes, wiring_.timers, wiring_.files, wiring_.log, wiring_.child_env);
 }
 
 Renderer::~Renderer() {

@@ -35,7 +35,6 @@
 // `{source: "template.X", once: "changed"}` start after the first render.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -45,6 +44,7 @@
 #include "discovery/catalog.h"
 #include "events/bus.h"
 #include "log/log.h"
+#include "os/files.h"
 #include "os/processes.h"
 #include "os/timers.h"
 #include "render/output.h"
@@ -63,9 +63,6 @@ struct RenderOptions {
   Duration files_refresh{std::chrono::seconds(2)};     // `file`: a read file is checked this often, as consul-template
   Duration command_retry{std::chrono::seconds(1)};       // first retry after a failed command, then doubling
   Duration command_retry_max{std::chrono::seconds(30)};  // up to this
-  // inotify on the directories of files read with `file`, so a change shows
-  // at once; false: they are only polled every files_refresh.
-  bool follow_directories = true;
 };
 
 class Renderer {

@@ -7,6 +7,9 @@
 #include <sstream>
 
 #include "discovery/testing.h"
+#include "os/fake/fake_files.h"
+#include "os/fake/fake_processes.h"
+#include "os/fake/fake_timers.h"
 #include "os/linux/linux_processes.h"
 #include "os/linux/loop_testing.h"
 
@@ -44,6 +47,7 @@ class RendererTest : public ::testing::Test {
     Wiring wiring{.loop = loop_.io,
                   .timers = loop_.timers,
                   .processes = processes_,
+                  .files = loop_.files,
                   .log = *log_,
                   .bus = loop_.bus,
                   .catalog = loop_.catalog.get(),
@@ -51,8 +55,7 @@ class RendererTest : public ::testing::Test {
                   .child_env = [] { return os::Environment(std::vector<std::string>{"PATH=/usr/bin:/bin"}); }};
     RenderOptions options{.files_refresh = files_refresh_,
                           .command_retry = command_retry,
-                          .command_retry_max = command_retry_max,
-                          .follow_directories = follow_directories_};
+                          .command_retry_max = command_retry_max};
     renderer_ = std::make_unique<Renderer>(std::move(t), wiring, options);
     renderer_->on_written = [this](const Result<Outcome>& r) {
       if (r && *r == Outcome::kWritten) ++writes_;
@@ -87,8 +90,96 @@ class RendererTest : public ::testing::Test {
   std::unique_ptr<Renderer> renderer_;
   int writes_ = 0;
   Duration files_refresh_ = 50ms;
-  bool follow_directories_ = false;  // inotify on the directories of `file`s
 };
+
+// Templates that read only files (no catalog), on fake timers, files and
+// processes: every change and every poll is driven by hand.
+class RendererOnFakesTest : public ::testing::Test {
+ protected:
+  Renderer& make(const std::string& text) {
+    TemplateConfig t;
+    t.name = "motd";
+    t.text = text;
+    t.template_file = "motd.ctmpl";
+    t.destination = "/out/motd.conf";
+    Wiring wiring{.loop = io_, .timers = timers_, .processes = processes_, .files = files_, .log = log_, .bus = bus_};
+    renderer_ = std::make_unique<Renderer>(std::move(t), wiring, RenderOptions{.files_refresh = files_refresh_});
+    return *renderer_;
+  }
+  std::string contents() {
+    auto text = files_.read("/out/motd.conf");
+    return text ? *text : "(" + text.error().message + ")";
+  }
+  // Runs what is due now: directory watches, renders, writes.
+  void settle() { timers_.advance(Duration::zero()); }
+
+  boost::asio::io_context io_;  // named by the wiring; nothing runs on it
+  os::FakeTimers timers_;
+  os::FakeFiles files_{timers_};
+  os::FakeProcesses processes_;
+  log::Log log_;
+  events::Bus bus_{[this](std::function<void()> f) { timers_.after(Duration::zero(), std::move(f)); }};
+  Duration files_refresh_ = 1h;  // the poll never comes unless a test says so
+  std::unique_ptr<Renderer> renderer_;
+};
+
+TEST_F(RendererOnFakesTest, AFileChangeShowsAtOnceThroughTheDirectoryWatch) {
+  files_.write_for_test("/etc/motd.txt", "one");
+  make("motd: {{ file \"/etc/motd.txt\" }}\n").start();
+  settle();
+  EXPECT_EQ(contents(), "motd: one\n");
+  auto start = timers_.now();
+  files_.write_for_test("/etc/motd.txt", "two");  // in place
+  settle();
+  EXPECT_EQ(contents(), "motd: two\n");
+  ASSERT_TRUE(files_.write_atomic("/etc/motd.txt", "three", {}).ok());  // replaced by a rename, as editors do
+  settle();
+  EXPECT_EQ(contents(), "motd: three\n");
+  EXPECT_EQ(timers_.now(), start) << "no poll was needed";
+  EXPECT_EQ(renderer_->passes(), 3u);
+}
+
+TEST_F(RendererOnFakesTest, AChangeNoWatchSeesIsFoundByThePoll) {
+  files_refresh_ = 2s;
+  files_.write_for_test("/etc/motd.txt", "one");
+  make("motd: {{ file \"/etc/motd.txt\" }}\n").start();
+  settle();
+  EXPECT_EQ(contents(), "motd: one\n");
+  // As through a symlink into another directory, or on a network file system.
+  files_.write_for_test("/etc/motd.txt", "two", 0644, /*is_seen=*/false);
+  settle();
+  timers_.advance(1999ms);
+  EXPECT_EQ(contents(), "motd: one\n");
+  timers_.advance(1ms);
+  EXPECT_EQ(contents(), "motd: two\n");
+}
+
+TEST_F(RendererOnFakesTest, AFileThatAppearsLaterIsRenderedThen) {
+  ASSERT_TRUE(files_.make_dirs("/etc").ok());
+  make("motd: {{ file \"/etc/motd.txt\" }}\n").start();
+  settle();
+  EXPECT_EQ(contents(), "(open /out/motd.conf: No such file or directory)") << "a failed pass writes nothing";
+  EXPECT_FALSE(renderer_->has_rendered());
+  files_.write_for_test("/etc/motd.txt", "here");
+  settle();
+  EXPECT_EQ(contents(), "motd: here\n");
+}
+
+TEST_F(RendererOnFakesTest, AWriteThatFailsKeepsTheOldFileAndTheNextChangeWritesAgain) {
+  files_.write_for_test("/etc/motd.txt", "one");
+  make("motd: {{ file \"/etc/motd.txt\" }}\n").start();
+  settle();
+  ASSERT_EQ(contents(), "motd: one\n");
+  files_.set_writable_for_test("/out", false);
+  files_.write_for_test("/etc/motd.txt", "two");
+  settle();
+  EXPECT_EQ(contents(), "motd: one\n");
+  files_.set_writable_for_test("/out", true);
+  files_.write_for_test("/etc/motd.txt", "three");
+  settle();
+  EXPECT_EQ(contents(), "motd: three\n");
+  EXPECT_EQ(*files_.list("/out"), std::vector<std::string>{"motd.conf"}) << "no temp file left";
+}
 
 TEST_F(RendererTest, RendersOnceTheDataHasArrivedAndPublishesChanged) {
   add("app-1", 8001);
@@ -99,47 +190,6 @@ TEST_F(RendererTest, RendersOnceTheDataHasArrivedAndPublishesChanged) {
   EXPECT_EQ(contents(), "127.0.0.1:8001\n127.0.0.1:8002\n");
   EXPECT_EQ(r.passes(), 1u) << "the pass that had no data yet wrote nothing";
   ASSERT_TRUE(loop_.run_until([&] { return loop_.count(events::Code::kStatusChanged, "template.upstreams") == 1; }));
-}
-
-TEST_F(RendererTest, AFileTheTemplateReadsIsFollowed) {
-  std::string path = scratch("motd.txt");
-  std::ofstream(path) << "one";
-  auto& r = make(config("motd: {{ file \"" + path + "\" }}\n"));
-  r.start();
-  ASSERT_TRUE(loop_.run_until([&] { return contents() == "motd: one\n"; }));
-  std::ofstream(path) << "two, longer";  // a new size: seen whatever the clock's resolution
-  ASSERT_TRUE(loop_.run_until([&] { return contents() == "motd: two, longer\n"; }));
-  // Replaced by a rename, as editors and config managers do.
-  std::ofstream(path + ".new") << "three";
-  fs::rename(path + ".new", path);
-  ASSERT_TRUE(loop_.run_until([&] { return contents() == "motd: three\n"; }));
-}
-
-TEST_F(RendererTest, AFileChangeShowsAtOnceThroughInotify) {
-  files_refresh_ = 1h;  // the poll never comes: only inotify can tell
-  follow_directories_ = true;
-  std::string dir = scratch("conf");
-  fs::create_directories(dir + "/v1");
-  fs::create_directories(dir + "/v2");
-  std::string path = dir + "/motd.txt";
-  std::ofstream(path) << "one";
-  std::ofstream(dir + "/v1/app.conf") << "v1";
-  std::ofstream(dir + "/v2/app.conf") << "v2";
-  // A Kubernetes ConfigMap volume: app.conf -> ..data/app.conf, ..data -> v1.
-  fs::create_directory_symlink("v1", dir + "/..data");
-  fs::create_symlink("..data/app.conf", dir + "/app.conf");
-  auto& r = make(config("motd: {{ file \"" + path + "\" }}; app: {{ file \"" + dir + "/app.conf\" }}\n"));
-  r.start();
-  ASSERT_TRUE(loop_.run_until([&] { return contents() == "motd: one; app: v1\n"; }));
-  std::ofstream(path) << "two";  // in place: seen when closed
-  ASSERT_TRUE(loop_.run_until([&] { return contents() == "motd: two; app: v1\n"; }));
-  std::ofstream(path + ".new") << "three";  // replaced by a rename
-  fs::rename(path + ".new", path);
-  ASSERT_TRUE(loop_.run_until([&] { return contents() == "motd: three; app: v1\n"; }));
-  // The ConfigMap update: a new ..data symlink renamed over the old one.
-  fs::create_directory_symlink("v2", dir + "/..data_tmp");
-  fs::rename(dir + "/..data_tmp", dir + "/..data");
-  ASSERT_TRUE(loop_.run_until([&] { return contents() == "motd: three; app: v2\n"; }));
 }
 
 TEST_F(RendererTest, FollowsChangesAndRendersAnEmptySetWhenTheCatalogSaysSo) {

@@ -9,6 +9,7 @@
 
 #include "discovery/memory/memory_catalog.h"
 #include "discovery/testing.h"
+#include "os/fake/fake_files.h"
 #include "os/fake/fake_processes.h"
 #include "os/fake/fake_timers.h"
 
@@ -53,7 +54,7 @@ class WatchTest : public ::testing::Test {
     return static_cast<int>(std::count(events_.begin(), events_.end(), events::Event{code, events::Source::watch("app")}));
   }
   Wiring wiring(discovery::Catalog& catalog) {
-    return {.loop = io_, .timers = timers_, .processes = processes_, .log = log_, .bus = bus_, .catalog = &catalog};
+    return {.loop = io_, .timers = timers_, .processes = processes_, .files = files_, .log = log_, .bus = bus_, .catalog = &catalog};
   }
   Wiring wiring() { return wiring(catalog_); }
   static constexpr WatchOptions kOptions{.coalesce = 50ms, .retry = 100ms};
@@ -61,6 +62,7 @@ class WatchTest : public ::testing::Test {
   boost::asio::io_context io_;  // named by the wiring; nothing runs on it
   os::FakeProcesses processes_;  // named by the wiring; watches start none
   os::FakeTimers timers_;
+  os::FakeFiles files_{timers_};  // named by the wiring
   log::Log log_;
   events::Bus bus_{[this](std::function<void()> drain) { timers_.after(0ms, std::move(drain)); }};
   discovery::MemoryCatalog catalog_{timers_};

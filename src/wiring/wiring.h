@@ -19,6 +19,7 @@
 #include "events/bus.h"
 #include "log/log.h"
 #include "os/environment.h"
+#include "os/files.h"
 #include "os/processes.h"
 #include "os/timers.h"
 
@@ -28,6 +29,8 @@ struct Wiring {
   boost::asio::io_context& loop;
   os::Timers& timers;
   os::Processes& processes;
+  // Reads, atomic writes and directory watches (templates, the embedded catalog's records).
+  os::Files& files;
   log::Log& log;
   events::Bus& bus;
   // Where jobs register and watches and templates look; null when the config

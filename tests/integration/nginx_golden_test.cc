@@ -91,6 +91,7 @@ class NginxGolden : public ::testing::Test {
     return Wiring{.loop = loop_.io,
                   .timers = loop_.timers,
                   .processes = processes_,
+                  .files = loop_.files,
                   .log = loop_.log,
                   .bus = loop_.bus,
                   .catalog = loop_.catalog.get(),
@@ -100,8 +101,6 @@ class NginxGolden : public ::testing::Test {
                     return it->second;
                   }};
   }
-  // Files read with `file` are only polled, as before the wiring: these tests read none.
-  static constexpr render::RenderOptions kOptions{.follow_directories = false};
 
   // Renders the template over the catalog into dir_/nginx.conf, then once
   // more (a second renderer, its own cache) without writing; returns the
@@ -111,7 +110,7 @@ class NginxGolden : public ::testing::Test {
     auto t = template_config(dest);
     EXPECT_TRUE(render::check_template(t)) << "the template must parse";
     std::optional<Result<render::Outcome>> outcome;
-    render::Renderer writer(t, wiring(env), kOptions);
+    render::Renderer writer(t, wiring(env));
     writer.on_written = [&](const Result<render::Outcome>& r) { outcome = r; };
     writer.start();
     EXPECT_TRUE(loop_.run_until([&] { return outcome.has_value(); }, 20s)) << "no render within 20 s";
@@ -121,7 +120,7 @@ class NginxGolden : public ::testing::Test {
     std::string text = read_text(dest);
 
     std::optional<std::string> again;
-    render::Renderer dry(t, wiring(env), kOptions);
+    render::Renderer dry(t, wiring(env));
     dry.on_dry_render = [&](const std::string& s) { again = s; };
     dry.start();
     EXPECT_TRUE(loop_.run_until([&] { return again.has_value(); }, 20s)) << "no second render within 20 s";

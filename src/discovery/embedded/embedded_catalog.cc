@@ -7,18 +7,17 @@
 namespace autopilot::discovery::embedded {
 
 EmbeddedCatalog::EmbeddedCatalog(EmbeddedOptions options, boost::asio::io_context& io, os::Timers& timers,
-                                 log::Log& log)
+                                 os::Files& files, log::Log& log)
     : options_(std::move(options)),
       io_(io),
       timers_(timers),
+      files_(files),
       log_(log),
-      store_(options_.dir, options_.fsync, log),
-      // Entries named ".tmp-*" are atomic_write's temp files (files.h): not changes yet.
-      dir_watcher_(io, [this](const std::string& dir) { on_dir_changed(dir); }, ".tmp-") {}
+      store_(options_.dir, options_.fsync, files, log) {}
 
 Result<std::unique_ptr<EmbeddedCatalog>> EmbeddedCatalog::open(EmbeddedOptions options, boost::asio::io_context& io,
-                                                               os::Timers& timers, log::Log& log) {
-  std::unique_ptr<EmbeddedCatalog> catalog(new EmbeddedCatalog(std::move(options), io, timers, log));
+                                                               os::Timers& timers, os::Files& files, log::Log& log) {
+  std::unique_ptr<EmbeddedCatalog> catalog(new EmbeddedCatalog(std::move(options), io, timers, files, log));
   if (auto started = catalog->start(); !started) return started.error();
   return catalog;
 }
@@ -31,13 +30,9 @@ EmbeddedCatalog::~EmbeddedCatalog() {
 
 Result<void> EmbeddedCatalog::start() {
   if (auto made = store_.init(); !made) return made;
-  if (options_.use_inotify) {
-    auto started = dir_watcher_.start();
-    inotify_ok_ = started.ok();
-    if (!started) log_.warn(fmt::format("catalog: {}; falling back to rescans", started.error().message));
-  }
-  watch_dir(store_.locks_dir(), true);
-  watch_dir(store_.kv_dir(), false);
+  inotify_ok_ = options_.use_inotify;
+  watch_dir(store_.locks_dir());  // the first: when it fails, they all would
+  watch_dir(store_.kv_dir());
   rescan_timer_ = timers_.after(options_.rescan_interval, [this] { rescan(); });
   return {};
 }

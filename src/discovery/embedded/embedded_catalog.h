@@ -11,19 +11,20 @@
 //   processes). Readers ignore expired records; a sweeper deletes them
 //   (at every rescan, and at the next expiry of a watched service), which
 //   is the change watchers see.
-// - Watches are woken by inotify on the watched service directories and
-//   kv/, by our own writes, by expiry timers and by a periodic rescan
-//   (rescan_interval; the only source when use_inotify is false or inotify
-//   fails). Each wake-up re-reads the woken sets, coalesced to once per loop
-//   turn, and a watch is called only when its set actually changed.
+// - Watches are woken by directory watches (os::Files::watch: inotify) on
+//   the watched service directories and kv/, by our own writes, by expiry
+//   timers and by a periodic rescan (rescan_interval; the only source when
+//   use_inotify is false or the first watch fails). Each wake-up re-reads
+//   the woken sets, coalesced to once per loop turn, and a watch is called
+//   only when its set actually changed.
 // - Locks are flock(2) on locks/NAME.lock through a separate open file
 //   description per lock, so two holders in one process also exclude each
 //   other and the kernel frees the lock when the holder dies. A forked child
 //   that does not exec shares the parent's held locks: do not fork while
 //   holding one (fork+exec is fine: the fds are O_CLOEXEC). Waiters retry on
 //   inotify (a holder's close) and every lock_retry_interval.
-// - Destroy it on the loop thread before the io_context and the Timers; no
-//   callback runs afterwards. Held Lock handles stay valid on their own.
+// - Destroy it on the loop thread before the io_context, the Timers and the
+//   Files; no callback runs afterwards. Held Lock handles stay valid on their own.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -37,9 +38,9 @@
 
 #include "discovery/callbacks.h"
 #include "discovery/catalog.h"
-#include "os/linux/dir_watcher.h"
 #include "discovery/embedded/store.h"
 #include "log/log.h"
+#include "os/files.h"
 #include "os/timers.h"
 
 namespace autopilot::discovery::embedded {
@@ -56,11 +57,12 @@ struct EmbeddedOptions {
 
 class EmbeddedCatalog : public Catalog {
  public:
-  // Creates the directory tree (with missing parents) and starts
-  // inotify (falling back to rescans alone, with one warning, if it fails).
-  // Errors: the mkdir that failed, with its path.
+  // Creates the directory tree (with missing parents) and starts watching
+  // it (falling back to rescans alone, with one warning, if that fails).
+  // Every file operation goes through `files`, except the flock(2)s of
+  // catalog.lock and of the locks. Errors: the mkdir that failed, with its path.
   static Result<std::unique_ptr<EmbeddedCatalog>> open(EmbeddedOptions options, boost::asio::io_context& io,
-                                                       os::Timers& timers, log::Log& log);
+                                                       os::Timers& timers, os::Files& files, log::Log& log);
   ~EmbeddedCatalog() override;
 
   void register_instance(Instance instance, Duration ttl, Callback<void> done) override;
@@ -87,7 +89,8 @@ class EmbeddedCatalog : public Catalog {
   bool is_using_inotify() const { return inotify_ok_; }
 
  private:
-  EmbeddedCatalog(EmbeddedOptions options, boost::asio::io_context& io, os::Timers& timers, log::Log& log);
+  EmbeddedCatalog(EmbeddedOptions options, boost::asio::io_context& io, os::Timers& timers, os::Files& files,
+                  log::Log& log);
   struct ServiceWatch {
     std::string service;
     bool healthy_only;
@@ -124,16 +127,17 @@ class EmbeddedCatalog : public Catalog {
   void evaluate_kv();
   void arm_expiry_timer();
   void rescan();
-  void watch_dir(const std::string& dir, bool close_write);
+  void watch_dir(const std::string& dir);
   void retry_lock_waits();
   std::unique_ptr<Lock> try_take(const std::string& name, Result<void>& error);
 
   EmbeddedOptions options_;
   boost::asio::io_context& io_;
   os::Timers& timers_;
+  os::Files& files_;
   log::Log& log_;
   Store store_;
-  os::DirWatcher dir_watcher_;
+  std::map<std::string, std::unique_ptr<os::Files::Watch>> dir_watches_;
   bool inotify_ok_ = false;
 
   std::uint64_t next_id_ = 1;

@@ -24,8 +24,8 @@ using conformance::run_until;
 using testing::make_temp_dir;
 
 std::unique_ptr<EmbeddedCatalog> open_catalog(EmbeddedOptions options, boost::asio::io_context& io, os::Timers& timers,
-                                              log::Log& log) {
-  auto catalog = EmbeddedCatalog::open(std::move(options), io, timers, log);
+                                              os::Files& files, log::Log& log) {
+  auto catalog = EmbeddedCatalog::open(std::move(options), io, timers, files, log);
   if (!catalog) ADD_FAILURE() << catalog.error().message;
   return catalog ? std::move(*catalog) : nullptr;
 }
@@ -38,8 +38,9 @@ conformance::CatalogBackend embedded_backend(bool use_inotify) {
             options.use_inotify = use_inotify;
             if (!use_inotify) options.rescan_interval = 100ms;
             return conformance::CatalogStore{
-                [options](boost::asio::io_context& io, os::Timers& timers, log::Log& log) -> std::unique_ptr<Catalog> {
-                  return open_catalog(options, io, timers, log);
+                [options](boost::asio::io_context& io, os::Timers& timers, os::Files& files,
+                          log::Log& log) -> std::unique_ptr<Catalog> {
+                  return open_catalog(options, io, timers, files, log);
                 },
                 [root] { fs::remove_all(root); }};
           }};
@@ -74,6 +75,7 @@ class EmbeddedCatalogTest : public ::testing::Test {
   std::string root_;
   boost::asio::io_context io_;
   os::AsioTimers timers_{io_};
+  os::LinuxFiles files_{io_};
   log::Log log_;
 };
 
@@ -81,7 +83,7 @@ TEST_F(EmbeddedCatalogTest, MalformedRecordsAreSkippedWithOneWarningEach) {
   std::string log_path = root_ + "/log.txt";
   log::Log log({log::Level::kInfo, log::Format::kDefault, log_path});
   ASSERT_TRUE(log.open().ok());
-  auto catalog = open_catalog(options(), io_, timers_, log);
+  auto catalog = open_catalog(options(), io_, timers_, files_, log);
   ASSERT_TRUE(add(*catalog, make_instance("good", "web")).ok());
   std::string dir = root_ + "/catalog/services/web/";
   std::ofstream(dir + "garbage.json") << "{not json";
@@ -101,7 +103,7 @@ TEST_F(EmbeddedCatalogTest, MalformedRecordsAreSkippedWithOneWarningEach) {
 }
 
 TEST_F(EmbeddedCatalogTest, AVanishedCatalogIsAnErrorNotAnEmptyList) {
-  auto catalog = open_catalog(options(), io_, timers_, log_);
+  auto catalog = open_catalog(options(), io_, timers_, files_, log_);
   ASSERT_TRUE(add(*catalog, make_instance("good", "web")).ok());
   fs::rename(root_ + "/catalog", root_ + "/moved-away");
   auto listed = list(*catalog, "web");
@@ -118,8 +120,8 @@ TEST_F(EmbeddedCatalogTest, AVanishedCatalogIsAnErrorNotAnEmptyList) {
 }
 
 TEST_F(EmbeddedCatalogTest, InotifyBringsAnotherInstancesChangeQuickly) {
-  auto mine = open_catalog(options(), io_, timers_, log_);
-  auto theirs = open_catalog(options(), io_, timers_, log_);  // another container
+  auto mine = open_catalog(options(), io_, timers_, files_, log_);
+  auto theirs = open_catalog(options(), io_, timers_, files_, log_);  // another container
   ASSERT_TRUE(mine->is_using_inotify());
   conformance::WatchLog seen;
   auto handle = mine->watch_service("app", false, 0, seen.callback());
@@ -136,8 +138,8 @@ TEST_F(EmbeddedCatalogTest, InotifyBringsAnotherInstancesChangeQuickly) {
 TEST_F(EmbeddedCatalogTest, RescanFindsChangesWithoutInotify) {
   EmbeddedOptions polling = options(false);
   polling.rescan_interval = 100ms;
-  auto mine = open_catalog(polling, io_, timers_, log_);
-  auto theirs = open_catalog(options(), io_, timers_, log_);
+  auto mine = open_catalog(polling, io_, timers_, files_, log_);
+  auto theirs = open_catalog(options(), io_, timers_, files_, log_);
   EXPECT_FALSE(mine->is_using_inotify());
   conformance::WatchLog seen;
   auto handle = mine->watch_service("app", false, 0, seen.callback());
@@ -150,7 +152,7 @@ TEST_F(EmbeddedCatalogTest, RescanFindsChangesWithoutInotify) {
 TEST_F(EmbeddedCatalogTest, SweeperDeletesExpiredRecordFiles) {
   EmbeddedOptions sweeping = options();
   sweeping.rescan_interval = 50ms;
-  auto catalog = open_catalog(sweeping, io_, timers_, log_);
+  auto catalog = open_catalog(sweeping, io_, timers_, files_, log_);
   ASSERT_TRUE(add(*catalog, make_instance("brief", "web"), 100ms).ok());
   std::string path = root_ + "/catalog/services/web/brief.json";
   EXPECT_TRUE(fs::exists(path));
@@ -161,17 +163,17 @@ TEST_F(EmbeddedCatalogTest, SweeperDeletesExpiredRecordFiles) {
 TEST_F(EmbeddedCatalogTest, OpenMakesMissingParentsAndReportsFailures) {
   EmbeddedOptions nested = options();
   nested.dir = root_ + "/run/autopilot/catalog";
-  EXPECT_TRUE(EmbeddedCatalog::open(nested, io_, timers_, log_).ok());
+  EXPECT_TRUE(EmbeddedCatalog::open(nested, io_, timers_, files_, log_).ok());
   EXPECT_TRUE(fs::is_directory(nested.dir + "/services"));
   std::ofstream(root_ + "/file") << "x";
   nested.dir = root_ + "/file/catalog";
-  auto failed = EmbeddedCatalog::open(nested, io_, timers_, log_);
+  auto failed = EmbeddedCatalog::open(nested, io_, timers_, files_, log_);
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.error().message, "mkdir " + nested.dir + ": Not a directory");
 }
 
 TEST_F(EmbeddedCatalogTest, RecordsAreWholeFilesReadableByOthers) {
-  auto catalog = open_catalog(options(), io_, timers_, log_);
+  auto catalog = open_catalog(options(), io_, timers_, files_, log_);
   ASSERT_TRUE(add(*catalog, make_instance("r1", "web")).ok());
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(root_ + "/catalog/services/web")) {
@@ -184,7 +186,7 @@ TEST_F(EmbeddedCatalogTest, RecordsAreWholeFilesReadableByOthers) {
 }
 
 TEST_F(EmbeddedCatalogTest, KeysTooLongForAFileNameAreRefused) {
-  auto catalog = open_catalog(options(), io_, timers_, log_);
+  auto catalog = open_catalog(options(), io_, timers_, files_, log_);
   std::string key;
   for (int i = 0; i < 70; ++i) key += "a/";  // valid (140 bytes), but 283 once encoded
   auto put = await_result<Index>(io_, [&](auto cb) { catalog->put(key, "v", cb); });
@@ -221,8 +223,9 @@ bool is_whole(const Instance& in) {
 int churn(const EmbeddedOptions& options, int process, int report_fd) {
   boost::asio::io_context io;
   os::AsioTimers timers(io);
+  os::LinuxFiles files(io);
   log::Log log;
-  auto catalog = EmbeddedCatalog::open(options, io, timers, log);
+  auto catalog = EmbeddedCatalog::open(options, io, timers, files, log);
   if (!catalog) {
     std::fprintf(stderr, "process %d: %s\n", process, catalog.error().message.c_str());
     return 2;
@@ -248,7 +251,7 @@ int churn(const EmbeddedOptions& options, int process, int report_fd) {
 
 TEST_F(EmbeddedCatalogTest, TwentyProcessesNeverSeeATornRecord) {
   EmbeddedOptions shared = options(false);
-  { auto init = open_catalog(shared, io_, timers_, log_); }
+  { auto init = open_catalog(shared, io_, timers_, files_, log_); }
   int report[2];
   ASSERT_EQ(::pipe(report), 0);
   std::vector<pid_t> children;
@@ -280,7 +283,7 @@ TEST_F(EmbeddedCatalogTest, TwentyProcessesNeverSeeATornRecord) {
   EXPECT_EQ(failures, 0);
   EXPECT_EQ(reports, kProcesses);
   EXPECT_GE(total, kProcesses) << "every process did at least one round";
-  auto listed = list(*open_catalog(shared, io_, timers_, log_), "torn");
+  auto listed = list(*open_catalog(shared, io_, timers_, files_, log_), "torn");
   ASSERT_TRUE(listed.ok());
   EXPECT_EQ(listed->size(), static_cast<size_t>(kProcesses));
 }

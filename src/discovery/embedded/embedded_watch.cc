@@ -9,7 +9,6 @@
 #include <cstring>
 
 #include "discovery/embedded/embedded_catalog.h"
-#include "discovery/embedded/files.h"
 #include "discovery/callbacks.h"
 
 namespace autopilot::discovery::embedded {
@@ -21,9 +20,9 @@ WatchHandle EmbeddedCatalog::watch_service(const std::string& service, bool heal
   auto valid = validate_service_name(service);
   // The directory is made up front so that inotify can watch it before the
   // first instance arrives.
-  if (valid) valid = make_dir(store_.service_dir(service));
+  if (valid) valid = files_.make_dirs(store_.service_dir(service));
   if (!valid) return fail_watch<WatchUpdate>(io_, std::move(on_update), valid.error());
-  watch_dir(store_.service_dir(service), false);
+  watch_dir(store_.service_dir(service));
   std::uint64_t id = next_id_++;
   service_watches_[id] = std::make_unique<ServiceWatch>(
       ServiceWatch{service, healthy_only, from_index, std::move(on_update), std::nullopt, 0});
@@ -199,17 +198,28 @@ void EmbeddedCatalog::rescan() {
   if (auto dirs = store_.service_dirs()) {
     for (const auto& service : *dirs) (void)store_.sweep_service(service, now);
   }
-  for (const auto& [id, watch] : service_watches_) watch_dir(store_.service_dir(watch->service), false);
-  watch_dir(store_.kv_dir(), false);
-  watch_dir(store_.locks_dir(), true);
+  for (const auto& [id, watch] : service_watches_) watch_dir(store_.service_dir(watch->service));
+  watch_dir(store_.kv_dir());
+  watch_dir(store_.locks_dir());
   kv_dirty_ = !prefix_watches_.empty();
   mark_all();
 }
 
-void EmbeddedCatalog::watch_dir(const std::string& dir, bool close_write) {
+// Watches `dir` anew: a directory removed and made again needs a new watch
+// (a rescan calls this for every directory), and the old one goes after the
+// new one is made. The locks directory's events include the close of a
+// released lock's write descriptor (see FlockLock).
+void EmbeddedCatalog::watch_dir(const std::string& dir) {
   if (!inotify_ok_) return;
-  // A failure (say, the inotify watch limit) leaves that directory to rescans.
-  if (auto watched = dir_watcher_.watch(dir, close_write ? os::DirWatcher::Events::kClosedWrites : os::DirWatcher::Events::kEntries); !watched) log_.debug(watched.error().message);
+  auto watched = files_.watch(dir, [this](const std::string& changed) { on_dir_changed(changed); });
+  if (watched) {
+    dir_watches_[dir] = std::move(*watched);
+  } else if (dir_watches_.empty()) {
+    inotify_ok_ = false;
+    log_.warn(fmt::format("catalog: {}; falling back to rescans", watched.error().message));
+  } else {
+    log_.debug(watched.error().message);  // say, the inotify watch limit: this directory is left to rescans
+  }
 }
 
 // --- locks -------------------------------------------------------------------------------

@@ -1,12 +1,11 @@
 #include "discovery/embedded/store.h"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <filesystem>
+#include <charconv>
 
-#include "discovery/embedded/files.h"
+#include "discovery/embedded/file_lock.h"
 
 namespace autopilot::discovery::embedded {
 namespace {
@@ -19,14 +18,13 @@ bool is_record_name(std::string_view name) { return !name.starts_with('.') && na
 
 }  // namespace
 
-Store::Store(std::string root, bool sync, log::Log& log) : root_(std::move(root)), sync_(sync), log_(log) {}
+Store::Store(std::string root, bool sync, os::Files& files, log::Log& log)
+    : root_(std::move(root)), sync_(sync), files_(files), log_(log) {}
 
 Result<void> Store::init() {
-  std::error_code ec;
-  std::filesystem::create_directories(root_, ec);  // /run/autopilot may not exist yet
-  if (ec) return make_error(fmt::format("mkdir {}: {}", root_, ec.message()));
-  for (const std::string& dir : {services_dir(), kv_dir(), locks_dir()}) {
-    if (auto made = make_dir(dir); !made) return made;
+  // With its parents: /run/autopilot may not exist yet.
+  for (const std::string& dir : {root_, services_dir(), kv_dir(), locks_dir()}) {
+    if (auto made = files_.make_dirs(dir); !made) return made;
   }
   return {};
 }
@@ -37,7 +35,7 @@ Result<Index> Store::register_instance(const Instance& instance, std::chrono::mi
                                        WallClock::time_point now) {
   auto lock = FileLock::acquire(root_ + "/catalog.lock");
   if (!lock) return lock.error();
-  if (auto made = make_dir(service_dir(instance.name)); !made) return made.error();
+  if (auto made = files_.make_dirs(service_dir(instance.name)); !made) return made.error();
   auto revision = next_revision();
   if (!revision) return revision;
   // The id is unique catalog-wide: drop a record of it under another name.
@@ -46,9 +44,8 @@ Result<Index> Store::register_instance(const Instance& instance, std::chrono::mi
   for (const auto& other : *names) {
     if (other == instance.name) continue;
     std::string path = service_dir(other) + "/" + instance.id + std::string(kRecordSuffix);
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) continue;
-    if (auto removed = remove_file(path); !removed) return removed.error();
+    if (!exists(path)) continue;
+    if (auto removed = files_.remove(path); !removed) return removed.error();
     if (auto indexed = write_index(service_dir(other), *revision); !indexed) return indexed.error();
   }
   InstanceRecord record{instance, ttl, now + ttl, *revision, *revision};
@@ -92,19 +89,18 @@ Result<void> Store::deregister(const std::string& id) {
   if (!names) return names.error();
   for (const auto& service : *names) {
     std::string path = service_dir(service) + "/" + id + std::string(kRecordSuffix);
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) continue;
+    if (!exists(path)) continue;
     auto revision = next_revision();
     if (!revision) return revision.error();
-    if (auto removed = remove_file(path); !removed) return removed;
+    if (auto removed = files_.remove(path); !removed) return removed;
     if (auto indexed = write_index(service_dir(service), *revision); !indexed) return indexed;
   }
   return {};
 }
 
 Result<void> Store::require_dir(const std::string& dir) const {
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return {};
+  auto info = files_.stat(dir);
+  if (info && *info && (*info)->kind == os::FileKind::kDirectory) return {};
   return make_error(fmt::format("the catalog at {} is unavailable ({} is missing)", root_, dir));
 }
 
@@ -161,7 +157,7 @@ Result<size_t> Store::sweep_service(const std::string& service, WallClock::time_
     if (!record || record->is_live(now)) continue;
     auto revision = next_revision();
     if (!revision) return revision.error();
-    if (auto gone = remove_file(dir + "/" + name); !gone) return gone.error();
+    if (auto gone = files_.remove(dir + "/" + name); !gone) return gone.error();
     if (auto indexed = write_index(dir, *revision); !indexed) return indexed.error();
     ++removed;
   }
@@ -172,17 +168,55 @@ Result<size_t> Store::sweep_service(const std::string& service, WallClock::time_
 
 Result<Index> Store::next_revision() {
   Index next = read_index_file(root_ + "/revision") + 1;
-  if (auto written = write_atomic(root_, "revision", std::to_string(next), sync_); !written) return written.error();
+  if (auto written = write_file(root_, "revision", std::to_string(next)); !written) return written.error();
   return next;
 }
 
 Result<void> Store::write_instance(const InstanceRecord& record) {
-  return write_atomic(service_dir(record.instance.name), record.instance.id + std::string(kRecordSuffix),
-                      encode_instance(record), sync_);
+  return write_file(service_dir(record.instance.name), record.instance.id + std::string(kRecordSuffix),
+                    encode_instance(record));
 }
 
 Result<void> Store::write_index(const std::string& dir, Index index) {
-  return write_atomic(dir, ".index", std::to_string(index), sync_);
+  return write_file(dir, ".index", std::to_string(index));
+}
+
+Result<void> Store::write_file(const std::string& dir, const std::string& name, const std::string& content) {
+  return files_.write_atomic(dir + "/" + name, content, {.mode = 0644, .durable = sync_});
+}
+
+// Names in `dir`; an absent dir is empty.
+Result<std::vector<std::string>> Store::list_dir(const std::string& dir) {
+  auto names = files_.list(dir);
+  if (!names && names.error().code == os::kNotFound) return std::vector<std::string>();
+  return names;
+}
+
+// The content of a record or index file, or nullopt if it does not exist.
+// Refuses symlinks, non-regular files and files larger than kMaxRecordBytes.
+Result<std::optional<std::string>> Store::read_record_file(const std::string& path) {
+  auto text = files_.read(path, os::ReadLimits{kMaxRecordBytes, false});
+  if (!text) {
+    if (text.error().code == os::kNotFound) return std::optional<std::string>();
+    return text.error();
+  }
+  return std::optional<std::string>(std::move(*text));
+}
+
+// An index stored as decimal text (0 when absent or unreadable: such files
+// are only ever written atomically, so they are never torn).
+Index Store::read_index_file(const std::string& path) {
+  auto content = read_record_file(path);
+  if (!content || !content->has_value()) return 0;
+  const std::string& text = **content;
+  Index value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+bool Store::exists(const std::string& path) {
+  auto info = files_.stat(path);
+  return info && info->has_value();
 }
 
 Result<std::optional<Store::Found>> Store::find_live(const std::string& id, WallClock::time_point now) {
@@ -197,7 +231,7 @@ Result<std::optional<Store::Found>> Store::find_live(const std::string& id, Wall
 
 std::optional<InstanceRecord> Store::load_instance(const std::string& service, const std::string& file) {
   std::string path = service_dir(service) + "/" + file;
-  auto text = read_small_file(path, kMaxRecordBytes);
+  auto text = read_record_file(path);
   if (!text) {
     skip(path, text.error().message);
     return std::nullopt;
@@ -225,11 +259,11 @@ void Store::skip(const std::string& path, const std::string& why) {
 void Store::remove_stale_temps(const std::string& dir, const std::vector<std::string>& names) {
   auto cutoff = WallClock::now() - kStaleTemp;
   for (const auto& name : names) {
-    if (!name.starts_with(".tmp-")) continue;
+    if (!os::is_temp_name(name)) continue;
     std::string path = dir + "/" + name;
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) continue;
-    if (WallClock::from_time_t(st.st_mtime) < cutoff) (void)remove_file(path);  // a writer died mid-write
+    auto info = files_.stat(path);
+    if (!info || !*info) continue;
+    if ((*info)->mtime < cutoff) (void)files_.remove(path);  // a writer died mid-write
   }
 }
 

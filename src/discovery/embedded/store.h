@@ -9,7 +9,8 @@
 //   ROOT/kv/.index                  revision of the last KV change
 //   ROOT/locks/NAME.lock            flock'ed by a lock's holder
 //
-// Every file is replaced with write_atomic, never written in place, so a
+// Every file is replaced with os::Files::write_atomic (mode 0644: records
+// are read by other users' autopilots too), never written in place, so a
 // reader without the lock sees whole records. A change takes catalog.lock,
 // bumps `revision`, writes the record, then the .index of its set; a reader
 // reads the .index first and the records after, so the index it reports is
@@ -18,7 +19,8 @@
 // they keep the indexes.
 //
 // Records that do not parse or validate, or whose name/id disagree with
-// their path, are skipped; each such path is warned about once.
+// their path, are skipped; each such path is warned about once. Records are
+// read without following symlinks (the directory is shared).
 // Not thread-safe; one Store per EmbeddedCatalog.
 #pragma once
 
@@ -32,6 +34,7 @@
 #include "discovery/catalog.h"
 #include "discovery/embedded/records.h"
 #include "log/log.h"
+#include "os/files.h"
 
 namespace autopilot::discovery::embedded {
 
@@ -49,7 +52,8 @@ struct KvSnapshot {
 
 class Store {
  public:
-  Store(std::string root, bool sync, log::Log& log);
+  // `sync`: fsync every file before it is renamed into place.
+  Store(std::string root, bool sync, os::Files& files, log::Log& log);
 
   // Creates ROOT (with its parents) and its subdirectories.
   Result<void> init();
@@ -97,12 +101,18 @@ class Store {
   Result<std::optional<KvEntry>> load_kv(const std::string& key);
   Result<Index> write_kv(const std::string& key, const std::string& value, const std::optional<KvEntry>& old);
 
+  Result<void> write_file(const std::string& dir, const std::string& name, const std::string& content);
+  Result<std::vector<std::string>> list_dir(const std::string& dir);
+  Result<std::optional<std::string>> read_record_file(const std::string& path);
+  Index read_index_file(const std::string& path);
+  bool exists(const std::string& path);
   std::optional<InstanceRecord> load_instance(const std::string& service, const std::string& file);
   void skip(const std::string& path, const std::string& why);
   void remove_stale_temps(const std::string& dir, const std::vector<std::string>& names);
 
   std::string root_;
   bool sync_;
+  os::Files& files_;
   log::Log& log_;
   std::set<std::string> warned_;  // paths warned about, bounded
   std::uint64_t skipped_ = 0;

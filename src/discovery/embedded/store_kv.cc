@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "discovery/embedded/files.h"
+#include "discovery/embedded/file_lock.h"
 #include "discovery/embedded/store.h"
 
 namespace autopilot::discovery::embedded {
@@ -31,7 +31,7 @@ Result<void> Store::del(const std::string& key) {
   if (!old->has_value()) return {};
   auto revision = next_revision();
   if (!revision) return revision.error();
-  if (auto removed = remove_file(kv_dir() + "/" + encode_key(key)); !removed) return removed;
+  if (auto removed = files_.remove(kv_dir() + "/" + encode_key(key)); !removed) return removed;
   return write_index(kv_dir(), *revision);
 }
 
@@ -67,13 +67,13 @@ Result<std::optional<Index>> Store::compare_and_set(const std::string& key, Inde
 // Reads one entry; a malformed file counts as absent (and is warned about
 // once). Safe without the lock: entries are only ever renamed into place.
 Result<std::optional<KvEntry>> Store::load_kv(const std::string& key) {
-  // Every KV operation comes through here first. The temp file's name adds
-  // ".tmp-" and ".XXXXXX" to the encoded key.
-  if (encode_key(key).size() > kMaxFileName - 12) {
+  // Every KV operation comes through here first. The temp file's name is
+  // longer than the encoded key.
+  if (os::temp_name(encode_key(key)).size() > kMaxFileName) {
     return make_error(fmt::format("key \"{}\" is too long once encoded as a file name", key));
   }
   std::string path = kv_dir() + "/" + encode_key(key);
-  auto text = read_small_file(path, kMaxRecordBytes);
+  auto text = read_record_file(path);
   if (!text) {
     skip(path, text.error().message);
     return std::optional<KvEntry>();
@@ -94,7 +94,7 @@ Result<Index> Store::write_kv(const std::string& key, const std::string& value, 
   KvEntry entry{key, value, old ? old->create_index : *revision, *revision};
   auto text = encode_kv(entry);
   if (!text) return text.error();
-  if (auto written = write_atomic(kv_dir(), encode_key(key), *text, sync_); !written) return written.error();
+  if (auto written = write_file(kv_dir(), encode_key(key), *text); !written) return written.error();
   if (auto indexed = write_index(kv_dir(), *revision); !indexed) return indexed.error();
   return *revision;
 }

@@ -62,7 +62,7 @@ conformance::CatalogBackend etcd_backend() {
   return {"Etcd", [] {
             std::string prefix = fresh_prefix();
             return conformance::CatalogStore{
-                [prefix](boost::asio::io_context& io, os::Timers& timers, log::Log& log) {
+                [prefix](boost::asio::io_context& io, os::Timers& timers, os::Files&, log::Log& log) {
                   return open_etcd(io, timers, log, shared_etcd().client_urls(), prefix);
                 },
                 {}};

@@ -24,7 +24,7 @@ conformance::CatalogBackend memory_backend(bool uses_fake_time) {
   backend.fresh = [] {
     auto store = std::make_shared<std::shared_ptr<MemoryStore>>();
     return conformance::CatalogStore{
-        [store](boost::asio::io_context&, os::Timers& timers, log::Log&) -> std::unique_ptr<Catalog> {
+        [store](boost::asio::io_context&, os::Timers& timers, os::Files&, log::Log&) -> std::unique_ptr<Catalog> {
           if (!*store) *store = std::make_shared<MemoryStore>(timers);
           return std::make_unique<MemoryCatalog>(*store);
         },

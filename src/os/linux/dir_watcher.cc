@@ -11,8 +11,8 @@
 namespace autopilot::os {
 
 DirWatcher::DirWatcher(boost::asio::io_context& io, std::function<void(const std::string&)> on_change,
-                       std::string ignored_prefix)
-    : io_(io), on_change_(std::move(on_change)), ignored_prefix_(std::move(ignored_prefix)) {}
+                       std::function<bool(std::string_view)> is_ignored)
+    : io_(io), on_change_(std::move(on_change)), is_ignored_(std::move(is_ignored)) {}
 
 DirWatcher::~DirWatcher() = default;  // the stream_descriptor closes the fd
 
@@ -24,20 +24,38 @@ Result<void> DirWatcher::start() {
   return {};
 }
 
-Result<void> DirWatcher::watch(const std::string& dir, Events events) {
+Result<void> DirWatcher::watch(const std::string& dir) {
   if (!stream_) return make_error("inotify is not started");
-  uint32_t mask = IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_ONLYDIR;
-  if (events != Events::kEntries) mask |= IN_CLOSE_WRITE;
-  if (events == Events::kWritesAndAttrs) mask |= IN_ATTRIB;
+  uint32_t mask = IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE | IN_ATTRIB | IN_ONLYDIR;
   int wd = ::inotify_add_watch(stream_->native_handle(), dir.c_str(), mask);
   if (wd < 0) return make_error(fmt::format("inotify_add_watch {}: {}", dir, std::strerror(errno)));
-  dirs_[wd] = dir;  // the same inode gives the same wd back
+  auto& names = dirs_[wd];  // the same inode gives the same wd back
+  if (std::find(names.begin(), names.end(), dir) != names.end()) return {};
+  forget(dir);  // under an older wd: the directory there was replaced
+  dirs_[wd].push_back(dir);
   return {};
 }
 
+void DirWatcher::unwatch(const std::string& dir) { forget(dir); }
+
+// Drops `dir` from the names of its wd, and the kernel's watch with the last one.
+void DirWatcher::forget(const std::string& dir) {
+  for (auto it = dirs_.begin(); it != dirs_.end(); ++it) {
+    auto& names = it->second;
+    auto found = std::find(names.begin(), names.end(), dir);
+    if (found == names.end()) continue;
+    names.erase(found);
+    if (names.empty()) {
+      if (stream_) ::inotify_rm_watch(stream_->native_handle(), it->first);
+      dirs_.erase(it);
+    }
+    return;
+  }
+}
+
 bool DirWatcher::is_watching(const std::string& dir) const {
-  for (const auto& [wd, watched] : dirs_) {
-    if (watched == dir) return true;
+  for (const auto& [wd, names] : dirs_) {
+    if (std::find(names.begin(), names.end(), dir) != names.end()) return true;
   }
   return false;
 }
@@ -67,15 +85,17 @@ void DirWatcher::on_readable(boost::system::error_code ec) {
         continue;
       }
       std::string_view name = event->len > 0 ? std::string_view(event->name) : std::string_view();
-      if (!ignored_prefix_.empty() && name.starts_with(ignored_prefix_)) continue;
+      if (is_ignored_ && !name.empty() && is_ignored_(name)) continue;
       auto report = [&changed](const std::string& dir) {
         if (std::find(changed.begin(), changed.end(), dir) == changed.end()) changed.push_back(dir);
       };
       // IN_Q_OVERFLOW has wd -1: report every directory, the rescan way.
       if (event->mask & IN_Q_OVERFLOW) {
-        for (const auto& [wd, dir] : dirs_) report(dir);
+        for (const auto& [wd, names] : dirs_) {
+          for (const auto& dir : names) report(dir);
+        }
       } else if (it != dirs_.end()) {
-        report(it->second);
+        for (const auto& dir : it->second) report(dir);
       }
     }
   }
