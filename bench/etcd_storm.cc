@@ -256,7 +256,7 @@ class Registrar {
         return;
       }
       if (counted) ++beat_failed_;
-      if (!discovery::is_unknown_instance(r.error())) {
+      if (r.error().kind != ErrorKind::kNotFound) {
         if (beat_errors_.size() < 3) beat_errors_.push_back(r.error().message);
         slots_[k].beating = false;
         return;

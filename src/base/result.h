@@ -18,11 +18,23 @@ struct SourcePos {
   int col = 0;
 };
 
+// What went wrong, in the domain's terms: what callers branch on (the message
+// is for people and is never parsed). Only the kinds some caller acts on.
+enum class ErrorKind {
+  kOther,            // nothing a caller tells apart
+  kNotFound,         // the thing named is not there (an instance that expired or vanished)
+  kOutOfRange,       // a value past what its type holds; a revision compacted away
+  kUnavailable,      // the backend did not answer; trying again later may work
+  kUnauthenticated,  // credentials missing, expired or refused
+  kUnsupported,      // the backend does not offer what was asked (etcd without authentication)
+};
+
 struct Error {
   std::string message;
   std::optional<SourcePos> pos;  // set for errors in user input
   std::string source_line;       // the offending line, for the caret display
-  int code = 0;                  // a backend's machine-readable code (etcd: the gRPC code); 0 = none
+  ErrorKind kind = ErrorKind::kOther;
+  int code = 0;  // the backend's own code (etcd: the gRPC code), for that backend only; 0 = none
 
   // "file:line:col: message" followed, when source_line is known, by the
   // line and a caret under the column (the way ninja prints manifest errors).
@@ -73,5 +85,8 @@ class [[nodiscard]] Result<void> {
 };
 
 inline Error make_error(std::string message) { return Error{std::move(message), std::nullopt, {}}; }
+inline Error make_error(ErrorKind kind, std::string message) {
+  return Error{std::move(message), std::nullopt, {}, kind};
+}
 
 }  // namespace autopilot

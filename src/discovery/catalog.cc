@@ -14,7 +14,6 @@ constexpr size_t kMaxKey = 200;
 constexpr size_t kMaxTags = 64;
 constexpr size_t kMaxMeta = 64;
 constexpr size_t kMaxText = 512;  // a tag, an address, a meta key or value, a node
-constexpr std::string_view kUnknownInstance = "unknown instance";
 
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -141,10 +140,8 @@ Result<void> validate_key(std::string_view key) {
 }
 
 Error unknown_instance_error(std::string_view id) {
-  return make_error(fmt::format("{} {}", kUnknownInstance, quoted(id)));
+  return make_error(ErrorKind::kNotFound, fmt::format("unknown instance {}", quoted(id)));
 }
-
-bool is_unknown_instance(const Error& error) { return error.message.starts_with(kUnknownInstance); }
 
 std::vector<ServiceSummary> summarize(const std::vector<Instance>& instances) {
   std::map<std::string, std::set<std::string>> tags;

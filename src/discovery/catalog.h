@@ -147,9 +147,9 @@ class Catalog {
   // expiry forward, it vanishes `ttl` after this call. Registering an id that
   // exists replaces it (also when it was under another service name).
   virtual void register_instance(Instance instance, Duration ttl, Callback<void> done) = 0;
-  // Pushes the expiry of `id` to now + its ttl. Fails with an error for which
-  // is_unknown_instance() is true when the record expired or vanished, so the
-  // caller knows to register again (ContainerPilot defect D3).
+  // Pushes the expiry of `id` to now + its ttl. Fails with ErrorKind::kNotFound
+  // when the record expired or vanished, so the caller knows to register
+  // again (ContainerPilot defect D3).
   virtual void heartbeat(const std::string& id, Callback<void> done) = 0;
   // Changes the status (a change; extends nothing). Unknown id: as heartbeat.
   virtual void set_status(const std::string& id, Status status, Callback<void> done) = 0;
@@ -214,8 +214,8 @@ Result<void> validate_instance(const Instance& instance);
 // ".." or "." path segment.
 Result<void> validate_key(std::string_view key);
 
-// The error heartbeat() and set_status() give for an id that is not live.
+// The error heartbeat() and set_status() give for an id that is not live
+// (ErrorKind::kNotFound).
 Error unknown_instance_error(std::string_view id);
-bool is_unknown_instance(const Error& error);
 
 }  // namespace autopilot::discovery

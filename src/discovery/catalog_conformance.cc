@@ -100,10 +100,16 @@ TEST_P(CatalogConformanceTest, ReregisteringReplaces) {
 TEST_P(CatalogConformanceTest, UnknownInstanceErrorsLetCallersReregister) {
   auto beat = call<void>([&](auto cb) { catalog_->heartbeat("ghost", cb); });
   ASSERT_FALSE(beat.ok());
-  EXPECT_TRUE(is_unknown_instance(beat.error())) << beat.error().message;
+  EXPECT_EQ(beat.error().kind, ErrorKind::kNotFound) << beat.error().message;
+  EXPECT_EQ(beat.error().message, "unknown instance \"ghost\"");
   auto status = call<void>([&](auto cb) { catalog_->set_status("ghost", Status::kCritical, cb); });
   ASSERT_FALSE(status.ok());
-  EXPECT_TRUE(is_unknown_instance(status.error()));
+  EXPECT_EQ(status.error().kind, ErrorKind::kNotFound) << status.error().message;
+  EXPECT_EQ(status.error().message, "unknown instance \"ghost\"");
+  // Other failures are not taken for a vanished record.
+  auto invalid = call<void>([&](auto cb) { catalog_->heartbeat("-bad id", cb); });
+  ASSERT_FALSE(invalid.ok());
+  EXPECT_NE(invalid.error().kind, ErrorKind::kNotFound) << invalid.error().message;
 }
 
 TEST_P(CatalogConformanceTest, RecordExpiresAfterTtlAndWatchSeesIt) {
@@ -118,7 +124,7 @@ TEST_P(CatalogConformanceTest, RecordExpiresAfterTtlAndWatchSeesIt) {
   EXPECT_TRUE(list("short")->empty());
   auto beat = call<void>([&](auto cb) { catalog_->heartbeat("s1", cb); });
   ASSERT_FALSE(beat.ok());
-  EXPECT_TRUE(is_unknown_instance(beat.error()));
+  EXPECT_EQ(beat.error().kind, ErrorKind::kNotFound);
 }
 
 TEST_P(CatalogConformanceTest, HeartbeatsKeepARecordAlive) {

@@ -20,8 +20,8 @@ TEST(CatalogTest, ServiceNames) {
 TEST(CatalogTest, UnknownInstanceError) {
   Error e = unknown_instance_error("web-1");
   EXPECT_EQ(e.message, "unknown instance \"web-1\"");
-  EXPECT_TRUE(is_unknown_instance(e));
-  EXPECT_FALSE(is_unknown_instance(make_error("disk full")));
+  EXPECT_EQ(e.kind, ErrorKind::kNotFound);
+  EXPECT_EQ(make_error("disk full").kind, ErrorKind::kOther);
 }
 
 TEST(CatalogTest, StatusNamesRoundTrip) {

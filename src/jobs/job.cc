@@ -107,31 +107,8 @@ void Job::on_start_event() {
     case State::kWaiting:
       cancel_timer(when_timer_);
       if (w.is_periodic()) {
-        std::weak_ptr<bool> alive = alive_;
-        auto schedule = std::make_shared<std::function<void()>>();
-        // A fixed rate, as Go's time.Ticker: the next tick is the last one
-        // plus the interval, so runs do not drift later and jobs of one period
-        // stay in step (their timers then fire in one wakeup). Ticks missed
-        // while the loop was away are dropped, not run in a burst.
         next_tick_ = wiring_.timers.now();
-        *schedule = [this, alive, schedule] {
-          if (alive.expired()) return;
-          next_tick_ += config_.when.interval;
-          if (next_tick_ < wiring_.timers.now()) next_tick_ = wiring_.timers.now() + config_.when.interval;
-          tick_timer_ = wiring_.timers.at(next_tick_, [this, alive, schedule] {
-            if (alive.expired()) return;
-            tick_timer_ = 0;
-            if (state_ == State::kRunning) {
-              wiring_.log.warn(fmt::format("job {}: still running at its next interval; skipping this run", name()));
-            } else if (state_ == State::kWaiting) {
-              if (restarts_left_ == 0) return stop();
-              if (restarts_left_ > 0) --restarts_left_;
-              run();
-            }
-            if (state_ != State::kDone && state_ != State::kStopping) (*schedule)();
-          });
-        };
-        (*schedule)();
+        schedule_tick();
       }
       run();
       break;
@@ -141,6 +118,28 @@ void Job::on_start_event() {
     default:
       break;
   }
+}
+
+// A fixed rate, as Go's time.Ticker: the next tick is the last one plus the
+// interval, so runs do not drift later and jobs of one period stay in step
+// (their timers then fire in one wakeup). Ticks missed while the loop was away
+// are dropped, not run in a burst.
+void Job::schedule_tick() {
+  next_tick_ += config_.when.interval;
+  if (next_tick_ < wiring_.timers.now()) next_tick_ = wiring_.timers.now() + config_.when.interval;
+  std::weak_ptr<bool> alive = alive_;
+  tick_timer_ = wiring_.timers.at(next_tick_, [this, alive] {
+    if (alive.expired()) return;
+    tick_timer_ = 0;
+    if (state_ == State::kRunning) {
+      wiring_.log.warn(fmt::format("job {}: still running at its next interval; skipping this run", name()));
+    } else if (state_ == State::kWaiting) {
+      if (restarts_left_ == 0) return stop();
+      if (restarts_left_ > 0) --restarts_left_;
+      run();
+    }
+    if (state_ != State::kDone && state_ != State::kStopping) schedule_tick();
+  });
 }
 
 void Job::run() {

@@ -93,6 +93,8 @@ class Job {
  private:
   bool matches_start(const events::Event& e) const;
   void on_start_event();
+  // Arms the timer of a periodic job's next tick (each tick arms the next).
+  void schedule_tick();
   void run();
   void on_exit(int pid, os::ExitStatus status);
   void after_exit();

@@ -369,5 +369,35 @@ TEST_F(Fixture, ReloadDoesNotRunAFinishedUnchangedJobAgainButRunsAChangedOne) {
   EXPECT_FALSE(done_);
 }
 
+TEST_F(Fixture, JobsAReloadRetiredAreReleasedOnceDone) {
+  auto keep = job("keep", {"keep"});
+  start({keep, job("change", {"v0"})}, "keep");
+  for (int i = 1; i <= 20; ++i) {
+    int previous = pid_of("change");
+    supervisor_->reload({keep, job("change", {"v" + std::to_string(i)})}, "keep");
+    settle();
+    processes_.exit_for_test(previous, {0, SIGTERM});
+    settle();
+    ASSERT_EQ(count_spawned("v" + std::to_string(i)), 1);
+  }
+  EXPECT_EQ(supervisor_->retired_for_test(), 0u) << "every replaced definition is done";
+}
+
+TEST_F(Fixture, AJobReplacedAgainBeforeItStartedIsNeverStarted) {
+  auto keep = job("keep", {"keep"});
+  start({keep, job("change", {"v1"})}, "keep");
+  int v1 = pid_of("change");
+  supervisor_->reload({keep, job("change", {"v2"})}, "keep");
+  settle();
+  // v2 still waits for v1 to stop; replaced again, it is done without running.
+  supervisor_->reload({keep, job("change", {"v3"})}, "keep");
+  settle();
+  processes_.exit_for_test(v1, {0, SIGTERM});
+  settle();
+  EXPECT_EQ(count_spawned("v2"), 0);
+  EXPECT_EQ(count_spawned("v3"), 1);
+  EXPECT_EQ(supervisor_->retired_for_test(), 0u);
+}
+
 }  // namespace
 }  // namespace autopilot::jobs

@@ -204,7 +204,7 @@ void Service::after_op(const Result<void>& r, const char* what) {
     last_error_.clear();
     return sync();
   }
-  if (discovery::is_unknown_instance(r.error())) {
+  if (r.error().kind == ErrorKind::kNotFound) {
     // Expired or forgotten: register again (with the status we want).
     wiring_.log.warn(fmt::format("job {}: {} is no longer in the catalog; registering it again", job_, instance_.id));
     registered_ = false;

@@ -43,6 +43,7 @@ void Supervisor::start() {
 }
 
 void Supervisor::dispatch(const events::Event& e) {
+  prune_retired();
   if (wiring_.log.enabled(log::Level::kDebug)) wiring_.log.debug("event: " + events::describe(e));
   // Jobs may be added while we deliver (a reload's replacement starting);
   // they must not see this event, so deliver to a snapshot.
@@ -132,6 +133,7 @@ std::vector<const Job*> Supervisor::jobs() const {
 
 void Supervisor::reload(std::vector<JobConfig> configs, std::string main_job) {
   if (shutting_down_) return;
+  prune_retired();
   main_job_ = std::move(main_job);
   std::vector<std::unique_ptr<Job>> old = std::move(jobs_);
   jobs_.clear();
@@ -169,13 +171,31 @@ void Supervisor::reload(std::vector<JobConfig> configs, std::string main_job) {
   const events::Event startup{Code::kStartup, events::Source::global()};
   for (auto& c : to_start) add(std::move(c)).handle(startup);
   for (auto& [previous, config] : replacements) {
-    Job* fresh = &add(std::move(config));
     // The new definition starts once the old process is gone, so the two
     // never hold the same port or files at once.
-    previous->on_done = [fresh, startup] { fresh->handle(startup); };
+    handovers_.emplace_back(previous, &add(std::move(config)));
+    previous->on_done = [this, previous] { hand_over(*previous); };
     previous->stop();
   }
   check_progress();
+}
+
+void Supervisor::hand_over(const Job& previous) {
+  auto it = std::find_if(handovers_.begin(), handovers_.end(), [&](const auto& h) { return h.first == &previous; });
+  if (it == handovers_.end()) return;
+  Job* fresh = it->second;
+  handovers_.erase(it);
+  fresh->handle({Code::kStartup, events::Source::global()});
+}
+
+// Called only from the bus and from reload(), never from inside a job's own
+// callbacks, so no job is destroyed while one of its frames is on the stack.
+void Supervisor::prune_retired() {
+  // A new definition that is done already (a later reload replaced it too)
+  // would ignore its start: forget it before it goes, and with it any
+  // handover whose old job is gone.
+  std::erase_if(handovers_, [](const auto& h) { return h.first->is_done() || h.second->is_done(); });
+  std::erase_if(retired_, [](const auto& j) { return j->is_done(); });
 }
 
 }  // namespace autopilot::jobs

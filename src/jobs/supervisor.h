@@ -46,17 +46,25 @@ class Supervisor {
 
   static std::string default_main_job(const std::vector<JobConfig>& configs);
 
+  // Jobs a reload replaced or removed that are still held; each is released
+  // at the first event or reload after it is done.
+  size_t retired_for_test() const { return retired_.size(); }
+
  private:
   Job& add(JobConfig config);
   void dispatch(const events::Event& e);
   void on_job_done(Job& job);
   void check_progress();
+  void hand_over(const Job& previous);
+  void prune_retired();
   std::vector<std::string> live_stop_hooks(const std::string& name) const;
 
   Wiring wiring_;
   JobOptions options_;
   std::vector<std::unique_ptr<Job>> jobs_;
-  std::vector<std::unique_ptr<Job>> retired_;  // replaced or removed by a reload; kept until we die
+  std::vector<std::unique_ptr<Job>> retired_;  // replaced or removed by a reload; kept until done
+  // A replaced job and its new definition, which starts once the old one is done.
+  std::vector<std::pair<const Job*, Job*>> handovers_;
   std::string main_job_;
   std::optional<int> main_exit_code_;
   events::Bus::SubscriptionId subscription_ = 0;

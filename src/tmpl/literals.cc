@@ -250,15 +250,15 @@ Result<Value> number_constant(std::string_view text, bool is_char) {
     if (neg && mag == 0) return Value(0);
     if (neg ? mag <= (static_cast<unsigned __int128>(1) << 63) : mag <= static_cast<unsigned __int128>(INT64_MAX))
       return Value::go_int(neg ? -static_cast<int64_t>(mag - 1) - 1 : static_cast<int64_t>(mag), Value::GoType::kInt);
-    if (!neg && mag <= UINT64_MAX) return make_error(std::string(text) + " overflows int");
+    if (!neg && mag <= UINT64_MAX) return make_error(ErrorKind::kOutOfRange, std::string(text) + " overflows int");
   }
   auto f = parse_float(text);
   if (f) {
     if (text.find_first_of(".eEpP") == std::string_view::npos) return make_error("integer overflow: " + quoted);
-    if (is_hex_int) return make_error(std::string(text) + " overflows int");
+    if (is_hex_int) return make_error(ErrorKind::kOutOfRange, std::string(text) + " overflows int");
     return Value(*f);
   }
-  if (as_int) return make_error(std::string(text) + " overflows int");
+  if (as_int) return make_error(ErrorKind::kOutOfRange, std::string(text) + " overflows int");
   return make_error("illegal number syntax: " + quoted);
 }
 

@@ -228,7 +228,7 @@ Arg Parser::literal(const Token& t) {
     auto v = number_constant(t.val, t.type == Tok::kCharConstant);
     if (v.ok()) {
       a.constant = *v;
-    } else if (v.error().message.ends_with("overflows int")) {
+    } else if (v.error().kind == ErrorKind::kOutOfRange) {
       a.error = v.error().message;  // Go parses it and fails when evaluating it
     } else {
       fail(v.error().message, t.pos);

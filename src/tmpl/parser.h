@@ -27,7 +27,9 @@ Result<std::shared_ptr<TemplateSet>> parse_set(std::string name, std::string_vie
 
 // Literal helpers shared with the tests: strconv.Unquote for "..." and `...`
 // (nullopt: invalid syntax), and a number token's value the way text/template
-// evaluates a constant (error: message such as `illegal number syntax: "x"`).
+// evaluates a constant (error: message such as `illegal number syntax: "x"`;
+// ErrorKind::kOutOfRange for an integer past int64 that Go parses and only
+// fails when it is evaluated, "X overflows int").
 std::optional<std::string> unquote(std::string_view quoted);
 Result<Value> number_constant(std::string_view text, bool is_char);
 std::optional<Builtin> find_builtin(std::string_view name);

@@ -105,6 +105,11 @@ TEST(Literals, Numbers) {
   EXPECT_EQ(number("-9223372036854775808"), "int -9223372036854775808");
   EXPECT_EQ(number("18446744073709551615"), "error: 18446744073709551615 overflows int");
   EXPECT_EQ(number("1__0"), "error: illegal number syntax: \"1__0\"");
+  // Only an int that Go parses and fails to evaluate is out of range; the
+  // parser keeps it for the evaluation to report.
+  EXPECT_EQ(number_constant("18446744073709551615", false).error().kind, ErrorKind::kOutOfRange);
+  EXPECT_EQ(number_constant("99999999999999999999", false).error().kind, ErrorKind::kOther);
+  EXPECT_EQ(number_constant("1__0", false).error().kind, ErrorKind::kOther);
 }
 
 TEST(FieldUses, FindsTheDataFieldButNotStringsOrFieldsOfOtherValues) {

@@ -14,14 +14,6 @@ namespace {
 
 namespace asio = boost::asio;
 
-constexpr int kCodeFailedPrecondition = 9;
-
-Error error_with_code(std::string message, int code) {
-  Error error = make_error(std::move(message));
-  error.code = code;
-  return error;
-}
-
 // The TLS context for https members: the CA (or the system's), and the
 // client certificate when given. Errors say which PEM text is wrong.
 Result<std::unique_ptr<asio::ssl::context>> make_tls(const ClientOptions& options) {
@@ -188,9 +180,8 @@ void ClientCore::authenticate() {
       token_ = (*reply)["token"].get<std::string>();
       log_.info(fmt::format("etcd: authenticated as user \"{}\"", options_.username));
     } else if (reply) {
-      outcome = error_with_code("etcd: the authenticate reply has no token", 2);
-    } else if (reply.error().code == kCodeFailedPrecondition &&
-               reply.error().message.find("authentication is not enabled") != std::string::npos) {
+      outcome = grpc_error(kCodeUnknown, "etcd: the authenticate reply has no token");
+    } else if (reply.error().kind == ErrorKind::kUnsupported) {
       // As etcd's clientv3 does: credentials for a cluster without auth are
       // not an error; requests go without a token until one is refused.
       auth_off_on_server_ = true;
@@ -230,7 +221,7 @@ Error ClientCore::prefixed(size_t member, Error error) const {
 Error ClientCore::unavailable(const Request& request) const {
   std::string message = "etcd: no member answered (";
   for (size_t i = 0; i < request.failures.size(); ++i) message += (i ? "; " : "") + request.failures[i];
-  return error_with_code(message + ")", kCodeUnavailable);
+  return grpc_error(kCodeUnavailable, message + ")");
 }
 
 }  // namespace autopilot::discovery::etcd

@@ -8,10 +8,11 @@
 //   member that holds a request (etcd keeps one for 7 s when the leader dies)
 //   is given up on, and the call moves to the next member.
 // - A unary call tries each member at most once, starting with the last one
-//   that answered; it fails (Error::code 14, "unavailable") only when none
-//   answered. Transport errors, timeouts and gRPC code 14 (HTTP 503) move on
-//   to the next member; any other etcd error is returned at once with its
-//   gRPC code in Error::code and etcd's message in the text.
+//   that answered; it fails (ErrorKind::kUnavailable, Error::code 14) only
+//   when none answered. Transport errors, timeouts and gRPC code 14 (HTTP
+//   503) move on to the next member; any other etcd error is returned at once
+//   with its kind, its gRPC code in Error::code (grpc_code.h) and etcd's
+//   message in the text.
 // - Every request carries `Grpc-Metadata-Hasleader: true`, so a member
 //   without a leader fails fast instead of holding the request.
 // - Auth: with a username, the client authenticates before its first request
@@ -37,18 +38,13 @@
 #include "base/duration.h"
 #include "base/result.h"
 #include "discovery/catalog.h"  // Handle
+#include "discovery/etcd/grpc_code.h"
 #include "log/log.h"
 #include "os/timers.h"
 
 namespace autopilot::discovery::etcd {
 
 using Json = nlohmann::json;
-
-// gRPC status codes that callers act on (Error::code).
-inline constexpr int kCodeNotFound = 5;      // e.g. "etcdserver: requested lease not found"
-inline constexpr int kCodeOutOfRange = 11;   // "mvcc: required revision has been compacted"
-inline constexpr int kCodeUnavailable = 14;  // no member answered, or 503
-inline constexpr int kCodeUnauthenticated = 16;
 
 struct Endpoint {
   bool tls = false;

@@ -16,7 +16,6 @@ constexpr size_t kMaxIdlePerMember = 8;
 // would only end at the deadline (and be charged to the member).
 constexpr auto kMaxIdleAge = std::chrono::seconds(30);
 constexpr size_t kMaxReplyBytes = size_t{256} << 20;
-constexpr int kCodeInvalidArgument = 3;
 
 }  // namespace
 
@@ -112,12 +111,11 @@ void ClientCore::got_body(const std::shared_ptr<Attempt>& attempt, int status, R
   outcome.reply = read_unary_reply(status, *body);
   if (!outcome.reply) {
     const Error& error = outcome.reply.error();
-    if (error.code == kCodeUnavailable) {
+    if (error.kind == ErrorKind::kUnavailable) {
       outcome.verdict = Verdict::kUnavailable;
       outcome.failure = error.message;
-    } else if (error.code == kCodeUnauthenticated ||
-               (error.code == kCodeInvalidArgument && error.message == "etcdserver: user name is empty")) {
-      // The second form: auth was enabled while this client sent no token.
+    } else if (error.kind == ErrorKind::kUnauthenticated) {
+      // Also when auth was enabled while this client sent no token (grpc_code.h).
       outcome.verdict = Verdict::kUnauthenticated;
     }
   }

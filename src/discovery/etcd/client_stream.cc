@@ -15,12 +15,6 @@ namespace {
 
 constexpr size_t kMaxFrameBytes = size_t{64} << 20;
 
-Error unavailable_error(std::string message) {
-  Error error = make_error(std::move(message));
-  error.code = kCodeUnavailable;
-  return error;
-}
-
 }  // namespace
 
 Handle ClientCore::stream(std::string method, Json body, std::function<void(Json)> on_frame,
@@ -88,8 +82,8 @@ void ClientCore::read_stream(const std::shared_ptr<Stream>& stream) {
     if (!self || self->closed_ || stream->ended) return;
     const std::string& url = self->members_[stream->member].url;
     if (!piece) {
-      return self->end_stream(stream,
-                              unavailable_error(fmt::format("etcd {}: stream broken: {}", url, piece.error().message)));
+      return self->end_stream(
+          stream, grpc_error(kCodeUnavailable, fmt::format("etcd {}: stream broken: {}", url, piece.error().message)));
     }
     stream->frames.append(piece->data);
     while (auto line = stream->frames.next()) {
@@ -106,7 +100,8 @@ void ClientCore::read_stream(const std::shared_ptr<Stream>& stream) {
           self->prefixed(stream->member, make_error(fmt::format("stream frame over {} bytes", kMaxFrameBytes))));
     }
     if (piece->last) {
-      return self->end_stream(stream, unavailable_error(fmt::format("etcd {}: the member ended the stream", url)));
+      return self->end_stream(stream,
+                              grpc_error(kCodeUnavailable, fmt::format("etcd {}: the member ended the stream", url)));
     }
     self->read_stream(stream);
   });
@@ -123,8 +118,9 @@ void ClientCore::schedule_probe(const std::shared_ptr<Stream>& stream) {
       if (stream->ended) return;
       if (outcome.verdict == Verdict::kUnavailable) {
         note(stream->member, outcome);
-        return end_stream(stream, unavailable_error(fmt::format("etcd {}: stream probe failed: {}",
-                                                                members_[stream->member].url, outcome.failure)));
+        return end_stream(stream,
+                          grpc_error(kCodeUnavailable, fmt::format("etcd {}: stream probe failed: {}",
+                                                                   members_[stream->member].url, outcome.failure)));
       }
       schedule_probe(stream);
     });

@@ -108,6 +108,7 @@ TEST(GatewayReply, UnaryBodies) {
       R"({"error":"etcdserver: requested lease not found","message":"etcdserver: requested lease not found","code":5})");
   ASSERT_FALSE(error.ok());
   EXPECT_EQ(error.error().code, 5);
+  EXPECT_EQ(error.error().kind, ErrorKind::kNotFound);
   EXPECT_EQ(error.error().message, "etcdserver: requested lease not found");
 
   auto frame_error = read_unary_reply(
@@ -115,19 +116,42 @@ TEST(GatewayReply, UnaryBodies) {
       R"({"error":{"grpc_code":14,"http_code":503,"message":"etcdserver: no leader","http_status":"Service Unavailable"}})");
   ASSERT_FALSE(frame_error.ok());
   EXPECT_EQ(frame_error.error().code, 14);
+  EXPECT_EQ(frame_error.error().kind, ErrorKind::kUnavailable);
   EXPECT_EQ(frame_error.error().message, "etcdserver: no leader");
 
   auto text = read_unary_reply(404, "404 page not found\n");
   ASSERT_FALSE(text.ok());
   EXPECT_EQ(text.error().code, 12);
+  EXPECT_EQ(text.error().kind, ErrorKind::kOther);
   EXPECT_EQ(text.error().message, "HTTP 404: \"404 page not found\"");
   auto proxy = read_unary_reply(502, "<html>bad gateway</html>");
   ASSERT_FALSE(proxy.ok());
   EXPECT_EQ(proxy.error().code, 14);
+  EXPECT_EQ(proxy.error().kind, ErrorKind::kUnavailable);
+  auto refused = read_unary_reply(401, "Unauthorized");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ErrorKind::kUnauthenticated);
 
   auto garbage = read_unary_reply(200, "not json");
   ASSERT_FALSE(garbage.ok());
   EXPECT_EQ(garbage.error().message, "malformed reply: \"not json\"");
+}
+
+// etcd's codes as ErrorKind, including the two errors etcd tells apart only
+// by their text.
+TEST(GatewayReply, GrpcCodesMapToErrorKinds) {
+  EXPECT_EQ(kind_of_grpc(kCodeOutOfRange, "mvcc: required revision has been compacted"), ErrorKind::kOutOfRange);
+  EXPECT_EQ(kind_of_grpc(kCodeUnauthenticated, "etcdserver: invalid auth token"), ErrorKind::kUnauthenticated);
+  EXPECT_EQ(kind_of_grpc(kCodeInvalidArgument, "etcdserver: user name is empty"), ErrorKind::kUnauthenticated);
+  EXPECT_EQ(kind_of_grpc(kCodeInvalidArgument, "etcdserver: key is not provided"), ErrorKind::kOther);
+  EXPECT_EQ(kind_of_grpc(kCodeFailedPrecondition, "etcdserver: authentication is not enabled"),
+            ErrorKind::kUnsupported);
+  EXPECT_EQ(kind_of_grpc(kCodeFailedPrecondition, "etcdserver: not capable"), ErrorKind::kOther);
+  EXPECT_EQ(kind_of_grpc(kCodeUnknown, "etcdserver: request timed out"), ErrorKind::kOther);
+  Error error = grpc_error(kCodeNotFound, "etcdserver: requested lease not found");
+  EXPECT_EQ(error.kind, ErrorKind::kNotFound);
+  EXPECT_EQ(error.code, kCodeNotFound);
+  EXPECT_EQ(grpc_error(kCodeInvalidArgument, "etcdserver: user name is empty").kind, ErrorKind::kUnauthenticated);
 }
 
 TEST(GatewayReply, FramesSplitAcrossPieces) {

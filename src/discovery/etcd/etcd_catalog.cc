@@ -149,7 +149,7 @@ void EtcdCatalog::revoke(LeaseId lease, std::function<void()> then) {
   client_->call("lease/revoke", Json{{"ID", std::to_string(lease)}}, [this, lease, then](Result<Json> r) {
     // Not found: it expired already, which is what we wanted. Otherwise it
     // expires on its own within its TTL.
-    if (!r && r.error().code != kCodeNotFound)
+    if (!r && r.error().kind != ErrorKind::kNotFound)
       log_.warn(fmt::format("etcd: could not revoke lease {:x}: {}", lease, r.error().message));
     if (then) then();
   });

@@ -2,12 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "discovery/etcd/grpc_code.h"
+
 namespace autopilot::discovery::etcd {
 namespace {
 
 using Json = nlohmann::json;
-
-constexpr int kCodeUnknown = 2;
 
 // gRPC's own HTTP-to-status mapping, for replies that are not the gateway's
 // JSON (a proxy's page, a 404 for an unknown method).
@@ -63,10 +63,9 @@ std::string string_of(const Json& object, const char* name) {
 std::optional<Error> stream_error(const Json& frame) {
   auto it = frame.find("error");
   if (it == frame.end() || !it->is_object()) return std::nullopt;
-  Error error = make_error(string_of(*it, "message"));
-  error.code = int_of(*it, "grpc_code").value_or(kCodeUnknown);
-  if (error.message.empty()) error.message = "error frame without a message";
-  return error;
+  std::string message = string_of(*it, "message");
+  if (message.empty()) message = "error frame without a message";
+  return grpc_error(int_of(*it, "grpc_code").value_or(kCodeUnknown), std::move(message));
 }
 
 // {"error":"<msg>","message":"<msg>","code":N}
@@ -76,9 +75,7 @@ std::optional<Error> unary_error(const Json& body) {
   if (!code) return stream_error(body);
   std::string message = string_of(body, "message");
   if (message.empty()) message = string_of(body, "error");
-  Error error = make_error(message.empty() ? "error without a message" : message);
-  error.code = *code;
-  return error;
+  return grpc_error(*code, message.empty() ? "error without a message" : message);
 }
 
 Result<Json> unwrap(Json body) {
@@ -104,27 +101,21 @@ Result<Json> read_unary_reply(int status, std::string_view body) {
   }
   if (status == 200) {
     if (!json || !json->is_object()) {
-      Error error = make_error(fmt::format("malformed reply: \"{}\"", excerpt(body)));
-      error.code = kCodeUnknown;
-      return error;
+      return grpc_error(kCodeUnknown, fmt::format("malformed reply: \"{}\"", excerpt(body)));
     }
     return unwrap(std::move(*json));
   }
   if (json) {
     if (auto error = unary_error(*json)) return *error;
   }
-  Error error = make_error(fmt::format("HTTP {}: \"{}\"", status, excerpt(body)));
-  error.code = code_for_http_status(status);
-  return error;
+  return grpc_error(code_for_http_status(status), fmt::format("HTTP {}: \"{}\"", status, excerpt(body)));
 }
 
 Result<std::optional<Json>> read_frame(std::string_view line) {
   if (line.find_first_not_of(" \t\r") == std::string_view::npos) return std::optional<Json>();
   std::optional<Json> frame = parse(line);
   if (!frame || !frame->is_object()) {
-    Error error = make_error(fmt::format("malformed stream frame: \"{}\"", excerpt(line)));
-    error.code = kCodeUnknown;
-    return error;
+    return grpc_error(kCodeUnknown, fmt::format("malformed stream frame: \"{}\"", excerpt(line)));
   }
   if (auto error = stream_error(*frame)) return *error;
   auto result = frame->find("result");

@@ -2,9 +2,10 @@
 // §6, §10): unary bodies, unary error bodies, and the newline-separated frames
 // of streams. Pure functions, no I/O; internal to discovery/etcd (client.cc).
 //
-// Errors carry etcd's own message (no member prefix: the client adds it) and
-// the gRPC code in Error::code; a body that is not the gateway's JSON gets the
-// code gRPC derives from the HTTP status (404 -> 12, 503 -> 14, ...).
+// Errors carry etcd's own message (no member prefix: the client adds it), the
+// gRPC code in Error::code and its kind (grpc_code.h); a body that is not the
+// gateway's JSON gets the code gRPC derives from the HTTP status (404 -> 12,
+// 503 -> 14, ...).
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -47,7 +47,7 @@ void Mirror::read(Index at_revision) {
     if (!r) {
       // A baseline that was compacted away (or lies in the future, after a
       // restore): read the current state and deliver it.
-      if (at_revision > 0 && r.error().code == kCodeOutOfRange) return read(0);
+      if (at_revision > 0 && r.error().kind == ErrorKind::kOutOfRange) return read(0);
       return retry([this, at_revision] { read(at_revision); }, r.error());
     }
     auto kvs = kvs_of(*r);
