@@ -6,17 +6,16 @@
 #include <fstream>
 #include <sstream>
 
-#include <unistd.h>
-
 #include <optional>
 
 #include "base/file.h"
 #include "base/strings.h"
-#include "discovery/interfaces.h"
+#include "config/addresses.h"
 #include "config/template_funcs.h"
 #include "decode/decoder.h"
 #include "jobs/supervisor.h"
 #include "json5/json5.h"
+#include "log/log_config.h"
 #include "tmpl/template.h"
 
 namespace autopilot::config {
@@ -27,78 +26,12 @@ using decode::Node;
 
 const std::vector<std::string> kTopKeys{"consul",  "discovery", "logging", "stopTimeout", "jobs",
                                         "watches", "templates", "telemetry", "control", "mainJob"};
-const std::vector<std::string> kLoggingKeys{"level", "format", "output"};
-
-Result<log::LogConfig> decode_logging(const Decoder& d, const Node& n) {
-  if (auto r = d.only_keys(n, kLoggingKeys); !r) return r.error();
-  log::LogConfig c;
-  if (auto level = d.field(n, "level")) {
-    auto s = d.string(*level);
-    if (!s) return s.error();
-    std::string l = *s;
-    std::transform(l.begin(), l.end(), l.begin(), ::toupper);
-    if (l == "DEBUG") c.level = log::Level::kDebug;
-    else if (l == "INFO") c.level = log::Level::kInfo;
-    else if (l == "WARN" || l == "WARNING") c.level = log::Level::kWarn;
-    else if (l == "ERROR" || l == "FATAL" || l == "PANIC") c.level = log::Level::kError;
-    else return d.error(*level, "\"" + *s + "\" is not a log level (DEBUG, INFO, WARN, ERROR)");
-  }
-  if (auto format = d.field(n, "format")) {
-    auto s = d.string(*format);
-    if (!s) return s.error();
-    if (*s == "default") c.format = log::Format::kDefault;
-    else if (*s == "text") c.format = log::Format::kText;
-    else if (*s == "json") c.format = log::Format::kJson;
-    else return d.error(*format, "\"" + *s + "\" is not a log format (default, text, json)");
-  }
-  if (auto output = d.field(n, "output")) {
-    auto s = d.string(*output);
-    if (!s) return s.error();
-    if (s->empty()) return d.error(*output, "must be stdout, stderr or a file path");
-    c.output = *s;
-  }
-  return c;
-}
 
 Result<void> refuse_unavailable(const Decoder& d, const Node& root) {
   static const std::vector<std::pair<std::string, std::string>> kLater{
       {"telemetry", "telemetry"}, {"control", "the control socket"}};
   for (const auto& [key, what] : kLater) {
     if (auto n = d.field(root, key)) return d.key_error(*n, "needs " + what + ", which this build does not have yet");
-  }
-  return {};
-}
-
-std::string host_name() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return "localhost";
-  return buf;
-}
-
-// Picks the address each registered job advertises (ContainerPilot resolves
-// `interfaces` at load time too, so a bad spec stops the start).
-Result<void> resolve_addresses(const Decoder& d, const Node& jobs_node, std::vector<jobs::JobConfig>& jobs) {
-  std::optional<std::vector<discovery::InterfaceAddress>> system;
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    auto& svc = jobs[i].service;
-    if (!svc.is_registered()) continue;
-    Node job = d.element(jobs_node, i);
-    Node where = d.field(job, "interfaces").value_or(*d.field(job, "port"));
-    auto specs = discovery::parse_interface_specs(svc.interfaces);
-    if (!specs) return d.error(where, specs.error().message);
-    if (!system) {
-      auto addresses = discovery::system_addresses();
-      if (!addresses) return d.error(where, addresses.error().message);
-      system = std::move(*addresses);
-    }
-    auto address = discovery::select_address(*specs, *system);
-    if (!address) return d.error(where, address.error().message);
-    svc.address = *address;
-    svc.node = host_name();
-    jobs[i].fingerprint += "@" + svc.address;
-    auto instance = jobs::instance_of(jobs[i]);
-    if (auto r = discovery::validate_instance(instance); !r)
-      return d.error(d.field(job, "id").value_or(job), "the instance to register is invalid: " + r.error().message);
   }
   return {};
 }
@@ -110,7 +43,7 @@ Result<Config> decode_config(const Decoder& d, const std::string& file) {
   Config c;
   c.file = file;
   if (auto n = d.field(root, "logging")) {
-    auto l = decode_logging(d, *n);
+    auto l = log::decode_logging(d, *n);
     if (!l) return l.error();
     c.logging = *l;
   }

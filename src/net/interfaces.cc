@@ -1,4 +1,4 @@
-#include "discovery/interfaces.h"
+#include "net/interfaces.h"
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -17,7 +17,7 @@
 
 #include "base/strings.h"
 
-namespace autopilot::discovery {
+namespace autopilot::net {
 namespace {
 
 using Bytes = std::array<std::uint8_t, 16>;
@@ -304,4 +304,4 @@ Result<std::vector<InterfaceAddress>> system_addresses() {
   return out;
 }
 
-}  // namespace autopilot::discovery
+}  // namespace autopilot::net

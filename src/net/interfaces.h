@@ -51,7 +51,7 @@
 
 #include "base/result.h"
 
-namespace autopilot::discovery {
+namespace autopilot::net {
 
 // Used when a job lists no interfaces.
 inline const std::vector<std::string> kDefaultInterfaceSpecs = {"eth0:inet", "inet"};
@@ -103,4 +103,4 @@ Result<std::string> select_address(const std::vector<InterfaceSpec>& specs, std:
 // in the order select_address() considers them.
 Result<std::vector<InterfaceAddress>> system_addresses();
 
-}  // namespace autopilot::discovery
+}  // namespace autopilot::net

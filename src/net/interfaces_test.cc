@@ -1,10 +1,10 @@
-#include "discovery/interfaces.h"
+#include "net/interfaces.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
-namespace autopilot::discovery {
+namespace autopilot::net {
 namespace {
 
 InterfaceAddress addr(const std::string& interface, const std::string& ip, bool loopback_interface = false) {
@@ -341,4 +341,4 @@ TEST(InterfaceSystemTest, FindsLoopbackAndSelectsFromRealList) {
 }
 
 }  // namespace
-}  // namespace autopilot::discovery
+}  // namespace autopilot::net
