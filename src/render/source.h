@@ -1,7 +1,8 @@
 // Source: what a catalog template reads while it renders, and the record of
 // what it read. Template functions (render/functions.h) ask the Source; the
-// Renderer (render/renderer.h) implements it over a cache that catalog
-// watches keep current, and re-renders when anything read changes.
+// Renderer (render/renderer.h) implements it with a CatalogCache
+// (render/catalog_cache.h) that catalog watches keep current, and re-renders
+// when anything read changes.
 //
 // consul-template's multi-pass rule: data not loaded yet reads as empty and
 // marks the pass incomplete (the Source remembers the miss); the Renderer
