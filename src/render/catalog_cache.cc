@@ -5,12 +5,13 @@
 
 #include <fmt/format.h>
 
-#include "render/records.h"
+#include "tmplfuncs/records.h"
 
 namespace autopilot::render {
 
 using discovery::Instance;
 using discovery::KvEntry;
+using tmplfuncs::ServiceQuery;
 
 CatalogCache::CatalogCache(const Wiring& wiring, Options options, std::string name, std::function<void()> changed)
     : wiring_(wiring), options_(options), name_(std::move(name)), changed_(std::move(changed)) {}
@@ -42,7 +43,7 @@ std::optional<tmpl::Value> CatalogCache::service(const ServiceQuery& q) {
     missed_ = true;
     return std::nullopt;
   }
-  if (!e.records) e.records = instance_list(*e.data);
+  if (!e.records) e.records = tmplfuncs::instance_list(*e.data);
   return *e.records;
 }
 

@@ -1,4 +1,4 @@
-// CatalogCache: the Source a Renderer's template reads (render/source.h),
+// CatalogCache: the Source a Renderer's template reads (tmplfuncs/source.h),
 // holding the catalog data the template asked for and keeping it current.
 //
 // A service, key prefix or the service list is watched from the first pass
@@ -28,13 +28,13 @@
 #include "discovery/catalog.h"
 #include "os/files.h"
 #include "os/timers.h"
-#include "render/source.h"
+#include "tmplfuncs/source.h"
 #include "tmpl/value.h"
 #include "wiring/wiring.h"
 
 namespace autopilot::render {
 
-class CatalogCache : public Source {
+class CatalogCache : public tmplfuncs::Source {
  public:
   struct Options {
     Duration retry;             // re-subscribe a failed watch after this
@@ -53,7 +53,7 @@ class CatalogCache : public Source {
   // Some dependency failed and has not answered since: its data may be stale.
   bool failing() const;
 
-  std::optional<tmpl::Value> service(const ServiceQuery& q) override;
+  std::optional<tmpl::Value> service(const tmplfuncs::ServiceQuery& q) override;
   const std::vector<discovery::ServiceSummary>* services() override;
   const std::vector<discovery::KvEntry>* kv(const std::string& prefix) override;
   std::optional<std::string> env(const std::string& name) override;
@@ -80,7 +80,7 @@ class CatalogCache : public Source {
   template <class E>
   void cancel(E& e);
   void failed(const std::string& what, const Error& error);
-  void watch_service(const ServiceQuery& q, ServiceEntry& e);
+  void watch_service(const tmplfuncs::ServiceQuery& q, ServiceEntry& e);
   void watch_prefix(const std::string& prefix, KvCacheEntry& e);
   void refresh_list();
   FileStamp stamp_of(const std::string& path);
@@ -94,7 +94,7 @@ class CatalogCache : public Source {
   std::function<void()> changed_;
   bool missed_ = false;
   // std::map: entries never move, so watch callbacks may hold references.
-  std::map<ServiceQuery, ServiceEntry> services_;
+  std::map<tmplfuncs::ServiceQuery, ServiceEntry> services_;
   std::map<std::string, KvCacheEntry> kv_;
   std::optional<std::vector<discovery::ServiceSummary>> list_;
   bool list_used_ = false, list_failed_ = false;

@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 
 #include "render/catalog_cache.h"
-#include "render/functions.h"
 #include "tmpl/template.h"
+#include "tmplfuncs/functions.h"
 
 namespace autopilot::render {
 
@@ -18,7 +18,7 @@ Renderer::Renderer(TemplateConfig config, const Wiring& wiring, RenderOptions op
       [this] { data_changed(); });
   // Parsed once: the functions read through the cache, which lives as long as we do.
   tmpl::FuncMap funcs;
-  add_consul_template_funcs(funcs, *cache_);
+  tmplfuncs::add_consul_template_funcs(funcs, *cache_);
   auto parsed = tmpl::Template::parse(config_.template_file, config_.text, std::move(funcs));
   if (parsed)
     template_.emplace(std::move(*parsed));
