@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "jobs/main_job.h"
+
 namespace autopilot::jobs {
 
 using events::Code;
@@ -20,12 +22,7 @@ Supervisor::~Supervisor() {
 }
 
 std::string Supervisor::default_main_job(const std::vector<JobConfig>& configs) {
-  for (const auto& c : configs) {
-    if (!c.exec.empty() && !c.when.is_periodic() && c.when.source.is_global() &&
-        c.when.event == Code::kStartup)
-      return c.name;
-  }
-  return "";
+  return choose_main_job(configs);
 }
 
 Job& Supervisor::add(JobConfig config) {

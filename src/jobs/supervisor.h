@@ -1,8 +1,8 @@
 // Supervisor: the set of jobs of one config, fed from the bus; shutdown
 // order, reload by difference, and the container's exit status.
 //
-// The main job: `mainJob` in the config, or by default the first job with an
-// exec that starts on `startup` and is not periodic (the app). When it is
+// The main job: `mainJob` in the config, or by default the job the config
+// shows to be the long-running app (see main_job.h). When it is
 // done, autopilot shuts down; its exit status is autopilot's (ContainerPilot
 // always exits 0, defect D1). Without a main job autopilot exits 0 once every
 // job is done, or 1 if a job failed to start.
