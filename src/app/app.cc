@@ -117,6 +117,7 @@ class Runner {
     supervisor_ = std::make_unique<jobs::Supervisor>(
         wiring, jobs::JobOptions{.default_stop_timeout = config_.stop_timeout}, config_.jobs, config_.main_job);
     supervisor_->on_all_done = [this] { loop_.stop(); };
+    supervisor_->exit_status_job = config_.exit_status_job;
     log_.info(fmt::format("autopilot {} started (pid {}){}", AUTOPILOT_VERSION_STRING, ::getpid(),
                           config_.main_job.empty() ? "" : "; main job: " + config_.main_job));
     supervisor_->start();
@@ -169,6 +170,7 @@ class Runner {
     log_.info("reloading " + options_.config_path);
     if (watches_) watches_->reload(config_.watches);
     if (renderers_) renderers_->reload(config_.templates);
+    supervisor_->exit_status_job = config_.exit_status_job;
     supervisor_->reload(config_.jobs, config_.main_job);
   }
 

@@ -23,10 +23,13 @@ constexpr int kBadInput = 2;
 constexpr const char* kDescription = R"(autopilot: a container's PID 1 that prepares, starts and supervises its jobs.
 
 It reads a ContainerPilot v3 config (JSON5, rendered first as a Go template over
-the environment), starts the jobs it lists, restarts them as told, runs hooks
-on their events, reaps zombies, forwards signals and shuts down in order.
+the environment) or a v2 one (told apart by its keys, translated into jobs),
+starts the jobs it lists, restarts them as told, runs hooks on their events,
+reaps zombies, forwards signals and shuts down in order.
 
   autopilot -config /etc/autopilot.json5      run the jobs of a config
+  autopilot -config v2.json nginx -g "daemon off;"
+                                              run a ContainerPilot v2 config and its app
   autopilot check -config FILE                validate a config and exit (0 ok, 2 bad)
   autopilot -template -config FILE [-out F]   print the config rendered over the environment
   autopilot -version
@@ -53,6 +56,34 @@ std::vector<std::string> normalise_flags(int argc, char** argv) {
   }
   std::reverse(out.begin(), out.end());  // CLI11's vector form expects reverse order
   return out;
+}
+
+// ContainerPilot v2's form: `autopilot -config F nginx -g "daemon off;"`.
+// The app starts at the first word that is neither a flag, a flag's value nor
+// a subcommand; it and everything after it are the app's, untouched.
+std::vector<std::string> split_app(int& argc, char** argv) {
+  static const std::vector<std::string> kWithValue{"config", "out", "discovery-dir"};
+  static const std::vector<std::string> kSubcommands{"check", "render", "catalog"};
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") {
+      std::vector<std::string> app(argv + i + 1, argv + argc);
+      argc = i;
+      return app;
+    }
+    if (a.size() > 1 && a[0] == '-') {
+      std::string name = a.substr(a.find_first_not_of('-'));
+      if (name.find('=') == std::string::npos &&
+          std::find(kWithValue.begin(), kWithValue.end(), name) != kWithValue.end())
+        ++i;
+      continue;
+    }
+    if (std::find(kSubcommands.begin(), kSubcommands.end(), a) != kSubcommands.end()) return {};
+    std::vector<std::string> app(argv + i, argv + argc);
+    argc = i;
+    return app;
+  }
+  return {};
 }
 
 void print_error(const Error& e) { fmt::print(stderr, "autopilot: {}\n", e.format()); }
@@ -85,6 +116,10 @@ int main_command(int argc, char** argv, char** envp) {
   cli.add_flag("--template", template_only, "Print the config rendered over the environment, then exit");
   cli.add_option("--out", out, "With -template: write to FILE instead of stdout")->option_text("FILE");
   cli.add_flag("--strict", strict, "An unset environment variable in the config template is an error");
+  std::string discovery_dir;
+  cli.add_option("--discovery-dir", discovery_dir,
+                 "The embedded catalog's directory when the config names no catalog (a v2 config)")
+      ->option_text("DIR");
   CLI::App* check = cli.add_subcommand("check", "Validate the config and exit: 0 when good, 2 with the error");
   check->add_option("--config", config_flag, "Config file (JSON5)")->option_text("FILE");
   check->add_flag("--strict", strict, "An unset environment variable in the config template is an error");
@@ -120,6 +155,7 @@ int main_command(int argc, char** argv, char** envp) {
   catalog_service->add_option("name", query.service, "The service name")->required();
   catalog_service->add_flag("--all", query.all, "Include unhealthy instances (critical, maintenance)");
   catalog_options(catalog_service);
+  std::vector<std::string> app = split_app(argc, argv);
   try {
     auto args = normalise_flags(argc, argv);
     cli.parse(args);
@@ -143,7 +179,7 @@ int main_command(int argc, char** argv, char** envp) {
     query.strict = query.strict || strict;
     return run_catalog_command(query, env);
   }
-  config::LoadOptions load{strict};
+  config::LoadOptions load{strict, app, discovery_dir};
   auto path = config::resolve_path(config_flag, env);
   if (!path) {
     print_error(path.error());

@@ -93,7 +93,8 @@ TEST(Config, UnknownKeysSuggestTheClosestName) {
   auto c = parse("c.json5", "{\n  jobs: [ { name: \"a\", exec: \"true\", restart: 3 } ],\n}", false);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error().format(),
-            "c.json5:2:38: jobs[0]: unknown key \"restart\" (did you mean \"restarts\"?)\n"
+            "c.json5:2:38: jobs[0]: unknown key \"restart\" (did you mean \"restarts\"?); read as a ContainerPilot "
+            "v3 config because of `jobs`\n"
             "  jobs: [ { name: \"a\", exec: \"true\", restart: 3 } ],\n"
             "                                     ^");
 }
