@@ -12,7 +12,9 @@
 #include "app/app.h"
 #include "app/catalog_command.h"
 #include "app/render_command.h"
+#include "base/file.h"
 #include "config/config.h"
+#include "config/migrate.h"
 #include "os/linux/linux_files.h"
 
 namespace autopilot::app {
@@ -32,6 +34,8 @@ reaps zombies, forwards signals and shuts down in order.
                                               run a ContainerPilot v2 config and its app
   autopilot check -config FILE                validate a config and exit (0 ok, 2 bad)
   autopilot -template -config FILE [-out F]   print the config rendered over the environment
+  autopilot migrate -config v2.json [-out F] [APP ...]
+                                              print a ContainerPilot v2 config as v3 (JSON5)
   autopilot -version
   autopilot render -template "in.ctmpl:out.conf[:cmd]" [-once] [-dry]   render from the catalog (consul-template's CLI)
   autopilot catalog services [-config FILE | --discovery-dir DIR | --etcd URLS]
@@ -78,6 +82,8 @@ std::vector<std::string> split_app(int& argc, char** argv) {
         ++i;
       continue;
     }
+    // `check` and `migrate` take a v2 app after their flags, as a run does.
+    if (a == "migrate" || a == "check") continue;
     if (std::find(kSubcommands.begin(), kSubcommands.end(), a) != kSubcommands.end()) return {};
     std::vector<std::string> app(argv + i, argv + argc);
     argc = i;
@@ -103,6 +109,26 @@ int write_rendered(const std::string& text, const std::string& out) {
   return 0;
 }
 
+int run_migrate(const std::string& config_flag, const std::vector<std::string>& app, const std::string& out,
+                const config::Env& env) {
+  auto path = config::resolve_path(config_flag, env);
+  if (!path) {
+    print_error(path.error());
+    return kBadInput;
+  }
+  auto text = read_file(*path);
+  if (!text) {
+    print_error(text.error());
+    return kBadInput;
+  }
+  auto v3 = config::migrate_v2(*path, *text, app, env);
+  if (!v3) {
+    print_error(v3.error());
+    return kBadInput;
+  }
+  return write_rendered(*v3, out);
+}
+
 }  // namespace
 
 int main_command(int argc, char** argv, char** envp) {
@@ -123,6 +149,12 @@ int main_command(int argc, char** argv, char** envp) {
   CLI::App* check = cli.add_subcommand("check", "Validate the config and exit: 0 when good, 2 with the error");
   check->add_option("--config", config_flag, "Config file (JSON5)")->option_text("FILE");
   check->add_flag("--strict", strict, "An unset environment variable in the config template is an error");
+  std::string migrate_out;
+  CLI::App* migrate = cli.add_subcommand(
+      "migrate", "Print a ContainerPilot v2 config as the v3 config it runs as (JSON5, with comments); "
+                 "the v2 app follows the flags");
+  migrate->add_option("--config", config_flag, "The v2 config file")->option_text("FILE");
+  migrate->add_option("--out", migrate_out, "Write to FILE instead of stdout")->option_text("FILE");
   RenderRequest render_request;
   CLI::App* render_cmd = cli.add_subcommand(
       "render", "Render templates from the catalog, as consul-template's command line (no jobs run)");
@@ -180,6 +212,7 @@ int main_command(int argc, char** argv, char** envp) {
     return run_catalog_command(query, env);
   }
   config::LoadOptions load{strict, app, discovery_dir};
+  if (*migrate) return run_migrate(config_flag, app, migrate_out, env);
   auto path = config::resolve_path(config_flag, env);
   if (!path) {
     print_error(path.error());

@@ -133,6 +133,10 @@ static Result<std::string> render_text(const std::string& path, const std::strin
   return tmpl->execute(tmpl::Value::map(std::move(data)), missing);
 }
 
+Result<std::string> render_config_text(const std::string& file, const std::string& text, const Env& env) {
+  return render_text(file, text, env, LoadOptions{});
+}
+
 Result<std::string> render(const std::string& path, const Env& env, const LoadOptions& options) {
   auto text = read_file(path);
   if (!text) return text.error();

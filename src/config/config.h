@@ -60,6 +60,9 @@ Result<std::string> resolve_path(const std::string& flag, const Env& env);
 // `-template` prints.
 Result<std::string> render(const std::string& path, const Env& env, const LoadOptions& options);
 
+// Renders config text over `env` (missing variables are empty).
+Result<std::string> render_config_text(const std::string& file, const std::string& text, const Env& env);
+
 // Renders, parses and validates.
 Result<Config> load(const std::string& path, const Env& env, const LoadOptions& options);
 

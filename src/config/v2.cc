@@ -250,7 +250,9 @@ Result<void> Translator::hooks() {
     // Without an app, the hooks run when autopilot shuts down.
     Json when = app_name_.empty() ? Json{{"once", "shutdown"}} : Json{{"source", app_name_}, {"once", event}};
     put(job + "/when", when, *n);
-    out_.notes.emplace_back(job, std::string("v2 `") + key + "`: on the app's " + event);
+    std::string note = std::string("v2 `") + key + "`: on the app's " + event;
+    if (std::string(key) == "postStop") note += " (v2 exited with its status when it failed; v3 keeps the app's)";
+    out_.notes.emplace_back(job, note);
     if (std::string(key) == "postStop") out_.exit_status_job = key;
   }
   return {};
