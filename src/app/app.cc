@@ -139,6 +139,10 @@ class Runner {
         bus_.publish({events::Code::kSignal, events::Source::signal("SIGHUP")});
         break;
       case SIGUSR1:
+        if (config_.is_v2) {
+          toggle_maintenance();
+          break;
+        }
         if (auto r = log_.reopen(); !r) log_.error("reopening the log: " + r.error().message);
         break;
       case SIGUSR2:
@@ -147,9 +151,20 @@ class Runner {
     }
   }
 
+  // ContainerPilot v2's SIGUSR1: every registered job leaves the healthy
+  // lists (its checks pause) until the next SIGUSR1.
+  void toggle_maintenance() {
+    in_maintenance_ = !in_maintenance_;
+    log_.info(in_maintenance_ ? "SIGUSR1: entering maintenance" : "SIGUSR1: leaving maintenance");
+    bus_.publish({in_maintenance_ ? events::Code::kEnterMaintenance : events::Code::kExitMaintenance,
+                  events::Source::global()});
+  }
+
   void reload() {
     if (supervisor_->is_shutting_down()) return;
-    auto fresh = config::load(options_.config_path, options_.env, options_.load);
+    config::LoadOptions load = options_.load;
+    load.v2_started = config_.is_v2;
+    auto fresh = config::load(options_.config_path, options_.env, load);
     if (!fresh) {
       log_.error("reload refused, keeping the running config: " + fresh.error().format());
       return;
@@ -190,6 +205,7 @@ class Runner {
   std::unique_ptr<watches::Watches> watches_;
   std::unique_ptr<render::Renderers> renderers_;
   std::unique_ptr<jobs::Supervisor> supervisor_;
+  bool in_maintenance_ = false;
 };
 
 }  // namespace

@@ -144,7 +144,7 @@ Result<std::string> render(const std::string& path, const Env& env, const LoadOp
 }
 
 Result<Config> parse(const std::string& file, const std::string& text, bool text_is_rendered,
-                     const std::vector<std::string>& app) {
+                     const std::vector<std::string>& app, bool v2_started) {
   auto doc = json5::parse(text, file);
   if (!doc) {
     Error e = doc.error();
@@ -161,7 +161,7 @@ Result<Config> parse(const std::string& file, const std::string& text, bool text
                         file + " is " + schema->note() + ", where the app is a job");
     return decode_config(d, file);
   }
-  auto v3 = translate_v2(d, *doc, app);
+  auto v3 = translate_v2(d, *doc, app, v2_started);
   if (!v3) return v3.error();
   Decoder translated(v3->doc, text);
   translated.set_unknown_key_note(schema->note());
@@ -187,7 +187,7 @@ Result<Config> load(const std::string& path, const Env& env, const LoadOptions& 
     if (!a) return a.error();
     app.push_back(std::move(*a));
   }
-  auto c = parse(path, *rendered, *rendered != *raw, app);
+  auto c = parse(path, *rendered, *rendered != *raw, app, options.v2_started);
   if (c && !options.discovery_dir.empty() && !c->discovery.etcd &&
       c->discovery.embedded_dir == discovery::kDefaultEmbeddedDir)
     c->discovery.embedded_dir = options.discovery_dir;

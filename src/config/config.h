@@ -50,6 +50,8 @@ struct LoadOptions {
   // `--discovery-dir`: the embedded catalog's directory for a config that
   // names no catalog (a v2 config cannot).
   std::string discovery_dir;
+  // A reload of a running ContainerPilot v2 config (see config/v2.h).
+  bool v2_started = false;
 };
 
 // The config path from the -config flag, else $AUTOPILOT, else
@@ -70,7 +72,7 @@ Result<Config> load(const std::string& path, const Env& env, const LoadOptions& 
 // The file is read as ContainerPilot v2 or v3 by its top-level keys
 // (config/schema.h); `app` is a v2 config's app, already rendered.
 Result<Config> parse(const std::string& file, const std::string& text, bool text_is_rendered,
-                     const std::vector<std::string>& app = {});
+                     const std::vector<std::string>& app = {}, bool v2_started = false);
 
 Env environment_from(char** envp);
 

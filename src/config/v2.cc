@@ -23,7 +23,7 @@ const std::vector<std::string> kEtcdKeys{"endpoints", "prefix"};
 // Builds the v3 document, giving each value the position of its v2 origin.
 class Translator {
  public:
-  Translator(const Decoder& d, const json5::Document& src) : d_(d), src_(src) {
+  Translator(const Decoder& d, const json5::Document& src, bool started) : d_(d), src_(src), started_(started) {
     out_.doc.file = src.file;
     out_.doc.value = Json::object();
     out_.doc.value_pos[""] = src.pos_of("");
@@ -49,7 +49,7 @@ class Translator {
   Result<Node> required(const Node& obj, const std::string& key, const std::string& what) const;
   Result<std::string> command_name(const Node& command) const;
   Result<Node> list_of_objects(const std::string& key, const std::vector<std::string>& keys, size_t i) const;
-  void wait_for_prestart(const std::string& job, const Node& from);
+  void wait_for_prestart(const std::string& job, const Node& from, bool is_app = false);
 
   const Decoder& d_;
   const json5::Document& src_;
@@ -57,6 +57,7 @@ class Translator {
   std::map<std::string, int> count_;
   std::string app_name_;
   bool has_prestart_ = false;
+  bool started_;
 };
 
 void Translator::put(const std::string& to, Json value, const Node& from) {
@@ -98,8 +99,10 @@ Result<Node> Translator::list_of_objects(const std::string& key, const std::vect
   return n;
 }
 
-void Translator::wait_for_prestart(const std::string& job, const Node& from) {
-  if (has_prestart_) put(job + "/when", Json{{"source", "preStart"}, {"once", "exitSuccess"}}, from);
+// On a reload (started_) only the app still waits: preStart ran once and
+// will not run again, and the others restart now, as v2 restarted them.
+void Translator::wait_for_prestart(const std::string& job, const Node& from, bool is_app) {
+  if (has_prestart_ && (is_app || !started_)) put(job + "/when", Json{{"source", "preStart"}, {"once", "exitSuccess"}}, from);
 }
 
 Result<void> Translator::top_level() {
@@ -194,7 +197,7 @@ Result<void> Translator::service_job(const Node& svc, const std::string& name, c
   if (auto timeout = d_.field(svc, "timeout")) copy(job + "/health/timeout", *timeout);
   for (const char* key : {"interfaces", "tags", "consul"})
     if (auto n = d_.field(svc, key)) copy(job + "/" + key, *n);
-  wait_for_prestart(job, svc);
+  wait_for_prestart(job, svc, !app.empty());
   return {};
 }
 
@@ -232,7 +235,7 @@ Result<void> Translator::services(const std::vector<std::string>& app) {
     std::string job = next("jobs");
     put(job, Json{{"name", app_name_}, {"exec", app}}, root);
     out_.notes.emplace_back(job, "the app of the command line");
-    wait_for_prestart(job, root);
+    wait_for_prestart(job, root, true);
   }
   if (!app_name_.empty()) put("/mainJob", app_name_, root);
   return {};
@@ -352,8 +355,9 @@ Result<V2Translation> Translator::run(const std::vector<std::string>& app) {
 
 }  // namespace
 
-Result<V2Translation> translate_v2(const Decoder& d, const json5::Document& v2, const std::vector<std::string>& app) {
-  return Translator(d, v2).run(app);
+Result<V2Translation> translate_v2(const Decoder& d, const json5::Document& v2, const std::vector<std::string>& app,
+                                   bool started) {
+  return Translator(d, v2, started).run(app);
 }
 
 }  // namespace autopilot::config

@@ -40,8 +40,9 @@ struct V2Translation {
 };
 
 // `d` reads the v2 document `v2`; `app` is the command line's app, each
-// argument already rendered.
+// argument already rendered. `started`: a reload of a running config, where
+// only the app still waits for preStart (v2 restarts the rest on SIGHUP).
 Result<V2Translation> translate_v2(const decode::Decoder& d, const json5::Document& v2,
-                                   const std::vector<std::string>& app);
+                                   const std::vector<std::string>& app, bool started = false);
 
 }  // namespace autopilot::config

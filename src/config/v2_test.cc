@@ -124,6 +124,17 @@ TEST(V2Config, OnStartAndStopTimeoutMinusOne) {
   EXPECT_EQ(c->main_job, "app");
 }
 
+TEST(V2Config, OnAReloadOnlyTheAppStillWaitsForPreStart) {
+  const char* text = R"({ "preStart": "true", "coprocesses": [ { "name": "agent", "command": "sleep 9" } ] })";
+  auto first = parse("v2.json", text, false, {"sleep", "1"});
+  auto reload = parse("v2.json", text, false, {"sleep", "1"}, true);
+  ASSERT_TRUE(first.ok() && reload.ok());
+  EXPECT_EQ(job(*first, "agent")->when.source, events::Source::job("preStart"));
+  EXPECT_TRUE(job(*reload, "agent")->when.source.is_global()) << "restarted now, as v2's SIGHUP restarts coprocesses";
+  EXPECT_EQ(job(*reload, "app")->when.source, events::Source::job("preStart"));
+  EXPECT_EQ(*job(*reload, "app"), *job(*first, "app")) << "unchanged, so a reload leaves the app alone";
+}
+
 TEST(V2Config, EtcdBecomesTheEtcdCatalog) {
   auto c = parse("v2.json", R"({ "etcd": { "endpoints": ["http://127.0.0.1:2379"], "prefix": "/cp" } })", false);
   ASSERT_TRUE(c.ok()) << c.error().format();

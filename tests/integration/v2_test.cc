@@ -111,5 +111,53 @@ TEST(V2, BackendsRunOnChangeWhenAnInstanceJoinsAndLeaves) {
   ASSERT_TRUE(watcher.wait_exit());
 }
 
+// v2's SIGUSR1 toggles maintenance: the instance leaves the healthy lists and
+// comes back; the other autopilot's backend sees both.
+TEST(V2, Sigusr1TogglesMaintenanceAndTheInstanceLeavesAndReturns) {
+  TempDir dir;
+  auto watcher = run_v2(dir, R"({
+    "backends": [ { "name": "web", "poll": 1, "onChange": ["sh", "-c", "echo WEB-CHANGED"] } ]
+  })", {"sleep", "60"});
+  ASSERT_TRUE(watcher.wait_for("watch web: no healthy instances yet")) << watcher.output();
+  TempDir sdir;
+  std::string path = sdir.write("containerpilot.json", R"({
+    "services": [ { "name": "web", "port": 8080, "health": "true", "poll": 1, "ttl": 3,
+                    "interfaces": "static:127.0.0.1" } ]
+  })");
+  Process service({autopilot_bin(), "-config", path, "--discovery-dir", dir.path() + "/catalog", "sleep", "60"});
+  ASSERT_TRUE(watcher.wait_for("changed: 1 healthy instance")) << watcher.output();
+
+  service.signal(SIGUSR1);
+  ASSERT_TRUE(service.wait_for("entering maintenance")) << service.output();
+  ASSERT_TRUE(watcher.wait_for("changed: 0 healthy instances")) << watcher.output();
+  service.signal(SIGUSR1);
+  ASSERT_TRUE(service.wait_for("leaving maintenance")) << service.output();
+  ASSERT_TRUE(watcher.wait_for("changed: 1 healthy instance")) << watcher.output();
+  EXPECT_TRUE(watcher.wait_until([&] { return watcher.count("WEB-CHANGED") == 3; })) << watcher.output();
+  service.signal(SIGTERM);
+  watcher.signal(SIGTERM);
+  ASSERT_TRUE(service.wait_exit());
+  ASSERT_TRUE(watcher.wait_exit());
+}
+
+// v2's SIGHUP reloads the config: the app is left alone, new blocks start.
+TEST(V2, SighupReloadsTheConfigAndLeavesTheAppAlone) {
+  TempDir dir;
+  auto p = run_v2(dir, R"({ "preStart": ["sh", "-c", "echo prestart-ran"] })",
+                  {"sh", "-c", "echo app-up; exec sleep 60"});
+  ASSERT_TRUE(p.wait_seen("app-up")) << p.output();
+  dir.write("containerpilot.json", R"({
+    "preStart": ["sh", "-c", "echo prestart-ran"],
+    "coprocesses": [ { "name": "added", "command": ["sh", "-c", "echo added-ran; exec sleep 60"] } ]
+  })");
+  p.signal(SIGHUP);
+  ASSERT_TRUE(p.wait_seen("added-ran")) << p.output();
+  EXPECT_EQ(p.count("app-up"), 1) << p.output();
+  EXPECT_EQ(p.count("prestart-ran"), 1) << p.output();
+  p.signal(SIGTERM);
+  auto exit = p.wait_exit();
+  ASSERT_TRUE(exit) << p.output();
+}
+
 }  // namespace
 }  // namespace autopilot::testing
