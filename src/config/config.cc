@@ -159,6 +159,8 @@ Result<Config> parse(const std::string& file, const std::string& text, bool text
     if (!app.empty())
       return make_error("an app on the command line (\"" + app.front() + "\") needs a ContainerPilot v2 config; " +
                         file + " is " + schema->note() + ", where the app is a job");
+    if (schema->because.empty())
+      if (auto r = check_unmarked_keys(d, kTopKeys); !r) return r.error();
     return decode_config(d, file);
   }
   auto v3 = translate_v2(d, *doc, app, v2_started);

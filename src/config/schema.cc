@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "base/strings.h"
+
 namespace autopilot::config {
 namespace {
 
@@ -55,6 +57,20 @@ Result<SchemaReading> detect_schema(const decode::Decoder& d) {
   if (v2) return SchemaReading{Schema::kV2, v2->name};
   if (v3) return SchemaReading{Schema::kV3, v3->name};
   return SchemaReading{};
+}
+
+Result<void> check_unmarked_keys(const decode::Decoder& d, const std::vector<std::string>& v3_keys) {
+  decode::Node root = d.root();
+  if (!root->is_object()) return {};
+  for (const auto& [key, value] : root->items()) {
+    if (in(v3_keys, key)) continue;
+    auto hint = suggest(key, kV2Only);
+    if (!hint || suggest(key, v3_keys)) continue;
+    decode::Node at{&value, "/" + json5::pointer_token(key), ""};
+    return d.key_error(at, "unknown key \"" + key + "\" (did you mean \"" + *hint +
+                               "\", a ContainerPilot v2 key?); read as a ContainerPilot v3 config, as it has no v2 key");
+  }
+  return {};
 }
 
 }  // namespace autopilot::config

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "decode/decoder.h"
@@ -25,5 +26,10 @@ struct SchemaReading {
 // A file mixing v2 and v3 keys is an error naming one key of each, placed at
 // the v3 one.
 Result<SchemaReading> detect_schema(const decode::Decoder& d);
+
+// In a file that nothing marks as either schema, a top-level key outside
+// `v3_keys` that is close to a v2-only key is refused with that key as the
+// suggestion (`servces` is a misspelled v2 config, not an unknown v3 key).
+Result<void> check_unmarked_keys(const decode::Decoder& d, const std::vector<std::string>& v3_keys);
 
 }  // namespace autopilot::config

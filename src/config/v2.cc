@@ -187,7 +187,8 @@ Result<void> Translator::service_job(const Node& svc, const std::string& name, c
     if (*seconds <= 0) return d_.error(n, "must be a positive number of seconds");
   }
   put(job + "/health", Json::object(), svc);
-  // v2 runs the check if there is one; without it the TTL simply runs out.
+  // v2 runs the check if there is one; without it the service always passes
+  // (ContainerPilot 2's Service.CheckHealth), as a v3 heartbeat does.
   if (auto health = d_.field(svc, "health")) {
     if (auto argv = decode::command(d_, *health); !argv) return argv.error();
     copy(job + "/health/exec", *health);
