@@ -91,6 +91,7 @@ class Runner {
     supervisor_ = std::make_unique<jobs::Supervisor>(
         wiring, jobs::JobOptions{.default_stop_timeout = config_.stop_timeout}, config_.jobs, config_.main_job);
     supervisor_->on_all_done = [this] { os_.loop().stop(); };
+    supervisor_->exit_status_job = config_.exit_status_job;
     log_.info(fmt::format("autopilot {} started (pid {}){}", AUTOPILOT_VERSION_STRING, ::getpid(),
                           config_.main_job.empty() ? "" : "; main job: " + config_.main_job));
     supervisor_->start();
@@ -112,6 +113,10 @@ class Runner {
         bus_.publish({events::Code::kSignal, events::Source::signal("SIGHUP")});
         break;
       case SIGUSR1:
+        if (config_.is_v2) {
+          toggle_maintenance();
+          break;
+        }
         if (auto r = log_.reopen(); !r) log_.error("reopening the log: " + r.error().message);
         break;
       case SIGUSR2:
@@ -120,9 +125,20 @@ class Runner {
     }
   }
 
+  // ContainerPilot v2's SIGUSR1: every registered job leaves the healthy
+  // lists (its checks pause) until the next SIGUSR1.
+  void toggle_maintenance() {
+    in_maintenance_ = !in_maintenance_;
+    log_.info(in_maintenance_ ? "SIGUSR1: entering maintenance" : "SIGUSR1: leaving maintenance");
+    bus_.publish({in_maintenance_ ? events::Code::kEnterMaintenance : events::Code::kExitMaintenance,
+                  events::Source::global()});
+  }
+
   void reload() {
     if (supervisor_->is_shutting_down()) return;
-    auto fresh = config::load(options_.config_path, options_.env, options_.load);
+    config::LoadOptions load = options_.load;
+    load.v2_started = config_.is_v2;
+    auto fresh = config::load(options_.config_path, options_.env, load);
     if (!fresh) {
       log_.error("reload refused, keeping the running config: " + fresh.error().format());
       return;
@@ -143,6 +159,7 @@ class Runner {
     log_.info("reloading " + options_.config_path);
     if (watches_) watches_->reload(config_.watches);
     if (renderers_) renderers_->reload(config_.templates);
+    supervisor_->exit_status_job = config_.exit_status_job;
     supervisor_->reload(config_.jobs, config_.main_job);
   }
 
@@ -157,6 +174,7 @@ class Runner {
   std::unique_ptr<watches::Watches> watches_;
   std::unique_ptr<render::Renderers> renderers_;
   std::unique_ptr<jobs::Supervisor> supervisor_;
+  bool in_maintenance_ = false;
 };
 
 }  // namespace

@@ -4,7 +4,8 @@
 //   SIGTERM, SIGINT  graceful shutdown
 //   SIGHUP           reload the config (a bad one is refused, the old keeps
 //                    running), then publish the SIGHUP signal event
-//   SIGUSR1          reopen the log file
+//   SIGUSR1          reopen the log file; with a ContainerPilot v2 config,
+//                    toggle maintenance instead, as v2 did
 //   SIGUSR2          publish the SIGUSR2 signal event
 #pragma once
 

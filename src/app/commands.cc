@@ -12,7 +12,9 @@
 #include "app/app.h"
 #include "app/catalog_command.h"
 #include "app/render_command.h"
+#include "base/file.h"
 #include "config/config.h"
+#include "config/migrate.h"
 #include "os/linux/linux_files.h"
 
 namespace autopilot::app {
@@ -23,12 +25,17 @@ constexpr int kBadInput = 2;
 constexpr const char* kDescription = R"(autopilot: a container's PID 1 that prepares, starts and supervises its jobs.
 
 It reads a ContainerPilot v3 config (JSON5, rendered first as a Go template over
-the environment), starts the jobs it lists, restarts them as told, runs hooks
-on their events, reaps zombies, forwards signals and shuts down in order.
+the environment) or a v2 one (told apart by its keys, translated into jobs),
+starts the jobs it lists, restarts them as told, runs hooks on their events,
+reaps zombies, forwards signals and shuts down in order.
 
   autopilot -config /etc/autopilot.json5      run the jobs of a config
+  autopilot -config v2.json nginx -g "daemon off;"
+                                              run a ContainerPilot v2 config and its app
   autopilot check -config FILE                validate a config and exit (0 ok, 2 bad)
   autopilot -template -config FILE [-out F]   print the config rendered over the environment
+  autopilot migrate -config v2.json [-out F] [APP ...]
+                                              print a ContainerPilot v2 config as v3 (JSON5)
   autopilot -version
   autopilot render -template "in.ctmpl:out.conf[:cmd]" [-once] [-dry]   render from the catalog (consul-template's CLI)
   autopilot catalog services [-config FILE | --discovery-dir DIR | --etcd URLS]
@@ -55,6 +62,36 @@ std::vector<std::string> normalise_flags(int argc, char** argv) {
   return out;
 }
 
+// ContainerPilot v2's form: `autopilot -config F nginx -g "daemon off;"`.
+// The app starts at the first word that is neither a flag, a flag's value nor
+// a subcommand; it and everything after it are the app's, untouched.
+std::vector<std::string> split_app(int& argc, char** argv) {
+  static const std::vector<std::string> kWithValue{"config", "out", "discovery-dir"};
+  static const std::vector<std::string> kSubcommands{"check", "render", "catalog"};
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") {
+      std::vector<std::string> app(argv + i + 1, argv + argc);
+      argc = i;
+      return app;
+    }
+    if (a.size() > 1 && a[0] == '-') {
+      std::string name = a.substr(a.find_first_not_of('-'));
+      if (name.find('=') == std::string::npos &&
+          std::find(kWithValue.begin(), kWithValue.end(), name) != kWithValue.end())
+        ++i;
+      continue;
+    }
+    // `check` and `migrate` take a v2 app after their flags, as a run does.
+    if (a == "migrate" || a == "check") continue;
+    if (std::find(kSubcommands.begin(), kSubcommands.end(), a) != kSubcommands.end()) return {};
+    std::vector<std::string> app(argv + i, argv + argc);
+    argc = i;
+    return app;
+  }
+  return {};
+}
+
 void print_error(const Error& e) { fmt::print(stderr, "autopilot: {}\n", e.format()); }
 
 int write_rendered(const std::string& text, const std::string& out) {
@@ -72,6 +109,26 @@ int write_rendered(const std::string& text, const std::string& out) {
   return 0;
 }
 
+int run_migrate(const std::string& config_flag, const std::vector<std::string>& app, const std::string& out,
+                const config::Env& env) {
+  auto path = config::resolve_path(config_flag, env);
+  if (!path) {
+    print_error(path.error());
+    return kBadInput;
+  }
+  auto text = read_file(*path);
+  if (!text) {
+    print_error(text.error());
+    return kBadInput;
+  }
+  auto v3 = config::migrate_v2(*path, *text, app, env);
+  if (!v3) {
+    print_error(v3.error());
+    return kBadInput;
+  }
+  return write_rendered(*v3, out);
+}
+
 }  // namespace
 
 int main_command(int argc, char** argv, char** envp) {
@@ -85,9 +142,19 @@ int main_command(int argc, char** argv, char** envp) {
   cli.add_flag("--template", template_only, "Print the config rendered over the environment, then exit");
   cli.add_option("--out", out, "With -template: write to FILE instead of stdout")->option_text("FILE");
   cli.add_flag("--strict", strict, "An unset environment variable in the config template is an error");
+  std::string discovery_dir;
+  cli.add_option("--discovery-dir", discovery_dir,
+                 "The embedded catalog's directory when the config names no catalog (a v2 config)")
+      ->option_text("DIR");
   CLI::App* check = cli.add_subcommand("check", "Validate the config and exit: 0 when good, 2 with the error");
   check->add_option("--config", config_flag, "Config file (JSON5)")->option_text("FILE");
   check->add_flag("--strict", strict, "An unset environment variable in the config template is an error");
+  std::string migrate_out;
+  CLI::App* migrate = cli.add_subcommand(
+      "migrate", "Print a ContainerPilot v2 config as the v3 config it runs as (JSON5, with comments); "
+                 "the v2 app follows the flags");
+  migrate->add_option("--config", config_flag, "The v2 config file")->option_text("FILE");
+  migrate->add_option("--out", migrate_out, "Write to FILE instead of stdout")->option_text("FILE");
   RenderRequest render_request;
   CLI::App* render_cmd = cli.add_subcommand(
       "render", "Render templates from the catalog, as consul-template's command line (no jobs run)");
@@ -120,6 +187,7 @@ int main_command(int argc, char** argv, char** envp) {
   catalog_service->add_option("name", query.service, "The service name")->required();
   catalog_service->add_flag("--all", query.all, "Include unhealthy instances (critical, maintenance)");
   catalog_options(catalog_service);
+  std::vector<std::string> app = split_app(argc, argv);
   try {
     auto args = normalise_flags(argc, argv);
     cli.parse(args);
@@ -143,7 +211,8 @@ int main_command(int argc, char** argv, char** envp) {
     query.strict = query.strict || strict;
     return run_catalog_command(query, env);
   }
-  config::LoadOptions load{strict};
+  config::LoadOptions load{strict, app, discovery_dir};
+  if (*migrate) return run_migrate(config_flag, app, migrate_out, env);
   auto path = config::resolve_path(config_flag, env);
   if (!path) {
     print_error(path.error());

@@ -75,6 +75,11 @@ int run_render_command(const RenderRequest& request, const config::Env& env) {
         done_once();
       };
     }
+    // consul-template -once exits non-zero when a template fails to execute.
+    raw->on_render_error = [&, done_once](const Error&) {
+      failed = true;
+      done_once();
+    };
     raw->on_written = [&, done_once](const Result<render::Outcome>& outcome) {
       if (!outcome || *outcome == render::Outcome::kCheckFailed || *outcome == render::Outcome::kCommandFailed)
         failed = true;

@@ -6,7 +6,8 @@
 //
 // -once: render every template once its data has arrived (and run its
 // command), then exit: 0 when every file was written or already up to date,
-// 1 when a check or command failed or a write failed. Without -once it keeps
+// 1 when a template failed to execute, a check or command failed or a write
+// failed. Without -once it keeps
 // rendering on every change until SIGINT/SIGTERM. -dry prints "> DEST" and
 // the content on stdout instead of writing, and runs no command. The same
 // safety as the `templates` config key: temp file, rename, never from an

@@ -11,6 +11,8 @@
 #include "base/file.h"
 #include "base/strings.h"
 #include "config/addresses.h"
+#include "config/schema.h"
+#include "config/v2.h"
 #include "config/template_funcs.h"
 #include "decode/decoder.h"
 #include "jobs/supervisor.h"
@@ -131,13 +133,18 @@ static Result<std::string> render_text(const std::string& path, const std::strin
   return tmpl->execute(tmpl::Value::map(std::move(data)), missing);
 }
 
+Result<std::string> render_config_text(const std::string& file, const std::string& text, const Env& env) {
+  return render_text(file, text, env, LoadOptions{});
+}
+
 Result<std::string> render(const std::string& path, const Env& env, const LoadOptions& options) {
   auto text = read_file(path);
   if (!text) return text.error();
   return render_text(path, *text, env, options);
 }
 
-Result<Config> parse(const std::string& file, const std::string& text, bool text_is_rendered) {
+Result<Config> parse(const std::string& file, const std::string& text, bool text_is_rendered,
+                     const std::vector<std::string>& app, bool v2_started) {
   auto doc = json5::parse(text, file);
   if (!doc) {
     Error e = doc.error();
@@ -145,7 +152,28 @@ Result<Config> parse(const std::string& file, const std::string& text, bool text
     return e;
   }
   Decoder d(*doc, text);
-  return decode_config(d, file);
+  auto schema = detect_schema(d);
+  if (!schema) return schema.error();
+  d.set_unknown_key_note(schema->note());
+  if (schema->schema == Schema::kV3) {
+    if (!app.empty())
+      return make_error("an app on the command line (\"" + app.front() + "\") needs a ContainerPilot v2 config; " +
+                        file + " is " + schema->note() + ", where the app is a job");
+    if (schema->because.empty())
+      if (auto r = check_unmarked_keys(d, kTopKeys); !r) return r.error();
+    return decode_config(d, file);
+  }
+  auto v3 = translate_v2(d, *doc, app, v2_started);
+  if (!v3) return v3.error();
+  Decoder translated(v3->doc, text);
+  translated.set_unknown_key_note(schema->note());
+  translated.set_shown_paths(v3->shown_paths);
+  auto c = decode_config(translated, file);
+  if (!c) return c.error();
+  c->is_v2 = true;
+  if (app.empty()) c->main_job = "";  // v2 without an app runs until every job is done
+  c->exit_status_job = v3->exit_status_job;
+  return c;
 }
 
 Result<Config> load(const std::string& path, const Env& env, const LoadOptions& options) {
@@ -155,7 +183,17 @@ Result<Config> load(const std::string& path, const Env& env, const LoadOptions& 
     if (auto r = render::check_config_temp_file(path, *raw); !r) return r.error();
   auto rendered = render_text(path, *raw, env, options);
   if (!rendered) return rendered.error();
-  return parse(path, *rendered, *rendered != *raw);
+  std::vector<std::string> app;
+  for (const auto& arg : options.app) {
+    auto a = render_text("the app's argument \"" + arg + "\"", arg, env, options);
+    if (!a) return a.error();
+    app.push_back(std::move(*a));
+  }
+  auto c = parse(path, *rendered, *rendered != *raw, app, options.v2_started);
+  if (c && !options.discovery_dir.empty() && !c->discovery.etcd &&
+      c->discovery.embedded_dir == discovery::kDefaultEmbeddedDir)
+    c->discovery.embedded_dir = options.discovery_dir;
+  return c;
 }
 
 Env environment_from(char** envp) {

@@ -30,6 +30,10 @@ struct Config {
   std::vector<render::TemplateConfig> templates;
   discovery::DiscoveryConfig discovery;
   bool consul_given = false;  // ContainerPilot's `consul` key: ignored with a warning
+  // Read as a ContainerPilot v2 config, translated into jobs and watches (config/v2.h).
+  bool is_v2 = false;
+  // A job whose failure gives autopilot its exit status (v2's postStop); "" for none.
+  std::string exit_status_job;
 
   // Whether anything registers, watches or renders (then the catalog is opened).
   bool needs_catalog() const;
@@ -39,6 +43,15 @@ struct LoadOptions {
   // Missing environment variables in the config template are errors instead
   // of empty strings (`-strict`).
   bool strict_env = false;
+  // The app given on the command line after the flags (ContainerPilot v2's
+  // form); each argument is rendered over the environment. Only a v2 config
+  // takes one.
+  std::vector<std::string> app;
+  // `--discovery-dir`: the embedded catalog's directory for a config that
+  // names no catalog (a v2 config cannot).
+  std::string discovery_dir;
+  // A reload of a running ContainerPilot v2 config (see config/v2.h).
+  bool v2_started = false;
 };
 
 // The config path from the -config flag, else $AUTOPILOT, else
@@ -49,11 +62,17 @@ Result<std::string> resolve_path(const std::string& flag, const Env& env);
 // `-template` prints.
 Result<std::string> render(const std::string& path, const Env& env, const LoadOptions& options);
 
+// Renders config text over `env` (missing variables are empty).
+Result<std::string> render_config_text(const std::string& file, const std::string& text, const Env& env);
+
 // Renders, parses and validates.
 Result<Config> load(const std::string& path, const Env& env, const LoadOptions& options);
 
 // Parses and validates already rendered text (`file` names it in errors).
-Result<Config> parse(const std::string& file, const std::string& text, bool text_is_rendered);
+// The file is read as ContainerPilot v2 or v3 by its top-level keys
+// (config/schema.h); `app` is a v2 config's app, already rendered.
+Result<Config> parse(const std::string& file, const std::string& text, bool text_is_rendered,
+                     const std::vector<std::string>& app = {}, bool v2_started = false);
 
 Env environment_from(char** envp);
 

@@ -34,14 +34,67 @@ TEST(Config, DecodesAContainerPilotStyleConfig) {
   EXPECT_EQ(c->jobs[2].timeout, 1500ms) << "a periodic job's timeout defaults to its interval";
   EXPECT_EQ(c->jobs[2].restarts, jobs::kUnlimited);
   EXPECT_TRUE(c->jobs[3].when.is_signal());
-  EXPECT_EQ(c->main_job, "setup") << "the first startup job with an exec is the main job by default";
+  EXPECT_EQ(c->main_job, "app") << "setup is a step the app waits for, so the app is the main job";
+}
+
+std::string main_job_of(const std::string& jobs) {
+  auto c = parse("c.json5", "{ jobs: " + jobs + " }", false);
+  if (!c) return "error: " + c.error().format();
+  return c->main_job;
+}
+
+TEST(MainJob, TheAutopilotPatternsAppIsTheMainJobNotItsPreStart) {
+  EXPECT_EQ(main_job_of(R"([
+    { name: "consul-agent", exec: "consul agent -data-dir=/data", restarts: "unlimited" },
+    { name: "preStart", exec: "/bin/prestart.sh" },
+    { name: "app", exec: "nginx", port: 80, health: { exec: "true", interval: 5, ttl: 10 },
+      when: { source: "preStart", once: "exitSuccess" } },
+    { name: "preStop", exec: "/bin/prestop.sh", when: { source: "app", once: "stopping" } },
+    { name: "postStop", exec: "/bin/poststop.sh", when: { source: "app", once: "stopped" } },
+    { name: "sensor", exec: "/bin/sensor.sh", when: { interval: "5s" } },
+    { name: "onChange", exec: "/bin/reload.sh", when: { source: "SIGHUP" } },
+  ])"), "app");
+}
+
+TEST(MainJob, AnUnregisteredAppAfterItsPreStartIsChosenOverACoprocess) {
+  EXPECT_EQ(main_job_of(R"([
+    { name: "consul-agent", exec: "consul agent", restarts: "unlimited" },
+    { name: "preStart", exec: "/bin/prestart.sh" },
+    { name: "worker", exec: "/bin/worker", when: { source: "preStart", once: "exitSuccess" } },
+  ])"), "worker");
+}
+
+TEST(MainJob, AHelperTheAppWaitsOnIsNotTheMainJob) {
+  EXPECT_EQ(main_job_of(R"([
+    { name: "agent", exec: "consul agent", port: 8500, health: { exec: "true", interval: 5, ttl: 10 } },
+    { name: "app", exec: "node app.js", port: 80, health: { exec: "true", interval: 5, ttl: 10 },
+      when: { source: "agent", once: "healthy" } },
+  ])"), "app");
+}
+
+TEST(MainJob, AReactionToTheAppsFailureIsNotTheMainJob) {
+  EXPECT_EQ(main_job_of(R"([
+    { name: "app", exec: "node app.js" },
+    { name: "alert", exec: "/bin/alert.sh", when: { source: "app", once: "exitFailed" } },
+  ])"), "app");
+}
+
+TEST(MainJob, HooksPeriodicAndSignalJobsAreNeverChosen) {
+  EXPECT_EQ(main_job_of(R"([
+    { name: "tick", exec: "true", when: { interval: "1s" } },
+    { name: "hup", exec: "true", when: { source: "SIGHUP" } },
+    { name: "bye", exec: "true", when: { once: "shutdown" } },
+    { name: "holder", port: 80, health: { exec: "true", interval: 5, ttl: 10 } },
+  ])"), "");
+  EXPECT_EQ(main_job_of(R"([ { name: "only", exec: "true" } ])"), "only");
 }
 
 TEST(Config, UnknownKeysSuggestTheClosestName) {
   auto c = parse("c.json5", "{\n  jobs: [ { name: \"a\", exec: \"true\", restart: 3 } ],\n}", false);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error().format(),
-            "c.json5:2:38: jobs[0]: unknown key \"restart\" (did you mean \"restarts\"?)\n"
+            "c.json5:2:38: jobs[0]: unknown key \"restart\" (did you mean \"restarts\"?); read as a ContainerPilot "
+            "v3 config because of `jobs`\n"
             "  jobs: [ { name: \"a\", exec: \"true\", restart: 3 } ],\n"
             "                                     ^");
 }

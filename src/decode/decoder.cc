@@ -26,8 +26,24 @@ Error Decoder::at(const SourcePos& pos, std::string_view path, std::string_view 
   return error_at(pos.file, text_, pos.line, pos.col, text);
 }
 
+std::string Decoder::shown_path(const Node& n) const {
+  // The longest pointer with a shown path that is n's or an ancestor's.
+  for (std::string p = n.pointer;; p.resize(p.rfind('/'))) {
+    if (auto it = shown_paths_.find(p); it != shown_paths_.end()) {
+      std::string path = it->second;
+      for (const auto& token : split(std::string_view(n.pointer).substr(p.size()), '/')) {
+        if (token.empty()) continue;
+        bool index = token.find_first_not_of("0123456789") == std::string::npos;
+        path += index ? "[" + token + "]" : (path.empty() ? "" : ".") + token;
+      }
+      return path;
+    }
+    if (p.empty()) return n.path;
+  }
+}
+
 Error Decoder::error(const Node& n, std::string_view message) const {
-  return at(doc_.pos_of(n.pointer), n.path, message);
+  return at(doc_.pos_of(n.pointer), shown_path(n), message);
 }
 
 Error Decoder::key_error(const Node& n, std::string_view message) const {
@@ -54,7 +70,8 @@ Result<void> Decoder::only_keys(const Node& obj, std::span<const std::string> al
     Node child = *field(obj, key);
     std::string message = "unknown key \"" + key + "\"";
     if (auto s = suggest(key, allowed)) message += " (did you mean \"" + *s + "\"?)";
-    Node parent_path{child.json, child.pointer, obj.path};
+    if (!unknown_key_note_.empty()) message += "; " + unknown_key_note_;
+    Node parent_path{child.json, child.pointer, shown_path(obj)};
     return key_error(parent_path, message);
   }
   return {};

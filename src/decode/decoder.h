@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -61,11 +62,21 @@ class Decoder {
 
   std::string file() const { return doc_.pos_of("").file; }
 
+  // Added to every unknown-key message, to say how the file was read
+  // ("read as a ContainerPilot v2 config because of `services`").
+  void set_unknown_key_note(std::string note) { unknown_key_note_ = std::move(note); }
+  // For a document translated from another (a v2 config): the path to show
+  // for each pointer and what lies below it, in the original's spelling.
+  void set_shown_paths(std::map<std::string, std::string> paths) { shown_paths_ = std::move(paths); }
+
  private:
   Error at(const SourcePos& pos, std::string_view path, std::string_view message) const;
+  std::string shown_path(const Node& n) const;
 
   const json5::Document& doc_;
   std::string_view text_;
+  std::string unknown_key_note_;
+  std::map<std::string, std::string> shown_paths_;
 };
 
 }  // namespace autopilot::decode

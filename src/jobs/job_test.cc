@@ -112,6 +112,34 @@ TEST_F(Fixture, ChainedJobsStartInOrderAndTheMainJobsStatusIsTheExitStatus) {
   EXPECT_TRUE(saw(Code::kStopped, "global"));
 }
 
+TEST_F(Fixture, AFailedStepTheMainJobWaitsForEndsAutopilotWithItsStatus) {
+  auto pre = job("preStart", {"pre"});
+  auto app = after("app", "preStart", Code::kExitSuccess);
+  auto agent = job("agent", {"agent"});
+  agent.restarts = kUnlimited;
+  start({agent, pre, app});
+  EXPECT_EQ(supervisor_->main_job(), "app");
+  exit("preStart", 3);
+  EXPECT_TRUE(supervisor_->is_shutting_down()) << "the app can never start";
+  exit("agent", 0, SIGTERM);
+  EXPECT_TRUE(done_);
+  EXPECT_EQ(supervisor_->exit_code(), 3);
+  EXPECT_EQ(count_spawned("run"), 0) << "the app never ran";
+}
+
+TEST_F(Fixture, AFailingExitStatusJobGivesAutopilotItsStatus) {
+  auto app = job("app", {"app"});
+  auto post = after("postStop", "app", Code::kStopped);
+  post.exec = {"post"};
+  start({app, post});
+  supervisor_->exit_status_job = "postStop";
+  exit("app", 0);
+  ASSERT_EQ(count_spawned("post"), 1);
+  exit("postStop", 6);
+  EXPECT_TRUE(done_);
+  EXPECT_EQ(supervisor_->exit_code(), 6);
+}
+
 TEST_F(Fixture, ChildrenGetTheEnvironmentAndCaptureUnlessRaw) {
   auto a = job("a");
   a.raw_logging = true;

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "jobs/main_job.h"
+
 namespace autopilot::jobs {
 
 using events::Code;
@@ -20,12 +22,7 @@ Supervisor::~Supervisor() {
 }
 
 std::string Supervisor::default_main_job(const std::vector<JobConfig>& configs) {
-  for (const auto& c : configs) {
-    if (!c.exec.empty() && !c.when.is_periodic() && c.when.source.is_global() &&
-        c.when.event == Code::kStartup)
-      return c.name;
-  }
-  return "";
+  return choose_main_job(configs);
 }
 
 Job& Supervisor::add(JobConfig config) {
@@ -87,6 +84,22 @@ void Supervisor::on_job_done(Job& job) {
       shutdown();
     }
   }
+  end_if_main_cannot_start(job);
+}
+
+void Supervisor::end_if_main_cannot_start(const Job& done) {
+  if (main_exit_code_ || shutting_down_ || done.name() == main_job_) return;
+  const Job* main = find(main_job_);
+  if (!main || main->runs() > 0 || main->state() != State::kWaiting) return;
+  const auto& w = main->config().when;
+  if (w.each || w.source != events::Source::job(done.name()) || w.event != Code::kExitSuccess) return;
+  if (!done.last_exit() && !done.failed_to_start()) return;  // it never ran (no exec)
+  int code = done.last_exit() ? done.last_exit()->shell_code() : 1;
+  if (code == 0 && !done.failed_to_start()) return;  // its exitSuccess is on the bus
+  wiring_.log.error(fmt::format("main job {} can never start: {} failed (status {}); shutting down", main_job_,
+                                done.name(), code));
+  main_exit_code_ = code;
+  shutdown();
 }
 
 void Supervisor::check_progress() {
@@ -115,6 +128,12 @@ bool Supervisor::all_done() const {
 }
 
 int Supervisor::exit_code() const {
+  // Only once the main job ran: a failed step before it keeps its own status.
+  const Job* main = find(main_job_);
+  const Job* j = exit_status_job.empty() ? nullptr : find(exit_status_job);
+  if (j && j->last_exit() && main && main->runs() > 0) {
+    if (int code = j->last_exit()->shell_code(); code != 0) return code;
+  }
   if (main_exit_code_) return *main_exit_code_;
   return any_failed_to_start_ ? 1 : 0;
 }

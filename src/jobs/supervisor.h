@@ -1,11 +1,14 @@
 // Supervisor: the set of jobs of one config, fed from the bus; shutdown
 // order, reload by difference, and the container's exit status.
 //
-// The main job: `mainJob` in the config, or by default the first job with an
-// exec that starts on `startup` and is not periodic (the app). When it is
+// The main job: `mainJob` in the config, or by default the job the config
+// shows to be the long-running app (see main_job.h). When it is
 // done, autopilot shuts down; its exit status is autopilot's (ContainerPilot
 // always exits 0, defect D1). Without a main job autopilot exits 0 once every
-// job is done, or 1 if a job failed to start.
+// job is done, or 1 if a job failed to start. A main job waiting `once` for
+// a job's exitSuccess can never start once that job is done and failed:
+// autopilot then shuts down with that job's status (a failing preStart ends
+// the container, as in ContainerPilot v2).
 #pragma once
 
 #include <functional>
@@ -39,6 +42,9 @@ class Supervisor {
   std::function<void()> on_all_done;
 
   int exit_code() const;
+  // A job whose failure, after the main job ran, gives autopilot its exit
+  // status instead of the main job's (ContainerPilot v2's postStop).
+  std::string exit_status_job;
   const Job* find(const std::string& name) const;
   std::vector<const Job*> jobs() const;
   // The main job's name ("" when none).
@@ -54,6 +60,7 @@ class Supervisor {
   Job& add(JobConfig config);
   void dispatch(const events::Event& e);
   void on_job_done(Job& job);
+  void end_if_main_cannot_start(const Job& done);
   void check_progress();
   void hand_over(const Job& previous);
   void prune_retired();

@@ -79,6 +79,14 @@ void Renderer::data_changed() {
   schedule(std::min<Duration>(config_.wait_min, *burst_deadline_ - now));
 }
 
+// What a failed pass leaves on disk: claim "the last good" file only when
+// there is one.
+std::string Renderer::kept_file() const {
+  auto info = wiring_.files.stat(config_.destination);
+  if (info && *info) return "keeping the last good " + config_.destination;
+  return "no file written (" + config_.destination + " does not exist)";
+}
+
 void Renderer::render() {
   for (auto* id : {&render_timer_, &max_timer_}) {
     if (*id) wiring_.timers.cancel(*id);
@@ -88,8 +96,7 @@ void Renderer::render() {
   if (!started_) return;
   if (cache_->failing()) {
     if (!unavailable_)
-      wiring_.log.warn(fmt::format("template {}: the catalog is unavailable; keeping the last good {}", config_.name,
-                                config_.destination));
+      wiring_.log.warn(fmt::format("template {}: the catalog is unavailable; {}", config_.name, kept_file()));
     unavailable_ = true;
     return;
   }
@@ -104,8 +111,8 @@ void Renderer::render() {
                               config_.error_on_missing_key ? tmpl::MissingKey::kError : tmpl::MissingKey::kDefault);
   if (cache_->missed()) return;  // the watches just started bring the data, then we render again
   if (!text) {
-    wiring_.log.error(fmt::format("template {}: {}; keeping the last good {}", config_.name, text.error().format(),
-                               config_.destination));
+    wiring_.log.error(fmt::format("template {}: {}; {}", config_.name, text.error().format(), kept_file()));
+    if (on_render_error) on_render_error(text.error());
     return;
   }
   ++passes_;

@@ -91,11 +91,14 @@ class Renderer {
   std::function<void(const Result<Outcome>&)> on_written;
   // The rendered text instead of a write (for `autopilot render -dry`).
   std::function<void(const std::string&)> on_dry_render;
+  // A pass failed while executing the template (for `autopilot render -once`).
+  std::function<void(const Error&)> on_render_error;
 
  private:
   void data_changed();
   void schedule(Duration delay);
   void render();
+  std::string kept_file() const;
   void write(std::string text);
   void written(const Result<Outcome>& r);
   void retry_later();

@@ -90,13 +90,16 @@ void add_kv_funcs(tmpl::FuncMap& funcs, Source& source) {
     if (key.empty()) return Value(false);
     return Value(find_key(source, key) != nullptr);
   });
-  funcs.add("keyOrDefault", [&source](Args args) -> Result<Value> {
-    if (args.size() != 2) return wrong_args("keyOrDefault", 2, args.size());
-    std::string key = strip_slash(text_of(args[0]));
-    if (key.empty()) return Value(text_of(args[1]));
-    const auto* e = find_key(source, key);
-    return Value(e && !e->value.empty() ? e->value : text_of(args[1]));
-  });
+  // consul-template up to 0.15 spelled it key_or_default; old templates still do.
+  for (const char* name : {"keyOrDefault", "key_or_default"}) {
+    funcs.add(name, [&source, name](Args args) -> Result<Value> {
+      if (args.size() != 2) return wrong_args(name, 2, args.size());
+      std::string key = strip_slash(text_of(args[0]));
+      if (key.empty()) return Value(text_of(args[1]));
+      const auto* e = find_key(source, key);
+      return Value(e && !e->value.empty() ? e->value : text_of(args[1]));
+    });
+  }
   funcs.add("ls", [&source](Args args) -> Result<Value> {
     if (args.size() != 1) return wrong_args("ls", 1, args.size());
     return list_pairs(source, text_of(args[0]), Depth::kChildren);

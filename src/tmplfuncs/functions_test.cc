@@ -136,6 +136,14 @@ TEST_F(DataFunctions, Key) {
             "demo d d");
 }
 
+TEST_F(DataFunctions, KeyOrDefaultKeepsItsOldNameKeyOrDefaultWithUnderscores) {
+  EXPECT_EQ(render("{{ key_or_default \"app/name\" \"d\" }} {{ key_or_default \"app/empty\" \"d\" }} "
+                   "{{ key_or_default \"app/nope\" \"d\" }}"),
+            "demo d d");
+  EXPECT_EQ(render("{{ key_or_default \"app/name\" }}"),
+            "EXEC: error calling key_or_default: wrong number of args for key_or_default: want 2 got 1");
+}
+
 TEST_F(DataFunctions, LsListsDirectChildrenOfTheFolder) {
   EXPECT_EQ(render("{{ range ls \"app/config\" }}{{ .Key }}={{ .Value }};{{ end }}"), "port=8080;");
   EXPECT_EQ(source.kv_reads.back(), "app/config/");

@@ -186,5 +186,36 @@ TEST(RenderCli, OnceWritesDryPrintsAndBadInputIsRefused) {
   ASSERT_TRUE(autopilot.wait_exit());
 }
 
+// consul-template -once exits non-zero when a template fails while executing;
+// the log never claims to keep a file that is not there.
+TEST(RenderCli, OnceExitsOneOnARenderTimeErrorAndSaysWhatIsOnDisk) {
+  TempDir dir;
+  std::string catalog = dir.path() + "/catalog";
+  Process autopilot = run_autopilot(dir, config_for(catalog));
+  ASSERT_TRUE(autopilot.wait_for("job app: registered")) << autopilot.output();
+  std::string bad = dir.write("bad.ctmpl", "{{ key_or_default \"app/none\" \"dflt\" }} {{ \"x\" | parseInt }}\n");
+  std::string out = dir.path() + "/app.conf";
+
+  Ran fresh = run_cli(dir, {"render", "-template", bad + ":" + out, "-once", "--discovery-dir", catalog});
+  EXPECT_EQ(fresh.code, 1) << fresh.err;
+  EXPECT_NE(fresh.err.find("parseInt"), std::string::npos) << fresh.err;
+  EXPECT_NE(fresh.err.find("; no file written (" + out + " does not exist)"), std::string::npos) << fresh.err;
+  EXPECT_EQ(fresh.err.find("keeping the last good"), std::string::npos) << fresh.err;
+  EXPECT_FALSE(exists(out));
+
+  std::ofstream(out) << "old\n";
+  Ran kept = run_cli(dir, {"render", "-template", bad + ":" + out, "-once", "--discovery-dir", catalog});
+  EXPECT_EQ(kept.code, 1) << kept.err;
+  EXPECT_NE(kept.err.find("; keeping the last good " + out), std::string::npos) << kept.err;
+  EXPECT_EQ(read_text(out), "old\n");
+
+  std::string old_name = dir.write("old.ctmpl", "{{ key_or_default \"app/none\" \"dflt\" }}\n");
+  Ran dry = run_cli(dir, {"render", "-template", old_name + ":" + out, "-once", "-dry", "--discovery-dir", catalog});
+  EXPECT_EQ(dry.code, 0) << dry.err;
+  EXPECT_EQ(dry.out, "> " + out + "\ndflt\n");
+  autopilot.signal(SIGTERM);
+  ASSERT_TRUE(autopilot.wait_exit());
+}
+
 }  // namespace
 }  // namespace autopilot::testing

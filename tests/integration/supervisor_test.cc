@@ -164,5 +164,40 @@ TEST(Supervisor, ChildOutputIsPrefixedWithTheJobNameUnlessRaw) {
   EXPECT_GE(p.find("^raw-line$"), 0) << p.output();
 }
 
+// The standard Autopilot layout names no mainJob: its app waits for preStart,
+// so the app, not preStart, is the main job and autopilot keeps running.
+TEST(Supervisor, TheAutopilotLayoutRunsItsAppAndKeepsRunningAfterPreStart) {
+  TempDir dir;
+  const std::string config = R"({
+    jobs: [
+      { name: "consul-agent", exec: ["sh", "-c", "echo agent-up; exec sleep 60"], restarts: "unlimited" },
+      { name: "preStart", exec: "echo prestart-ran" },
+      { name: "app", exec: ["sh", "-c", "trap 'echo app-got-term; exit 5' TERM; echo app-up; while :; do sleep 0.02; done"],
+        when: { source: "preStart", once: "exitSuccess" } },
+      { name: "preStop", exec: "echo prestop-ran", when: { source: "app", once: "stopping" } },
+      { name: "postStop", exec: "echo poststop-ran", when: { source: "app", once: "stopped" } },
+      { name: "sensor", exec: "echo sensor-tick", when: { interval: "100ms" } },
+    ],
+  })";
+  Process check({autopilot_bin(), "check", "-config", dir.write("check.json5", config)});
+  ASSERT_TRUE(check.wait_exit()) << check.output();
+  EXPECT_GE(check.find("ok \\(6 jobs, main job app\\)"), 0) << check.output();
+
+  auto p = run_autopilot(dir, config);
+  ASSERT_TRUE(p.wait_seen("app-up")) << p.output();
+  ASSERT_GE(p.find("main job: app"), 0) << p.output();
+  // Still running well after preStart exited: the periodic job keeps ticking.
+  ASSERT_TRUE(p.wait_for("sensor-tick")) << p.output();
+  ASSERT_TRUE(p.wait_for("sensor-tick")) << p.output();
+  ASSERT_TRUE(p.wait_for("sensor-tick")) << p.output();
+  EXPECT_EQ(p.find("shutting down"), -1) << p.output();
+  p.signal(SIGTERM);
+  auto exit = p.wait_exit();
+  ASSERT_TRUE(exit) << p.output();
+  EXPECT_EQ(exit->code, 5) << p.output();
+  EXPECT_GE(p.find("prestop-ran"), 0) << p.output();
+  EXPECT_GE(p.find("poststop-ran"), 0) << p.output();
+}
+
 }  // namespace
 }  // namespace autopilot::testing

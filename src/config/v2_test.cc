@@ -1,0 +1,180 @@
+// ContainerPilot v2 configs: read from their keys and translated into jobs
+// and watches (config/v2.h).
+#include <gtest/gtest.h>
+
+#include "config/config.h"
+
+namespace autopilot::config {
+namespace {
+
+using namespace std::chrono_literals;
+
+const jobs::JobConfig* job(const Config& c, const std::string& name) {
+  for (const auto& j : c.jobs)
+    if (j.name == name) return &j;
+  return nullptr;
+}
+
+const char* kEveryKey = R"({
+  "consul": "localhost:8500",
+  "logging": { "level": "DEBUG", "format": "text" },
+  "preStart": "/bin/prestart.sh --now",
+  "preStop": ["/bin/prestop.sh"],
+  "postStop": "/bin/poststop.sh",
+  "stopTimeout": 9,
+  "services": [
+    { "name": "nginx", "port": 80, "health": "/usr/bin/curl --fail -s localhost/health", "poll": 10, "ttl": 25,
+      "timeout": "2s", "interfaces": ["static:127.0.0.1"], "tags": ["web"] }
+  ],
+  "backends": [
+    { "name": "api", "poll": 3, "onChange": "/bin/reload.sh", "tag": "v1", "timeout": "10s" }
+  ],
+  "coprocesses": [
+    { "command": ["consul", "agent", "-data-dir=/data"], "restarts": "unlimited" },
+    { "name": "logger", "command": "logger -f", "restarts": 3 }
+  ],
+  "tasks": [ { "name": "backup", "command": "/bin/backup.sh", "frequency": "1500ms", "timeout": "1s" } ]
+})";
+
+TEST(V2Config, EveryKeyIsTranslatedIntoJobsAndWatches) {
+  auto c = parse("v2.json", kEveryKey, false, {"nginx", "-g", "daemon off;"});
+  ASSERT_TRUE(c.ok()) << c.error().format();
+  EXPECT_TRUE(c->is_v2);
+  EXPECT_TRUE(c->consul_given);
+  EXPECT_EQ(c->logging.level, log::Level::kDebug);
+  EXPECT_EQ(c->stop_timeout, 9s);
+  EXPECT_EQ(c->main_job, "nginx") << "the app runs the only service";
+  EXPECT_EQ(c->exit_status_job, "postStop");
+
+  const auto* pre = job(*c, "preStart");
+  ASSERT_TRUE(pre);
+  EXPECT_EQ(pre->exec, (std::vector<std::string>{"/bin/prestart.sh", "--now"}));
+
+  const auto* app = job(*c, "nginx");
+  ASSERT_TRUE(app);
+  EXPECT_EQ(app->exec, (std::vector<std::string>{"nginx", "-g", "daemon off;"}));
+  EXPECT_EQ(app->when.source, events::Source::job("preStart"));
+  EXPECT_EQ(app->when.event, events::Code::kExitSuccess);
+  EXPECT_EQ(app->service.port, 80);
+  EXPECT_EQ(app->service.tags, (std::vector<std::string>{"web"}));
+  EXPECT_EQ(app->service.address, "127.0.0.1");
+  ASSERT_TRUE(app->health);
+  EXPECT_EQ(app->health->exec, (std::vector<std::string>{"/usr/bin/curl", "--fail", "-s", "localhost/health"}));
+  EXPECT_EQ(app->health->interval, 10s);
+  EXPECT_EQ(app->health->ttl, 25s);
+  EXPECT_EQ(app->health->timeout, 2s);
+
+  const auto* pre_stop = job(*c, "preStop");
+  ASSERT_TRUE(pre_stop);
+  EXPECT_EQ(pre_stop->when.source, events::Source::job("nginx"));
+  EXPECT_EQ(pre_stop->when.event, events::Code::kStopping);
+  const auto* post_stop = job(*c, "postStop");
+  ASSERT_TRUE(post_stop);
+  EXPECT_EQ(post_stop->when.event, events::Code::kStopped);
+
+  ASSERT_EQ(c->watches.size(), 1u);
+  EXPECT_EQ(c->watches[0].name, "api");
+  EXPECT_EQ(c->watches[0].interval, 3s);
+  EXPECT_EQ(c->watches[0].tag, "v1");
+  const auto* on_change = job(*c, "onChange-api");
+  ASSERT_TRUE(on_change);
+  EXPECT_EQ(on_change->exec, (std::vector<std::string>{"/bin/reload.sh"}));
+  EXPECT_EQ(on_change->when.source, events::Source::watch("api"));
+  EXPECT_EQ(on_change->when.event, events::Code::kStatusChanged);
+  EXPECT_TRUE(on_change->when.each);
+  EXPECT_EQ(on_change->timeout, 10s);
+
+  const auto* agent = job(*c, "consul agent -data-dir=/data");
+  ASSERT_TRUE(agent) << "a coprocess without a name is named by its command";
+  EXPECT_EQ(agent->restarts, jobs::kUnlimited);
+  EXPECT_EQ(agent->when.source, events::Source::job("preStart"));
+  const auto* logger = job(*c, "logger");
+  ASSERT_TRUE(logger);
+  EXPECT_EQ(logger->restarts, 3);
+
+  const auto* backup = job(*c, "backup");
+  ASSERT_TRUE(backup);
+  EXPECT_EQ(backup->when.interval, 1500ms);
+  EXPECT_EQ(backup->timeout, 1s);
+}
+
+TEST(V2Config, ServicesTheAppDoesNotRunAreJobsWithoutAProcess) {
+  auto c = parse("v2.json", R"({
+    "services": [
+      { "name": "web", "port": 80, "health": "true", "poll": 1, "ttl": 3, "interfaces": "static:127.0.0.1" },
+      { "name": "admin", "port": 81, "poll": 1, "ttl": 3, "interfaces": "static:127.0.0.1" }
+    ]
+  })", false, {"node", "app.js"});
+  ASSERT_TRUE(c.ok()) << c.error().format();
+  EXPECT_EQ(c->main_job, "app");
+  ASSERT_TRUE(job(*c, "app"));
+  EXPECT_EQ(job(*c, "app")->exec, (std::vector<std::string>{"node", "app.js"}));
+  ASSERT_TRUE(job(*c, "web"));
+  EXPECT_TRUE(job(*c, "web")->exec.empty());
+  EXPECT_EQ(job(*c, "web")->service.port, 80);
+  ASSERT_TRUE(job(*c, "admin"));
+  EXPECT_EQ(job(*c, "admin")->service.port, 81);
+}
+
+TEST(V2Config, OnStartAndStopTimeoutMinusOne) {
+  auto c = parse("v2.json", R"({ "onStart": "echo hi", "stopTimeout": -1 })", false, {"sleep", "1"});
+  ASSERT_TRUE(c.ok()) << c.error().format();
+  EXPECT_TRUE(job(*c, "preStart"));
+  EXPECT_EQ(c->stop_timeout, 1ms) << "-1: SIGKILL at once (after the shortest grace the job model has)";
+  EXPECT_EQ(c->main_job, "app");
+}
+
+TEST(V2Config, OnAReloadOnlyTheAppStillWaitsForPreStart) {
+  const char* text = R"({ "preStart": "true", "coprocesses": [ { "name": "agent", "command": "sleep 9" } ] })";
+  auto first = parse("v2.json", text, false, {"sleep", "1"});
+  auto reload = parse("v2.json", text, false, {"sleep", "1"}, true);
+  ASSERT_TRUE(first.ok() && reload.ok());
+  EXPECT_EQ(job(*first, "agent")->when.source, events::Source::job("preStart"));
+  EXPECT_TRUE(job(*reload, "agent")->when.source.is_global()) << "restarted now, as v2's SIGHUP restarts coprocesses";
+  EXPECT_EQ(job(*reload, "app")->when.source, events::Source::job("preStart"));
+  EXPECT_EQ(*job(*reload, "app"), *job(*first, "app")) << "unchanged, so a reload leaves the app alone";
+}
+
+TEST(V2Config, EtcdBecomesTheEtcdCatalog) {
+  auto c = parse("v2.json", R"({ "etcd": { "endpoints": ["http://127.0.0.1:2379"], "prefix": "/cp" } })", false);
+  ASSERT_TRUE(c.ok()) << c.error().format();
+  ASSERT_TRUE(c->discovery.etcd);
+  EXPECT_EQ(c->discovery.etcd->prefix, "/cp/");
+  EXPECT_EQ(c->discovery.etcd->endpoints, (std::vector<std::string>{"http://127.0.0.1:2379"}));
+}
+
+std::string error_of(const std::string& text, std::vector<std::string> app = {}) {
+  auto c = parse("v2.json", text, false, app);
+  return c ? "ok" : c.error().format();
+}
+
+TEST(V2Config, ErrorsKeepTheV2FilesPositionsAndSayHowItWasRead) {
+  EXPECT_EQ(error_of("{\n  \"services\": [ { \"name\": \"a\", \"port\": 80, \"pol\": 1 } ]\n}"),
+            "v2.json:2:44: services[0]: unknown key \"pol\" (did you mean \"poll\"?); read as a ContainerPilot v2 "
+            "config because of `services`\n"
+            "  \"services\": [ { \"name\": \"a\", \"port\": 80, \"pol\": 1 } ]\n"
+            "                                           ^");
+  EXPECT_EQ(error_of("{\n  \"preStart\": \"true\",\n  \"jobs\": []\n}"),
+            "v2.json:3:3: `jobs` is a ContainerPilot v3 key, but this file also has `preStart`, a v2 key: a config "
+            "is written in one or the other (the README's \"ContainerPilot v2 configs\" shows both)\n"
+            "  \"jobs\": []\n"
+            "  ^");
+  EXPECT_EQ(error_of("{ jobs: [], bogus: 1 }"),
+            "v2.json:1:13: unknown key \"bogus\"; read as a ContainerPilot v3 config because of `jobs`\n"
+            "{ jobs: [], bogus: 1 }\n"
+            "            ^");
+  // A value the v3 decoders refuse is still shown where the v2 file has it.
+  EXPECT_EQ(error_of("{\n  \"tasks\": [ { \"command\": \"true\", \"frequency\": \"5s\", \"timeout\": \"soon\" } ]\n}"),
+            "v2.json:2:65: tasks[0].timeout: time: invalid duration \"soon\"\n"
+            "  \"tasks\": [ { \"command\": \"true\", \"frequency\": \"5s\", \"timeout\": \"soon\" } ]\n"
+            "                                                                ^");
+}
+
+TEST(V2Config, TheAppOnTheCommandLineNeedsAV2Config) {
+  EXPECT_EQ(error_of("{ jobs: [] }", {"nginx"}),
+            "an app on the command line (\"nginx\") needs a ContainerPilot v2 config; v2.json is read as a "
+            "ContainerPilot v3 config because of `jobs`, where the app is a job");
+}
+
+}  // namespace
+}  // namespace autopilot::config

@@ -1,0 +1,163 @@
+// ContainerPilot v2 configs on the real binary: the app from the command
+// line, v2's exit statuses, backends' onChange, coprocesses and tasks.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "harness.h"
+
+namespace autopilot::testing {
+namespace {
+
+Process run_v2(const TempDir& dir, const std::string& config, std::vector<std::string> app,
+               std::vector<std::string> env = {}) {
+  std::string path = dir.write("containerpilot.json", config);
+  std::vector<std::string> argv{autopilot_bin(), "-config", "file://" + path, "--discovery-dir",
+                                dir.path() + "/catalog"};
+  argv.insert(argv.end(), app.begin(), app.end());
+  return Process(argv, std::move(env));
+}
+
+TEST(V2, TheAppFromTheCommandLineRunsWithTemplatedArgumentsAndGivesItsStatus) {
+  TempDir dir;
+  auto p = run_v2(dir, R"({ "preStart": ["sh", "-c", "echo prestart-ran"] })",
+                  {"sh", "-c", "echo app-ran {{ .GREETING }}; exit 7"}, {"GREETING=hello"});
+  auto exit = p.wait_exit();
+  ASSERT_TRUE(exit) << p.output();
+  EXPECT_EQ(exit->code, 7) << p.output();
+  int pre = p.find("prestart-ran"), app = p.find("app-ran hello$");
+  ASSERT_GE(pre, 0) << p.output();
+  EXPECT_GT(app, pre) << p.output();
+}
+
+TEST(V2, AFailingPreStartEndsTheContainerWithItsStatusAndTheAppNeverRuns) {
+  TempDir dir;
+  auto p = run_v2(dir, R"({ "preStart": ["sh", "-c", "exit 3"], "postStop": "true" })", {"sh", "-c", "echo app-ran"});
+  auto exit = p.wait_exit();
+  ASSERT_TRUE(exit) << p.output();
+  EXPECT_EQ(exit->code, 3) << p.output();
+  EXPECT_EQ(p.find("app-ran"), -1) << p.output();
+  EXPECT_GE(p.find("main job app can never start: preStart failed \\(status 3\\)"), 0) << p.output();
+}
+
+TEST(V2, AFailingPostStopGivesItsStatusAfterTheApp) {
+  TempDir dir;
+  auto p = run_v2(dir, R"({ "postStop": ["sh", "-c", "echo poststop-ran; exit 4"] })", {"sh", "-c", "exit 0"});
+  auto exit = p.wait_exit();
+  ASSERT_TRUE(exit) << p.output();
+  EXPECT_EQ(exit->code, 4) << p.output();
+  EXPECT_GE(p.find("poststop-ran"), 0) << p.output();
+
+  TempDir ok;
+  auto q = run_v2(ok, R"({ "postStop": "true" })", {"sh", "-c", "exit 5"});
+  auto exit_q = q.wait_exit();
+  ASSERT_TRUE(exit_q) << q.output();
+  EXPECT_EQ(exit_q->code, 5) << "a postStop that succeeds leaves the app's status" << q.output();
+}
+
+TEST(V2, CoprocessesRestartAsToldAndTasksRunOnTheirFrequencyWithinTheirTimeout) {
+  TempDir dir;
+  auto p = run_v2(dir, R"({
+    "coprocesses": [
+      { "name": "forever", "command": ["sh", "-c", "echo forever-ran; sleep 0.05"], "restarts": "unlimited" },
+      { "name": "once", "command": ["sh", "-c", "echo once-ran"], "restarts": "never" },
+      { "name": "twice", "command": ["sh", "-c", "echo twice-ran"], "restarts": 2 }
+    ],
+    "tasks": [
+      { "name": "tick", "command": ["sh", "-c", "echo tick-ran"], "frequency": "100ms" },
+      { "name": "slow", "command": ["sh", "-c", "echo slow-began; sleep 5; echo slow-ended"], "frequency": "10s",
+        "timeout": "200ms" }
+    ]
+  })", {"sh", "-c", "sleep 1.2"});
+  auto exit = p.wait_exit();
+  ASSERT_TRUE(exit) << p.output();
+  EXPECT_EQ(exit->code, 0) << p.output();
+  EXPECT_GE(p.count("forever-ran"), 4) << p.output();
+  EXPECT_EQ(p.count("once-ran"), 1) << p.output();
+  EXPECT_EQ(p.count("twice-ran"), 3) << p.output();
+  int ticks = p.count("tick-ran");
+  EXPECT_GE(ticks, 8) << p.output();
+  EXPECT_LE(ticks, 14) << p.output();
+  EXPECT_EQ(p.count("slow-began"), 1) << p.output();
+  EXPECT_EQ(p.count("slow-ended"), 0) << p.output();
+  EXPECT_GE(p.find("job slow: .*killed by signal 9"), 0) << "the task's timeout killed it" << p.output();
+}
+
+TEST(V2, BackendsRunOnChangeWhenAnInstanceJoinsAndLeaves) {
+  TempDir dir;
+  auto watcher = run_v2(dir, R"({
+    "consul": "localhost:8500",
+    "backends": [ { "name": "web", "poll": 1, "onChange": ["sh", "-c", "echo WEB-CHANGED"] } ]
+  })", {"sleep", "60"});
+  ASSERT_TRUE(watcher.wait_for("main job: app")) << watcher.output();
+  ASSERT_TRUE(watcher.wait_for("watch web: no healthy instances yet")) << watcher.output();
+  EXPECT_GE(watcher.find("the `consul` key is ignored"), 0) << watcher.output();
+
+  TempDir sdir;
+  std::string config = R"({
+    "services": [ { "name": "web", "port": 8080, "health": "true", "poll": 1, "ttl": 3,
+                    "interfaces": "static:127.0.0.1" } ]
+  })";
+  std::string path = sdir.write("containerpilot.json", config);
+  Process service({autopilot_bin(), "-config", path, "--discovery-dir", dir.path() + "/catalog", "sleep", "60"});
+  EXPECT_EQ(watcher.count("WEB-CHANGED"), 0) << watcher.output();
+  ASSERT_TRUE(service.wait_for("registered web-")) << service.output();
+  ASSERT_TRUE(watcher.wait_for("WEB-CHANGED")) << watcher.output();
+  int joined = watcher.count("WEB-CHANGED");
+
+  service.signal(SIGTERM);
+  ASSERT_TRUE(service.wait_exit()) << service.output();
+  ASSERT_TRUE(watcher.wait_until([&] { return watcher.count("WEB-CHANGED") > joined; })) << watcher.output();
+  watcher.signal(SIGTERM);
+  ASSERT_TRUE(watcher.wait_exit());
+}
+
+// v2's SIGUSR1 toggles maintenance: the instance leaves the healthy lists and
+// comes back; the other autopilot's backend sees both.
+TEST(V2, Sigusr1TogglesMaintenanceAndTheInstanceLeavesAndReturns) {
+  TempDir dir;
+  auto watcher = run_v2(dir, R"({
+    "backends": [ { "name": "web", "poll": 1, "onChange": ["sh", "-c", "echo WEB-CHANGED"] } ]
+  })", {"sleep", "60"});
+  ASSERT_TRUE(watcher.wait_for("watch web: no healthy instances yet")) << watcher.output();
+  TempDir sdir;
+  std::string path = sdir.write("containerpilot.json", R"({
+    "services": [ { "name": "web", "port": 8080, "health": "true", "poll": 1, "ttl": 3,
+                    "interfaces": "static:127.0.0.1" } ]
+  })");
+  Process service({autopilot_bin(), "-config", path, "--discovery-dir", dir.path() + "/catalog", "sleep", "60"});
+  ASSERT_TRUE(watcher.wait_for("changed: 1 healthy instance")) << watcher.output();
+
+  service.signal(SIGUSR1);
+  ASSERT_TRUE(service.wait_for("entering maintenance")) << service.output();
+  ASSERT_TRUE(watcher.wait_for("changed: 0 healthy instances")) << watcher.output();
+  service.signal(SIGUSR1);
+  ASSERT_TRUE(service.wait_for("leaving maintenance")) << service.output();
+  ASSERT_TRUE(watcher.wait_for("changed: 1 healthy instance")) << watcher.output();
+  EXPECT_TRUE(watcher.wait_until([&] { return watcher.count("WEB-CHANGED") == 3; })) << watcher.output();
+  service.signal(SIGTERM);
+  watcher.signal(SIGTERM);
+  ASSERT_TRUE(service.wait_exit());
+  ASSERT_TRUE(watcher.wait_exit());
+}
+
+// v2's SIGHUP reloads the config: the app is left alone, new blocks start.
+TEST(V2, SighupReloadsTheConfigAndLeavesTheAppAlone) {
+  TempDir dir;
+  auto p = run_v2(dir, R"({ "preStart": ["sh", "-c", "echo prestart-ran"] })",
+                  {"sh", "-c", "echo app-up; exec sleep 60"});
+  ASSERT_TRUE(p.wait_seen("app-up")) << p.output();
+  dir.write("containerpilot.json", R"({
+    "preStart": ["sh", "-c", "echo prestart-ran"],
+    "coprocesses": [ { "name": "added", "command": ["sh", "-c", "echo added-ran; exec sleep 60"] } ]
+  })");
+  p.signal(SIGHUP);
+  ASSERT_TRUE(p.wait_seen("added-ran")) << p.output();
+  EXPECT_EQ(p.count("app-up"), 1) << p.output();
+  EXPECT_EQ(p.count("prestart-ran"), 1) << p.output();
+  p.signal(SIGTERM);
+  auto exit = p.wait_exit();
+  ASSERT_TRUE(exit) << p.output();
+}
+
+}  // namespace
+}  // namespace autopilot::testing
