@@ -102,7 +102,7 @@ class Runner {
                     if (it == options_.env.end()) return std::nullopt;
                     return it->second;
                   },
-                  .child_env = [this] { return env_; }};
+                  .child_env = [this] { return child_env(); }};
   }
 
   void start_jobs() {
@@ -149,6 +149,26 @@ class Runner {
         bus_.publish({events::Code::kSignal, events::Source::signal("SIGUSR2")});
         break;
     }
+  }
+
+  // A v2 config's children also get CONTAINERPILOT_APP_PID and
+  // CONTAINERPILOT_PRESTART_PID while those run; rebuilt only when they change.
+  os::Environment child_env() {
+    if (!config_.is_v2 || !supervisor_) return env_;
+    auto pid_of = [this](const std::string& job) {
+      const jobs::Job* j = job.empty() ? nullptr : supervisor_->find(job);
+      return j ? j->pid() : 0;
+    };
+    std::pair<int, int> pids{pid_of(config_.main_job), pid_of("preStart")};
+    if (pids != v2_pids_ || v2_env_base_ != env_) {
+      v2_pids_ = pids;
+      v2_env_base_ = env_;
+      std::vector<std::string> entries = env_.entries();
+      if (pids.first) entries.push_back("CONTAINERPILOT_APP_PID=" + std::to_string(pids.first));
+      if (pids.second) entries.push_back("CONTAINERPILOT_PRESTART_PID=" + std::to_string(pids.second));
+      v2_env_ = os::Environment(std::move(entries));
+    }
+    return v2_env_;
   }
 
   // ContainerPilot v2's SIGUSR1: every registered job leaves the healthy
@@ -199,6 +219,8 @@ class Runner {
   events::Bus bus_;
   os::SignalSource signals_;
   os::Environment env_;
+  os::Environment v2_env_, v2_env_base_;
+  std::pair<int, int> v2_pids_{0, 0};
   // Declared before its users, so it is destroyed after them.
   std::unique_ptr<discovery::Catalog> catalog_;
   discovery::DiscoveryConfig catalog_config_;
