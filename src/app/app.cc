@@ -80,7 +80,8 @@ class Runner {
   }
 
   void start_jobs() {
-    os_.set_child_env(child_environment(options_.env, config_));
+    env_ = child_environment(options_.env, config_);
+    os_.set_child_env([this] { return child_env(); });
     const Wiring wiring = os_.wiring();
     if (os_.catalog()) {
       watches_ = std::make_unique<watches::Watches>(wiring);
@@ -125,6 +126,26 @@ class Runner {
     }
   }
 
+  // A v2 config's children also get CONTAINERPILOT_APP_PID and
+  // CONTAINERPILOT_PRESTART_PID while those run; rebuilt only when they change.
+  os::Environment child_env() {
+    if (!config_.is_v2 || !supervisor_) return env_;
+    auto pid_of = [this](const std::string& job) {
+      const jobs::Job* j = job.empty() ? nullptr : supervisor_->find(job);
+      return j ? j->pid() : 0;
+    };
+    std::pair<int, int> pids{pid_of(config_.main_job), pid_of("preStart")};
+    if (pids != v2_pids_ || v2_env_base_ != env_) {
+      v2_pids_ = pids;
+      v2_env_base_ = env_;
+      std::vector<std::string> entries = env_.entries();
+      if (pids.first) entries.push_back("CONTAINERPILOT_APP_PID=" + std::to_string(pids.first));
+      if (pids.second) entries.push_back("CONTAINERPILOT_PRESTART_PID=" + std::to_string(pids.second));
+      v2_env_ = os::Environment(std::move(entries));
+    }
+    return v2_env_;
+  }
+
   // ContainerPilot v2's SIGUSR1: every registered job leaves the healthy
   // lists (its checks pause) until the next SIGUSR1.
   void toggle_maintenance() {
@@ -155,7 +176,7 @@ class Runner {
       return;
     }
     config_ = std::move(*fresh);
-    os_.set_child_env(child_environment(options_.env, config_));
+    env_ = child_environment(options_.env, config_);
     log_.info("reloading " + options_.config_path);
     if (watches_) watches_->reload(config_.watches);
     if (renderers_) renderers_->reload(config_.templates);
@@ -165,6 +186,9 @@ class Runner {
 
   const RunOptions& options_;
   config::Config config_;
+  os::Environment env_;  // children's environment (v2 adds the pids to it)
+  os::Environment v2_env_, v2_env_base_;
+  std::pair<int, int> v2_pids_{0, 0};
   // Declared before its users, so it is destroyed after them.
   LinuxWiring os_;
   log::Log& log_;

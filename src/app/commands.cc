@@ -45,7 +45,8 @@ reaps zombies, forwards signals and shuts down in order.
 
 The config path may also come from $AUTOPILOT or $CONTAINERPILOT (a path or a
 file:// URL). Signals: TERM/INT shut down gracefully, HUP reloads the config,
-USR1 reopens the log file. The exit status is the main job's.)";
+USR1 reopens the log file (with a v2 config: toggles maintenance). The exit
+status is the main job's.)";
 
 // ContainerPilot's flags take one dash (Go's flag package); CLI11 wants two
 // for long names. Rewrite "-config" to "--config" so both spellings work.

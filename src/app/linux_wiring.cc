@@ -44,7 +44,7 @@ Wiring LinuxWiring::wiring() {
                   if (it == env_.end()) return std::nullopt;
                   return it->second;
                 },
-                .child_env = [this] { return child_env_; }};
+                .child_env = [this] { return child_env_of_now_ ? child_env_of_now_() : child_env_; }};
 }
 
 }  // namespace autopilot::app

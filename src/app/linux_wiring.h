@@ -9,6 +9,7 @@
 // Loop thread only.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include <boost/asio/io_context.hpp>
@@ -46,7 +47,12 @@ class LinuxWiring {
   discovery::Catalog* catalog() const { return catalog_.get(); }
 
   // What every child gets from now on.
-  void set_child_env(os::Environment env) { child_env_ = std::move(env); }
+  void set_child_env(os::Environment env) {
+    child_env_ = std::move(env);
+    child_env_of_now_ = nullptr;
+  }
+  // Or computed at each spawn (a v2 config's children see the app's pid).
+  void set_child_env(std::function<os::Environment()> of_now) { child_env_of_now_ = std::move(of_now); }
 
   // The one place the shared dependencies are named for the areas.
   Wiring wiring();
@@ -67,6 +73,7 @@ class LinuxWiring {
   os::LinuxFiles files_;
   events::Bus bus_;
   os::Environment child_env_;
+  std::function<os::Environment()> child_env_of_now_;
   // Last: destroyed first, while everything it uses is still there.
   std::unique_ptr<discovery::Catalog> catalog_;
 };

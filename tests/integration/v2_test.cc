@@ -159,5 +159,19 @@ TEST(V2, SighupReloadsTheConfigAndLeavesTheAppAlone) {
   ASSERT_TRUE(exit) << p.output();
 }
 
+// v2 gives children the app's pid, as CONTAINERPILOT_APP_PID.
+TEST(V2, ChildrenGetTheAppsPid) {
+  TempDir dir;
+  auto p = run_v2(dir, R"({
+    "tasks": [ { "name": "show", "command": ["sh", "-c", "echo apppid=$CONTAINERPILOT_APP_PID"], "frequency": "50ms" } ]
+  })", {"sh", "-c", "echo mypid=$$; exec sleep 60"});
+  auto line = p.wait_for("mypid=\\d+");
+  ASSERT_TRUE(line) << p.output();
+  std::string pid = line->substr(line->find("mypid=") + 6);
+  ASSERT_TRUE(p.wait_seen("apppid=" + pid + "$")) << p.output();
+  p.signal(SIGTERM);
+  ASSERT_TRUE(p.wait_exit());
+}
+
 }  // namespace
 }  // namespace autopilot::testing
