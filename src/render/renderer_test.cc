@@ -7,11 +7,9 @@
 #include <sstream>
 
 #include "discovery/testing.h"
-#include "os/fake/fake_files.h"
-#include "os/fake/fake_processes.h"
-#include "os/fake/fake_timers.h"
 #include "os/linux/linux_processes.h"
 #include "os/linux/loop_testing.h"
+#include "wiring/testing/fake_wiring.h"
 
 namespace autopilot::render {
 namespace {
@@ -102,83 +100,78 @@ class RendererOnFakesTest : public ::testing::Test {
     t.text = text;
     t.template_file = "motd.ctmpl";
     t.destination = "/out/motd.conf";
-    Wiring wiring{.loop = io_, .timers = timers_, .processes = processes_, .files = files_, .log = log_, .bus = bus_};
-    renderer_ = std::make_unique<Renderer>(std::move(t), wiring, RenderOptions{.files_refresh = files_refresh_});
+    renderer_ = std::make_unique<Renderer>(std::move(t), fakes_.wiring(nullptr),
+                                           RenderOptions{.files_refresh = files_refresh_});
     return *renderer_;
   }
   std::string contents() {
-    auto text = files_.read("/out/motd.conf");
+    auto text = fakes_.files.read("/out/motd.conf");
     return text ? *text : "(" + text.error().message + ")";
   }
   // Runs what is due now: directory watches, renders, writes.
-  void settle() { timers_.advance(Duration::zero()); }
+  void settle() { fakes_.settle(); }
 
-  boost::asio::io_context io_;  // named by the wiring; nothing runs on it
-  os::FakeTimers timers_;
-  os::FakeFiles files_{timers_};
-  os::FakeProcesses processes_;
-  log::Log log_;
-  events::Bus bus_{[this](std::function<void()> f) { timers_.after(Duration::zero(), std::move(f)); }};
+  FakeWiring fakes_{log::LogConfig{}};  // no catalog: these templates read files only
   Duration files_refresh_ = 1h;  // the poll never comes unless a test says so
   std::unique_ptr<Renderer> renderer_;
 };
 
 TEST_F(RendererOnFakesTest, AFileChangeShowsAtOnceThroughTheDirectoryWatch) {
-  files_.write_for_test("/etc/motd.txt", "one");
+  fakes_.files.write_for_test("/etc/motd.txt", "one");
   make("motd: {{ file \"/etc/motd.txt\" }}\n").start();
   settle();
   EXPECT_EQ(contents(), "motd: one\n");
-  auto start = timers_.now();
-  files_.write_for_test("/etc/motd.txt", "two");  // in place
+  auto start = fakes_.timers.now();
+  fakes_.files.write_for_test("/etc/motd.txt", "two");  // in place
   settle();
   EXPECT_EQ(contents(), "motd: two\n");
-  ASSERT_TRUE(files_.write_atomic("/etc/motd.txt", "three", {}).ok());  // replaced by a rename, as editors do
+  ASSERT_TRUE(fakes_.files.write_atomic("/etc/motd.txt", "three", {}).ok());  // replaced by a rename, as editors do
   settle();
   EXPECT_EQ(contents(), "motd: three\n");
-  EXPECT_EQ(timers_.now(), start) << "no poll was needed";
+  EXPECT_EQ(fakes_.timers.now(), start) << "no poll was needed";
   EXPECT_EQ(renderer_->passes(), 3u);
 }
 
 TEST_F(RendererOnFakesTest, AChangeNoWatchSeesIsFoundByThePoll) {
   files_refresh_ = 2s;
-  files_.write_for_test("/etc/motd.txt", "one");
+  fakes_.files.write_for_test("/etc/motd.txt", "one");
   make("motd: {{ file \"/etc/motd.txt\" }}\n").start();
   settle();
   EXPECT_EQ(contents(), "motd: one\n");
   // As through a symlink into another directory, or on a network file system.
-  files_.write_for_test("/etc/motd.txt", "two", 0644, /*is_seen=*/false);
+  fakes_.files.write_for_test("/etc/motd.txt", "two", 0644, /*is_seen=*/false);
   settle();
-  timers_.advance(1999ms);
+  fakes_.timers.advance(1999ms);
   EXPECT_EQ(contents(), "motd: one\n");
-  timers_.advance(1ms);
+  fakes_.timers.advance(1ms);
   EXPECT_EQ(contents(), "motd: two\n");
 }
 
 TEST_F(RendererOnFakesTest, AFileThatAppearsLaterIsRenderedThen) {
-  ASSERT_TRUE(files_.make_dirs("/etc").ok());
+  ASSERT_TRUE(fakes_.files.make_dirs("/etc").ok());
   make("motd: {{ file \"/etc/motd.txt\" }}\n").start();
   settle();
   EXPECT_EQ(contents(), "(open /out/motd.conf: No such file or directory)") << "a failed pass writes nothing";
   EXPECT_FALSE(renderer_->has_rendered());
-  files_.write_for_test("/etc/motd.txt", "here");
+  fakes_.files.write_for_test("/etc/motd.txt", "here");
   settle();
   EXPECT_EQ(contents(), "motd: here\n");
 }
 
 TEST_F(RendererOnFakesTest, AWriteThatFailsKeepsTheOldFileAndTheNextChangeWritesAgain) {
-  files_.write_for_test("/etc/motd.txt", "one");
+  fakes_.files.write_for_test("/etc/motd.txt", "one");
   make("motd: {{ file \"/etc/motd.txt\" }}\n").start();
   settle();
   ASSERT_EQ(contents(), "motd: one\n");
-  files_.set_writable_for_test("/out", false);
-  files_.write_for_test("/etc/motd.txt", "two");
+  fakes_.files.set_writable_for_test("/out", false);
+  fakes_.files.write_for_test("/etc/motd.txt", "two");
   settle();
   EXPECT_EQ(contents(), "motd: one\n");
-  files_.set_writable_for_test("/out", true);
-  files_.write_for_test("/etc/motd.txt", "three");
+  fakes_.files.set_writable_for_test("/out", true);
+  fakes_.files.write_for_test("/etc/motd.txt", "three");
   settle();
   EXPECT_EQ(contents(), "motd: three\n");
-  EXPECT_EQ(*files_.list("/out"), std::vector<std::string>{"motd.conf"}) << "no temp file left";
+  EXPECT_EQ(*fakes_.files.list("/out"), std::vector<std::string>{"motd.conf"}) << "no temp file left";
 }
 
 TEST_F(RendererTest, RendersOnceTheDataHasArrivedAndPublishesChanged) {
