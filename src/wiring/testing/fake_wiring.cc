@@ -1,6 +1,9 @@
 #include "wiring/testing/fake_wiring.h"
 
+#include <optional>
 #include <utility>
+
+#include <gtest/gtest.h>
 
 namespace autopilot {
 
@@ -24,6 +27,16 @@ bool FakeWiring::run_until(const std::function<bool()>& done, Duration limit) {
   bool ok = timers.advance_until(done, limit);
   settle();
   return ok;
+}
+
+void FakeWiring::expect_ok(const std::function<void(discovery::Callback<void>)>& start) {
+  std::optional<Result<void>> result;
+  start([&](Result<void> r) { result = std::move(r); });
+  settle();
+  if (!result)
+    ADD_FAILURE() << "the catalog did not answer";
+  else if (!result->ok())
+    ADD_FAILURE() << result->error().message;
 }
 
 }  // namespace autopilot

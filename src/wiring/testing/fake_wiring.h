@@ -43,6 +43,9 @@ class FakeWiring {
   // Advances time until `done()` (checked after every timer), at most
   // `limit`, then runs what that timer left due now (say, the bus's events).
   bool run_until(const std::function<bool()>& done, Duration limit = std::chrono::seconds(5));
+  // Makes a catalog call, settles, and expects it to have succeeded (a test
+  // failure otherwise, also when it did not answer).
+  void expect_ok(const std::function<void(discovery::Callback<void>)>& start);
 
   boost::asio::io_context io;
   os::FakeTimers timers;
