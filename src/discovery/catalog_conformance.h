@@ -116,15 +116,9 @@ class CatalogConformanceTest : public ::testing::TestWithParam<CatalogBackend> {
 template <class T>
 Result<T> CatalogConformanceTest::call(const std::function<void(Callback<T>)>& start,
                                        std::chrono::milliseconds deadline) {
-  std::optional<Result<T>> out;
-  bool returned = false;
-  start([&](Result<T> r) {
-    if (!returned) ADD_FAILURE() << "catalog callback ran inline";
-    out.emplace(std::move(r));
-  });
-  returned = true;
-  if (!run_until([&] { return out.has_value(); }, deadline)) return make_error("timed out waiting for the catalog");
-  return std::move(*out);
+  return testing::await_result<T>(
+      [this](const std::function<bool()>& done, std::chrono::milliseconds limit) { return run_until(done, limit); },
+      start, deadline);
 }
 
 }  // namespace autopilot::discovery::conformance

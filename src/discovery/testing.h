@@ -30,10 +30,15 @@ using namespace std::chrono_literals;
 using os::run_for;
 using os::run_until;
 
-// Starts an operation and runs `io` until its callback fires (bounded). A
-// callback that runs inline from the call is a test failure (catalog.h).
+// How a test waits: runs its loop (real or fake time) until done() or
+// `limit` passes; returns done().
+using RunUntil = std::function<bool(const std::function<bool()>& done, std::chrono::milliseconds limit)>;
+
+// Starts an operation and waits with `run_until` until its callback fires
+// (bounded by `deadline`). A callback that runs inline from the call is a
+// test failure (catalog.h).
 template <class T>
-Result<T> await_result(boost::asio::io_context& io, const std::function<void(Callback<T>)>& start,
+Result<T> await_result(const RunUntil& run_until, const std::function<void(Callback<T>)>& start,
                        std::chrono::milliseconds deadline = 5s) {
   std::optional<Result<T>> out;
   bool returned = false;
@@ -42,10 +47,17 @@ Result<T> await_result(boost::asio::io_context& io, const std::function<void(Cal
     out.emplace(std::move(r));
   });
   returned = true;
-  if (!run_until(
-          io, [&] { return out.has_value(); }, deadline))
-    return make_error("timed out waiting for the catalog");
+  if (!run_until([&] { return out.has_value(); }, deadline)) return make_error("timed out waiting for the catalog");
   return std::move(*out);
+}
+
+// The same on a real loop: runs `io` until the callback fires.
+template <class T>
+Result<T> await_result(boost::asio::io_context& io, const std::function<void(Callback<T>)>& start,
+                       std::chrono::milliseconds deadline = 5s) {
+  return await_result<T>([&io](const std::function<bool()>& done,
+                               std::chrono::milliseconds limit) { return os::run_until(io, done, limit); },
+                         start, deadline);
 }
 
 // Fake time over a real loop, for code that takes its time from FakeTimers

@@ -6,13 +6,10 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <deque>
 #include <new>
 
 #include "jobs/supervisor.h"
-#include "os/fake/fake_files.h"
-#include "os/fake/fake_processes.h"
-#include "os/fake/fake_timers.h"
+#include "wiring/testing/fake_wiring.h"
 
 namespace {
 std::atomic<long> live_blocks{0};
@@ -39,37 +36,22 @@ using namespace std::chrono_literals;
 // A supervisor with one periodic job on fakes: starts it, lets it tick a few
 // times, then destroys everything.
 void run_a_periodic_job_and_destroy_it() {
-  std::deque<std::function<void()>> posted;
-  auto settle = [&] {
-    while (!posted.empty()) {
-      auto f = std::move(posted.front());
-      posted.pop_front();
-      f();
-    }
-  };
-  events::Bus bus{[&](std::function<void()> f) { posted.push_back(std::move(f)); }};
-  os::FakeProcesses processes;
-  os::FakeTimers timers;
-  log::Log log({log::Level::kError, log::Format::kDefault, "stderr"});
+  FakeWiring fakes;
   JobConfig tick;
   tick.name = "tick";
   tick.exec = {"tick"};
   tick.when.source = events::Source::global();
   tick.when.interval = 100ms;
   tick.restarts = kUnlimited;
-  boost::asio::io_context io;  // named by the wiring; nothing runs on it
-  os::FakeFiles files(timers);
-  Supervisor supervisor(
-      Wiring{.loop = io, .timers = timers, .processes = processes, .files = files, .log = log, .bus = bus},
-      JobOptions{.default_stop_timeout = 5s}, {tick}, "");
+  Supervisor supervisor(fakes.wiring(nullptr), JobOptions{.default_stop_timeout = 5s}, {tick}, "");
   supervisor.start();
-  settle();
+  fakes.settle();
   for (int i = 0; i < 3; ++i) {
-    if (int pid = supervisor.find("tick")->pid()) processes.exit_for_test(pid, {0, 0});
-    timers.advance(100ms);
-    settle();
+    if (int pid = supervisor.find("tick")->pid()) fakes.processes.exit_for_test(pid, {0, 0});
+    fakes.timers.advance(100ms);
+    fakes.settle();
   }
-  ASSERT_EQ(processes.spawned().size(), 4u);
+  ASSERT_EQ(fakes.processes.spawned().size(), 4u);
 }
 
 TEST(Leaks, APeriodicJobLeavesNothingBehindWhenDestroyed) {

@@ -9,9 +9,7 @@
 
 #include "discovery/memory/memory_catalog.h"
 #include "discovery/testing.h"
-#include "os/fake/fake_files.h"
-#include "os/fake/fake_processes.h"
-#include "os/fake/fake_timers.h"
+#include "wiring/testing/fake_wiring.h"
 
 namespace autopilot::jobs {
 namespace {
@@ -52,8 +50,8 @@ class ScriptedCheck : public health::Check {
 
 class ServiceTest : public ::testing::Test {
  protected:
-  ServiceTest() : log_({log::Level::kError, log::Format::kDefault, "stderr"}) {
-    bus_.subscribe([this](const events::Event& e) { events_.push_back(e); });
+  ServiceTest() {
+    fakes_.bus.subscribe([this](const events::Event& e) { events_.push_back(e); });
   }
   void TearDown() override { service_.reset(); }
 
@@ -73,26 +71,17 @@ class ServiceTest : public ::testing::Test {
     return j;
   }
   ScriptedCheck& make(const JobConfig& j) {
-    auto check = std::make_unique<ScriptedCheck>(timers_);
+    auto check = std::make_unique<ScriptedCheck>(fakes_.timers);
     ScriptedCheck* raw = check.get();
-    service_ = std::make_unique<Service>(
-        j,
-        Wiring{.loop = io_, .timers = timers_, .processes = processes_, .files = files_, .log = log_, .bus = bus_, .catalog = &catalog_},
-        std::move(check));
+    service_ = std::make_unique<Service>(j, fakes_.wiring(), std::move(check));
     return *raw;
   }
-  // Advances time until `done()` (checked after every timer), at most
-  // `limit`, then runs what that timer left due now.
-  bool run_until(const std::function<bool()>& done, os::Duration limit = 5s) {
-    bool ok = timers_.advance_until(done, limit);
-    settle();
-    return ok;
-  }
-  void settle() { timers_.advance(0ms); }
+  bool run_until(const std::function<bool()>& done, os::Duration limit = 5s) { return fakes_.run_until(done, limit); }
+  void settle() { fakes_.settle(); }
   // Every instance of the service (all statuses), read from the store at
   // once: a read through the catalog would run the loop, and with it the
   // timers a run_until is stepping through.
-  std::vector<discovery::Instance> all() { return catalog_.store()->read_service("app").live; }
+  std::vector<discovery::Instance> all() { return fakes_.catalog.store()->read_service("app").live; }
   std::optional<Status> status() {
     auto list = all();
     if (list.empty()) return std::nullopt;
@@ -102,13 +91,7 @@ class ServiceTest : public ::testing::Test {
     return static_cast<int>(std::count(events_.begin(), events_.end(), events::Event{code, events::Source::job("app")}));
   }
 
-  boost::asio::io_context io_;  // named by the wiring; nothing runs on it
-  os::FakeProcesses processes_;  // named by the wiring; a service starts none
-  os::FakeTimers timers_;
-  os::FakeFiles files_{timers_};  // named by the wiring
-  log::Log log_;
-  events::Bus bus_{[this](std::function<void()> drain) { timers_.after(0ms, std::move(drain)); }};
-  discovery::MemoryCatalog catalog_{timers_};
+  FakeWiring fakes_;  // a service starts no processes and reads no files
   std::vector<events::Event> events_;
   std::unique_ptr<Service> service_;
 };
@@ -135,11 +118,11 @@ TEST_F(ServiceTest, HeartbeatsKeepThePassingRecordAliveBeyondItsTtl) {
   service_->start();
   ASSERT_TRUE(run_until([&] { return service_->is_registered(); }));
   // Three TTLs later the record is still there.
-  timers_.advance(1200ms);
+  fakes_.timers.advance(1200ms);
   EXPECT_EQ(status(), Status::kPassing);
   EXPECT_EQ(check.runs, 13) << "one at once, then one per interval";
-  EXPECT_EQ(catalog_.count(Operation::kRegister), 1u);
-  EXPECT_EQ(catalog_.count(Operation::kHeartbeat), 12u) << "each later pass heartbeats";
+  EXPECT_EQ(fakes_.catalog.count(Operation::kRegister), 1u);
+  EXPECT_EQ(fakes_.catalog.count(Operation::kHeartbeat), 12u) << "each later pass heartbeats";
 }
 
 TEST_F(ServiceTest, InitialStatusRegistersBeforeAnyCheck) {
@@ -159,10 +142,10 @@ TEST_F(ServiceTest, FailureMarksCriticalAtOnceThenTheRecordExpires) {
   check.script.assign(100, false);
   ASSERT_TRUE(run_until([&] { return count(Code::kStatusUnhealthy) >= 1; }));
   EXPECT_EQ(status(), Status::kCritical) << "D9: marked at once";
-  auto failed = timers_.now();
+  auto failed = fakes_.timers.now();
   // No heartbeats while failing: gone after the TTL (400ms) from the last one.
   ASSERT_TRUE(run_until([&] { return all().empty(); }, 3s));
-  EXPECT_EQ(timers_.now() - failed, 300ms) << "the last heartbeat was one interval before the failure";
+  EXPECT_EQ(fakes_.timers.now() - failed, 300ms) << "the last heartbeat was one interval before the failure";
   // A pass registers it again (D3).
   check.script.assign(100, true);
   ASSERT_TRUE(run_until([&] { return status() == Status::kPassing; }, 3s));
@@ -174,7 +157,7 @@ TEST_F(ServiceTest, ARecordRemovedBehindOurBackIsRegisteredAgain) {
   service_->start();
   ASSERT_TRUE(run_until([&] { return service_->is_registered(); }));
   bool removed = false;
-  catalog_.deregister(service_->instance().id, [&](auto) { removed = true; });
+  fakes_.catalog.deregister(service_->instance().id, [&](auto) { removed = true; });
   settle();
   ASSERT_TRUE(removed);
   EXPECT_FALSE(status().has_value());
@@ -189,13 +172,13 @@ TEST_F(ServiceTest, MaintenancePausesChecksAndLeavingItRegistersAtOnce) {
   service_->enter_maintenance();
   ASSERT_TRUE(run_until([&] { return status() == Status::kMaintenance; }, 1s));
   int runs = check.runs;
-  timers_.advance(600ms);
+  fakes_.timers.advance(600ms);
   EXPECT_EQ(check.runs, runs) << "no checks in maintenance";
   EXPECT_EQ(status(), Status::kMaintenance) << "heartbeats keep the maintenance record beyond its TTL";
   service_->exit_maintenance();
-  auto left = timers_.now();
+  auto left = fakes_.timers.now();
   ASSERT_TRUE(run_until([&] { return status() == Status::kPassing; }, 1s));
-  EXPECT_LT(timers_.now() - left, 100ms) << "a check runs at once, not at the next interval";
+  EXPECT_LT(fakes_.timers.now() - left, 100ms) << "a check runs at once, not at the next interval";
 }
 
 TEST_F(ServiceTest, WithdrawDeregistersThenDrainsThenContinues) {
@@ -207,18 +190,18 @@ TEST_F(ServiceTest, WithdrawDeregistersThenDrainsThenContinues) {
   ASSERT_TRUE(run_until([&] { return service_->is_registered(); }));
   bool done = false;
   bool gone_when_done = false;
-  auto start = timers_.now();
+  auto start = fakes_.timers.now();
   os::Duration took{};
   service_->withdraw(2s, [&] {
     done = true;
     gone_when_done = all().empty();
-    took = timers_.now() - start;
+    took = fakes_.timers.now() - start;
   });
   ASSERT_TRUE(run_until([&] { return done; }));
   EXPECT_TRUE(gone_when_done);
   EXPECT_EQ(took, 200ms) << "the drain delay passes before the caller continues";
   int runs = check.runs;
-  timers_.advance(300ms);
+  fakes_.timers.advance(300ms);
   EXPECT_EQ(check.runs, runs) << "no checks after withdraw";
 }
 

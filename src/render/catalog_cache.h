@@ -28,8 +28,8 @@
 #include "discovery/catalog.h"
 #include "os/files.h"
 #include "os/timers.h"
-#include "tmplfuncs/source.h"
 #include "tmpl/value.h"
+#include "tmplfuncs/source.h"
 #include "wiring/wiring.h"
 
 namespace autopilot::render {

@@ -7,11 +7,9 @@
 #include <sstream>
 
 #include "discovery/testing.h"
-#include "os/fake/fake_files.h"
-#include "os/fake/fake_processes.h"
-#include "os/fake/fake_timers.h"
 #include "os/linux/linux_processes.h"
 #include "os/linux/loop_testing.h"
+#include "wiring/testing/fake_wiring.h"
 
 namespace autopilot::render {
 namespace {
@@ -31,6 +29,8 @@ std::string read(const std::string& path) {
   return s.str();
 }
 
+// End to end on the real OS: the embedded catalog, real files and processes.
+// The renderer's behaviour is tested on fakes (RendererOnFakeCatalogTest).
 class RendererTest : public ::testing::Test {
  protected:
   TemplateConfig config(const std::string& text, Duration min = 0ms, Duration max = 0ms) {
@@ -43,7 +43,7 @@ class RendererTest : public ::testing::Test {
     t.wait_max = max;
     return t;
   }
-  Renderer& make(TemplateConfig t, Duration command_retry = 1s, Duration command_retry_max = 30s) {
+  Renderer& make(TemplateConfig t) {
     Wiring wiring{.loop = loop_.io,
                   .timers = loop_.timers,
                   .processes = processes_,
@@ -53,13 +53,7 @@ class RendererTest : public ::testing::Test {
                   .catalog = loop_.catalog.get(),
                   .env = [](const std::string&) { return std::nullopt; },
                   .child_env = [] { return os::Environment(std::vector<std::string>{"PATH=/usr/bin:/bin"}); }};
-    RenderOptions options{.files_refresh = files_refresh_,
-                          .command_retry = command_retry,
-                          .command_retry_max = command_retry_max};
-    renderer_ = std::make_unique<Renderer>(std::move(t), wiring, options);
-    renderer_->on_written = [this](const Result<Outcome>& r) {
-      if (r && *r == Outcome::kWritten) ++writes_;
-    };
+    renderer_ = std::make_unique<Renderer>(std::move(t), wiring);
     return *renderer_;
   }
   void add(const std::string& id, int port, Status status = Status::kPassing) {
@@ -68,28 +62,20 @@ class RendererTest : public ::testing::Test {
   }
   std::string dest() const { return renderer_->config().destination; }
   std::string contents() const { return read(dest()); }
-  // Files beside the catalog's directory, for the tests' own bookkeeping.
+  // Files beside the catalog's directory (the log).
   std::string scratch(const std::string& name) const { return (fs::path(loop_.dir()).parent_path() / name).string(); }
-  int count_in_log(const std::string& text) const {
-    std::string log = read(log_path_);
-    int n = 0;
-    for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
-    return n;
-  }
   void SetUp() override { ASSERT_TRUE(log_->open().ok()); }
   void TearDown() override {
     renderer_.reset();
     os::run_until(loop_.io, [&] { return processes_.running() == 0; }, 5s);
   }
 
-  discovery::testing::CatalogLoop loop_{100ms};  // rescans notice a vanished directory
+  discovery::testing::CatalogLoop loop_;
   std::string log_path_ = scratch("autopilot.log");
   std::unique_ptr<log::Log> log_ =
       std::make_unique<log::Log>(log::LogConfig{log::Level::kDebug, log::Format::kDefault, log_path_});
   os::LinuxProcesses processes_{loop_.io};
   std::unique_ptr<Renderer> renderer_;
-  int writes_ = 0;
-  Duration files_refresh_ = 50ms;
 };
 
 // Templates that read only files (no catalog), on fake timers, files and
@@ -102,83 +88,78 @@ class RendererOnFakesTest : public ::testing::Test {
     t.text = text;
     t.template_file = "motd.ctmpl";
     t.destination = "/out/motd.conf";
-    Wiring wiring{.loop = io_, .timers = timers_, .processes = processes_, .files = files_, .log = log_, .bus = bus_};
-    renderer_ = std::make_unique<Renderer>(std::move(t), wiring, RenderOptions{.files_refresh = files_refresh_});
+    renderer_ = std::make_unique<Renderer>(std::move(t), fakes_.wiring(nullptr),
+                                           RenderOptions{.files_refresh = files_refresh_});
     return *renderer_;
   }
   std::string contents() {
-    auto text = files_.read("/out/motd.conf");
+    auto text = fakes_.files.read("/out/motd.conf");
     return text ? *text : "(" + text.error().message + ")";
   }
   // Runs what is due now: directory watches, renders, writes.
-  void settle() { timers_.advance(Duration::zero()); }
+  void settle() { fakes_.settle(); }
 
-  boost::asio::io_context io_;  // named by the wiring; nothing runs on it
-  os::FakeTimers timers_;
-  os::FakeFiles files_{timers_};
-  os::FakeProcesses processes_;
-  log::Log log_;
-  events::Bus bus_{[this](std::function<void()> f) { timers_.after(Duration::zero(), std::move(f)); }};
+  FakeWiring fakes_{log::LogConfig{}};  // no catalog: these templates read files only
   Duration files_refresh_ = 1h;  // the poll never comes unless a test says so
   std::unique_ptr<Renderer> renderer_;
 };
 
 TEST_F(RendererOnFakesTest, AFileChangeShowsAtOnceThroughTheDirectoryWatch) {
-  files_.write_for_test("/etc/motd.txt", "one");
+  fakes_.files.write_for_test("/etc/motd.txt", "one");
   make("motd: {{ file \"/etc/motd.txt\" }}\n").start();
   settle();
   EXPECT_EQ(contents(), "motd: one\n");
-  auto start = timers_.now();
-  files_.write_for_test("/etc/motd.txt", "two");  // in place
+  auto start = fakes_.timers.now();
+  fakes_.files.write_for_test("/etc/motd.txt", "two");  // in place
   settle();
   EXPECT_EQ(contents(), "motd: two\n");
-  ASSERT_TRUE(files_.write_atomic("/etc/motd.txt", "three", {}).ok());  // replaced by a rename, as editors do
+  ASSERT_TRUE(fakes_.files.write_atomic("/etc/motd.txt", "three", {}).ok());  // replaced by a rename, as editors do
   settle();
   EXPECT_EQ(contents(), "motd: three\n");
-  EXPECT_EQ(timers_.now(), start) << "no poll was needed";
+  EXPECT_EQ(fakes_.timers.now(), start) << "no poll was needed";
   EXPECT_EQ(renderer_->passes(), 3u);
 }
 
 TEST_F(RendererOnFakesTest, AChangeNoWatchSeesIsFoundByThePoll) {
   files_refresh_ = 2s;
-  files_.write_for_test("/etc/motd.txt", "one");
+  fakes_.files.write_for_test("/etc/motd.txt", "one");
   make("motd: {{ file \"/etc/motd.txt\" }}\n").start();
   settle();
   EXPECT_EQ(contents(), "motd: one\n");
   // As through a symlink into another directory, or on a network file system.
-  files_.write_for_test("/etc/motd.txt", "two", 0644, /*is_seen=*/false);
+  fakes_.files.write_for_test("/etc/motd.txt", "two", 0644, /*is_seen=*/false);
   settle();
-  timers_.advance(1999ms);
+  fakes_.timers.advance(1999ms);
   EXPECT_EQ(contents(), "motd: one\n");
-  timers_.advance(1ms);
+  fakes_.timers.advance(1ms);
   EXPECT_EQ(contents(), "motd: two\n");
 }
 
 TEST_F(RendererOnFakesTest, AFileThatAppearsLaterIsRenderedThen) {
-  ASSERT_TRUE(files_.make_dirs("/etc").ok());
+  ASSERT_TRUE(fakes_.files.make_dirs("/etc").ok());
   make("motd: {{ file \"/etc/motd.txt\" }}\n").start();
   settle();
   EXPECT_EQ(contents(), "(open /out/motd.conf: No such file or directory)") << "a failed pass writes nothing";
   EXPECT_FALSE(renderer_->has_rendered());
-  files_.write_for_test("/etc/motd.txt", "here");
+  fakes_.files.write_for_test("/etc/motd.txt", "here");
   settle();
   EXPECT_EQ(contents(), "motd: here\n");
 }
 
 TEST_F(RendererOnFakesTest, AWriteThatFailsKeepsTheOldFileAndTheNextChangeWritesAgain) {
-  files_.write_for_test("/etc/motd.txt", "one");
+  fakes_.files.write_for_test("/etc/motd.txt", "one");
   make("motd: {{ file \"/etc/motd.txt\" }}\n").start();
   settle();
   ASSERT_EQ(contents(), "motd: one\n");
-  files_.set_writable_for_test("/out", false);
-  files_.write_for_test("/etc/motd.txt", "two");
+  fakes_.files.set_writable_for_test("/out", false);
+  fakes_.files.write_for_test("/etc/motd.txt", "two");
   settle();
   EXPECT_EQ(contents(), "motd: one\n");
-  files_.set_writable_for_test("/out", true);
-  files_.write_for_test("/etc/motd.txt", "three");
+  fakes_.files.set_writable_for_test("/out", true);
+  fakes_.files.write_for_test("/etc/motd.txt", "three");
   settle();
   EXPECT_EQ(contents(), "motd: three\n");
-  EXPECT_EQ(*files_.list("/out"), std::vector<std::string>{"motd.conf"}) << "no temp file left";
+  EXPECT_EQ(*fakes_.files.list("/out"), std::vector<std::string>{"motd.conf"}) << "no temp file left";
 }
 
 TEST_F(RendererTest, RendersOnceTheDataHasArrivedAndPublishesChanged) {
@@ -192,141 +173,210 @@ TEST_F(RendererTest, RendersOnceTheDataHasArrivedAndPublishesChanged) {
   ASSERT_TRUE(loop_.run_until([&] { return loop_.count(events::Code::kStatusChanged, "template.upstreams") == 1; }));
 }
 
-TEST_F(RendererTest, FollowsChangesAndRendersAnEmptySetWhenTheCatalogSaysSo) {
+// Catalog templates on fakes: the in-memory catalog, fake files and fake
+// timers; the commands and checks a template runs are ended by the test.
+class RendererOnFakeCatalogTest : public ::testing::Test {
+ protected:
+  RendererOnFakeCatalogTest() {
+    fakes_.bus.subscribe([this](const events::Event& e) { events_.push_back(e); });
+  }
+  void SetUp() override {
+    ASSERT_FALSE(dir_.empty());
+    ASSERT_TRUE(fakes_.log.open().ok());
+  }
+  void TearDown() override {
+    renderer_.reset();
+    fs::remove_all(dir_);
+  }
+
+  TemplateConfig config(const std::string& text, Duration min = 0ms, Duration max = 0ms) {
+    TemplateConfig t;
+    t.name = "upstreams";
+    t.text = text;
+    t.template_file = "upstreams.ctmpl";
+    t.destination = "/out/upstreams.conf";
+    t.wait_min = min;
+    t.wait_max = max;
+    return t;
+  }
+  Renderer& make(TemplateConfig t, Duration command_retry = 1s, Duration command_retry_max = 30s) {
+    RenderOptions options{.command_retry = command_retry, .command_retry_max = command_retry_max};
+    renderer_ = std::make_unique<Renderer>(std::move(t), fakes_.wiring(), options);
+    renderer_->on_written = [this](const Result<Outcome>& r) {
+      if (r && *r == Outcome::kWritten) ++writes_;
+    };
+    return *renderer_;
+  }
+  void settle() { fakes_.settle(); }
+  bool run_until(const std::function<bool()>& done, Duration limit = 5s) { return fakes_.run_until(done, limit); }
+  void expect_ok(const std::function<void(discovery::Callback<void>)>& start) { fakes_.expect_ok(start); }
+  void add(const std::string& id, int port) {
+    auto i = make_instance(id, "app", port);
+    expect_ok([&](auto cb) { fakes_.catalog.register_instance(i, 30s, cb); });
+  }
+  std::string contents() {
+    auto text = fakes_.files.read("/out/upstreams.conf");
+    return text ? *text : "(" + text.error().message + ")";
+  }
+  int changed() const {
+    return static_cast<int>(
+        std::count(events_.begin(), events_.end(),
+                   events::Event{events::Code::kStatusChanged, events::Source::templ("upstreams")}));
+  }
+  size_t spawned() const { return fakes_.processes.spawned().size(); }
+  // Ends the check or command started last with `code`, after it printed `line`.
+  void end_last(int code, const std::string& line = "") {
+    ASSERT_GT(spawned(), 0u);
+    int pid = fakes_.processes.spawned().back().pid;
+    ASSERT_TRUE(fakes_.processes.is_running(pid));
+    if (!line.empty()) fakes_.processes.output_for_test(pid, line);
+    fakes_.processes.exit_for_test(pid, {code});
+    settle();
+  }
+  int count_in_log(const std::string& text) const {
+    std::string log = read(log_path_);
+    int n = 0;
+    for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
+    return n;
+  }
+
+  std::string dir_ = discovery::testing::make_temp_dir("renderer-test");  // for the log only
+  std::string log_path_ = dir_ + "/autopilot.log";
+  FakeWiring fakes_{log::LogConfig{log::Level::kDebug, log::Format::kDefault, log_path_}};
+  std::vector<events::Event> events_;
+  std::unique_ptr<Renderer> renderer_;
+  int writes_ = 0;
+};
+
+TEST_F(RendererOnFakeCatalogTest, FollowsChangesAndRendersAnEmptySetWhenTheCatalogSaysSo) {
   add("app-1", 8001);
-  auto& r = make(config(kUpstreams));
-  r.start();
-  ASSERT_TRUE(loop_.run_until([&] { return contents() == "127.0.0.1:8001\n"; }));
+  make(config(kUpstreams)).start();
+  settle();
+  EXPECT_EQ(contents(), "127.0.0.1:8001\n");
   add("app-2", 8002);
-  ASSERT_TRUE(loop_.run_until([&] { return contents() == "127.0.0.1:8001\n127.0.0.1:8002\n"; }));
-  loop_.expect_ok([&](auto cb) { loop_.catalog->set_status("app-1", Status::kCritical, cb); });
-  ASSERT_TRUE(loop_.run_until([&] { return contents() == "127.0.0.1:8002\n"; }));
-  loop_.expect_ok([&](auto cb) { loop_.catalog->deregister("app-2", cb); });
-  ASSERT_TRUE(loop_.run_until([&] { return contents() == "none\n"; }));
+  EXPECT_EQ(contents(), "127.0.0.1:8001\n127.0.0.1:8002\n");
+  expect_ok([&](auto cb) { fakes_.catalog.set_status("app-1", Status::kCritical, cb); });
+  EXPECT_EQ(contents(), "127.0.0.1:8002\n");
+  expect_ok([&](auto cb) { fakes_.catalog.deregister("app-2", cb); });
+  EXPECT_EQ(contents(), "none\n");
+  EXPECT_EQ(changed(), 4);
 }
 
-TEST_F(RendererTest, AnUnavailableCatalogLeavesTheFileAlone) {
+TEST_F(RendererOnFakeCatalogTest, AnUnavailableCatalogLeavesTheFileAlone) {
   add("app-1", 8001);
   auto& r = make(config(kUpstreams));
   r.start();
-  ASSERT_TRUE(loop_.run_until([&] { return contents() == "127.0.0.1:8001\n"; }));
-  std::string catalog = loop_.dir();
-  fs::rename(catalog, catalog + ".away");
-  // The embedded catalog's rescan (100 ms here) finds the directory gone.
-  ASSERT_TRUE(loop_.run_until([&] { return r.is_waiting_for_catalog(); }, 3s));
-  loop_.run_for(300ms);
+  settle();
+  ASSERT_EQ(contents(), "127.0.0.1:8001\n");
+  fakes_.catalog.set_available(false);
+  settle();
+  EXPECT_TRUE(r.is_waiting_for_catalog());
+  fakes_.timers.advance(5s);  // its watch re-subscribed, and failed, every second
   EXPECT_EQ(contents(), "127.0.0.1:8001\n") << "never an empty upstream list because the catalog blinked";
-  fs::rename(catalog + ".away", catalog);
+  EXPECT_EQ(count_in_log("the catalog is unavailable; keeping the last good"), 1) << "said once";
+  fakes_.catalog.set_available(true);
   add("app-2", 8002);
-  ASSERT_TRUE(loop_.run_until([&] { return contents() == "127.0.0.1:8001\n127.0.0.1:8002\n"; }, 5s));
+  ASSERT_TRUE(run_until([&] { return contents() == "127.0.0.1:8001\n127.0.0.1:8002\n"; }, 5s));
   EXPECT_FALSE(r.is_waiting_for_catalog());
 }
 
-TEST_F(RendererTest, QuiescenceFoldsABurstIntoOneOrTwoRenders) {
+TEST_F(RendererOnFakeCatalogTest, QuiescenceFoldsABurstIntoOneRender) {
   auto& r = make(config(kUpstreams, 100ms, 1s));
   r.start();
-  ASSERT_TRUE(loop_.run_until([&] { return r.has_rendered(); }));
+  settle();
+  ASSERT_TRUE(r.has_rendered());
   int before = writes_;
-  auto start = std::chrono::steady_clock::now();
+  auto start = fakes_.timers.now();
   for (int i = 0; i < 50; ++i) add("app-" + std::to_string(100 + i), 9000 + i);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s) << "the burst itself must be quick for this test";
-  ASSERT_TRUE(loop_.run_until([&] { return contents().size() == 50 * std::string("127.0.0.1:9000\n").size(); }));
-  loop_.run_for(300ms);
-  int renders = writes_ - before;
-  EXPECT_GE(renders, 1);
-  EXPECT_LE(renders, 2) << "50 registrations, wait {min: 100ms, max: 1s}";
+  ASSERT_TRUE(run_until([&] { return contents().size() == 50 * std::string("127.0.0.1:9000\n").size(); }, 5s));
+  EXPECT_EQ(fakes_.timers.now() - start, 100ms) << "wait {min: 100ms}: after a quiet 100ms";
+  fakes_.timers.advance(2s);
+  EXPECT_EQ(writes_ - before, 1) << "50 registrations at once, wait {min: 100ms, max: 1s}";
 }
 
-TEST_F(RendererTest, TemplateErrorsAtRenderTimeKeepTheOldFile) {
+TEST_F(RendererOnFakeCatalogTest, TemplateErrorsAtRenderTimeKeepTheOldFile) {
   add("app-1", 8001);
   auto& r = make(config("{{ range service \"app\" }}{{ .Port | printf \"%d\" }}{{ .Nope }}{{ end }}"));
   r.start();
-  loop_.run_for(300ms);
+  fakes_.timers.advance(300ms);
   EXPECT_FALSE(r.has_rendered());
-  EXPECT_FALSE(fs::exists(dest()));
+  EXPECT_EQ(contents(), "(open /out/upstreams.conf: No such file or directory)");
 }
 
-// A reload command that fails its first N runs (nginx still starting), as a
-// script counting in files: `runs` gets one line per run (its time in ns),
-// `failures` holds how many runs are still to fail.
-std::vector<std::string> flaky_command(const std::string& runs, const std::string& failures) {
-  return {"sh", "-c",
-          "date +%s%N >> " + runs + "; n=$(cat " + failures + "); if [ \"$n\" -gt 0 ]; then echo $((n - 1)) > " +
-              failures + "; echo \"reload refused, $n to go\" >&2; exit 1; fi; echo reloaded"};
-}
-
-std::vector<int64_t> run_times(const std::string& runs) {
-  std::vector<int64_t> out;
-  std::istringstream in(read(runs));
-  for (int64_t t; in >> t;) out.push_back(t);
-  return out;
-}
-
-TEST_F(RendererTest, AFailedCommandIsRetriedWithBackoffUntilTheNewFileLands) {
-  std::string runs = scratch("runs"), failures = scratch("failures");
-  std::ofstream(failures) << "2\n";
+TEST_F(RendererOnFakeCatalogTest, AFailedCommandIsRetriedWithBackoffUntilTheNewFileLands) {
   add("app-1", 8001);
   auto t = config(kUpstreams);
-  t.command = flaky_command(runs, failures);
-  fs::create_directories(fs::path(t.destination).parent_path());
-  std::ofstream(t.destination) << "old\n";
+  t.command = {"nginx", "-s", "reload"};
+  fakes_.files.write_for_test("/out/upstreams.conf", "old\n");
   auto& r = make(std::move(t), 100ms, 200ms);
   r.start();
-  ASSERT_TRUE(loop_.run_until([&] { return loop_.count(events::Code::kStatusChanged, "template.upstreams") == 1; }, 5s))
-      << "runs: " << run_times(runs).size() << ", file: " << contents();
+  settle();
+  ASSERT_EQ(spawned(), 1u);
+  end_last(1, "reload refused, 2 to go");
+  EXPECT_EQ(contents(), "old\n") << "rolled back";
+  auto failed = fakes_.timers.now();
+  ASSERT_TRUE(run_until([&] { return spawned() == 2; }, 1s));
+  EXPECT_EQ(fakes_.timers.now() - failed, 100ms) << "first retry after command_retry";
+  end_last(1, "reload refused, 1 to go");
+  failed = fakes_.timers.now();
+  ASSERT_TRUE(run_until([&] { return spawned() == 3; }, 1s));
+  EXPECT_EQ(fakes_.timers.now() - failed, 200ms) << "then doubled";
+  end_last(0, "reloaded");
+  EXPECT_EQ(changed(), 1);
   EXPECT_EQ(contents(), "127.0.0.1:8001\n");
   EXPECT_FALSE(r.is_retrying());
-  auto times = run_times(runs);
-  ASSERT_EQ(times.size(), 3u) << "two failed reloads, then one that worked";
-  EXPECT_GE(times[1] - times[0], 100'000'000) << "first retry after command_retry";
-  EXPECT_GE(times[2] - times[1], 200'000'000) << "then doubled";
   // Under command.<template>, once per failed attempt (Output's summary line repeats the tail).
   EXPECT_EQ(count_in_log("warning: reload refused, 2 to go"), 1) << read(log_path_);
   EXPECT_EQ(count_in_log("warning: reload refused, 1 to go"), 1);
   EXPECT_EQ(count_in_log("trying again in 100ms"), 1);
   EXPECT_EQ(count_in_log("trying again in 200ms"), 1);
   EXPECT_EQ(count_in_log("(after 2 failed commands)"), 1);
-  loop_.run_for(500ms);
-  EXPECT_EQ(loop_.count(events::Code::kStatusChanged, "template.upstreams"), 1) << "changed once, when it landed";
-  EXPECT_EQ(run_times(runs).size(), 3u) << "nothing runs once the file landed";
+  fakes_.timers.advance(5s);
+  EXPECT_EQ(changed(), 1) << "changed once, when it landed";
+  EXPECT_EQ(spawned(), 3u) << "nothing runs once the file landed";
 }
 
-TEST_F(RendererTest, RetriesOfAFailingCommandAreCappedAndACatalogChangeStartsThemOver) {
-  std::string runs = scratch("runs"), failures = scratch("failures");
-  std::ofstream(failures) << "1000\n";
+TEST_F(RendererOnFakeCatalogTest, RetriesOfAFailingCommandAreCappedAndACatalogChangeStartsThemOver) {
   add("app-1", 8001);
   auto t = config(kUpstreams);
-  t.command = flaky_command(runs, failures);
-  fs::create_directories(fs::path(t.destination).parent_path());
-  std::ofstream(t.destination) << "old\n";
+  t.command = {"nginx", "-s", "reload"};
+  fakes_.files.write_for_test("/out/upstreams.conf", "old\n");
   auto& r = make(std::move(t), 20ms, 40ms);
   r.start();
-  ASSERT_TRUE(loop_.run_until([&] { return count_in_log("trying again in 40ms") >= 3; }, 5s));
+  settle();
+  for (size_t run = 1; run <= 4; ++run) {
+    ASSERT_TRUE(run_until([&] { return spawned() == run; }, 1s));
+    end_last(1, "reload refused");
+  }
   EXPECT_EQ(contents(), "old\n") << "rolled back after every failure";
   EXPECT_EQ(count_in_log("trying again in 20ms"), 1) << "20ms, then 40ms and no more";
+  EXPECT_EQ(count_in_log("trying again in 40ms"), 3);
   EXPECT_EQ(count_in_log("trying again in 80ms"), 0);
   EXPECT_TRUE(r.is_retrying());
-  add("app-2", 8002);
-  ASSERT_TRUE(loop_.run_until([&] { return count_in_log("trying again in 20ms") == 2; }, 5s))
-      << "a new pass starts the backoff over";
-  std::ofstream(failures) << "0\n";
-  ASSERT_TRUE(loop_.run_until([&] { return loop_.count(events::Code::kStatusChanged, "template.upstreams") == 1; }, 5s));
+  add("app-2", 8002);  // a new pass writes at once
+  ASSERT_EQ(spawned(), 5u);
+  end_last(1, "reload refused");
+  EXPECT_EQ(count_in_log("trying again in 20ms"), 2) << "a new pass starts the backoff over";
+  ASSERT_TRUE(run_until([&] { return spawned() == 6; }, 1s));
+  end_last(0);
+  EXPECT_EQ(changed(), 1);
   EXPECT_EQ(contents(), "127.0.0.1:8001\n127.0.0.1:8002\n");
   EXPECT_FALSE(r.is_retrying());
 }
 
-TEST_F(RendererTest, AFailedCheckIsNotRetried) {
-  std::string runs = scratch("runs");
+TEST_F(RendererOnFakeCatalogTest, AFailedCheckIsNotRetried) {
   add("app-1", 8001);
   auto t = config(kUpstreams);
-  t.check = {"sh", "-c", "echo run >> " + runs + "; exit 1"};
+  t.check = {"nginx", "-t"};
   auto& r = make(std::move(t), 20ms, 40ms);
   r.start();
-  ASSERT_TRUE(loop_.run_until([&] { return fs::exists(runs); }));
-  loop_.run_for(300ms);
-  EXPECT_EQ(read(runs), "run\n") << "the content was refused; the same content is not tried again";
+  settle();
+  ASSERT_EQ(spawned(), 1u);
+  end_last(1, "bad config");
+  fakes_.timers.advance(5s);
+  EXPECT_EQ(spawned(), 1u) << "the content was refused; the same content is not tried again";
   EXPECT_FALSE(r.is_retrying());
-  EXPECT_FALSE(fs::exists(dest()));
+  EXPECT_EQ(contents(), "(open /out/upstreams.conf: No such file or directory)");
 }
 
 }  // namespace
