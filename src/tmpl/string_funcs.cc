@@ -293,6 +293,12 @@ std::string text_of(const Value& v) {
   return out;
 }
 
+std::string go_quote(std::string_view s) {
+  std::string out;
+  gofmt::append_quoted(out, s, false);
+  return out;
+}
+
 Error wrong_args(std::string_view fn, size_t want, size_t got) {
   return make_error("wrong number of args for " + std::string(fn) + ": want " + std::to_string(want) + " got " +
                     std::to_string(got));
