@@ -34,7 +34,8 @@ Result<long long> atoi(const std::string& s) {
   if (d.empty() || d.find_first_not_of("0123456789") != std::string_view::npos) return fail("invalid syntax");
   unsigned long long mag = 0;
   auto [ptr, ec] = std::from_chars(d.data(), d.data() + d.size(), mag);
-  unsigned long long limit = static_cast<unsigned long long>(std::numeric_limits<long long>::max()) + (negative ? 1 : 0);
+  unsigned long long limit =
+      static_cast<unsigned long long>(std::numeric_limits<long long>::max()) + (negative ? 1 : 0);
   if (ec == std::errc::result_out_of_range || mag > limit) return fail("value out of range");
   return negative ? static_cast<long long>(0 - mag) : static_cast<long long>(mag);
 }

@@ -89,7 +89,8 @@ TEST(ContainerPilotFuncs, JoinTakesTheListSplitGives) {
 }
 
 TEST(ContainerPilotFuncs, ValuesFromJsonDataAreTypedAsGoDecodesThem) {
-  auto t = tmpl::Template::parse("t", "{{ join \",\" .l }}|{{ replaceAll \"a\" \"b\" .nul }}", containerpilot_funcs({}));
+  auto t =
+      tmpl::Template::parse("t", "{{ join \",\" .l }}|{{ replaceAll \"a\" \"b\" .nul }}", containerpilot_funcs({}));
   ASSERT_TRUE(t.ok());
   auto data = tmpl::Value::from_json(nlohmann::json::parse(R"({"l": ["a"], "nul": null})"));
   auto out = t->execute(data, tmpl::MissingKey::kZero);
@@ -107,20 +108,27 @@ TEST(ContainerPilotFuncs, ValuesFromJsonDataAreTypedAsGoDecodesThem) {
 
 TEST(ContainerPilotFuncs, LoopTakesGoIntsAndNumericStrings) {
   Env env{{"N", "3"}};
-  EXPECT_EQ(render("{{ loop 3 }} {{ loop 2 5 }} {{ loop 5 1 }} {{ loop \"-2\" \"+1\" }}", env), "[0 1 2] [2 3 4] [5 4 3 2] [-2 -1 0]");
+  EXPECT_EQ(render("{{ loop 3 }} {{ loop 2 5 }} {{ loop 5 1 }} {{ loop \"-2\" \"+1\" }}", env),
+            "[0 1 2] [2 3 4] [5 4 3 2] [-2 -1 0]");
   EXPECT_EQ(render("{{ loop 1 .N }} {{ loop (len \"ab\") }}", env), "[1 2] [0 1]");
-  EXPECT_EQ(render("{{ loop }}", env), "EXEC: error calling loop: loop: wrong number of arguments, expected 1 or 2, but got 0");
-  EXPECT_EQ(render("{{ loop 1 2 3 }}", env), "EXEC: error calling loop: loop: wrong number of arguments, expected 1 or 2, but got 3");
-  EXPECT_EQ(render("{{ loop 1.5 }}", env), "EXEC: error calling loop: interface conversion: interface {} is float64, not int");
-  EXPECT_EQ(render("{{ loop nil }}", env), "EXEC: error calling loop: interface conversion: interface {} is nil, not int");
-  EXPECT_EQ(render("{{ loop true }}", env), "EXEC: error calling loop: interface conversion: interface {} is bool, not int");
+  EXPECT_EQ(render("{{ loop }}", env),
+            "EXEC: error calling loop: loop: wrong number of arguments, expected 1 or 2, but got 0");
+  EXPECT_EQ(render("{{ loop 1 2 3 }}", env),
+            "EXEC: error calling loop: loop: wrong number of arguments, expected 1 or 2, but got 3");
+  EXPECT_EQ(render("{{ loop 1.5 }}", env),
+            "EXEC: error calling loop: interface conversion: interface {} is float64, not int");
+  EXPECT_EQ(render("{{ loop nil }}", env),
+            "EXEC: error calling loop: interface conversion: interface {} is nil, not int");
+  EXPECT_EQ(render("{{ loop true }}", env),
+            "EXEC: error calling loop: interface conversion: interface {} is bool, not int");
   EXPECT_EQ(render("{{ loop \"x\" }}", env), "EXEC: error calling loop: strconv.Atoi: parsing \"x\": invalid syntax");
   EXPECT_EQ(render("{{ loop \"99999999999999999999\" }}", env),
             "EXEC: error calling loop: strconv.Atoi: parsing \"99999999999999999999\": value out of range");
 }
 
 TEST(ContainerPilotFuncs, TypeErrorsCarryTheTemplatePosition) {
-  auto t = tmpl::Template::parse("conf.json5", "{\n  a: \"{{ 3 | replaceAll \"a\" \"A\" }}\"\n}", containerpilot_funcs({}));
+  auto t =
+      tmpl::Template::parse("conf.json5", "{\n  a: \"{{ 3 | replaceAll \"a\" \"A\" }}\"\n}", containerpilot_funcs({}));
   ASSERT_TRUE(t.ok());
   auto out = t->execute(tmpl::Value::map({}), tmpl::MissingKey::kZero);
   ASSERT_FALSE(out.ok());

@@ -456,8 +456,9 @@ Value Exec::checked_value(Value v, ParamType type, size_t pos) {
   bool good = type == ParamType::kString ? v.kind() == Value::Kind::kString
                                          : v.kind() == Value::Kind::kList && v.go_type() == Value::GoType::kStringSlice;
   if (good) return v;
-  fail(std::string("wrong type for value; expected ") + want + "; got " + (v.is_null() ? "interface {}" : v.type_name()),
-       pos);
+  fail(
+      std::string("wrong type for value; expected ") + want + "; got " + (v.is_null() ? "interface {}" : v.type_name()),
+      pos);
 }
 
 }  // namespace

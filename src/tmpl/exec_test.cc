@@ -197,7 +197,8 @@ TEST(Exec, CallerFunctionSignatures) {
   auto run = [&](const std::string& text, const Value& data = Value()) {
     return render(text, data, MissingKey::kDefault, funcs);
   };
-  EXPECT_EQ(run("{{ f \"a\" (strs) }}|{{ f \"a\" nil 1 nil .x }}|{{ strs | f \"b\" }}"), "a:2:0|a:0:3,int,nil,nil|b:2:0");
+  EXPECT_EQ(run("{{ f \"a\" (strs) }}|{{ f \"a\" nil 1 nil .x }}|{{ strs | f \"b\" }}"),
+            "a:2:0|a:0:3,int,nil,nil|b:2:0");
   EXPECT_EQ(run("{{ printf \"%T\" (strs) }} {{ printf \"%T\" (slice (strs) 1) }}"), "[]string []string");
   EXPECT_EQ(run("{{ f }}"), "EXEC: wrong number of args for f: want at least 2 got 0");
   EXPECT_EQ(run("{{ f 1 (strs) }}"), "EXEC: expected string; found 1");

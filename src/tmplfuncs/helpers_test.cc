@@ -63,8 +63,9 @@ TEST_F(Helpers, RegexReplaceAllExpandsLikeGo) {
   EXPECT_EQ(render("{{ \"a.b\" | regexReplaceAll `\\Q.\\E` \"!\" }}"), "a!b");
   // RE2 reads a leading ] in a class as a literal: "[]a]" is one class, "[]" is unclosed.
   EXPECT_EQ(render("{{ \"a]b\" | regexReplaceAll \"[]a]\" \"_\" }}"), "__b");
-  EXPECT_EQ(render("{{ \"a\" | regexReplaceAll \"[]\" \"_\" }}"),
-            "EXEC: error calling regexReplaceAll: regexReplaceAll: invalid regular expression \"[]\": missing closing ]");
+  EXPECT_EQ(
+      render("{{ \"a\" | regexReplaceAll \"[]\" \"_\" }}"),
+      "EXEC: error calling regexReplaceAll: regexReplaceAll: invalid regular expression \"[]\": missing closing ]");
   EXPECT_EQ(render("{{ \"y\" | regexReplaceAll \"(\" \"x\" }}"),
             "EXEC: error calling regexReplaceAll: regexReplaceAll: invalid regular expression \"(\": missing or "
             "unexpected parenthesis");

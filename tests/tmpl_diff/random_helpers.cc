@@ -14,18 +14,19 @@ namespace autopilot::tmpl_diff {
 namespace {
 
 const std::vector<std::string> kHelpers = {"default", "env", "split", "join", "replaceAll", "regexReplaceAll", "loop"};
-const std::vector<std::string> kStrings = {"\"\"",  "\"a\"",   "\"a,b\"",  "\" a:b \"", "\"3\"",  "\"-2\"", "\"+1\"",
-                                           "\"x\"", "\"日本\"", "\",\"",    "\":\"",     "\"abc\"", "\"HOST\"", "\"N\"",
-                                           "\"PARTS\"", "\"UNSET\"", "\"aXbX\"", "` b,a `", "\"07\""};
+const std::vector<std::string> kStrings = {
+    "\"\"",  "\"a\"",   "\"a,b\"",  "\" a:b \"", "\"3\"",     "\"-2\"",    "\"+1\"",   "\"x\"",   "\"日本\"", "\",\"",
+    "\":\"", "\"abc\"", "\"HOST\"", "\"N\"",     "\"PARTS\"", "\"UNSET\"", "\"aXbX\"", "` b,a `", "\"07\""};
 const std::vector<std::string> kInts = {"0", "1", "2", "3", "-1", "5", "'a'", "0x3", "-3"};
 const std::vector<std::string> kFloats = {"1.5", "0.0", "2.0", "1e3", "-0.5"};
-const std::vector<std::string> kFields = {".a", ".b", ".c", ".n", ".s", ".l", ".m", ".x", ".name", ".items",
-                                          ".Flag", ".empty", ".zero", ".missing", ".m.a", ".HOST"};
+const std::vector<std::string> kFields = {".a",    ".b",     ".c",    ".n",     ".s",    ".l",       ".m",   ".x",
+                                          ".name", ".items", ".Flag", ".empty", ".zero", ".missing", ".m.a", ".HOST"};
 // Patterns whose meaning is the same in RE2 and in the engine's translation
 // (no empty matches inside multi-byte text, no `.`), and one invalid one.
-const std::vector<std::string> kPatterns = {"\"a\"", "\"[ab]+\"", "\"(a)(b)?\"", "\"b(c)\"", "\"[\"", "\"(?i)A\"",
-                                            "\"\\\\d+\"", "\"é\"", "\"^a\"", "\"X\""};
-const std::vector<std::string> kReplacements = {"\"$1\"", "\"${1}_\"", "\"<$0>\"", "\"$$\"", "\"_\"", "\"\"", "\"$1x\""};
+const std::vector<std::string> kPatterns = {"\"a\"",     "\"[ab]+\"",  "\"(a)(b)?\"", "\"b(c)\"", "\"[\"",
+                                            "\"(?i)A\"", "\"\\\\d+\"", "\"é\"",       "\"^a\"",   "\"X\""};
+const std::vector<std::string> kReplacements = {"\"$1\"", "\"${1}_\"", "\"<$0>\"", "\"$$\"",
+                                                "\"_\"",  "\"\"",      "\"$1x\""};
 const std::vector<std::string> kTexts = {"", " ", "\n", ",", "|", "x="};
 
 std::string cat(std::initializer_list<std::string> parts) {
@@ -114,9 +115,13 @@ class HelperGen {
     std::vector<std::string> args;
     for (int i = 0; i < n; ++i) {
       int roll = rng_.below(100);
-      if (roll < 45) args.push_back(rng_.pick(kInts));
-      else if (roll < 65) args.push_back(rng_.pick(std::vector<std::string>{"\"3\"", "\"-2\"", "\"+1\"", "\"x\"", "\"\"", "\"07\"", "(env \"N\")", ".HOST"}));
-      else args.push_back(value(2));
+      if (roll < 45)
+        args.push_back(rng_.pick(kInts));
+      else if (roll < 65)
+        args.push_back(rng_.pick(
+            std::vector<std::string>{"\"3\"", "\"-2\"", "\"+1\"", "\"x\"", "\"\"", "\"07\"", "(env \"N\")", ".HOST"}));
+      else
+        args.push_back(value(2));
     }
     return form("loop", args);
   }
@@ -133,8 +138,9 @@ class HelperGen {
     if (roll < 62) return rng_.pick(kFields);
     if (roll < 66) return vars_.empty() || rng_.chance(30) ? "." : rng_.pick(vars_);
     if (roll < 72) return cat({"(", split_call(), ")"});
-    if (roll < 76) return rng_.pick(std::vector<std::string>{"(len .l)", "(index .l 0)", "(printf \"%s\" .s)",
-                                                            "(eq 1 1)", "(slice (split \",\" \"a,b,c\") 1)", "(print)"});
+    if (roll < 76)
+      return rng_.pick(std::vector<std::string>{"(len .l)", "(index .l 0)", "(printf \"%s\" .s)", "(eq 1 1)",
+                                                "(slice (split \",\" \"a,b,c\") 1)", "(print)"});
     if (roll < 80) return cat({"(", loop_call(), ")"});
     return cat({"(", call(depth + 1), ")"});
   }
