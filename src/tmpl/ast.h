@@ -48,7 +48,7 @@ struct Arg {
                                      // would fail at run time with "undefined variable"
   std::vector<std::string> fields;   // kField, kVariable (after the name), kChain
   Builtin builtin = Builtin::kUser;  // kFunc
-  const Function* func = nullptr;    // kFunc with kUser
+  const UserFunc* func = nullptr;    // kFunc with kUser
   std::unique_ptr<Pipeline> pipe;    // kPipe
   std::unique_ptr<Arg> base;         // kChain: the term before the fields
   std::string text;                  // Go's String() of the node, for messages

@@ -105,6 +105,9 @@ class Exec {
   Value eval_field(const std::string& name, const Value& receiver, bool has_args, size_t pos);
   Value eval_function(const Value& dot, const Arg& fn, std::span<const Arg> args, const Value* final);
   Value eval_and_or(const Value& dot, const Arg& fn, std::span<const Arg> args, const Value* final);
+  void eval_typed_args(const Value& dot, const Arg& fn, std::span<const Arg> args, const Value* final, ArgBuffer& out);
+  Value typed_arg(const Value& dot, const Arg& a, ParamType type);
+  Value checked_value(Value v, ParamType type, size_t pos);
   void not_a_function(std::span<const Arg> args, const Value* final) {
     if (args.size() > 1 || final) fail("can't give argument to non-function " + args[0].text, args[0].pos);
   }
@@ -374,13 +377,17 @@ Value Exec::eval_function(const Value& dot, const Arg& fn, std::span<const Arg> 
     if (fn.builtin == Builtin::kAnd || fn.builtin == Builtin::kOr) return eval_and_or(dot, fn, args, final);
   }
   ArgBuffer values;
-  for (const Arg& a : args) values.push(eval_arg(dot, a));
-  if (final) values.push(*final);
+  if (fn.func && fn.func->signature) {
+    eval_typed_args(dot, fn, args, final, values);
+  } else {
+    for (const Arg& a : args) values.push(eval_arg(dot, a));
+    if (final) values.push(*final);
+  }
   Result<Value> r = Value();
   if (fn.func) {
     for (Value& v : values.span())
       if (v.is_missing()) v = Value();  // a caller function sees nil, not "no value"
-    r = (*fn.func)(values.span());
+    r = fn.func->call(values.span());
   } else {
     if (fn.builtin == Builtin::kPrintf) {
       const Value& format = values.span()[0];
@@ -396,6 +403,62 @@ Value Exec::eval_function(const Value& dot, const Arg& fn, std::span<const Arg> 
   }
   if (!r) fail("error calling " + fn.text + ": " + r.error().message, fn.pos);
   return std::move(*r);
+}
+
+// evalCall for a caller function with a declared signature: the argument
+// count first, then each argument evaluated against its parameter type
+// (evalArg for written arguments, validateType for the piped final value).
+void Exec::eval_typed_args(const Value& dot, const Arg& fn, std::span<const Arg> args, const Value* final,
+                           ArgBuffer& out) {
+  const Signature& sig = *fn.func->signature;
+  size_t given = args.size() + (final ? 1 : 0);
+  size_t fixed = sig.variadic ? sig.params.size() - 1 : sig.params.size();
+  if (sig.variadic && given < fixed)
+    fail("wrong number of args for " + fn.text + ": want at least " + std::to_string(fixed) + " got " +
+             std::to_string(args.size()),
+         fn.pos);
+  if (!sig.variadic && given != fixed)
+    fail("wrong number of args for " + fn.text + ": want " + std::to_string(fixed) + " got " + std::to_string(given),
+         fn.pos);
+  auto param = [&](size_t i) { return i < fixed ? sig.params[i] : sig.params.back(); };
+  for (size_t i = 0; i < args.size(); ++i) out.push(typed_arg(dot, args[i], param(i)));
+  if (final) out.push(checked_value(*final, param(args.size()), args.empty() ? fn.pos : args.back().pos));
+}
+
+// evalArg: literals must already be of the parameter's type; computed values
+// go through checked_value.
+Value Exec::typed_arg(const Value& dot, const Arg& a, ParamType type) {
+  switch (a.kind) {
+    case Arg::Kind::kNil:
+      if (type == ParamType::kString) fail("cannot assign nil to string", a.pos);
+      return type == ParamType::kStringList ? Value::typed_list(Value::GoType::kStringSlice, {}) : Value();
+    case Arg::Kind::kBool:
+    case Arg::Kind::kNumber:
+    case Arg::Kind::kString:
+      if (type == ParamType::kString && a.kind != Arg::Kind::kString) fail("expected string; found " + a.text, a.pos);
+      if (type == ParamType::kStringList) fail("can't handle " + a.text + " for arg of type []string", a.pos);
+      return eval_arg(dot, a);
+    default:
+      return checked_value(eval_arg(dot, a), type, a.pos);
+  }
+}
+
+// validateType. A missing value is Go's invalid reflect.Value; null is a nil
+// held in an interface{} (a JSON null, a missingkey=zero miss in a non-string
+// map), which Go does not unwrap into a string.
+Value Exec::checked_value(Value v, ParamType type, size_t pos) {
+  if (type == ParamType::kAny) return v;
+  const char* want = type == ParamType::kString ? "string" : "[]string";
+  if (v.is_missing()) {
+    if (type == ParamType::kStringList) return Value::typed_list(Value::GoType::kStringSlice, {});
+    fail(std::string("invalid value; expected ") + want, pos);
+  }
+  bool good = type == ParamType::kString ? v.kind() == Value::Kind::kString
+                                         : v.kind() == Value::Kind::kList && v.go_type() == Value::GoType::kStringSlice;
+  if (good) return v;
+  fail(
+      std::string("wrong type for value; expected ") + want + "; got " + (v.is_null() ? "interface {}" : v.type_name()),
+      pos);
 }
 
 }  // namespace

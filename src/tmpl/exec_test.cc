@@ -180,6 +180,37 @@ TEST(Exec, UserFunctions) {
   EXPECT_EQ(render("{{len 1}}|{{and 0 1 2}}", Value(), MissingKey::kDefault, funcs), "mine|3");
 }
 
+// A declared signature types the arguments as text/template does for a Go
+// func(string, []string, ...interface{}), with Go's messages.
+TEST(Exec, CallerFunctionSignatures) {
+  FuncMap funcs;
+  funcs.add("f", Signature{{ParamType::kString, ParamType::kStringList, ParamType::kAny}, /*variadic=*/true},
+            [](std::span<const Value> args) -> Result<Value> {
+              std::string s = args[0].as_string() + ":" + std::to_string(args[1].as_list().size()) + ":" +
+                              std::to_string(args.size() - 2);
+              for (const Value& v : args.subspan(2)) s += v.is_null() ? ",nil" : "," + v.type_name();
+              return Value(s);
+            });
+  funcs.add("strs", [](std::span<const Value>) -> Result<Value> {
+    return Value::typed_list(Value::GoType::kStringSlice, {Value("a"), Value("b")});
+  });
+  auto run = [&](const std::string& text, const Value& data = Value()) {
+    return render(text, data, MissingKey::kDefault, funcs);
+  };
+  EXPECT_EQ(run("{{ f \"a\" (strs) }}|{{ f \"a\" nil 1 nil .x }}|{{ strs | f \"b\" }}"),
+            "a:2:0|a:0:3,int,nil,nil|b:2:0");
+  EXPECT_EQ(run("{{ printf \"%T\" (strs) }} {{ printf \"%T\" (slice (strs) 1) }}"), "[]string []string");
+  EXPECT_EQ(run("{{ f }}"), "EXEC: wrong number of args for f: want at least 2 got 0");
+  EXPECT_EQ(run("{{ f 1 (strs) }}"), "EXEC: expected string; found 1");
+  EXPECT_EQ(run("{{ f nil (strs) }}"), "EXEC: cannot assign nil to string");
+  EXPECT_EQ(run("{{ f .x (strs) }}"), "EXEC: invalid value; expected string");
+  EXPECT_EQ(run("{{ f . (strs) }}", Value(3)), "EXEC: wrong type for value; expected string; got int");
+  EXPECT_EQ(run("{{ f \"a\" \"b\" }}"), "EXEC: can't handle \"b\" for arg of type []string");
+  EXPECT_EQ(run("{{ f \"a\" . }}", Value::list({Value("x")})),
+            "EXEC: wrong type for value; expected []string; got []interface {}");
+  EXPECT_EQ(run("{{ 3 | f \"a\" }}"), "EXEC: wrong type for value; expected []string; got int");
+}
+
 TEST(Exec, Limits) {
   Limits small;
   small.max_output_bytes = 10;

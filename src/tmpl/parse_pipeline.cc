@@ -201,7 +201,7 @@ Arg Parser::function(const Token& t) {
   a.kind = Arg::Kind::kFunc;
   a.pos = t.pos;
   a.text = std::string(t.val);
-  if (const Function* f = set_.funcs.find(t.val)) {
+  if (const UserFunc* f = set_.funcs.find(t.val)) {
     a.func = f;
     return a;
   }

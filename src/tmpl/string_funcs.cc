@@ -20,10 +20,28 @@ size_t rune_len(std::string_view s, size_t i) {
   return 1;
 }
 
+// unicode.IsSpace for the rune encoded at s[i] (n bytes); invalid UTF-8 is
+// not space.
+bool is_space_at(const std::string& s, size_t i, size_t n) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  if (n == 1) return std::string_view(" \t\r\n\v\f").find(s[i]) != std::string_view::npos;
+  if (n == 2) return b(0) == 0xC2 && (b(1) == 0x85 || b(1) == 0xA0);  // U+0085, U+00A0
+  if (n != 3) return false;
+  uint32_t r = ((b(0) & 0x0Fu) << 12) | ((b(1) & 0x3Fu) << 6) | (b(2) & 0x3Fu);
+  return r == 0x1680 || (r >= 0x2000 && r <= 0x200A) || r == 0x2028 || r == 0x2029 || r == 0x202F || r == 0x205F ||
+         r == 0x3000;
+}
+
+// strings.TrimSpace: Unicode white space (U+2028, U+00A0, ...) too.
 std::string trim_space(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n\v\f");
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(" \t\r\n\v\f") - b + 1);
+  size_t first = s.size(), last = 0;
+  for (size_t i = 0, n; i < s.size(); i += n) {
+    n = rune_len(s, i);
+    if (is_space_at(s, i, n)) continue;
+    if (first == s.size()) first = i;
+    last = i + n;
+  }
+  return first == s.size() ? "" : s.substr(first, last - first);
 }
 
 // --- RE2 -> ECMAScript ---------------------------------------------------------
@@ -179,7 +197,10 @@ class Translator {
     if (c == '[') {
       in_class_ = true;
       if (i_ < p_.size() && p_[i_] == '^') out_ += p_[i_++];
-      if (i_ < p_.size() && p_[i_] == ']') out_ += p_[i_++];  // a leading ] is literal
+      if (i_ < p_.size() && p_[i_] == ']') {  // a leading ] is literal in RE2 (so "[]" is unclosed)
+        out_ += "\\]";
+        ++i_;
+      }
     }
     return {};
   }
@@ -290,6 +311,12 @@ std::string text_of(const Value& v) {
   if (v.is_null()) return "";
   std::string out;
   gofmt::sprint(out, std::span<const Value>(&v, 1));
+  return out;
+}
+
+std::string go_quote(std::string_view s) {
+  std::string out;
+  gofmt::append_quoted(out, s, false);
   return out;
 }
 

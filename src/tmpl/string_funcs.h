@@ -40,6 +40,9 @@ namespace autopilot::tmpl::funcs {
 // values as Go's fmt.Sprint prints them.
 std::string text_of(const Value& v);
 
+// strconv.Quote(s), as Go's error messages quote their input.
+std::string go_quote(std::string_view s);
+
 // Go's words for a call with the wrong number of arguments:
 // `wrong number of args for NAME: want 2 got 1`.
 Error wrong_args(std::string_view fn, size_t want, size_t got);

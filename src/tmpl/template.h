@@ -32,6 +32,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -47,19 +48,47 @@ namespace autopilot::tmpl {
 // error `error calling NAME: MESSAGE`.
 using Function = std::function<Result<Value>(std::span<const Value> args)>;
 
+// The Go parameter types a caller function may declare, as a Go func's
+// signature does for text/template.
+enum class ParamType : uint8_t {
+  kAny,         // interface{}: any value; nil and missing values arrive as null
+  kString,      // string
+  kStringList,  // []string: only a []string (e.g. from split); nil gives an empty one
+};
+
+// A declared signature: the evaluator checks the number of arguments and
+// each argument's type before the call, with text/template's words
+// (`wrong number of args for F: want 2 got 1`, `expected string; found 3`
+// for a literal, `wrong type for value; expected string; got int` for a
+// computed value, `invalid value; expected string` for a missing one,
+// `cannot assign nil to string`). When `variadic`, the last entry is the
+// element type of a trailing ...param.
+struct Signature {
+  std::vector<ParamType> params;
+  bool variadic = false;
+};
+
+struct UserFunc {
+  Function call;
+  std::optional<Signature> signature;  // none: any number of arguments of any type
+};
+
 // Caller functions. As in Go, a caller function shadows a built-in of the
 // same name (and is not short-circuited if named and/or).
 class FuncMap {
  public:
-  void add(std::string name, Function f) { funcs_.insert_or_assign(std::move(name), std::move(f)); }
-  const Function* find(std::string_view name) const {
+  void add(std::string name, Function f) { funcs_.insert_or_assign(std::move(name), UserFunc{std::move(f), {}}); }
+  void add(std::string name, Signature sig, Function f) {
+    funcs_.insert_or_assign(std::move(name), UserFunc{std::move(f), std::move(sig)});
+  }
+  const UserFunc* find(std::string_view name) const {
     auto it = funcs_.find(name);
     return it == funcs_.end() ? nullptr : &it->second;
   }
   bool empty() const { return funcs_.empty(); }
 
  private:
-  std::map<std::string, Function, std::less<>> funcs_;
+  std::map<std::string, UserFunc, std::less<>> funcs_;
 };
 
 enum class MissingKey {

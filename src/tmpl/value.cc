@@ -33,6 +33,12 @@ Value Value::list(std::vector<Value> items) {
   return v;
 }
 
+Value Value::typed_list(GoType slice_type, std::vector<Value> items) {
+  Value v = list(std::move(items));
+  v.type_ = slice_type;
+  return v;
+}
+
 Value Value::list_with_cap(std::vector<Value> items, size_t cap) {
   Value v = list(std::move(items));
   v.u_.i = static_cast<int64_t>(std::max(cap, v.as_list().size()));
@@ -51,6 +57,7 @@ Value Value::slice_list(size_t i, size_t j, size_t k) const {
   data->base_offset = offset;
   Value v;
   v.kind_ = Kind::kList;
+  v.type_ = type_;  // a slice of a []string is a []string
   v.u_.i = static_cast<int64_t>(k - i);
   v.p_ = std::move(data);
   return v;
@@ -214,7 +221,7 @@ std::string Value::type_name() const {
     case Kind::kString:
       return "string";
     case Kind::kList:
-      return "[]interface {}";
+      return type_ == GoType::kStringSlice ? "[]string" : type_ == GoType::kIntSlice ? "[]int" : "[]interface {}";
     case Kind::kMap:
       return type_ == GoType::kStringMap ? "map[string]string" : "map[string]interface {}";
     case Kind::kRecord:

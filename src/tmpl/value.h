@@ -40,7 +40,7 @@ class Value {
  public:
   enum class Kind : uint8_t { kNull, kBool, kInt, kFloat, kString, kList, kMap, kRecord };
   // The Go type behind a value, for %T and error messages. Internal detail.
-  enum class GoType : uint8_t { kNone, kInt, kInt64, kUint8, kIfaceMap, kStringMap, kComplex };
+  enum class GoType : uint8_t { kNone, kInt, kInt64, kUint8, kIfaceMap, kStringMap, kComplex, kStringSlice, kIntSlice };
 
   Value() : kind_(Kind::kNull) {}
   static Value null() { return Value(); }
@@ -61,6 +61,9 @@ class Value {
   static Value shared_string(std::shared_ptr<const std::string> s);
 
   static Value list(std::vector<Value> items);
+  // A list of a caller function's Go slice type: kStringSlice ([]string, of
+  // strings) or kIntSlice ([]int, of ints). Plain lists are []interface {}.
+  static Value typed_list(GoType slice_type, std::vector<Value> items);
   // A list whose Go capacity exceeds its length (slice can reach up to cap;
   // elements past the length read as nil). Internal.
   static Value list_with_cap(std::vector<Value> items, size_t cap);

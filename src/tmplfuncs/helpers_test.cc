@@ -35,6 +35,8 @@ TEST_F(Helpers, ContainsAllAnyNoneNotAll) {
 TEST_F(Helpers, SplitJoinReplaceAll) {
   EXPECT_EQ(render("{{ \" a,b,c \\n\" | split \",\" | join \"-\" }}"), "a-b-c");
   EXPECT_EQ(render("{{ len (split \",\" \"  \") }}"), "0");
+  // strings.TrimSpace trims Unicode white space too (U+2028, U+00A0, U+3000).
+  EXPECT_EQ(render("{{ \"\u2028a,b\u00a0\u3000\" | split \",\" | join \"-\" }}"), "a-b");
   EXPECT_EQ(render("{{ split \"\" \"h\xC3\xA9!\" | join \"|\" }}"), "h|\xC3\xA9|!");
   EXPECT_EQ(render("{{ \"a.b.c\" | replaceAll \".\" \"-\" }} {{ replaceAll \"\" \"-\" \"ab\" }}"), "a-b-c -a-b-");
   EXPECT_EQ(render("{{ join \",\" \"x\" }}"),
@@ -59,6 +61,11 @@ TEST_F(Helpers, RegexReplaceAllExpandsLikeGo) {
   EXPECT_EQ(render("{{ \"baaac\" | regexReplaceAll \"a*\" \"-\" }} {{ \"abc\" | regexReplaceAll \"x*\" \"-\" }}"),
             "-b-c- -a-b-c-");
   EXPECT_EQ(render("{{ \"a.b\" | regexReplaceAll `\\Q.\\E` \"!\" }}"), "a!b");
+  // RE2 reads a leading ] in a class as a literal: "[]a]" is one class, "[]" is unclosed.
+  EXPECT_EQ(render("{{ \"a]b\" | regexReplaceAll \"[]a]\" \"_\" }}"), "__b");
+  EXPECT_EQ(
+      render("{{ \"a\" | regexReplaceAll \"[]\" \"_\" }}"),
+      "EXEC: error calling regexReplaceAll: regexReplaceAll: invalid regular expression \"[]\": missing closing ]");
   EXPECT_EQ(render("{{ \"y\" | regexReplaceAll \"(\" \"x\" }}"),
             "EXEC: error calling regexReplaceAll: regexReplaceAll: invalid regular expression \"(\": missing or "
             "unexpected parenthesis");

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstring>
 
+#include "config/template_funcs.h"
 #include "tmpl/value.h"
 
 namespace autopilot::tmpl_diff {
@@ -22,7 +23,10 @@ tmpl::MissingKey missing_key_of(const std::string& name) {
 }
 
 Outcome run_in_process(const EngineCase& c) {
-  auto parsed = tmpl::Template::parse(c.name, c.text);
+  tmpl::FuncMap funcs;
+  if (c.funcs == "containerpilot") funcs = config::containerpilot_funcs(helper_env());
+  else if (!c.funcs.empty()) return {false, false, "", "unknown funcs mode " + c.funcs};
+  auto parsed = tmpl::Template::parse(c.name, c.text, std::move(funcs));
   if (!parsed.ok()) return {false, false, "", "parse: " + parsed.error().format()};
   auto out = parsed->execute(tmpl::Value::from_json(c.data), missing_key_of(c.missing_key), c.limits);
   if (!out.ok()) return {false, false, "", "exec: " + out.error().format()};
@@ -112,6 +116,12 @@ size_t run_child(const std::vector<EngineCase>& cases, size_t first, std::vector
 }
 
 }  // namespace
+
+const std::map<std::string, std::string>& helper_env() {
+  static const std::map<std::string, std::string> env = {
+      {"HOST", "web-1"}, {"EMPTY", ""}, {"N", "3"}, {"PARTS", "a:b:c"}, {"SPACED", "  x y  "}};
+  return env;
+}
 
 std::vector<Outcome> run_ours(const std::vector<EngineCase>& cases) {
   std::vector<Outcome> outcomes(cases.size());

@@ -3,6 +3,7 @@
 // instead of ending the whole differential test run.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -17,7 +18,14 @@ struct EngineCase {
   nlohmann::json data;  // null means nil data
   std::string missing_key = "default";  // default | zero | error
   tmpl::Limits limits;
+  // "" for none, or "containerpilot": config::containerpilot_funcs over
+  // helper_env(), the functions goref registers in that mode.
+  std::string funcs;
 };
+
+// The environment `env` reads in "containerpilot" mode; goref's helperEnv
+// (goref/containerpilot.go) holds the same entries.
+const std::map<std::string, std::string>& helper_env();
 
 struct Outcome {
   bool ok = false;

@@ -30,6 +30,7 @@ nlohmann::json case_to_json(const GoCase& c) {
   j["data"] = c.data;
   j["missingkey"] = c.missing_key;
   j["max_output"] = c.max_output;
+  if (!c.funcs.empty()) j["funcs"] = c.funcs;
   return j;
 }
 

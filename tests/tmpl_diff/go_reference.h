@@ -18,6 +18,7 @@ struct GoCase {
   nlohmann::json data;                 // null means nil data
   std::string missing_key = "default";  // default | zero | error
   size_t max_output = 0;               // 0: unlimited
+  std::string funcs;                   // "" or "containerpilot" (goref/containerpilot.go)
 };
 
 struct GoResult {

@@ -148,7 +148,7 @@ func refreshCorpus(path string, write bool) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("%s: case %s: bad data: %w", path, c.name(), err)
 		}
-		out, runErr, panicked := run(c.name(), c.template, parsed, c.missingKey(), 0)
+		out, runErr, panicked := run(c.name(), c.template, parsed, c.missingKey(), 0, nil)
 		if panicked {
 			return 0, fmt.Errorf("%s: case %s: Go panicked: %v", path, c.name(), runErr)
 		}

@@ -14,7 +14,10 @@
 // Case (stream mode), one JSON value each, usually one per line:
 //
 //	{"name":"t", "template":"{{.}}", "data":<json>, "missingkey":"default",
-//	 "max_output":1048576}
+//	 "max_output":1048576, "funcs":"containerpilot"}
+//
+// "funcs" is optional: "containerpilot" registers ContainerPilot's config
+// helpers (containerpilot.go); absent or "" means none.
 //
 // "template_b64" may replace "template" for texts that are not valid UTF-8.
 // Result line: {"ok":true,"out":"..."} or {"ok":true,"out_b64":"..."} when the
@@ -43,6 +46,7 @@ type request struct {
 	Data        json.RawMessage `json:"data"`
 	MissingKey  string          `json:"missingkey"`
 	MaxOutput   int             `json:"max_output"`
+	Funcs       string          `json:"funcs"`
 }
 
 type response struct {
@@ -115,7 +119,7 @@ func (w *limitWriter) Write(p []byte) (int, error) {
 
 // run parses and executes one template. Go writes partial output before an
 // exec error; callers only learn that it failed.
-func run(name, text string, data interface{}, missingKey string, maxOutput int) (out string, err error, panicked bool) {
+func run(name, text string, data interface{}, missingKey string, maxOutput int, funcs template.FuncMap) (out string, err error, panicked bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v", r)
@@ -128,7 +132,11 @@ func run(name, text string, data interface{}, missingKey string, maxOutput int) 
 	if missingKey == "" {
 		missingKey = "default"
 	}
-	t, err := template.New(name).Option("missingkey=" + missingKey).Parse(text)
+	t := template.New(name).Option("missingkey=" + missingKey)
+	if funcs != nil {
+		t = t.Funcs(funcs)
+	}
+	t, err = t.Parse(text)
 	if err != nil {
 		return "", err, false
 	}
@@ -152,7 +160,11 @@ func runCase(req *request) response {
 	if err != nil {
 		return response{Err: "goref: bad data: " + err.Error()}
 	}
-	out, err, panicked := run(req.Name, text, data, req.MissingKey, req.MaxOutput)
+	funcs, err := funcsFor(req.Funcs)
+	if err != nil {
+		return response{Err: err.Error()}
+	}
+	out, err, panicked := run(req.Name, text, data, req.MissingKey, req.MaxOutput, funcs)
 	if err != nil {
 		return response{Err: err.Error(), Panic: panicked}
 	}
