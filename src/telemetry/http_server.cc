@@ -3,6 +3,7 @@
 #include <list>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
@@ -20,8 +21,9 @@ using tcp = asio::ip::tcp;
 // Shared by the server and its sessions, so a session finishing after the
 // server is gone finds no handler rather than a dangling one.
 struct HttpServer::State {
-  explicit State(asio::io_context& loop, Handler h) : acceptor(loop), handler(std::move(h)) {}
+  explicit State(asio::io_context& loop, Handler h) : acceptor(loop), retry(loop), handler(std::move(h)) {}
   tcp::acceptor acceptor;
+  asio::steady_timer retry;  // armed only after a failed accept
   Handler handler;
   std::list<std::weak_ptr<Session>> sessions;
 };
@@ -119,15 +121,22 @@ int HttpServer::port() const {
 void HttpServer::accept() {
   state_->acceptor.async_accept([state = state_, this](beast::error_code ec, tcp::socket socket) {
     if (!state->acceptor.is_open()) return;  // stopped: `this` may be gone
-    if (!ec) {
-      state->sessions.remove_if([](const auto& w) { return w.expired(); });
-      if (state->sessions.size() >= kMaxConnections) {
-        socket.close(ec);
-      } else {
-        auto session = std::make_shared<Session>(std::move(socket), state);
-        state->sessions.push_back(session);
-        session->start();
-      }
+    if (ec) {
+      // Out of descriptors (EMFILE) and the like: accepting again at once
+      // would fail at once, so try again a little later.
+      state->retry.expires_after(std::chrono::milliseconds(100));
+      state->retry.async_wait([state, this](beast::error_code wait_ec) {
+        if (!wait_ec && state->acceptor.is_open()) accept();
+      });
+      return;
+    }
+    state->sessions.remove_if([](const auto& w) { return w.expired(); });
+    if (state->sessions.size() >= kMaxConnections) {
+      socket.close(ec);
+    } else {
+      auto session = std::make_shared<Session>(std::move(socket), state);
+      state->sessions.push_back(session);
+      session->start();
     }
     accept();
   });
@@ -136,6 +145,7 @@ void HttpServer::accept() {
 void HttpServer::stop() {
   beast::error_code ec;
   state_->acceptor.close(ec);
+  state_->retry.cancel();
   state_->handler = nullptr;
   for (auto& w : state_->sessions)
     if (auto s = w.lock()) s->close();
