@@ -11,6 +11,7 @@ packages=(
   nginx-light                                                # real nginx for the template tests (started by the tests)
   libc-ares-dev libssl-dev                                   # name lookup without NSS; TLS to etcd
   etcd-server                                                # real etcd for the etcd catalog tests (started by the tests)
+  prometheus                                                 # promtool checks the /metrics endpoint
 )
 missing=()
 for p in "${packages[@]}"; do

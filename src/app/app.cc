@@ -14,6 +14,7 @@
 #include "log/log.h"
 #include "os/linux/signals.h"
 #include "render/renderer.h"
+#include "telemetry/telemetry.h"
 #include "watches/watch.h"
 
 namespace autopilot::app {
@@ -59,6 +60,10 @@ class Runner {
       log_.error(r.error().message);
       return 1;
     }
+    if (auto r = start_telemetry(); !r) {
+      log_.error("telemetry: " + r.error().message);
+      return 1;
+    }
     start_jobs();
     os_.loop().run();
     int code = supervisor_->exit_code();
@@ -77,6 +82,45 @@ class Runner {
     catalog_config_ = config_.discovery;
     log_.debug("using the " + config_.discovery.describe());
     return {};
+  }
+
+  // Before the jobs, so that their first events are counted.
+  Result<void> start_telemetry() {
+    if (!config_.telemetry) return {};
+    telemetry::TelemetryOptions options{.version = AUTOPILOT_VERSION_STRING,
+                                        .status = [this] { return status_report(); },
+                                        .watch_instances = [this] { return watch_instances(); }};
+    telemetry_ = std::make_unique<telemetry::Telemetry>(*config_.telemetry, os_.wiring(), std::move(options));
+    if (auto r = telemetry_->start(); !r) return r;
+    log_.info(fmt::format("telemetry: serving /metrics and /status on {}:{}", config_.telemetry->address,
+                          telemetry_->port()));
+    return {};
+  }
+
+  // What /status shows: ContainerPilot's Services are the jobs with a port.
+  telemetry::StatusReport status_report() const {
+    telemetry::StatusReport report;
+    if (supervisor_) {
+      for (const jobs::Job* job : supervisor_->jobs()) {
+        const jobs::Service* service = job->service();
+        std::string status(service ? jobs::health_name(service->health()) : "unknown");
+        const auto& svc = job->config().service;
+        if (svc.is_registered())
+          report.services.push_back({job->name(), svc.address, svc.port, status});
+        else
+          report.jobs.push_back({job->name(), status});
+      }
+    }
+    for (const auto& w : config_.watches) report.watches.push_back(w.name);
+    return report;
+  }
+
+  std::vector<std::pair<std::string, size_t>> watch_instances() const {
+    std::vector<std::pair<std::string, size_t>> out;
+    if (!watches_) return out;
+    for (const auto& w : config_.watches)
+      if (const auto* watch = watches_->find(w.name)) out.emplace_back(w.name, watch->instances().size());
+    return out;
   }
 
   void start_jobs() {
@@ -175,6 +219,10 @@ class Runner {
                  "restart autopilot to open it");
       return;
     }
+    if (fresh->telemetry != config_.telemetry)
+      log_.warn("reload: the telemetry block cannot change while running; keeping the running one (restart "
+                "autopilot to apply it)");
+    fresh->telemetry = config_.telemetry;
     config_ = std::move(*fresh);
     env_ = child_environment(options_.env, config_);
     log_.info("reloading " + options_.config_path);
@@ -195,6 +243,7 @@ class Runner {
   events::Bus& bus_;
   os::SignalSource signals_;
   discovery::DiscoveryConfig catalog_config_;
+  std::unique_ptr<telemetry::Telemetry> telemetry_;
   std::unique_ptr<watches::Watches> watches_;
   std::unique_ptr<render::Renderers> renderers_;
   std::unique_ptr<jobs::Supervisor> supervisor_;

@@ -39,6 +39,7 @@ Wiring LinuxWiring::wiring() {
                 .log = log_,
                 .bus = bus_,
                 .catalog = catalog_.get(),
+                .metrics = &metrics_,
                 .env = [this](const std::string& name) -> std::optional<std::string> {
                   auto it = env_.find(name);
                   if (it == env_.end()) return std::nullopt;

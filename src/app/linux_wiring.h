@@ -20,6 +20,7 @@
 #include "discovery/discovery_config.h"
 #include "events/bus.h"
 #include "log/log.h"
+#include "metrics/registry.h"
 #include "os/environment.h"
 #include "os/linux/asio_timers.h"
 #include "os/linux/linux_files.h"
@@ -63,6 +64,7 @@ class LinuxWiring {
   os::AsioTimers& timers() { return timers_; }
   os::LinuxFiles& files() { return files_; }
   events::Bus& bus() { return bus_; }
+  metrics::Registry& metrics() { return metrics_; }
 
  private:
   const config::Env& env_;
@@ -72,6 +74,7 @@ class LinuxWiring {
   os::AsioTimers timers_;
   os::LinuxFiles files_;
   events::Bus bus_;
+  metrics::Registry metrics_;
   os::Environment child_env_;
   std::function<os::Environment()> child_env_of_now_;
   // Last: destroyed first, while everything it uses is still there.

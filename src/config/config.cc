@@ -31,7 +31,7 @@ const std::vector<std::string> kTopKeys{"consul",  "discovery", "logging", "stop
 
 Result<void> refuse_unavailable(const Decoder& d, const Node& root) {
   static const std::vector<std::pair<std::string, std::string>> kLater{
-      {"telemetry", "telemetry"}, {"control", "the control socket"}};
+      {"control", "the control socket"}};
   for (const auto& [key, what] : kLater) {
     if (auto n = d.field(root, key)) return d.key_error(*n, "needs " + what + ", which this build does not have yet");
   }
@@ -63,6 +63,11 @@ Result<Config> decode_config(const Decoder& d, const std::string& file) {
     auto dc = discovery::decode_discovery(d, *n);
     if (!dc) return dc.error();
     c.discovery = std::move(*dc);
+  }
+  if (auto n = d.field(root, "telemetry")) {
+    auto t = telemetry::decode_telemetry(d, *n);
+    if (!t) return t.error();
+    c.telemetry = std::move(*t);
   }
   if (auto n = d.field(root, "watches")) {
     auto w = watches::decode_watches(d, *n);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "discovery/discovery_config.h"
 #include "jobs/job_config.h"
 #include "render/template_config.h"
+#include "telemetry/telemetry_config.h"
 #include "watches/watch_config.h"
 #include "log/log.h"
 
@@ -29,6 +31,8 @@ struct Config {
   std::vector<watches::WatchConfig> watches;
   std::vector<render::TemplateConfig> templates;
   discovery::DiscoveryConfig discovery;
+  // The `telemetry` block: /metrics and /status are served only with one.
+  std::optional<telemetry::TelemetryConfig> telemetry;
   bool consul_given = false;  // ContainerPilot's `consul` key: ignored with a warning
   // Read as a ContainerPilot v2 config, translated into jobs and watches (config/v2.h).
   bool is_v2 = false;

@@ -115,3 +115,63 @@ TEST(Config, EnvironmentKeepsValuesWithEquals) {
 
 }  // namespace
 }  // namespace autopilot::config
+
+namespace autopilot::config {
+namespace {
+
+TEST(Telemetry, DecodesContainerPilotsBlock) {
+  auto c = parse("c.json5", R"({
+    telemetry: {
+      port: 9191, interfaces: "static:127.0.0.1", tags: ["dev"],
+      metrics: [
+        { namespace: "app", subsystem: "db", name: "queries", help: "queries run", type: "counter" },
+        { name: "conns", type: "gauge" },
+        { namespace: "app", name: "latency", help: "h", type: "histogram" },
+        { subsystem: "x", name: "y", help: "h", type: "summary" },
+      ],
+    },
+  })", false);
+  ASSERT_TRUE(c.ok()) << c.error().format();
+  ASSERT_TRUE(c->telemetry);
+  EXPECT_EQ(c->telemetry->port, 9191);
+  EXPECT_EQ(c->telemetry->address, "127.0.0.1");
+  EXPECT_EQ(c->telemetry->tags, std::vector<std::string>{"dev"});
+  using telemetry::MetricConfig;
+  EXPECT_EQ(c->telemetry->metrics,
+            (std::vector<MetricConfig>{{"app_db_queries", "queries run", metrics::Type::kCounter},
+                                       {"conns", "", metrics::Type::kGauge},
+                                       {"app_latency", "h", metrics::Type::kHistogram},
+                                       {"x_y", "h", metrics::Type::kSummary}}));
+}
+
+TEST(Telemetry, PortDefaultsTo9090) {
+  auto c = parse("c.json5", R"({ telemetry: { interfaces: ["static:127.0.0.1"] } })", false);
+  ASSERT_TRUE(c.ok()) << c.error().format();
+  EXPECT_EQ(c->telemetry->port, 9090);
+  EXPECT_FALSE(parse("c.json5", "{ jobs: [] }", false)->telemetry);
+}
+
+std::string telemetry_error(const std::string& block) {
+  auto c = parse("c.json5", "{ telemetry: " + block + " }", false);
+  if (c) return "ok";
+  return c.error().format();
+}
+
+TEST(Telemetry, ErrorsNameThePlace) {
+  EXPECT_EQ(telemetry_error(R"({ interfaces: "static:127.0.0.1", metrics: [{ name: "a", type: "meter" }] })"),
+            "c.json5:1:77: telemetry.metrics[0].type: invalid metric type: \"meter\" (use counter, gauge, histogram "
+            "or summary)\n"
+            "{ telemetry: { interfaces: \"static:127.0.0.1\", metrics: [{ name: \"a\", type: \"meter\" }] } }\n"
+            "                                                                            ^");
+  EXPECT_EQ(telemetry_error(R"({ port: 0 })"),
+            "c.json5:1:22: telemetry.port: must be a port number (1-65535)\n"
+            "{ telemetry: { port: 0 } }\n"
+            "                     ^");
+  EXPECT_EQ(telemetry_error(R"({ prot: 1 })"),
+            "c.json5:1:16: telemetry: unknown key \"prot\"; read as a ContainerPilot v3 config (it has no v2 key "
+            "such as `services`)\n"
+            "{ telemetry: { prot: 1 } }\n"
+            "               ^");
+}
+}  // namespace
+}  // namespace autopilot::config

@@ -18,6 +18,7 @@
 #include "discovery/catalog.h"
 #include "events/bus.h"
 #include "log/log.h"
+#include "metrics/registry.h"
 #include "os/environment.h"
 #include "os/files.h"
 #include "os/processes.h"
@@ -36,6 +37,8 @@ struct Wiring {
   // Where jobs register and watches and templates look; null when the config
   // needs no catalog (then nothing that needs one is built).
   discovery::Catalog* catalog = nullptr;
+  // Where metrics are counted and read for /metrics (null: nothing counts).
+  metrics::Registry* metrics = nullptr;
   // Autopilot's own environment, for the templates' `env` (null: empty).
   std::function<std::optional<std::string>(const std::string&)> env = {};
   // The environment every child gets (null: empty).

@@ -19,6 +19,7 @@ Wiring FakeWiring::wiring(discovery::Catalog* other) {
                 .log = log,
                 .bus = bus,
                 .catalog = other,
+                .metrics = &metrics,
                 .env = env,
                 .child_env = child_env};
 }

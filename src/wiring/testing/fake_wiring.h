@@ -17,6 +17,7 @@
 #include "discovery/catalog.h"
 #include "discovery/memory/memory_catalog.h"
 #include "events/bus.h"
+#include "metrics/registry.h"
 #include "log/log.h"
 #include "os/environment.h"
 #include "os/fake/fake_files.h"
@@ -53,6 +54,7 @@ class FakeWiring {
   os::FakeFiles files{timers};
   log::Log log;
   events::Bus bus;
+  metrics::Registry metrics;
   discovery::MemoryCatalog catalog{timers};
   // The Wiring's two environments (empty: none).
   std::function<std::optional<std::string>(const std::string&)> env;

@@ -1,0 +1,177 @@
+#include "metrics/registry.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace autopilot::metrics {
+namespace {
+
+bool is_name_char(char c, bool first, bool colon) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_') return true;
+  if (colon && c == ':') return true;
+  return !first && c >= '0' && c <= '9';
+}
+
+bool is_name(std::string_view name, bool colon) {
+  if (name.empty()) return false;
+  for (size_t i = 0; i < name.size(); ++i)
+    if (!is_name_char(name[i], i == 0, colon)) return false;
+  return true;
+}
+
+std::string escape(std::string_view s, bool quote) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else if (quote && c == '"') out += "\\\"";
+    else out += c;
+  }
+  return out;
+}
+
+void write_sample(std::string& out, std::string_view name, std::string_view labels, double v) {
+  out += name;
+  out += labels;
+  out += ' ';
+  out += format_value(v);
+  out += '\n';
+}
+
+}  // namespace
+
+bool is_valid_metric_name(std::string_view name) { return is_name(name, true); }
+bool is_valid_label_name(std::string_view name) { return is_name(name, false) && name.substr(0, 2) != "__"; }
+
+std::string escape_help(std::string_view help) { return escape(help, false); }
+std::string escape_label_value(std::string_view value) { return escape(value, true); }
+
+std::string format_value(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  return fmt::format("{}", v);
+}
+
+std::string FamilyBase::label_text(const std::vector<std::string>& values, std::string_view extra) const {
+  if (values.empty() && extra.empty()) return "";
+  std::string out = "{";
+  for (size_t i = 0; i < values.size() && i < label_names_.size(); ++i) {
+    if (i) out += ',';
+    out += label_names_[i] + "=\"" + escape_label_value(values[i]) + '"';
+  }
+  if (!extra.empty()) {
+    if (!values.empty()) out += ',';
+    out += extra;
+  }
+  out += '}';
+  return out;
+}
+
+void FamilyBase::write_header(std::string& out) const {
+  if (!help_.empty()) out += "# HELP " + name_ + ' ' + escape_help(help_) + '\n';
+  out += "# TYPE " + name_ + ' ' + std::string(type_name(type_)) + '\n';
+}
+
+void write_series(const FamilyBase& f, std::string& out, const std::vector<std::string>& values, const Counter& m) {
+  write_sample(out, f.name(), f.label_text(values), m.value());
+}
+
+void write_series(const FamilyBase& f, std::string& out, const std::vector<std::string>& values, const Gauge& m) {
+  write_sample(out, f.name(), f.label_text(values), m.value());
+}
+
+void write_series(const FamilyBase& f, std::string& out, const std::vector<std::string>& values,
+                  const Histogram& m) {
+  const std::string bucket = f.name() + "_bucket";
+  for (size_t i = 0; i < m.bounds().size(); ++i) {
+    auto le = "le=\"" + format_value(m.bounds()[i]) + '"';
+    write_sample(out, bucket, f.label_text(values, le), static_cast<double>(m.cumulative(i)));
+  }
+  write_sample(out, bucket, f.label_text(values, "le=\"+Inf\""), static_cast<double>(m.count()));
+  write_sample(out, f.name() + "_sum", f.label_text(values), m.sum());
+  write_sample(out, f.name() + "_count", f.label_text(values), static_cast<double>(m.count()));
+}
+
+void write_series(const FamilyBase& f, std::string& out, const std::vector<std::string>& values, const Summary& m) {
+  for (const auto& o : default_objectives()) {
+    auto q = "quantile=\"" + format_value(o.quantile) + '"';
+    write_sample(out, f.name(), f.label_text(values, q), m.quantile(o.quantile));
+  }
+  write_sample(out, f.name() + "_sum", f.label_text(values), m.sum());
+  write_sample(out, f.name() + "_count", f.label_text(values), static_cast<double>(m.count()));
+}
+
+Result<void> Registry::check_new(const std::string& name, const std::vector<std::string>& labels,
+                                 std::string_view reserved) const {
+  if (!is_valid_metric_name(name))
+    return make_error("invalid metric name \"" + name + "\": use letters, digits, _ and :, not starting with a digit");
+  if (families_.count(name)) return make_error("metric \"" + name + "\" is already registered");
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (!is_valid_label_name(labels[i]) || labels[i] == reserved)
+      return make_error("metric \"" + name + "\": invalid label name \"" + labels[i] + "\"");
+    if (std::find(labels.begin(), labels.begin() + static_cast<std::ptrdiff_t>(i), labels[i]) !=
+        labels.begin() + static_cast<std::ptrdiff_t>(i))
+      return make_error("metric \"" + name + "\": label \"" + labels[i] + "\" given twice");
+  }
+  return {};
+}
+
+Result<Family<Counter>*> Registry::counter(std::string name, std::string help, std::vector<std::string> labels) {
+  if (auto r = check_new(name, labels, {}); !r) return r.error();
+  auto f = std::make_unique<Family<Counter>>(name, std::move(help), Type::kCounter, std::move(labels),
+                                             [] { return Counter(); });
+  auto* raw = f.get();
+  families_.emplace(std::move(name), std::move(f));
+  return raw;
+}
+
+Result<Family<Gauge>*> Registry::gauge(std::string name, std::string help, std::vector<std::string> labels) {
+  if (auto r = check_new(name, labels, {}); !r) return r.error();
+  auto f = std::make_unique<Family<Gauge>>(name, std::move(help), Type::kGauge, std::move(labels),
+                                           [] { return Gauge(); });
+  auto* raw = f.get();
+  families_.emplace(std::move(name), std::move(f));
+  return raw;
+}
+
+Result<Family<Histogram>*> Registry::histogram(std::string name, std::string help, std::vector<std::string> labels,
+                                               std::vector<double> bounds) {
+  if (auto r = check_new(name, labels, "le"); !r) return r.error();
+  for (size_t i = 0; i < bounds.size(); ++i) {
+    if (!std::isfinite(bounds[i]) || (i > 0 && !(bounds[i - 1] < bounds[i])))
+      return make_error("metric \"" + name + "\": bucket bounds must be finite and strictly increasing");
+  }
+  bounds_.push_back(std::make_unique<std::vector<double>>(std::move(bounds)));
+  const std::vector<double>* b = bounds_.back().get();
+  auto f = std::make_unique<Family<Histogram>>(name, std::move(help), Type::kHistogram, std::move(labels),
+                                               [b] { return Histogram(*b); });
+  auto* raw = f.get();
+  families_.emplace(std::move(name), std::move(f));
+  return raw;
+}
+
+Result<Family<Summary>*> Registry::summary(std::string name, std::string help, std::vector<std::string> labels) {
+  if (auto r = check_new(name, labels, "quantile"); !r) return r.error();
+  auto f = std::make_unique<Family<Summary>>(name, std::move(help), Type::kSummary, std::move(labels),
+                                             [] { return Summary(); });
+  auto* raw = f.get();
+  families_.emplace(std::move(name), std::move(f));
+  return raw;
+}
+
+FamilyBase* Registry::find(const std::string& name) const {
+  auto it = families_.find(name);
+  return it == families_.end() ? nullptr : it->second.get();
+}
+
+std::string Registry::expose() {
+  for (const auto& collect : collectors_) collect();
+  std::string out;
+  for (const auto& [name, family] : families_) family->write(out);
+  return out;
+}
+
+}  // namespace autopilot::metrics

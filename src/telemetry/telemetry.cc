@@ -1,0 +1,94 @@
+#include "telemetry/telemetry.h"
+
+#include <nlohmann/json.hpp>
+
+#include "events/event.h"
+#include "metrics/registry.h"
+#include "telemetry/process_metrics.h"
+
+namespace autopilot::telemetry {
+namespace {
+
+constexpr const char* kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+Result<void> register_user_metric(metrics::Registry& r, const MetricConfig& m) {
+  switch (m.type) {
+    case metrics::Type::kCounter: if (auto f = r.counter(m.name, m.help); !f) return f.error(); break;
+    case metrics::Type::kGauge: if (auto f = r.gauge(m.name, m.help); !f) return f.error(); break;
+    case metrics::Type::kHistogram: if (auto f = r.histogram(m.name, m.help); !f) return f.error(); break;
+    case metrics::Type::kSummary: if (auto f = r.summary(m.name, m.help); !f) return f.error(); break;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string status_json(const std::string& version, const StatusReport& report) {
+  nlohmann::ordered_json j;
+  j["Version"] = version;
+  j["Jobs"] = nlohmann::ordered_json::array();
+  for (const auto& job : report.jobs) j["Jobs"].push_back({{"Name", job.name}, {"Status", job.status}});
+  j["Services"] = nlohmann::ordered_json::array();
+  for (const auto& s : report.services)
+    j["Services"].push_back({{"Name", s.name}, {"Address", s.address}, {"Port", s.port}, {"Status", s.status}});
+  j["Watches"] = report.watches;
+  // Replaced, not thrown on: a job name is the user's, and may not be UTF-8.
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+Telemetry::Telemetry(TelemetryConfig config, const Wiring& wiring, TelemetryOptions options)
+    : config_(std::move(config)),
+      wiring_(wiring),
+      options_(std::move(options)),
+      server_(wiring.loop, [this](const HttpRequest& r) { return handle(r); }) {}
+
+Telemetry::~Telemetry() {
+  if (subscription_) wiring_.bus.unsubscribe(subscription_);
+}
+
+Result<void> Telemetry::register_metrics() {
+  auto& r = *wiring_.metrics;
+  // ContainerPilot's names, so existing dashboards and alerts keep working.
+  auto events = r.counter("containerpilot_events", "count of ContainerPilot events, partitioned by type and source",
+                          {"code", "source"});
+  if (!events) return events.error();
+  subscription_ = wiring_.bus.subscribe([f = *events](const events::Event& e) {
+    f->with({std::string(events::code_name(e.code)), e.source.str()}).inc();
+  });
+  auto instances = r.gauge("containerpilot_watch_instances",
+                           "gauge of instances found for each ContainerPilot watch, partitioned by service",
+                           {"service"});
+  if (!instances) return instances.error();
+  auto build = r.gauge("autopilot_build_info", "autopilot's version; the value is always 1", {"version"});
+  if (!build) return build.error();
+  (*build)->with({options_.version}).set(1);
+  if (auto p = add_process_metrics(r); !p) return p.error();
+  r.on_scrape([this, f = *instances] {
+    f->clear();
+    if (!options_.watch_instances) return;
+    for (const auto& [service, n] : options_.watch_instances()) f->with({service}).set(static_cast<double>(n));
+  });
+  for (const auto& m : config_.metrics)
+    if (auto ok = register_user_metric(r, m); !ok) return ok.error();
+  return {};
+}
+
+Result<void> Telemetry::start() {
+  if (auto r = register_metrics(); !r) return r.error();
+  return server_.listen(config_.address, config_.port);
+}
+
+HttpResponse Telemetry::handle(const HttpRequest& request) {
+  if (request.path != "/metrics" && request.path != "/status") return HttpResponse::text(404, "404 page not found\n");
+  if (request.method != "GET") {
+    auto r = HttpResponse::text(405, "405 method not allowed\n");
+    r.headers.emplace_back("Allow", "GET");
+    return r;
+  }
+  if (request.path == "/metrics")
+    return HttpResponse::text(200, wiring_.metrics->expose(), kMetricsContentType);
+  StatusReport report = options_.status ? options_.status() : StatusReport{};
+  return HttpResponse::text(200, status_json(options_.version, report), "application/json");
+}
+
+}  // namespace autopilot::telemetry

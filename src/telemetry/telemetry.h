@@ -1,0 +1,79 @@
+// Telemetry: ContainerPilot's telemetry endpoint. Serves, on the address and
+// port of the config's `telemetry` block:
+//   GET /metrics  every metric of the Wiring's registry, Prometheus text 0.0.4
+//   GET /status   {"Version","Jobs":[{Name,Status}],"Services":[{Name,Address,
+//                 Port,Status}],"Watches":[name]} (ContainerPilot's shape)
+// Other methods get 405, other paths 404. It registers the user metrics of
+// the block and the built-in ones: containerpilot_events{code,source}
+// (counted from the bus), containerpilot_watch_instances{service},
+// autopilot_build_info{version} and the process metrics, the last three
+// computed when scraped. Knows nothing of jobs or watches: what /status and
+// the watch gauge show comes from the functions in TelemetryOptions.
+// Loop thread only.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "events/bus.h"
+#include "telemetry/http_server.h"
+#include "telemetry/telemetry_config.h"
+#include "wiring/wiring.h"
+
+namespace autopilot::telemetry {
+
+struct StatusReport {
+  struct Job {
+    std::string name, status;  // status: healthy, unhealthy, maintenance, unknown
+  };
+  struct Service {
+    std::string name, address;
+    int port = 0;
+    std::string status;
+  };
+  std::vector<Job> jobs;          // jobs without a port
+  std::vector<Service> services;  // jobs with a port
+  std::vector<std::string> watches;
+};
+
+struct TelemetryOptions {
+  std::string version;
+  std::function<StatusReport()> status = {};
+  // Instances each watched service had when last seen.
+  std::function<std::vector<std::pair<std::string, size_t>>()> watch_instances = {};
+};
+
+// /status as JSON.
+std::string status_json(const std::string& version, const StatusReport& report);
+
+class Telemetry {
+ public:
+  // The Wiring's metrics registry must be set.
+  Telemetry(TelemetryConfig config, const Wiring& wiring, TelemetryOptions options);
+  ~Telemetry();
+  Telemetry(const Telemetry&) = delete;
+  Telemetry& operator=(const Telemetry&) = delete;
+
+  // Registers the metrics, starts counting events and listens. Fails on a
+  // metric that cannot be registered or an address that cannot be listened on.
+  Result<void> start();
+  int port() const { return server_.port(); }
+  const TelemetryConfig& config() const { return config_; }
+
+  // What a request gets (the server's handler).
+  HttpResponse handle(const HttpRequest& request);
+
+ private:
+  Result<void> register_metrics();
+
+  TelemetryConfig config_;
+  Wiring wiring_;
+  TelemetryOptions options_;
+  HttpServer server_;
+  events::Bus::SubscriptionId subscription_ = 0;
+};
+
+}  // namespace autopilot::telemetry

@@ -1,0 +1,172 @@
+#include "telemetry/telemetry.h"
+
+#include <thread>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <gtest/gtest.h>
+
+#include "telemetry/process_metrics.h"
+#include "wiring/testing/fake_wiring.h"
+
+namespace autopilot::telemetry {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+TelemetryConfig local_config() {
+  TelemetryConfig c;
+  c.port = 0;
+  c.address = "127.0.0.1";
+  c.metrics = {{"app_queries", "queries run", metrics::Type::kCounter}};
+  return c;
+}
+
+TEST(Telemetry, CountsEveryDeliveredEventByCodeAndSource) {
+  FakeWiring w;
+  Telemetry t(local_config(), w.wiring(), {.version = "1.2.3"});
+  ASSERT_TRUE(t.start());
+  w.bus.publish({events::Code::kStartup, events::Source::global()});
+  w.bus.publish({events::Code::kExitSuccess, events::Source::job("pre")});
+  w.settle();
+  w.bus.publish({events::Code::kExitSuccess, events::Source::job("pre")});
+  w.settle();
+  auto body = t.handle({"GET", "/metrics", "/metrics"}).body;
+  EXPECT_NE(body.find("# TYPE containerpilot_events counter\n"
+                      "containerpilot_events{code=\"ExitSuccess\",source=\"pre\"} 2\n"
+                      "containerpilot_events{code=\"Startup\",source=\"global\"} 1\n"),
+            std::string::npos)
+      << body;
+  EXPECT_NE(body.find("autopilot_build_info{version=\"1.2.3\"} 1\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("# HELP app_queries queries run\n# TYPE app_queries counter\napp_queries 0\n"),
+            std::string::npos)
+      << body;
+  EXPECT_NE(body.find("process_open_fds "), std::string::npos) << body;
+}
+
+TEST(Telemetry, WatchInstancesAreReadWhenScraped) {
+  FakeWiring w;
+  std::vector<std::pair<std::string, size_t>> seen{{"db", 2}};
+  Telemetry t(local_config(), w.wiring(), {.version = "v", .watch_instances = [&] { return seen; }});
+  ASSERT_TRUE(t.start());
+  auto scrape = [&] { return t.handle({"GET", "/metrics", "/metrics"}).body; };
+  EXPECT_NE(scrape().find("containerpilot_watch_instances{service=\"db\"} 2\n"), std::string::npos);
+  seen = {{"cache", 1}};
+  auto body = scrape();
+  EXPECT_NE(body.find("containerpilot_watch_instances{service=\"cache\"} 1\n"), std::string::npos);
+  EXPECT_EQ(body.find("service=\"db\""), std::string::npos) << "a watch no longer there is no longer shown";
+}
+
+TEST(Telemetry, AnswersStatusMetricsAndRefusesOtherMethodsAndPaths) {
+  FakeWiring w;
+  StatusReport report;
+  report.jobs = {{"pre", "unknown"}};
+  report.services = {{"web", "10.0.0.7", 80, "healthy"}};
+  report.watches = {"db"};
+  Telemetry t(local_config(), w.wiring(), {.version = "1.2.3", .status = [&] { return report; }});
+  ASSERT_TRUE(t.start());
+  auto status = t.handle({"GET", "/status", "/status"});
+  EXPECT_EQ(status.status, 200);
+  EXPECT_EQ(status.content_type, "application/json");
+  EXPECT_EQ(status.body,
+            R"({"Version":"1.2.3","Jobs":[{"Name":"pre","Status":"unknown"}],)"
+            R"("Services":[{"Name":"web","Address":"10.0.0.7","Port":80,"Status":"healthy"}],"Watches":["db"]})");
+  auto metrics = t.handle({"GET", "/metrics?x=1", "/metrics"});
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_EQ(metrics.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  auto post = t.handle({"POST", "/status", "/status"});
+  EXPECT_EQ(post.status, 405);
+  EXPECT_EQ(post.headers, (std::vector<std::pair<std::string, std::string>>{{"Allow", "GET"}}));
+  EXPECT_EQ(t.handle({"DELETE", "/metrics", "/metrics"}).status, 405);
+  EXPECT_EQ(t.handle({"GET", "/v3/ping", "/v3/ping"}).status, 404);
+}
+
+TEST(Telemetry, StartFailsOnAMetricNameTakenTwice) {
+  FakeWiring w;
+  ASSERT_TRUE(w.metrics.counter("app_queries", "already here"));
+  Telemetry t(local_config(), w.wiring(), {.version = "v"});
+  auto r = t.start();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "metric \"app_queries\" is already registered");
+}
+
+TEST(ProcessMetrics, ParsesProcStat) {
+  // A command name with spaces and a parenthesis, as the kernel writes it.
+  std::string stat =
+      "42 (my (app) x) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 1000 10000000 300 "
+      "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0";
+  auto s = parse_proc_stat(stat, 100, 1'700'000'000, 4096);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->cpu_seconds, 3.0);
+  EXPECT_EQ(s->start_time, 1'700'000'010.0);
+  EXPECT_EQ(s->resident_bytes, 300.0 * 4096);
+  EXPECT_FALSE(parse_proc_stat("garbage", 100, 0, 4096));
+}
+
+// A real server on 127.0.0.1: requests written by a blocking client on
+// another thread, the loop run here until the client is done.
+class ServerTest : public ::testing::Test {
+ protected:
+  // Sends `raw` on one connection and returns everything read until the
+  // server closes it.
+  std::string exchange(HttpServer& server, std::string raw) {
+    std::string got;
+    std::thread client([&] {
+      asio::io_context io;
+      tcp::socket s(io);
+      s.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(server.port())});
+      asio::write(s, asio::buffer(raw));
+      boost::system::error_code ec;
+      asio::read(s, asio::dynamic_buffer(got), ec);
+      asio::post(loop_, [this] { loop_.stop(); });
+    });
+    loop_.restart();
+    loop_.run_for(std::chrono::seconds(10));
+    client.join();
+    return got;
+  }
+
+  asio::io_context loop_;
+};
+
+TEST_F(ServerTest, KeepsTheConnectionAliveAndAnswersInOrder) {
+  int calls = 0;
+  HttpServer server(loop_, [&](const HttpRequest& r) {
+    ++calls;
+    return HttpResponse::text(200, r.method + " " + r.path + "\n");
+  });
+  ASSERT_TRUE(server.listen("127.0.0.1", 0));
+  ASSERT_GT(server.port(), 0);
+  auto got = exchange(server,
+                      "GET /a?q HTTP/1.1\r\nHost: x\r\n\r\n"
+                      "GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(got,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 7\r\n\r\nGET /a\n"
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
+            "Content-Length: 7\r\n\r\nGET /b\n");
+}
+
+TEST_F(ServerTest, RefusesARequestOverTheBound) {
+  HttpServer server(loop_, [](const HttpRequest&) { return HttpResponse{}; });
+  ASSERT_TRUE(server.listen("127.0.0.1", 0));
+  std::string huge = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(HttpServer::kHeaderLimit, 'a') + "\r\n\r\n";
+  auto got = exchange(server, huge);
+  EXPECT_EQ(got.substr(0, got.find("\r\n")), "HTTP/1.1 431 Request Header Fields Too Large");
+}
+
+TEST_F(ServerTest, ListenFailureNamesTheAddress) {
+  HttpServer a(loop_, [](const HttpRequest&) { return HttpResponse{}; });
+  ASSERT_TRUE(a.listen("127.0.0.1", 0));
+  HttpServer b(loop_, [](const HttpRequest&) { return HttpResponse{}; });
+  auto r = b.listen("127.0.0.1", a.port());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "listening on 127.0.0.1:" + std::to_string(a.port()) + ": Address already in use");
+}
+
+}  // namespace
+}  // namespace autopilot::telemetry
