@@ -60,6 +60,7 @@
 #include <vector>
 
 #include "bench_support.h"
+#include "discovery/etcd/blocking_http.h"
 #include "discovery/etcd/etcd_server.h"
 #include "log/log.h"
 #include "os/linux/asio_timers.h"

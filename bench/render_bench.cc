@@ -1,7 +1,7 @@
 // Catalog template render time: an nginx upstream template
 // (bench/render_upstreams.ctmpl: `if service "app"`, `range service "app"`,
 // .ID .Address .Port, `.Tags | join ","`) executed with consul-template's
-// real functions (render::add_consul_template_funcs) for 10, 1,000 and
+// real functions (tmplfuncs::add_consul_template_funcs) for 10, 1,000 and
 // 10,000 healthy instances. The template is parsed once; each iteration is
 // one execute(), i.e. one Renderer pass minus the file write.
 //
@@ -11,7 +11,7 @@
 //    pass here), so it costs more than the Renderer's cache.
 //  - BM_RenderNewSet: what a Renderer pass costs after a watch delivered a
 //    new set (every pass that a catalog change triggers): the instance
-//    records are built once (render::instance_list, as the Renderer's cache
+//    records are built once (tmplfuncs::instance_list, as the Renderer's cache
 //    does on the first `service` call after a delivery), then shared by the
 //    three calls. This is the number BENCHMARKS.md reports.
 //  - BM_RenderCached: the records already built (a pass that another
@@ -27,10 +27,10 @@
 #include <string>
 #include <vector>
 
-#include "render/fake_source.h"
-#include "render/functions.h"
-#include "render/records.h"
 #include "tmpl/template.h"
+#include "tmplfuncs/fake_source.h"
+#include "tmplfuncs/functions.h"
+#include "tmplfuncs/records.h"
 
 namespace {
 
@@ -66,14 +66,14 @@ std::vector<discovery::Instance> instances(int n) {
 
 // The Renderer's cache: one sorted vector from the last delivery, and its
 // instance records, built on the first read after a delivery.
-class CachedSource : public render::Source {
+class CachedSource : public tmplfuncs::Source {
  public:
   explicit CachedSource(std::vector<discovery::Instance> v)
       : instances_(std::make_shared<const std::vector<discovery::Instance>>(std::move(v))) {}
   // A watch delivered a new set: the records are built again on the next read.
   void delivered() { records_.reset(); }
-  std::optional<tmpl::Value> service(const render::ServiceQuery&) override {
-    if (!records_) records_ = render::instance_list(instances_);
+  std::optional<tmpl::Value> service(const tmplfuncs::ServiceQuery&) override {
+    if (!records_) records_ = tmplfuncs::instance_list(instances_);
     return *records_;
   }
   const std::vector<discovery::ServiceSummary>* services() override { return &names_; }
@@ -89,9 +89,9 @@ class CachedSource : public render::Source {
 };
 
 // `before_pass` runs before each timed pass (inside the timing).
-void run(benchmark::State& state, render::Source& source, const std::function<void()>& before_pass = {}) {
+void run(benchmark::State& state, tmplfuncs::Source& source, const std::function<void()>& before_pass = {}) {
   tmpl::FuncMap funcs;
-  render::add_consul_template_funcs(funcs, source);
+  tmplfuncs::add_consul_template_funcs(funcs, source);
   auto t = tmpl::Template::parse("render_upstreams.ctmpl", template_text(), std::move(funcs));
   if (!t) {
     state.SkipWithError(t.error().format().c_str());
@@ -119,7 +119,7 @@ void run(benchmark::State& state, render::Source& source, const std::function<vo
 }
 
 void BM_RenderFake(benchmark::State& state) {
-  render::testing::FakeSource source;
+  tmplfuncs::testing::FakeSource source;
   source.instances["app"] = instances(static_cast<int>(state.range(0)));
   run(state, source);
   if (source.misses) state.SkipWithError("the FakeSource counted a miss");
@@ -144,7 +144,7 @@ void BM_ParseWithFuncs(benchmark::State& state) {
   std::string text = template_text();
   for (auto _ : state) {
     tmpl::FuncMap funcs;
-    render::add_consul_template_funcs(funcs, source);
+    tmplfuncs::add_consul_template_funcs(funcs, source);
     auto t = tmpl::Template::parse("render_upstreams.ctmpl", text, std::move(funcs));
     benchmark::DoNotOptimize(t);
   }

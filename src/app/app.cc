@@ -5,20 +5,16 @@
 #include <cctype>
 #include <csignal>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
+#include "app/linux_wiring.h"
 #include "discovery/discovery_config.h"
 #include "events/bus.h"
 #include "jobs/supervisor.h"
+#include "log/log.h"
+#include "os/linux/signals.h"
 #include "render/renderer.h"
 #include "watches/watch.h"
-#include "log/log.h"
-#include "os/linux/asio_timers.h"
-#include "os/linux/linux_files.h"
-#include "os/linux/linux_processes.h"
-#include "os/linux/signals.h"
 
 namespace autopilot::app {
 namespace {
@@ -41,9 +37,7 @@ os::Environment child_environment(const config::Env& env, const config::Config& 
     vars["AUTOPILOT_" + env_name(job.name) + "_IP"] = vars["CONTAINERPILOT_" + env_name(job.name) + "_IP"] =
         job.service.address;
   }
-  std::vector<std::string> out;
-  for (const auto& [k, v] : vars) out.push_back(k + "=" + v);
-  return out;
+  return environment_of(vars);
 }
 
 class Runner {
@@ -51,12 +45,10 @@ class Runner {
   Runner(config::Config config, const RunOptions& options)
       : options_(options),
         config_(std::move(config)),
-        log_(config_.logging),
-        processes_(loop_),
-        timers_(loop_),
-        files_(loop_),
-        bus_([this](std::function<void()> f) { boost::asio::post(loop_, std::move(f)); }),
-        signals_(loop_, [this](int sig) { on_signal(sig); }) {}
+        os_(config_.logging, options_.env),
+        log_(os_.log()),
+        bus_(os_.bus()),
+        signals_(os_.loop(), [this](int sig) { on_signal(sig); }) {}
 
   int run() {
     if (auto r = log_.open(); !r) {
@@ -68,9 +60,9 @@ class Runner {
       return 1;
     }
     start_jobs();
-    loop_.run();
+    os_.loop().run();
     int code = supervisor_->exit_code();
-    log_.info(fmt::format("reaped {} orphaned processes", processes_.orphans_reaped()));
+    log_.info(fmt::format("reaped {} orphaned processes", os_.processes().orphans_reaped()));
     log_.info(fmt::format("autopilot exiting with status {}", code));
     return code;
   }
@@ -79,36 +71,18 @@ class Runner {
   Result<void> open_catalog() {
     if (config_.consul_given)
       log_.warn("the `consul` key is ignored: autopilot uses its own catalog (" + config_.discovery.describe() + ")");
-    if (catalog_ || !config_.needs_catalog()) return {};
-    auto catalog = discovery::open_catalog(config_.discovery, loop_, timers_, files_, log_);
-    if (!catalog) return make_error("opening the " + config_.discovery.describe() + ": " + catalog.error().message);
-    catalog_ = std::move(*catalog);
+    if (os_.catalog() || !config_.needs_catalog()) return {};
+    if (auto opened = os_.open_catalog(config_.discovery); !opened)
+      return make_error("opening the " + config_.discovery.describe() + ": " + opened.error().message);
     catalog_config_ = config_.discovery;
     log_.debug("using the " + config_.discovery.describe());
     return {};
   }
 
-  // The one place the shared dependencies are named for the areas.
-  Wiring wiring() {
-    return Wiring{.loop = loop_,
-                  .timers = timers_,
-                  .processes = processes_,
-                  .files = files_,
-                  .log = log_,
-                  .bus = bus_,
-                  .catalog = catalog_.get(),
-                  .env = [this](const std::string& name) -> std::optional<std::string> {
-                    auto it = options_.env.find(name);
-                    if (it == options_.env.end()) return std::nullopt;
-                    return it->second;
-                  },
-                  .child_env = [this] { return env_; }};
-  }
-
   void start_jobs() {
-    env_ = child_environment(options_.env, config_);
-    const Wiring wiring = this->wiring();
-    if (catalog_) {
+    os_.set_child_env(child_environment(options_.env, config_));
+    const Wiring wiring = os_.wiring();
+    if (os_.catalog()) {
       watches_ = std::make_unique<watches::Watches>(wiring);
       watches_->start(config_.watches);
       renderers_ = std::make_unique<render::Renderers>(wiring);
@@ -116,7 +90,7 @@ class Runner {
     }
     supervisor_ = std::make_unique<jobs::Supervisor>(
         wiring, jobs::JobOptions{.default_stop_timeout = config_.stop_timeout}, config_.jobs, config_.main_job);
-    supervisor_->on_all_done = [this] { loop_.stop(); };
+    supervisor_->on_all_done = [this] { os_.loop().stop(); };
     log_.info(fmt::format("autopilot {} started (pid {}){}", AUTOPILOT_VERSION_STRING, ::getpid(),
                           config_.main_job.empty() ? "" : "; main job: " + config_.main_job));
     supervisor_->start();
@@ -154,18 +128,18 @@ class Runner {
       return;
     }
     if (auto r = log_.reconfigure(fresh->logging); !r) log_.error("reload: logging: " + r.error().message);
-    if (catalog_ && fresh->discovery != catalog_config_) {
+    if (os_.catalog() && fresh->discovery != catalog_config_) {
       log_.warn("reload: the catalog cannot change while running; keeping the " + catalog_config_.describe() +
                 " (restart autopilot to switch)");
       fresh->discovery = catalog_config_;
     }
-    if (!catalog_ && fresh->needs_catalog()) {
+    if (!os_.catalog() && fresh->needs_catalog()) {
       log_.error("reload refused: the new config registers or watches services, which needs the catalog; "
                  "restart autopilot to open it");
       return;
     }
     config_ = std::move(*fresh);
-    env_ = child_environment(options_.env, config_);
+    os_.set_child_env(child_environment(options_.env, config_));
     log_.info("reloading " + options_.config_path);
     if (watches_) watches_->reload(config_.watches);
     if (renderers_) renderers_->reload(config_.templates);
@@ -174,16 +148,11 @@ class Runner {
 
   const RunOptions& options_;
   config::Config config_;
-  boost::asio::io_context loop_;
-  log::Log log_;
-  os::LinuxProcesses processes_;
-  os::AsioTimers timers_;
-  os::LinuxFiles files_;
-  events::Bus bus_;
-  os::SignalSource signals_;
-  os::Environment env_;
   // Declared before its users, so it is destroyed after them.
-  std::unique_ptr<discovery::Catalog> catalog_;
+  LinuxWiring os_;
+  log::Log& log_;
+  events::Bus& bus_;
+  os::SignalSource signals_;
   discovery::DiscoveryConfig catalog_config_;
   std::unique_ptr<watches::Watches> watches_;
   std::unique_ptr<render::Renderers> renderers_;

@@ -11,14 +11,13 @@
 #include <utility>
 #include <vector>
 
-#include "discovery/catalog.h"
+#include "app/linux_wiring.h"
 #include "base/strings.h"
+#include "discovery/catalog.h"
 #include "discovery/discovery_config.h"
 #include "discovery/etcd/client.h"
 #include "discovery/instance_json.h"
 #include "log/log.h"
-#include "os/linux/asio_timers.h"
-#include "os/linux/linux_files.h"
 
 namespace autopilot::app {
 namespace {
@@ -73,7 +72,9 @@ namespace {
 // Starts one catalog operation and runs the loop until its callback fires,
 // or fails after kAnswerTimeout.
 template <class T, class Start>
-Result<T> await_answer(boost::asio::io_context& io, os::AsioTimers& timers, Start start) {
+Result<T> await_answer(const Wiring& wiring, Start start) {
+  boost::asio::io_context& io = wiring.loop;
+  os::Timers& timers = wiring.timers;
   std::optional<Result<T>> answer;
   start([&](Result<T> r) {
     answer.emplace(std::move(r));
@@ -106,29 +107,25 @@ int run_catalog_command(const CatalogQuery& query, const config::Env& env) {
     print_error(chosen.error().format());
     return kBadInput;
   }
-  boost::asio::io_context io;
-  os::LinuxFiles files(io);
-  if (auto exists = require_existing_catalog(*chosen, files); !exists) {
+  LinuxWiring os(log::LogConfig{log::Level::kWarn, log::Format::kDefault, "stderr"}, env);
+  if (auto exists = require_existing_catalog(*chosen, os.files()); !exists) {
     print_error(exists.error().message);
     return kFailed;
   }
-
-  os::AsioTimers timers(io);
-  log::Log log(log::LogConfig{log::Level::kWarn, log::Format::kDefault, "stderr"});
-  if (auto opened = log.open(); !opened) {
+  if (auto opened = os.log().open(); !opened) {
     print_error(opened.error().message);
     return kFailed;
   }
-  auto catalog = discovery::open_catalog(*chosen, io, timers, files, log);
-  if (!catalog) {
-    print_error(fmt::format("opening the {}: {}", chosen->describe(), catalog.error().message));
+  if (auto opened = os.open_catalog(*chosen); !opened) {
+    print_error(fmt::format("opening the {}: {}", chosen->describe(), opened.error().message));
     return kFailed;
   }
-  discovery::Catalog& c = **catalog;
+  const Wiring wiring = os.wiring();
+  discovery::Catalog& c = *wiring.catalog;
 
   if (query.kind == CatalogQuery::Kind::kServices) {
     auto services =
-        await_answer<std::vector<discovery::ServiceSummary>>(io, timers, [&](auto done) { c.services(std::move(done)); });
+        await_answer<std::vector<discovery::ServiceSummary>>(wiring, [&](auto done) { c.services(std::move(done)); });
     if (!services) {
       print_error("listing services: " + services.error().message);
       return kFailed;
@@ -140,7 +137,7 @@ int run_catalog_command(const CatalogQuery& query, const config::Env& env) {
   }
 
   auto instances = await_answer<std::vector<discovery::Instance>>(
-      io, timers, [&](auto done) { c.list(query.service, !query.all, std::move(done)); });
+      wiring, [&](auto done) { c.list(query.service, !query.all, std::move(done)); });
   if (!instances) {
     print_error(fmt::format("listing service {}: {}", query.service, instances.error().message));
     return kFailed;

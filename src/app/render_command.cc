@@ -3,15 +3,11 @@
 #include <csignal>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
 #include "app/catalog_command.h"
-#include "events/bus.h"
+#include "app/linux_wiring.h"
 #include "log/log.h"
-#include "os/linux/asio_timers.h"
-#include "os/linux/linux_files.h"
-#include "os/linux/linux_processes.h"
 #include "os/linux/signals.h"
 #include "render/renderer.h"
 
@@ -44,42 +40,21 @@ int run_render_command(const RenderRequest& request, const config::Env& env) {
     print_error(chosen.error().format());
     return kBadInput;
   }
-  boost::asio::io_context io;
-  os::LinuxFiles files(io);
-  if (auto present = require_existing_catalog(*chosen, files); !present) {
+  LinuxWiring os(log::LogConfig{log::Level::kInfo, log::Format::kDefault, "stderr"}, env);
+  if (auto present = require_existing_catalog(*chosen, os.files()); !present) {
     print_error(present.error().message);
     return kFailed;
   }
-
-  os::AsioTimers timers(io);
-  os::LinuxProcesses processes(io);
-  log::Log log(log::LogConfig{log::Level::kInfo, log::Format::kDefault, "stderr"});
-  if (auto opened = log.open(); !opened) {
+  if (auto opened = os.log().open(); !opened) {
     print_error(opened.error().message);
     return kFailed;
   }
-  events::Bus bus([&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });
-  auto catalog = discovery::open_catalog(*chosen, io, timers, files, log);
-  if (!catalog) {
-    print_error(catalog.error().message);
+  if (auto opened = os.open_catalog(*chosen); !opened) {
+    print_error(opened.error().message);
     return kFailed;
   }
-  std::vector<std::string> entries;
-  for (const auto& [k, v] : env) entries.push_back(k + "=" + v);
-  os::Environment child_env(std::move(entries));
-  const Wiring wiring{.loop = io,
-                      .timers = timers,
-                      .processes = processes,
-                      .files = files,
-                      .log = log,
-                      .bus = bus,
-                      .catalog = catalog->get(),
-                      .env = [&env](const std::string& name) -> std::optional<std::string> {
-                        auto it = env.find(name);
-                        if (it == env.end()) return std::nullopt;
-                        return it->second;
-                      },
-                      .child_env = [&child_env] { return child_env; }};
+  const Wiring wiring = os.wiring();
+  boost::asio::io_context& io = os.loop();
   std::vector<std::unique_ptr<render::Renderer>> renderers;
   size_t finished = 0;
   bool failed = false;
@@ -113,7 +88,6 @@ int run_render_command(const RenderRequest& request, const config::Env& env) {
   for (auto& r : renderers) r->start();
   io.run();
   renderers.clear();
-  catalog->reset();
   return failed ? kFailed : 0;
 }
 

@@ -24,12 +24,15 @@ void CatalogConformanceTest::TearDown() {
 }
 
 bool CatalogConformanceTest::run_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  if (GetParam().uses_fake_time) return fake_timers_.advance_until(done, limit);
+  if (GetParam().uses_fake_time) return testing::advance_until(fake_timers_, io_, done, limit);
   return os::run_until(io_, done, limit);
 }
 
 void CatalogConformanceTest::run_for(std::chrono::milliseconds period) {
-  if (GetParam().uses_fake_time) return fake_timers_.advance(period);
+  if (GetParam().uses_fake_time) {
+    testing::advance_until(fake_timers_, io_, [] { return false; }, period);
+    return;
+  }
   os::run_for(io_, period);
 }
 

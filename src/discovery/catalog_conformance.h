@@ -4,10 +4,11 @@
 //   INSTANTIATE_TEST_SUITE_P(Embedded, CatalogConformanceTest,
 //                            ::testing::Values(embedded_backend()), backend_name);
 //
-// The tests run a real io_context with AsioTimers, or, for a backend driven by
-// its Timers alone (the in-memory catalog), FakeTimers; either way every wait
-// is bounded (run_until) and never a bare sleep, and on FakeTimers no test
-// waits on the wall clock at all. Some tests open a second catalog on the
+// The tests run a real io_context with AsioTimers (a backend with a server:
+// etcd), or FakeTimers for a backend whose time comes from its Timers (the
+// in-memory catalog; the embedded catalog, whose records' wall clock its test
+// derives from them); either way every wait is bounded (run_until) and never
+// a bare sleep, and on FakeTimers no test waits on the wall clock at all. Some tests open a second catalog on the
 // same store (another "container") or fork a child that opens one (lock
 // release on holder death), so CatalogStore::open must work several times
 // per test and, unless the backend is in_process, in a forked child.
@@ -46,8 +47,9 @@ struct CatalogStore {
 struct CatalogBackend {
   std::string name;  // letters and digits: part of the test names
   std::function<CatalogStore()> fresh;
-  // Runs on FakeTimers: time moves only while a test waits (the catalog
-  // must need nothing but its Timers; the io_context is never run).
+  // Runs on FakeTimers: time moves only while a test waits. The io_context
+  // is polled (never blocked on) as time moves, for what the catalog posts
+  // and for the file events of the real Files (testing::advance_until).
   bool uses_fake_time = false;
   // The store lives in this process, so a lock holder "dies" by having its
   // catalog destroyed (its Lock left behind, as a killed process leaves its

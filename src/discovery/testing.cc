@@ -9,6 +9,17 @@ namespace autopilot::discovery::testing {
 
 namespace fs = std::filesystem;
 
+bool advance_until(os::FakeTimers& timers, boost::asio::io_context& io, const std::function<bool()>& done,
+                   Duration limit) {
+  return timers.advance_until(
+      [&] {
+        io.restart();
+        io.poll();
+        return done();
+      },
+      limit);
+}
+
 std::string make_temp_dir(const std::string& prefix) {
   std::string base = fs::exists("/dev/shm") ? "/dev/shm" : fs::temp_directory_path().string();
   std::string pattern = base + "/" + prefix + "-XXXXXX";

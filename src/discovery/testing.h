@@ -18,6 +18,7 @@
 #include "discovery/embedded/embedded_catalog.h"
 #include "events/bus.h"
 #include "log/log.h"
+#include "os/fake/fake_timers.h"
 #include "os/linux/asio_timers.h"
 #include "os/linux/linux_files.h"
 #include "os/linux/loop_testing.h"
@@ -46,6 +47,14 @@ Result<T> await_result(boost::asio::io_context& io, const std::function<void(Cal
     return make_error("timed out waiting for the catalog");
   return std::move(*out);
 }
+
+// Fake time over a real loop, for code that takes its time from FakeTimers
+// but gets its results and file events through `io` (the embedded catalog on
+// real files): advances `timers` as FakeTimers::advance_until does, running
+// whatever is ready on `io` (posted results, inotify events) before each
+// check of done(), never blocking. Returns done(); `limit` is fake time.
+bool advance_until(os::FakeTimers& timers, boost::asio::io_context& io, const std::function<bool()>& done,
+                   Duration limit);
 
 // A fresh directory, on tmpfs when there is one (like /run); "" on failure.
 std::string make_temp_dir(const std::string& prefix = "catalog-test");

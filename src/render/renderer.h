@@ -1,6 +1,7 @@
 // Renderer: keeps one template's destination in step with the catalog.
 //
-// A pass executes the template over a cache of catalog data (the Source).
+// A pass executes the template over a cache of catalog data (the Source,
+// render/catalog_cache.h).
 // Data a pass asks for and the cache does not hold yet reads as empty and
 // starts a catalog watch on exactly that service, key prefix or the service
 // list; the pass is then incomplete and nothing is written. When the data
@@ -54,6 +55,8 @@
 
 namespace autopilot::render {
 
+class CatalogCache;
+
 // The render area's own settings; the shared dependencies come from the
 // Wiring (a null catalog: catalog functions never get data, as for
 // `render -dry` without a catalog).
@@ -90,7 +93,6 @@ class Renderer {
   std::function<void(const std::string&)> on_dry_render;
 
  private:
-  class Cache;
   void data_changed();
   void schedule(Duration delay);
   void render();
@@ -102,7 +104,7 @@ class Renderer {
   TemplateConfig config_;
   Wiring wiring_;
   RenderOptions options_;
-  std::unique_ptr<Cache> cache_;
+  std::unique_ptr<CatalogCache> cache_;  // the Source the template reads
   std::optional<tmpl::Template> template_;
   Error parse_error_;
   std::unique_ptr<Output> output_;

@@ -9,8 +9,8 @@
 #include "base/file.h"
 #include "decode/command.h"
 #include "decode/decoder.h"
-#include "render/functions.h"
 #include "tmpl/template.h"
+#include "tmplfuncs/functions.h"
 
 namespace autopilot::render {
 namespace {
@@ -19,9 +19,9 @@ using decode::Decoder;
 using decode::Node;
 
 // A Source with nothing loaded: for parsing only.
-class NoSource : public Source {
+class NoSource : public tmplfuncs::Source {
  public:
-  std::optional<tmpl::Value> service(const ServiceQuery&) override { return std::nullopt; }
+  std::optional<tmpl::Value> service(const tmplfuncs::ServiceQuery&) override { return std::nullopt; }
   const std::vector<discovery::ServiceSummary>* services() override { return nullptr; }
   const std::vector<discovery::KvEntry>* kv(const std::string&) override { return nullptr; }
   std::optional<std::string> env(const std::string&) override { return std::nullopt; }
@@ -187,7 +187,7 @@ Result<void> check_config_temp_file(const std::string& file, std::string_view ra
 Result<void> check_template(const TemplateConfig& t) {
   NoSource none;
   tmpl::FuncMap funcs;
-  add_consul_template_funcs(funcs, none);
+  tmplfuncs::add_consul_template_funcs(funcs, none);
   auto parsed = tmpl::Template::parse(t.template_file, t.text, funcs);
   if (!parsed) return parsed.error();
   return {};

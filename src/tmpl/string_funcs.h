@@ -1,6 +1,6 @@
 // Caller functions shared by the two function libraries built on this
 // engine: ContainerPilot's config templates (config/template_funcs.h) and
-// consul-template templates (render/functions.h). ContainerPilot copied
+// consul-template templates (tmplfuncs/functions.h). ContainerPilot copied
 // these from consul-template, so one implementation serves both. They follow
 // Go's strings and regexp packages and consul-template's pipe-friendly
 // argument order (the piped value comes last). Register them with

@@ -1,6 +1,6 @@
 // Wiring: the shared dependencies of every area above discovery/, named, in
-// one struct built once per command (app/app.cc for `run`, render_command.cc,
-// catalog_command.cc) or per test (with fakes). Each area takes what it needs
+// one struct built once per command (by app/linux_wiring.h, for `run`,
+// `render` and `catalog`) or per test (with fakes). Each area takes what it needs
 // from it plus a small options struct of its own tunables, so a new shared
 // dependency (a metrics registry, a control server) is one field here and one
 // line where the wiring is built, not an edit to every area's constructor.

@@ -12,6 +12,7 @@
 #include <regex>
 #include <sstream>
 
+#include "discovery/etcd/blocking_http.h"
 #include "discovery/etcd/etcd_server.h"
 #include "harness.h"
 

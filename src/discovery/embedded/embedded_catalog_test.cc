@@ -8,9 +8,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "discovery/catalog_conformance.h"
+#include "os/fake/fake_timers.h"
 
 namespace autopilot::discovery::embedded {
 namespace {
@@ -30,20 +32,42 @@ std::unique_ptr<EmbeddedCatalog> open_catalog(EmbeddedOptions options, boost::as
   return catalog ? std::move(*catalog) : nullptr;
 }
 
+// The records' wall clock for a catalog on `timers`: on FakeTimers it moves
+// with them, from the real time of `origin`'s first use (shared by every
+// catalog of one store, so they agree); else the real clock (a forked lock
+// holder runs on AsioTimers).
+using WallClockFn = std::function<WallClock::time_point()>;
+using Origin = std::optional<std::pair<WallClock::time_point, os::Clock::time_point>>;
+WallClockFn wall_clock_for(os::Timers& timers, const std::shared_ptr<Origin>& origin) {
+  auto* fake = dynamic_cast<os::FakeTimers*>(&timers);
+  if (!fake) return [] { return WallClock::now(); };
+  if (!*origin) origin->emplace(WallClock::now(), fake->now());
+  return [fake, origin] {
+    return (*origin)->first + std::chrono::duration_cast<WallClock::duration>(fake->now() - (*origin)->second);
+  };
+}
+
+// On real files and real inotify, on fake time: expiry, rescans and lock
+// retries are our code, not the OS, and need no waiting.
 conformance::CatalogBackend embedded_backend(bool use_inotify) {
-  return {use_inotify ? "Embedded" : "EmbeddedRescanOnly", [use_inotify] {
+  return {use_inotify ? "Embedded" : "EmbeddedRescanOnly",
+          [use_inotify] {
             std::string root = make_temp_dir();
             EmbeddedOptions options;
             options.dir = root + "/catalog";
             options.use_inotify = use_inotify;
             if (!use_inotify) options.rescan_interval = 100ms;
+            auto origin = std::make_shared<Origin>();
             return conformance::CatalogStore{
-                [options](boost::asio::io_context& io, os::Timers& timers, os::Files& files,
-                          log::Log& log) -> std::unique_ptr<Catalog> {
-                  return open_catalog(options, io, timers, files, log);
+                [options, origin](boost::asio::io_context& io, os::Timers& timers, os::Files& files,
+                                  log::Log& log) -> std::unique_ptr<Catalog> {
+                  EmbeddedOptions o = options;
+                  o.wall_clock = wall_clock_for(timers, origin);
+                  return open_catalog(std::move(o), io, timers, files, log);
                 },
                 [root] { fs::remove_all(root); }};
-          }};
+          },
+          /*uses_fake_time=*/true};
 }
 
 using conformance::CatalogConformanceTest;
@@ -135,29 +159,49 @@ TEST_F(EmbeddedCatalogTest, InotifyBringsAnotherInstancesChangeQuickly) {
   EXPECT_THAT(conformance::ids_of(seen.updates.back().instances), ::testing::ElementsAre("t1"));
 }
 
-TEST_F(EmbeddedCatalogTest, RescanFindsChangesWithoutInotify) {
+// Real files on fake time: rescans and expiry are timers and the records'
+// wall clock, which the test moves by hand.
+class EmbeddedCatalogOnFakeTimeTest : public EmbeddedCatalogTest {
+ protected:
+  std::unique_ptr<EmbeddedCatalog> open_on_fake_time(EmbeddedOptions o) {
+    o.wall_clock = wall_clock_for(fake_timers_, origin_);
+    return open_catalog(std::move(o), io_, fake_timers_, files_, log_);
+  }
+  bool advance_until(const std::function<bool()>& done, Duration limit) {
+    return testing::advance_until(fake_timers_, io_, done, limit);
+  }
+
+  os::FakeTimers fake_timers_;
+  std::shared_ptr<Origin> origin_ = std::make_shared<Origin>();
+};
+
+TEST_F(EmbeddedCatalogOnFakeTimeTest, RescanFindsChangesWithoutInotify) {
   EmbeddedOptions polling = options(false);
   polling.rescan_interval = 100ms;
-  auto mine = open_catalog(polling, io_, timers_, files_, log_);
-  auto theirs = open_catalog(options(), io_, timers_, files_, log_);
+  auto mine = open_on_fake_time(polling);
+  auto theirs = open_on_fake_time(options());
   EXPECT_FALSE(mine->is_using_inotify());
   conformance::WatchLog seen;
   auto handle = mine->watch_service("app", false, 0, seen.callback());
-  ASSERT_TRUE(run_until(io_, [&] { return seen.updates.size() == 1; }));
+  ASSERT_TRUE(advance_until([&] { return seen.updates.size() == 1; }, 0ms));
+  auto start = fake_timers_.now();
   ASSERT_TRUE(add(*theirs, make_instance("t1", "app")).ok());
-  ASSERT_TRUE(run_until(
-      io_, [&] { return seen.updates.size() == 2; }, 3s));
+  ASSERT_TRUE(advance_until([&] { return seen.updates.size() == 2; }, 1s));
+  EXPECT_GT(fake_timers_.now() - start, 0ms) << "no inotify: not before a rescan";
+  EXPECT_LE(fake_timers_.now() - start, 100ms) << "the next rescan finds it";
 }
 
-TEST_F(EmbeddedCatalogTest, SweeperDeletesExpiredRecordFiles) {
+TEST_F(EmbeddedCatalogOnFakeTimeTest, SweeperDeletesExpiredRecordFiles) {
   EmbeddedOptions sweeping = options();
   sweeping.rescan_interval = 50ms;
-  auto catalog = open_catalog(sweeping, io_, timers_, files_, log_);
+  auto catalog = open_on_fake_time(sweeping);
+  auto start = fake_timers_.now();
   ASSERT_TRUE(add(*catalog, make_instance("brief", "web"), 100ms).ok());
   std::string path = root_ + "/catalog/services/web/brief.json";
   EXPECT_TRUE(fs::exists(path));
-  ASSERT_TRUE(run_until(
-      io_, [&] { return !fs::exists(path); }, 3s));
+  ASSERT_TRUE(advance_until([&] { return !fs::exists(path); }, 1s));
+  EXPECT_GE(fake_timers_.now() - start, 100ms) << "not before it expired";
+  EXPECT_LE(fake_timers_.now() - start, 150ms) << "by the first rescan after that";
 }
 
 TEST_F(EmbeddedCatalogTest, OpenMakesMissingParentsAndReportsFailures) {

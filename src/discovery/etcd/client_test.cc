@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "base/base64.h"
+#include "discovery/etcd/blocking_http.h"
 #include "discovery/etcd/etcd_server.h"
 #include "discovery/etcd/gateway_reply.h"
 #include "os/linux/asio_timers.h"

@@ -5,7 +5,8 @@
 // when the object is destroyed. Nothing here sleeps blindly: start() waits
 // (bounded) until the member answers GET /health, or the cluster has a leader.
 // Test-only (library autopilot_etcd_testing). Not thread-safe; blocking calls
-// are fine here (tests call them outside the loop).
+// are fine here (tests call them outside the loop). The members are probed
+// with the blocking HTTP client of blocking_http.h.
 #pragma once
 
 #include <sys/types.h>
@@ -22,20 +23,6 @@ namespace autopilot::discovery::etcd::testing {
 // True when /usr/bin/etcd (or `etcd` on PATH) exists; tests GTEST_SKIP
 // otherwise, saying so.
 bool etcd_available();
-
-// A free TCP port on `address` (bind to port 0, read it back, close).
-int free_port(const std::string& address = "127.0.0.1");
-
-// A blocking HTTP/1.1 exchange for tests: `method` `path` on `base_url`
-// ("http://127.0.0.1:PORT"), `Connection: close`, the whole reply read
-// (chunked bodies decoded), everything bounded by `timeout`.
-struct HttpReply {
-  int status = 0;
-  std::string body;
-};
-Result<HttpReply> http_request(const std::string& base_url, const std::string& method, const std::string& path,
-                               const std::string& body = {},
-                               std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 struct MemberSpec {
   std::string name;  // "m1"

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/base64.h"
+#include "discovery/etcd/blocking_http.h"
 
 namespace autopilot::discovery::etcd::testing {
 namespace {
@@ -43,20 +44,6 @@ Result<std::string> get(const std::string& url, const std::string& key) {
 }
 
 bool process_gone(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
-
-TEST(EtcdServerTest, FreePortIsBindable) {
-  int port = free_port();
-  EXPECT_GT(port, 0);
-  EXPECT_LT(port, 65536);
-  EXPECT_EQ(free_port("not-an-address"), 0);
-}
-
-TEST(EtcdServerTest, HttpRequestToClosedPortFailsClearly) {
-  int port = free_port();
-  auto reply = http_request(fmt::format("http://127.0.0.1:{}", port), "GET", "/health", "", 1s);
-  ASSERT_FALSE(reply.ok());
-  EXPECT_NE(reply.error().message.find("connect"), std::string::npos) << reply.error().message;
-}
 
 TEST(EtcdServerTest, SingleMemberPutGetStopRestart) {
   SKIP_WITHOUT_ETCD();

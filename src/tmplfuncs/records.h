@@ -35,7 +35,7 @@
 #include "discovery/catalog.h"
 #include "tmpl/value.h"
 
-namespace autopilot::render {
+namespace autopilot::tmplfuncs {
 
 // A record made of named fields, as a Go struct is, in Go's declaration
 // order. toJSON encodes the fields that are in_json, in that order. Type
@@ -85,4 +85,4 @@ const StructRecord* as_struct(const tmpl::Value& v, std::string_view type);
 // A copy of struct record `r` with field `name` set to `value`.
 tmpl::Value with_field(const StructRecord& r, std::string_view name, tmpl::Value value);
 
-}  // namespace autopilot::render
+}  // namespace autopilot::tmplfuncs

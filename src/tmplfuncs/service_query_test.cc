@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "render/source.h"
+#include "tmplfuncs/source.h"
 
-namespace autopilot::render {
+namespace autopilot::tmplfuncs {
 namespace {
 
 using discovery::Status;
@@ -75,4 +75,4 @@ TEST(ServiceQuery, ErrorsNameTheQuery) {
 }
 
 }  // namespace
-}  // namespace autopilot::render
+}  // namespace autopilot::tmplfuncs

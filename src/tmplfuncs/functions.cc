@@ -1,13 +1,13 @@
-#include "render/functions.h"
+#include "tmplfuncs/functions.h"
 
 #include <string>
 #include <vector>
 
-#include "render/helpers.h"
-#include "render/records.h"
 #include "tmpl/string_funcs.h"
+#include "tmplfuncs/helpers.h"
+#include "tmplfuncs/records.h"
 
-namespace autopilot::render {
+namespace autopilot::tmplfuncs {
 namespace {
 
 using tmpl::Value;
@@ -145,4 +145,4 @@ void add_consul_template_funcs(tmpl::FuncMap& funcs, Source& source, WallClock n
   add_encoding_funcs(funcs, now ? std::move(now) : WallClock(std::chrono::system_clock::now));
 }
 
-}  // namespace autopilot::render
+}  // namespace autopilot::tmplfuncs

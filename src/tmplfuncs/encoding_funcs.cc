@@ -4,13 +4,13 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "render/codec.h"
-#include "render/go_json.h"
-#include "render/go_time.h"
-#include "render/helpers.h"
 #include "tmpl/string_funcs.h"
+#include "tmplfuncs/codec.h"
+#include "tmplfuncs/go_json.h"
+#include "tmplfuncs/go_time.h"
+#include "tmplfuncs/helpers.h"
 
-namespace autopilot::render {
+namespace autopilot::tmplfuncs {
 namespace {
 
 using tmpl::Value;
@@ -115,4 +115,4 @@ void add_encoding_funcs(tmpl::FuncMap& funcs, WallClock now) {
   });
 }
 
-}  // namespace autopilot::render
+}  // namespace autopilot::tmplfuncs

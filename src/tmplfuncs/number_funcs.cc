@@ -12,10 +12,10 @@
 #include <limits>
 #include <system_error>
 
-#include "render/helpers.h"
 #include "tmpl/string_funcs.h"
+#include "tmplfuncs/helpers.h"
 
-namespace autopilot::render {
+namespace autopilot::tmplfuncs {
 namespace {
 
 using tmpl::Value;
@@ -249,4 +249,4 @@ void add_number_funcs(tmpl::FuncMap& funcs) {
   funcs.add("maximum", pick("maximum", false));
 }
 
-}  // namespace autopilot::render
+}  // namespace autopilot::tmplfuncs

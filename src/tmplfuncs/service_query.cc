@@ -1,4 +1,4 @@
-// parse_service_query (render/source.h): consul-template's service query
+// parse_service_query (tmplfuncs/source.h): consul-template's service query
 // grammar, `[TAG.]NAME[|FILTER]`, restricted to what one catalog offers.
 // Like consul-template, the last '.' separates the tag from the name (names
 // cannot hold dots; tags may), a tag holds letters, digits and `_=:.-`, and
@@ -6,9 +6,9 @@
 
 #include <string_view>
 
-#include "render/source.h"
+#include "tmplfuncs/source.h"
 
-namespace autopilot::render {
+namespace autopilot::tmplfuncs {
 namespace {
 
 using discovery::Status;
@@ -91,4 +91,4 @@ Result<ServiceQuery> parse_service_query(const std::string& text, const std::str
   return q;
 }
 
-}  // namespace autopilot::render
+}  // namespace autopilot::tmplfuncs

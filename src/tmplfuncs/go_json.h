@@ -1,6 +1,6 @@
 // Go's encoding/json output for template values, as consul-template's
 // toJSON, toJSONPretty, toUnescapedJSON and toUnescapedJSONPretty write it:
-// maps with their keys sorted, records (render/records.h) as objects with
+// maps with their keys sorted, records (tmplfuncs/records.h) as objects with
 // their fields in Go's declaration order, ints as integers, floats the way
 // Go formats a float64 (shortest round-trip digits, exponent form below 1e-6
 // and from 1e21), strings with Go's escapes (\u003c \u003e \u0026 for < > &
@@ -14,7 +14,7 @@
 #include "base/result.h"
 #include "tmpl/value.h"
 
-namespace autopilot::render {
+namespace autopilot::tmplfuncs {
 
 struct JsonStyle {
   bool escape_html = true;
@@ -25,4 +25,4 @@ struct JsonStyle {
 // type: T` (records that are not struct records, complex numbers).
 Result<std::string> to_go_json(const tmpl::Value& v, JsonStyle style);
 
-}  // namespace autopilot::render
+}  // namespace autopilot::tmplfuncs

@@ -1,9 +1,9 @@
-#include "render/go_time.h"
+#include "tmplfuncs/go_time.h"
 
 #include <array>
 #include <cstdlib>
 
-namespace autopilot::render {
+namespace autopilot::tmplfuncs {
 namespace {
 
 // clang-format off
@@ -195,4 +195,4 @@ std::string format_go_time(std::chrono::system_clock::time_point t, std::string_
   return out;
 }
 
-}  // namespace autopilot::render
+}  // namespace autopilot::tmplfuncs

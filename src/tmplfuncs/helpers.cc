@@ -1,15 +1,15 @@
-// consul-template's collection and string helpers (see render/functions.h
+// consul-template's collection and string helpers (see tmplfuncs/functions.h
 // for the list and the differences from consul-template).
 
-#include "render/helpers.h"
+#include "tmplfuncs/helpers.h"
 
 #include <map>
 #include <vector>
 
-#include "render/records.h"
 #include "tmpl/string_funcs.h"
+#include "tmplfuncs/records.h"
 
-namespace autopilot::render {
+namespace autopilot::tmplfuncs {
 namespace {
 
 using tmpl::Value;
@@ -239,4 +239,4 @@ void add_string_funcs(tmpl::FuncMap& funcs) {
   funcs.add("indent", indent);
 }
 
-}  // namespace autopilot::render
+}  // namespace autopilot::tmplfuncs

@@ -1,11 +1,11 @@
-#include "render/functions.h"
+#include "tmplfuncs/functions.h"
 
 #include <gtest/gtest.h>
 
-#include "render/fake_source.h"
-#include "render/functions_test_util.h"
+#include "tmplfuncs/fake_source.h"
+#include "tmplfuncs/functions_test_util.h"
 
-namespace autopilot::render {
+namespace autopilot::tmplfuncs {
 namespace {
 
 using discovery::Instance;
@@ -275,4 +275,4 @@ TEST_F(NginxUpstream, NotLoadedYet) {
 }
 
 }  // namespace
-}  // namespace autopilot::render
+}  // namespace autopilot::tmplfuncs

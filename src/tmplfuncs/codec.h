@@ -8,11 +8,11 @@
 #include "base/base64.h"
 #include "base/result.h"
 
-namespace autopilot::render {
+namespace autopilot::tmplfuncs {
 
 using autopilot::base64_decode;  // base/base64.h
 using autopilot::base64_encode;
 // The SHA-256 digest of `data` as 64 lowercase hex digits.
 std::string sha256_hex(std::string_view data);
 
-}  // namespace autopilot::render
+}  // namespace autopilot::tmplfuncs

@@ -1,4 +1,4 @@
-#include "render/records.h"
+#include "tmplfuncs/records.h"
 
 #include <algorithm>
 #include <array>
@@ -7,7 +7,7 @@
 
 #include "tmpl/string_funcs.h"
 
-namespace autopilot::render {
+namespace autopilot::tmplfuncs {
 namespace {
 
 using discovery::Instance;
@@ -265,4 +265,4 @@ Value with_field(const StructRecord& r, std::string_view name, Value value) {
   return struct_value(r.type_name(), std::move(fields), r.format_fields());
 }
 
-}  // namespace autopilot::render
+}  // namespace autopilot::tmplfuncs

@@ -1,7 +1,8 @@
 // Source: what a catalog template reads while it renders, and the record of
-// what it read. Template functions (render/functions.h) ask the Source; the
-// Renderer (render/renderer.h) implements it over a cache that catalog
-// watches keep current, and re-renders when anything read changes.
+// what it read. Template functions (tmplfuncs/functions.h) ask the Source; the
+// render area implements it with a CatalogCache (render/catalog_cache.h) that
+// catalog watches keep current, and its Renderer re-renders when anything read
+// changes.
 //
 // consul-template's multi-pass rule: data not loaded yet reads as empty and
 // marks the pass incomplete (the Source remembers the miss); the Renderer
@@ -19,7 +20,7 @@
 #include "discovery/catalog.h"
 #include "tmpl/value.h"
 
-namespace autopilot::render {
+namespace autopilot::tmplfuncs {
 
 // One `service` query: `service "[TAG.]NAME[@DC][|FILTER]"` (a second
 // argument is joined with `|`, as in `service "web" "any"`).
@@ -48,7 +49,7 @@ class Source {
  public:
   virtual ~Source() = default;
   // The instances matching `q`, sorted by (node, id) as consul-template does,
-  // as a list of instance records (render/records.h: instance_list); nullopt
+  // as a list of instance records (tmplfuncs/records.h: instance_list); nullopt
   // when not loaded yet. The list is immutable: a Source may hand out the same
   // one until its data changes (the Renderer's cache builds it once per
   // catalog delivery).
@@ -64,4 +65,4 @@ class Source {
   virtual Result<std::string> file(const std::string& path) = 0;
 };
 
-}  // namespace autopilot::render
+}  // namespace autopilot::tmplfuncs

@@ -1,9 +1,9 @@
-#include "render/codec.h"
+#include "tmplfuncs/codec.h"
 
 #include <array>
 #include <cstdint>
 
-namespace autopilot::render {
+namespace autopilot::tmplfuncs {
 namespace {
 
 // --- SHA-256 (FIPS 180-4) ------------------------------------------------------
@@ -66,4 +66,4 @@ std::string sha256_hex(std::string_view data) {
   return out;
 }
 
-}  // namespace autopilot::render
+}  // namespace autopilot::tmplfuncs

@@ -11,10 +11,10 @@
 #include <tuple>
 #include <vector>
 
-#include "render/records.h"
-#include "render/source.h"
+#include "tmplfuncs/records.h"
+#include "tmplfuncs/source.h"
 
-namespace autopilot::render::testing {
+namespace autopilot::tmplfuncs::testing {
 
 class FakeSource : public Source {
  public:
@@ -96,4 +96,4 @@ class FakeSource : public Source {
   std::vector<discovery::ServiceSummary> summaries_;
 };
 
-}  // namespace autopilot::render::testing
+}  // namespace autopilot::tmplfuncs::testing

@@ -8,11 +8,11 @@
 #include <string>
 #include <string_view>
 
-#include "render/fake_source.h"
-#include "render/functions.h"
 #include "tmpl/template.h"
+#include "tmplfuncs/fake_source.h"
+#include "tmplfuncs/functions.h"
 
-namespace autopilot::render::testing {
+namespace autopilot::tmplfuncs::testing {
 
 class FunctionsTest : public ::testing::Test {
  protected:
@@ -34,4 +34,4 @@ class FunctionsTest : public ::testing::Test {
                                               std::chrono::seconds{5} + std::chrono::nanoseconds{123456789};
 };
 
-}  // namespace autopilot::render::testing
+}  // namespace autopilot::tmplfuncs::testing

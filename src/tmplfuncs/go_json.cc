@@ -1,11 +1,11 @@
-#include "render/go_json.h"
+#include "tmplfuncs/go_json.h"
 
 #include <charconv>
 #include <cmath>
 
-#include "render/records.h"
+#include "tmplfuncs/records.h"
 
-namespace autopilot::render {
+namespace autopilot::tmplfuncs {
 namespace {
 
 using tmpl::Value;
@@ -193,4 +193,4 @@ Result<std::string> to_go_json(const Value& v, JsonStyle style) {
   return out;
 }
 
-}  // namespace autopilot::render
+}  // namespace autopilot::tmplfuncs

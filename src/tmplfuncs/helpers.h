@@ -1,5 +1,5 @@
 // The data-free part of consul-template's function library, by theme;
-// add_consul_template_funcs (render/functions.h) registers them all and
+// add_consul_template_funcs (tmplfuncs/functions.h) registers them all and
 // documents the differences from consul-template. Internal header.
 #pragma once
 
@@ -7,10 +7,10 @@
 #include <string_view>
 
 #include "base/result.h"
-#include "render/functions.h"
 #include "tmpl/template.h"
+#include "tmplfuncs/functions.h"
 
-namespace autopilot::render {
+namespace autopilot::tmplfuncs {
 
 // contains in containsAll containsAny containsNone containsNotAll byTag byKey
 void add_collection_funcs(tmpl::FuncMap& funcs);
@@ -27,4 +27,4 @@ void add_encoding_funcs(tmpl::FuncMap& funcs, WallClock now);
 // An int argument: an int, or a string holding a base-10 int64.
 Result<int64_t> int_arg(const tmpl::Value& v, std::string_view fn);
 
-}  // namespace autopilot::render
+}  // namespace autopilot::tmplfuncs

@@ -12,11 +12,11 @@
 #include <string>
 #include <string_view>
 
-namespace autopilot::render {
+namespace autopilot::tmplfuncs {
 
 std::string format_go_time(std::chrono::system_clock::time_point t, std::string_view layout);
 
 // Go's time.RFC3339.
 inline constexpr std::string_view kRfc3339 = "2006-01-02T15:04:05Z07:00";
 
-}  // namespace autopilot::render
+}  // namespace autopilot::tmplfuncs

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "render/functions_test_util.h"
+#include "tmplfuncs/functions_test_util.h"
 
-namespace autopilot::render {
+namespace autopilot::tmplfuncs {
 namespace {
 
 using Helpers = testing::FunctionsTest;
@@ -226,4 +226,4 @@ TEST_F(Helpers, Timestamp) {
 }
 
 }  // namespace
-}  // namespace autopilot::render
+}  // namespace autopilot::tmplfuncs

@@ -1,12 +1,15 @@
-// consul-template's function library for catalog templates (issue #6): the
-// data functions read the catalog through a Source (render/source.h), the
-// helpers follow consul-template's names, argument order (the piped value
-// last) and results. /work/shared/reference/consul-template.md §3 is the
-// language; what differs here:
+// consul-template's function library for catalog templates (issue #6), the
+// tmplfuncs area: what a template may call and the records it sees. It knows
+// the template engine (tmpl/) and the catalog's data types, not how data is
+// fetched, cached or written (render/ does that). The data functions read the
+// catalog through a Source (tmplfuncs/source.h); the helpers follow
+// consul-template's names, argument order (the piped value last) and results.
+// /work/shared/reference/consul-template.md §3 is the language; what differs
+// here:
 //
 // Data functions
 //  - service "[TAG.]NAME[|FILTER]" [FILTER]: instance records
-//    (render/records.h), sorted by (node, id). No filter = healthy only
+//    (tmplfuncs/records.h), sorted by (node, id). No filter = healthy only
 //    (passing and warning); `any` = every status. `service ""` is empty.
 //  - services: every service with live instances, sorted, each .Name and
 //    .Tags. .Tags is always an empty list: the Source lists names only, and
@@ -58,10 +61,10 @@
 #include <chrono>
 #include <functional>
 
-#include "render/source.h"
+#include "tmplfuncs/source.h"
 #include "tmpl/template.h"
 
-namespace autopilot::render {
+namespace autopilot::tmplfuncs {
 
 // The wall clock `timestamp` reads; empty = std::chrono::system_clock::now.
 using WallClock = std::function<std::chrono::system_clock::time_point()>;
@@ -70,4 +73,4 @@ using WallClock = std::function<std::chrono::system_clock::time_point()>;
 // `source` (which must outlive every execute()).
 void add_consul_template_funcs(tmpl::FuncMap& funcs, Source& source, WallClock now = {});
 
-}  // namespace autopilot::render
+}  // namespace autopilot::tmplfuncs
