@@ -7,17 +7,18 @@
 #include <functional>
 #include <memory>
 
+#include "base/lifetime.h"
 #include "discovery/catalog.h"
 
 namespace autopilot::discovery {
 
-// Delivers `result` to `done` from the loop, unless `alive` has expired by then
-// (the catalog that owns it was destroyed).
+// Delivers `result` to `done` from the loop, unless `owner` (the catalog's
+// Lifetime) has ended by then.
 template <class T>
-void post_result(boost::asio::io_context& io, std::weak_ptr<int> alive, Callback<T> done, Result<T> result) {
-  boost::asio::post(io, [alive = std::move(alive), done = std::move(done), result = std::move(result)]() mutable {
-    if (!alive.expired()) done(std::move(result));
-  });
+void post_result(boost::asio::io_context& io, const Lifetime& owner, Callback<T> done, Result<T> result) {
+  boost::asio::post(io, owner.bind([done = std::move(done), result = std::move(result)]() mutable {
+    done(std::move(result));
+  }));
 }
 
 // A watch that failed before it started (an invalid name or key): its error

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/lifetime.h"
 #include "health/check.h"
 #include "log/log.h"
 #include "os/processes.h"
@@ -41,9 +42,10 @@ class ExecCheck : public Check {
   std::function<void(CheckResult)> done_;
   int pid_ = 0;
   bool timed_out_ = false;
-  os::Timers::Id timer_ = 0;
-  // Bumped by every run and cancel, so callbacks of an abandoned run are ignored.
-  std::shared_ptr<std::uint64_t> generation_ = std::make_shared<std::uint64_t>(0);
+  os::Timer timer_{timers_};  // the run's deadline, or its spawn failure delivered from the loop
+  // Bumped by every run and cancel, so the exit of an abandoned run is ignored.
+  std::uint64_t generation_ = 0;
+  Lifetime lifetime_;  // last: ends the process callbacks, which outlive us
 };
 
 }  // namespace autopilot::health

@@ -3,7 +3,9 @@
 //
 // A probe object (HttpCheck's or TcpCheck's) contains a SocketProbe and is
 // owned by shared_ptrs that its pending handlers hold, so the socket and
-// buffers outlive every operation on them. The Check keeps one more pointer
+// buffers outlive every operation on them (shared ownership on purpose: the
+// one exception to the lifetime rule, base/lifetime.h, since an in-flight
+// Asio operation must keep its buffers). The Check keeps one more pointer
 // and calls abandon() on cancel or destruction: `done` is dropped at once, so
 // a completion already queued finds nothing to call. Loop thread only.
 #pragma once

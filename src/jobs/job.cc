@@ -43,14 +43,13 @@ Job::Job(JobConfig config, const Wiring& wiring, JobOptions options)
 }
 
 Job::~Job() {
-  *alive_ = false;
   cancel_all_timers();
   service_.reset();
 }
 
 void Job::cancel_all_timers() {
-  for (auto* id : {&when_timer_, &tick_timer_, &exec_timer_, &backoff_timer_, &stop_timer_, &kill_timer_})
-    cancel_timer(*id);
+  for (auto* timer : {&when_timer_, &tick_timer_, &exec_timer_, &backoff_timer_, &stop_timer_, &kill_timer_})
+    timer->cancel();
 }
 
 bool Job::is_stop_hook() const {
@@ -83,11 +82,8 @@ void Job::handle(const events::Event& e) {
 }
 
 void Job::arm_when_timeout() {
-  if (config_.when.timeout.count() <= 0 || when_timer_) return;
-  std::weak_ptr<bool> alive = alive_;
-  when_timer_ = wiring_.timers.after(config_.when.timeout, [this, alive] {
-    if (alive.expired()) return;
-    when_timer_ = 0;
+  if (config_.when.timeout.count() <= 0 || when_timer_.is_pending()) return;
+  when_timer_.after(config_.when.timeout, [this] {
     if (state_ != State::kWaiting || started_once_) return;
     wiring_.log.error(fmt::format("job {}: timed out after {} waiting for {} from {}; giving up", name(),
                                format_duration(config_.when.timeout), events::when_name(config_.when.event),
@@ -105,7 +101,7 @@ void Job::on_start_event() {
   if (started_once_ && !repeats && !w.is_periodic()) return;
   switch (state_) {
     case State::kWaiting:
-      cancel_timer(when_timer_);
+      when_timer_.cancel();
       if (w.is_periodic()) {
         next_tick_ = wiring_.timers.now();
         schedule_tick();
@@ -127,10 +123,7 @@ void Job::on_start_event() {
 void Job::schedule_tick() {
   next_tick_ += config_.when.interval;
   if (next_tick_ < wiring_.timers.now()) next_tick_ = wiring_.timers.now() + config_.when.interval;
-  std::weak_ptr<bool> alive = alive_;
-  tick_timer_ = wiring_.timers.at(next_tick_, [this, alive] {
-    if (alive.expired()) return;
-    tick_timer_ = 0;
+  tick_timer_.at(next_tick_, [this] {
     if (state_ == State::kRunning) {
       wiring_.log.warn(fmt::format("job {}: still running at its next interval; skipping this run", name()));
     } else if (state_ == State::kWaiting) {
@@ -153,14 +146,11 @@ void Job::run() {
   os::SpawnSpec spec{config_.exec, wiring_.child_env ? wiring_.child_env() : os::Environment{},
                      !config_.raw_logging};
   auto pid_holder = std::make_shared<int>(0);
-  std::weak_ptr<bool> alive = alive_;
   os::SpawnCallbacks callbacks{
-      [this, alive, pid_holder](std::string_view line) {
-        if (!alive.expired()) wiring_.log.write(log::Level::kInfo, line, name(), *pid_holder);
-      },
-      [this, alive, pid_holder](os::ExitStatus status) {
-        if (!alive.expired()) on_exit(*pid_holder, status);
-      }};
+      lifetime_.bind([this, pid_holder](std::string_view line) {
+        wiring_.log.write(log::Level::kInfo, line, name(), *pid_holder);
+      }),
+      lifetime_.bind([this, pid_holder](os::ExitStatus status) { on_exit(*pid_holder, status); })};
   auto pid = wiring_.processes.spawn(spec, std::move(callbacks));
   if (!pid) {
     start_failed(pid.error().message);
@@ -174,9 +164,7 @@ void Job::run() {
   wiring_.log.writef(log::Level::kDebug, "job {}: started {} (pid {})", name(), config_.exec[0], pid_);
   if (service_) service_->start();
   if (config_.timeout.count() > 0) {
-    exec_timer_ = wiring_.timers.after(config_.timeout, [this, alive] {
-      if (alive.expired()) return;
-      exec_timer_ = 0;
+    exec_timer_.after(config_.timeout, [this] {
       if (!pid_) return;
       wiring_.log.warn(fmt::format("job {}: timeout after {}; killing pid {}", name(),
                                 format_duration(config_.timeout), pid_));
@@ -199,7 +187,7 @@ void Job::start_failed(const std::string& why) {
 void Job::on_exit(int pid, os::ExitStatus status) {
   if (pid != pid_) return;
   pid_ = 0;
-  cancel_timer(exec_timer_);
+  exec_timer_.cancel();
   if (!status.exec_error.empty()) {
     start_failed(status.exec_error);
   } else {
@@ -248,10 +236,7 @@ void Job::schedule_restart() {
   wiring_.log.info(fmt::format("job {}: restarting in {} ({} restarts left)", name(), format_duration(delay),
                             restarts_left_ == kUnlimited ? std::string("unlimited") : std::to_string(restarts_left_)));
   state_ = State::kBackoff;
-  std::weak_ptr<bool> alive = alive_;
-  backoff_timer_ = wiring_.timers.after(delay, [this, alive] {
-    if (alive.expired()) return;
-    backoff_timer_ = 0;
+  backoff_timer_.after(delay, [this] {
     if (state_ == State::kBackoff) run();
   });
 }
@@ -267,28 +252,24 @@ void Job::begin_shutdown() {
 
 void Job::stop() {
   if (state_ == State::kDone || state_ == State::kStopping) return;
-  for (auto* id : {&when_timer_, &tick_timer_, &backoff_timer_}) cancel_timer(*id);
+  for (auto* timer : {&when_timer_, &tick_timer_, &backoff_timer_}) timer->cancel();
   state_ = State::kStopping;
   publish(Code::kStopping);
   if (!service_) return await_hooks();
   withdrawing_ = true;
-  std::weak_ptr<bool> alive = alive_;
-  service_->withdraw(stop_timeout(), [this, alive] {
-    if (alive.expired() || !withdrawing_) return;
+  service_->withdraw(stop_timeout(), lifetime_.bind([this] {
+    if (!withdrawing_) return;
     withdrawing_ = false;
     if (state_ == State::kStopping) await_hooks();
-  });
+  }));
 }
 
 void Job::await_hooks() {
   std::vector<std::string> hooks = options_.stop_hooks ? options_.stop_hooks(name()) : std::vector<std::string>{};
   if (hooks.empty()) return terminate();
   waiting_hooks_ = {hooks.begin(), hooks.end()};
-  std::weak_ptr<bool> alive = alive_;
   // D2: ContainerPilot's per-job stopTimeout never ends this wait; ours does.
-  stop_timer_ = wiring_.timers.after(stop_timeout(), [this, alive] {
-    if (alive.expired()) return;
-    stop_timer_ = 0;
+  stop_timer_.after(stop_timeout(), [this] {
     wiring_.log.warn(fmt::format("job {}: stop hooks still running after {}; stopping anyway", name(),
                               format_duration(stop_timeout())));
     terminate();
@@ -304,14 +285,11 @@ void Job::on_hook_event(const events::Event& e) {
 }
 
 void Job::terminate() {
-  cancel_timer(stop_timer_);
+  stop_timer_.cancel();
   waiting_hooks_.clear();
   if (!pid_) return finish();
   wiring_.processes.signal_group(pid_, SIGTERM);
-  std::weak_ptr<bool> alive = alive_;
-  kill_timer_ = wiring_.timers.after(stop_timeout(), [this, alive] {
-    if (alive.expired()) return;
-    kill_timer_ = 0;
+  kill_timer_.after(stop_timeout(), [this] {
     if (!pid_) return;
     wiring_.log.warn(fmt::format("job {}: pid {} still running {} after SIGTERM; sending SIGKILL", name(), pid_,
                               format_duration(stop_timeout())));
@@ -327,11 +305,6 @@ void Job::finish() {
   publish(Code::kStopped);
   wiring_.log.writef(log::Level::kDebug, "job {}: stopped", name());
   if (on_done) on_done();
-}
-
-void Job::cancel_timer(os::Timers::Id& id) {
-  if (id) wiring_.timers.cancel(id);
-  id = 0;
 }
 
 Duration Job::stop_timeout() const {

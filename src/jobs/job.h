@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "base/lifetime.h"
 #include "discovery/catalog.h"
 #include "events/bus.h"
 #include "health/check.h"
@@ -105,7 +106,6 @@ class Job {
   void terminate();
   void finish();
   void arm_when_timeout();
-  void cancel_timer(os::Timers::Id& id);
   void cancel_all_timers();
   Duration stop_timeout() const;
   void publish(events::Code code) { wiring_.bus.publish({code, events::Source::job(config_.name)}); }
@@ -128,10 +128,10 @@ class Job {
   std::unique_ptr<Service> service_;
   bool withdrawing_ = false;
   os::Clock::time_point next_tick_{};  // a periodic job's next deadline
-  os::Timers::Id when_timer_ = 0, tick_timer_ = 0, exec_timer_ = 0, backoff_timer_ = 0, stop_timer_ = 0,
-                 kill_timer_ = 0;
-  // Guards callbacks that outlive the job (process exits after destruction).
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  os::Timer when_timer_{wiring_.timers}, tick_timer_{wiring_.timers}, exec_timer_{wiring_.timers},
+      backoff_timer_{wiring_.timers}, stop_timer_{wiring_.timers}, kill_timer_{wiring_.timers};
+  // Last: ends the process and withdraw callbacks, which outlive the job.
+  Lifetime lifetime_;
 };
 
 }  // namespace autopilot::jobs

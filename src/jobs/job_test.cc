@@ -427,5 +427,25 @@ TEST_F(Fixture, AJobReplacedAgainBeforeItStartedIsNeverStarted) {
   EXPECT_EQ(supervisor_->retired_for_test(), 0u);
 }
 
+// The lifetime rule (docs/design.md): a job destroyed while its process runs
+// and its timers are pending leaves nothing that can reach it. Without the
+// Lifetime the late output and exit would run on the freed Job (ASan).
+TEST_F(Fixture, AJobDestroyedWhileRunningLeavesNoTimerAndIgnoresItsProcess) {
+  auto config = job("a");
+  config.timeout = 10s;  // arms the exec timer
+  Wiring wiring{.loop = io_, .timers = timers_, .processes = processes_, .files = files_, .log = log_, .bus = bus_};
+  auto a = std::make_unique<Job>(config, wiring, JobOptions{});
+  a->handle({Code::kStartup, events::Source::global()});
+  int pid = a->pid();
+  ASSERT_NE(pid, 0);
+  EXPECT_EQ(timers_.pending(), 1u);
+  a.reset();
+  EXPECT_EQ(timers_.pending(), 0u);
+  processes_.output_for_test(pid, "still talking");
+  processes_.exit_for_test(pid, {0, 0});
+  advance(1min);
+  EXPECT_TRUE(processes_.signals().empty());
+}
+
 }  // namespace
 }  // namespace autopilot::jobs

@@ -27,10 +27,7 @@ Service::Service(const JobConfig& job, const Wiring& wiring, std::unique_ptr<hea
   if (service_config_.is_registered()) instance_ = instance_of(job);
 }
 
-Service::~Service() {
-  *alive_ = false;
-  halt();
-}
+Service::~Service() { halt(); }
 
 void Service::start() {
   if (started_ || halted_) return;
@@ -44,12 +41,7 @@ void Service::start() {
 }
 
 void Service::schedule_tick(Duration delay) {
-  std::weak_ptr<bool> alive = alive_;
-  tick_timer_ = wiring_.timers.after(delay, [this, alive] {
-    if (alive.expired()) return;
-    tick_timer_ = 0;
-    tick();
-  });
+  tick_timer_.after(delay, [this] { tick(); });
 }
 
 void Service::tick() {
@@ -70,12 +62,10 @@ void Service::tick() {
 void Service::run_check() {
   if (!check_) return on_result({true, ""});
   checking_ = true;
-  std::weak_ptr<bool> alive = alive_;
-  check_->run(health_config_.timeout, [this, alive](health::CheckResult r) {
-    if (alive.expired()) return;
+  check_->run(health_config_.timeout, lifetime_.bind([this](health::CheckResult r) {
     checking_ = false;
     on_result(r);
-  });
+  }));
 }
 
 void Service::on_result(const health::CheckResult& result) {
@@ -125,33 +115,28 @@ void Service::exit_maintenance() {
   health_ = Health::kUnknown;
   wiring_.log.info(fmt::format("job {}: leaving maintenance; checking at once", job_));
   if (!started_) return;
-  if (tick_timer_) wiring_.timers.cancel(tick_timer_);
-  tick_timer_ = 0;
-  schedule_tick(Duration{0});
+  schedule_tick(Duration{0});  // replaces the pending tick
 }
 
 // Issues the next catalog operation towards the wanted state, one at a time.
 void Service::sync() {
   if (busy_ || halted_ || !service_config_.is_registered() || !wiring_.catalog) return;
-  std::weak_ptr<bool> alive = alive_;
-  auto then = [this, alive](const char* what) {
-    return [this, alive, what](Result<void> r) {
-      if (alive.expired()) return;
+  auto then = [this](const char* what) {
+    return lifetime_.bind([this, what](Result<void> r) {
       busy_ = false;
       after_op(r, what);
-    };
+    });
   };
   if (withdrawing_) {
     if (!registered_ && !was_registered_) return finish_withdraw();
     busy_ = true;
-    wiring_.catalog->deregister(instance_.id, [this, alive](Result<void> r) {
-      if (alive.expired()) return;
+    wiring_.catalog->deregister(instance_.id, lifetime_.bind([this](Result<void> r) {
       busy_ = false;
       registered_ = false;
       if (!r) wiring_.log.warn(fmt::format("job {}: deregistering {}: {}", job_, instance_.id, r.error().message));
       else wiring_.log.info(fmt::format("job {}: deregistered {}", job_, instance_.id));
       finish_withdraw();
-    });
+    }));
     return;
   }
   if (!want_registered_) return;
@@ -161,8 +146,8 @@ void Service::sync() {
     busy_ = true;
     discovery::Instance instance = instance_;
     instance.status = want_status_;
-    wiring_.catalog->register_instance(instance, health_config_.ttl, [this, alive, status = want_status_](Result<void> r) {
-      if (alive.expired()) return;
+    auto status = want_status_;
+    wiring_.catalog->register_instance(instance, health_config_.ttl, lifetime_.bind([this, status](Result<void> r) {
       busy_ = false;
       if (r) {
         if (!registered_)
@@ -173,21 +158,20 @@ void Service::sync() {
         need_heartbeat_ = false;
       }
       after_op(r, "registering");
-    });
+    }));
     return;
   }
   if (catalog_status_ != want_status_) {
     busy_ = true;
     Status status = want_status_;
-    wiring_.catalog->set_status(instance_.id, status, [this, alive, status](Result<void> r) {
-      if (alive.expired()) return;
+    wiring_.catalog->set_status(instance_.id, status, lifetime_.bind([this, status](Result<void> r) {
       busy_ = false;
       if (r) {
         wiring_.log.info(fmt::format("job {}: {} is now {}", job_, instance_.id, discovery::status_name(status)));
         catalog_status_ = status;
       }
       after_op(r, "setting the status of");
-    });
+    }));
     return;
   }
   if (need_heartbeat_) {
@@ -223,16 +207,12 @@ void Service::withdraw(Duration limit, std::function<void()> done) {
   }
   withdrawing_ = true;
   withdrawn_ = std::move(done);
-  if (tick_timer_) wiring_.timers.cancel(tick_timer_);
-  tick_timer_ = 0;
+  tick_timer_.cancel();
   if (check_) check_->cancel();
   checking_ = false;
   if (!service_config_.is_registered() || !wiring_.catalog || (!registered_ && !busy_ && !was_registered_))
     return finish_withdraw();
-  std::weak_ptr<bool> alive = alive_;
-  withdraw_timer_ = wiring_.timers.after(limit, [this, alive, limit] {
-    if (alive.expired()) return;
-    withdraw_timer_ = 0;
+  withdraw_timer_.after(limit, [this, limit] {
     wiring_.log.warn(fmt::format("job {}: the catalog did not confirm deregistering {} within {}; stopping anyway",
                               job_, instance_.id, format_duration(limit)));
     auto done = std::move(withdrawn_);
@@ -243,28 +223,20 @@ void Service::withdraw(Duration limit, std::function<void()> done) {
 }
 
 void Service::finish_withdraw() {
-  if (withdraw_timer_) wiring_.timers.cancel(withdraw_timer_);
-  withdraw_timer_ = 0;
+  withdraw_timer_.cancel();
   auto done = std::move(withdrawn_);
   withdrawn_ = nullptr;
   if (!done) return;
   if (!was_registered_ || service_config_.drain.count() <= 0) return done();
   wiring_.log.info(fmt::format("job {}: draining for {} before stopping", job_, format_duration(service_config_.drain)));
-  std::weak_ptr<bool> alive = alive_;
-  withdraw_timer_ = wiring_.timers.after(service_config_.drain, [this, alive, done] {
-    if (alive.expired()) return;
-    withdraw_timer_ = 0;
-    done();
-  });
+  withdraw_timer_.after(service_config_.drain, [done] { done(); });
 }
 
 void Service::halt() {
   halted_ = true;
   withdrawn_ = nullptr;
-  for (auto* id : {&tick_timer_, &withdraw_timer_}) {
-    if (*id) wiring_.timers.cancel(*id);
-    *id = 0;
-  }
+  tick_timer_.cancel();
+  withdraw_timer_.cancel();
   if (check_) check_->cancel();
   checking_ = false;
 }

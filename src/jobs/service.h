@@ -32,6 +32,7 @@
 #include <memory>
 #include <string>
 
+#include "base/lifetime.h"
 #include "discovery/catalog.h"
 #include "events/bus.h"
 #include "health/check.h"
@@ -93,8 +94,8 @@ class Service {
   bool checking_ = false;
   bool maintenance_ = false;
   bool halted_ = false;
-  os::Timers::Id tick_timer_ = 0;
-  os::Timers::Id withdraw_timer_ = 0;
+  os::Timer tick_timer_{wiring_.timers};
+  os::Timer withdraw_timer_{wiring_.timers};
 
   // Catalog reconciliation.
   bool want_registered_ = false;
@@ -107,7 +108,7 @@ class Service {
   bool was_registered_ = false;
   std::string last_error_;
   std::function<void()> withdrawn_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  Lifetime lifetime_;  // last: ends the check and catalog callbacks
 };
 
 }  // namespace autopilot::jobs

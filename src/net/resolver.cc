@@ -36,6 +36,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "base/lifetime.h"
+
 namespace autopilot::net {
 
 namespace {
@@ -142,7 +144,6 @@ class Resolver::Impl {
     Impl* impl;
     std::shared_ptr<Lookup> lookup;
   };
-  using Token = std::weak_ptr<Impl*>;
 
   static void on_sock_state(void* data, ares_socket_t fd, int readable, int writable);
   static void on_addrinfo(void* arg, int status, int timeouts, ares_addrinfo* result);
@@ -150,10 +151,6 @@ class Resolver::Impl {
   void drive(const std::shared_ptr<Socket>& socket);
   void schedule_timeouts();
   void finish(const std::shared_ptr<Lookup>& lookup, Result<Addresses> result);
-  static Impl* live(const Token& token) {
-    auto self = token.lock();
-    return self ? *self : nullptr;
-  }
 
   boost::asio::io_context& io_;
   ResolverOptions options_;
@@ -161,11 +158,13 @@ class Resolver::Impl {
   std::string init_error_;  // set when c-ares could not be set up: every lookup fails with it
   std::unordered_map<ares_socket_t, std::shared_ptr<Socket>> sockets_;
   boost::asio::steady_timer ares_timer_;
-  std::shared_ptr<Impl*> alive_;  // handlers hold a weak_ptr: expired once the Impl is gone
+  // Last: queued handlers do nothing once the Impl is gone. They also share
+  // the Socket or Lookup they wait on, which an in-flight wait must keep.
+  Lifetime lifetime_;
 };
 
 Resolver::Impl::Impl(boost::asio::io_context& io, ResolverOptions options)
-    : io_(io), options_(std::move(options)), ares_timer_(io), alive_(std::make_shared<Impl*>(this)) {
+    : io_(io), options_(std::move(options)), ares_timer_(io) {
   if (int status = init_library(); status != ARES_SUCCESS) {
     init_error_ = std::string("c-ares initialisation failed: ") + ares_strerror(status);
     return;
@@ -198,7 +197,8 @@ Resolver::Impl::Impl(boost::asio::io_context& io, ResolverOptions options)
 }
 
 Resolver::Impl::~Impl() {
-  alive_.reset();  // from here on, queued handlers do nothing
+  // No handler runs inline from here (c-ares' callbacks below only cancel
+  // and release), and the ones queued find lifetime_ ended.
   ares_timer_.cancel();
   // Calls every pending on_addrinfo with ARES_EDESTRUCTION and reports every
   // socket closed through on_sock_state (which releases the descriptors).
@@ -222,12 +222,10 @@ void Resolver::Impl::resolve(const std::string& host, Callback done) {
     return finish(lookup, make_error(lookup_error(host, "not a valid host name")));
 
   lookup->deadline.expires_after(options_.timeout);
-  lookup->deadline.async_wait([token = Token(alive_), lookup](boost::system::error_code ec) {
-    Impl* self = live(token);
-    if (ec || self == nullptr || lookup->finished) return;
-    self->finish(lookup,
-                 make_error(lookup_error(lookup->host, "timed out after " + format_duration(self->options_.timeout))));
-  });
+  lookup->deadline.async_wait(lifetime_.bind([this, lookup](boost::system::error_code ec) {
+    if (ec || lookup->finished) return;
+    finish(lookup, make_error(lookup_error(lookup->host, "timed out after " + format_duration(options_.timeout))));
+  }));
 
   ares_addrinfo_hints hints{};
   hints.ai_family = AF_UNSPEC;
@@ -281,12 +279,11 @@ void Resolver::Impl::finish(const std::shared_ptr<Lookup>& lookup, Result<Addres
   lookup->finished = true;
   lookup->deadline.cancel();
   // Posted, never inline: we may be inside resolve() or inside c-ares.
-  boost::asio::post(io_, [token = Token(alive_), lookup, result = std::move(result)]() mutable {
-    if (live(token) == nullptr) return;
+  boost::asio::post(io_, lifetime_.bind([lookup, result = std::move(result)]() mutable {
     auto done = std::move(lookup->done);
     lookup->done = nullptr;
     if (done) done(std::move(result));
-  });
+  }));
 }
 
 void Resolver::Impl::on_sock_state(void* data, ares_socket_t fd, int readable, int writable) {
@@ -323,9 +320,9 @@ void Resolver::Impl::on_sock_state(void* data, ares_socket_t fd, int readable, i
   self->arm(socket);
   // Data may already be there (edge-triggered waits miss it): look once the
   // current c-ares call has returned.
-  boost::asio::post(self->io_, [token = Token(self->alive_), socket] {
-    if (Impl* me = live(token); me != nullptr && !socket->closed) me->drive(socket);
-  });
+  boost::asio::post(self->io_, self->lifetime_.bind([self, socket] {
+    if (!socket->closed) self->drive(socket);
+  }));
 }
 
 void Resolver::Impl::arm(const std::shared_ptr<Socket>& socket) {
@@ -333,12 +330,12 @@ void Resolver::Impl::arm(const std::shared_ptr<Socket>& socket) {
   using Wait = boost::asio::posix::descriptor_base::wait_type;
   auto wait = [&](Wait type, bool& busy) {
     busy = true;
-    socket->descriptor.async_wait(type, [token = Token(alive_), socket, &busy](boost::system::error_code ec) {
+    // `busy` is a flag of *socket, which the handler holds.
+    socket->descriptor.async_wait(type, [self = lifetime_.observe(), this, socket, &busy](boost::system::error_code ec) {
       busy = false;
-      Impl* self = live(token);
-      if (ec || self == nullptr || socket->closed) return;
-      self->arm(socket);
-      self->drive(socket);
+      if (ec || self.has_ended() || socket->closed) return;
+      arm(socket);
+      drive(socket);
     });
   };
   if (socket->want_read && !socket->reading) wait(Wait::wait_read, socket->reading);
@@ -369,12 +366,11 @@ void Resolver::Impl::schedule_timeouts() {
     return;
   }
   ares_timer_.expires_after(std::chrono::seconds(next->tv_sec) + std::chrono::microseconds(next->tv_usec));
-  ares_timer_.async_wait([token = Token(alive_)](boost::system::error_code ec) {
-    Impl* self = live(token);
-    if (ec || self == nullptr) return;
-    ares_process_fd(self->channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-    self->schedule_timeouts();
-  });
+  ares_timer_.async_wait(lifetime_.bind([this](boost::system::error_code ec) {
+    if (ec) return;
+    ares_process_fd(channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    schedule_timeouts();
+  }));
 }
 
 Resolver::Resolver(boost::asio::io_context& io, Duration timeout) : Resolver(io, ResolverOptions{timeout, {}, {}}) {}

@@ -17,11 +17,8 @@ CatalogCache::CatalogCache(const Wiring& wiring, Options options, std::string na
     : wiring_(wiring), options_(options), name_(std::move(name)), changed_(std::move(changed)) {}
 
 CatalogCache::~CatalogCache() {
-  *alive_ = false;
   for (auto& [q, e] : services_) cancel(e);
   for (auto& [p, e] : kv_) cancel(e);
-  if (list_timer_) wiring_.timers.cancel(list_timer_);
-  if (files_timer_) wiring_.timers.cancel(files_timer_);
 }
 
 bool CatalogCache::failing() const {
@@ -36,7 +33,7 @@ bool CatalogCache::failing() const {
 // The records are built on the first read after a delivery and then shared
 // by every `service` call of every pass until the next delivery.
 std::optional<tmpl::Value> CatalogCache::service(const ServiceQuery& q) {
-  auto [it, fresh] = services_.try_emplace(q);
+  auto [it, fresh] = services_.try_emplace(q, wiring_.timers);
   ServiceEntry& e = it->second;
   if (fresh) watch_service(it->first, e);
   if (!e.data) {
@@ -60,7 +57,7 @@ const std::vector<discovery::ServiceSummary>* CatalogCache::services() {
 }
 
 const std::vector<KvEntry>* CatalogCache::kv(const std::string& prefix) {
-  auto [it, fresh] = kv_.try_emplace(prefix);
+  auto [it, fresh] = kv_.try_emplace(prefix, wiring_.timers);
   if (fresh) watch_prefix(it->first, it->second);
   if (!it->second.data) {
     missed_ = true;
@@ -83,7 +80,7 @@ Result<std::string> CatalogCache::file(const std::string& path) {
   if (fresh) {
     it->second = stamp_of(path);
     follow_directory_of(path);
-    if (!files_timer_) check_files_later();
+    if (!files_timer_.is_pending()) check_files_later();
   }
   auto text = wiring_.files.read(path);
   if (!text) return make_error("file: " + text.error().message);
@@ -93,8 +90,7 @@ Result<std::string> CatalogCache::file(const std::string& path) {
 template <class E>
 void CatalogCache::cancel(E& e) {
   e.handle.cancel();
-  if (e.retry) wiring_.timers.cancel(e.retry);
-  e.retry = 0;
+  e.retry.cancel();
 }
 
 void CatalogCache::failed(const std::string& what, const Error& error) {
@@ -122,16 +118,12 @@ void CatalogCache::watch_service(const ServiceQuery& q, ServiceEntry& e) {
     e.data = std::make_shared<const std::vector<Instance>>();
     return;
   }
-  std::weak_ptr<bool> alive = alive_;
-  e.handle = wiring_.catalog->watch_service(q.name, q.healthy_only(), e.index, [this, alive, &q, &e](auto update) {
-    if (alive.expired()) return;
+  auto on_update = [this, &q, &e](Result<discovery::WatchUpdate> update) {
     if (!update) {
       if (!e.failed) failed("service " + q.name, update.error());
       e.failed = true;
       e.handle = {};
-      e.retry = wiring_.timers.after(options_.retry, [this, alive, &q, &e] {
-        if (alive.expired()) return;
-        e.retry = 0;
+      e.retry.after(options_.retry, [this, &q, &e] {
         e.index = 0;  // read everything again: the first answer also ends the outage
         watch_service(q, e);
       });
@@ -146,7 +138,8 @@ void CatalogCache::watch_service(const ServiceQuery& q, ServiceEntry& e) {
     e.data = std::make_shared<const std::vector<Instance>>(std::move(selected));
     e.records.reset();
     changed_();
-  });
+  };
+  e.handle = wiring_.catalog->watch_service(q.name, q.healthy_only(), e.index, lifetime_.bind(std::move(on_update)));
 }
 
 void CatalogCache::watch_prefix(const std::string& prefix, KvCacheEntry& e) {
@@ -154,16 +147,12 @@ void CatalogCache::watch_prefix(const std::string& prefix, KvCacheEntry& e) {
     e.data.emplace();
     return;
   }
-  std::weak_ptr<bool> alive = alive_;
-  e.handle = wiring_.catalog->watch_prefix(prefix, e.index, [this, alive, &prefix, &e](auto update) {
-    if (alive.expired()) return;
+  auto on_update = [this, &prefix, &e](Result<discovery::KvUpdate> update) {
     if (!update) {
       if (!e.failed) failed("keys under \"" + prefix + "\"", update.error());
       e.failed = true;
       e.handle = {};
-      e.retry = wiring_.timers.after(options_.retry, [this, alive, &prefix, &e] {
-        if (alive.expired()) return;
-        e.retry = 0;
+      e.retry.after(options_.retry, [this, &prefix, &e] {
         e.index = 0;
         watch_prefix(prefix, e);
       });
@@ -176,7 +165,8 @@ void CatalogCache::watch_prefix(const std::string& prefix, KvCacheEntry& e) {
     if (!recovered && e.data && *e.data == update->entries) return;
     e.data = std::move(update->entries);
     changed_();
-  });
+  };
+  e.handle = wiring_.catalog->watch_prefix(prefix, e.index, lifetime_.bind(std::move(on_update)));
 }
 
 // The catalog has no watch of the service list: re-read it periodically.
@@ -185,14 +175,8 @@ void CatalogCache::refresh_list() {
     list_.emplace();
     return;
   }
-  std::weak_ptr<bool> alive = alive_;
-  wiring_.catalog->services([this, alive](Result<std::vector<discovery::ServiceSummary>> names) {
-    if (alive.expired()) return;
-    list_timer_ = wiring_.timers.after(options_.services_refresh, [this, alive] {
-      if (alive.expired()) return;
-      list_timer_ = 0;
-      refresh_list();
-    });
+  wiring_.catalog->services(lifetime_.bind([this](Result<std::vector<discovery::ServiceSummary>> names) {
+    list_timer_.after(options_.services_refresh, [this] { refresh_list(); });
     if (!names) {
       if (!list_failed_) failed("the service list", names.error());
       list_failed_ = true;
@@ -204,7 +188,7 @@ void CatalogCache::refresh_list() {
     if (!recovered && list_ && *list_ == *names) return;
     list_ = std::move(*names);
     changed_();
-  });
+  }));
 }
 
 CatalogCache::FileStamp CatalogCache::stamp_of(const std::string& path) {
@@ -214,9 +198,7 @@ CatalogCache::FileStamp CatalogCache::stamp_of(const std::string& path) {
 }
 
 void CatalogCache::check_files_later() {
-  std::weak_ptr<bool> alive = alive_;
-  files_timer_ = wiring_.timers.after(options_.files_refresh, [this, alive] {
-    if (alive.expired()) return;
+  files_timer_.after(options_.files_refresh, [this] {
     check_files_later();
     check_files();
   });

@@ -24,6 +24,7 @@
 #include <tuple>
 #include <vector>
 
+#include "base/lifetime.h"
 #include "base/result.h"
 #include "discovery/catalog.h"
 #include "os/files.h"
@@ -62,14 +63,16 @@ class CatalogCache : public tmplfuncs::Source {
  private:
   template <class T>
   struct Entry {
+    explicit Entry(os::Timers& timers) : retry(timers) {}
     std::optional<T> data;
     discovery::WatchHandle handle;
     discovery::Index index = 0;
     bool failed = false;
-    os::Timers::Id retry = 0;
+    os::Timer retry;  // the next subscription after a failure
   };
   // data: shared with the records built from it.
   struct ServiceEntry : Entry<std::shared_ptr<const std::vector<discovery::Instance>>> {
+    using Entry::Entry;
     std::optional<tmpl::Value> records;  // instance_list(*data), built when first read
   };
   using KvCacheEntry = Entry<std::vector<discovery::KvEntry>>;
@@ -98,11 +101,11 @@ class CatalogCache : public tmplfuncs::Source {
   std::map<std::string, KvCacheEntry> kv_;
   std::optional<std::vector<discovery::ServiceSummary>> list_;
   bool list_used_ = false, list_failed_ = false;
-  os::Timers::Id list_timer_ = 0;
+  os::Timer list_timer_{wiring_.timers};
   std::map<std::string, FileStamp> files_;  // every path `file` read
-  os::Timers::Id files_timer_ = 0;
+  os::Timer files_timer_{wiring_.timers};
   std::map<std::string, std::unique_ptr<os::Files::Watch>> dirs_;  // their directories, once one is read
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  Lifetime lifetime_;  // last: ends the catalog callbacks
 };
 
 }  // namespace autopilot::render

@@ -93,9 +93,6 @@ Output::Output(OutputSpec spec, os::Processes& processes, os::Timers& timers, os
       child_env_(std::move(child_env)) {}
 
 Output::~Output() {
-  alive_.reset();
-  if (process_timer_) timers_.cancel(process_timer_);
-  if (delivery_timer_) timers_.cancel(delivery_timer_);
   if (process_pid_) processes_.signal_group(process_pid_, SIGKILL);
   run_.reset();  // removes a temp file not yet swapped in
 }
@@ -230,7 +227,6 @@ void Output::run_process(std::vector<std::string> argv, const std::string& log_n
     int pid = 0;
   };
   auto state = std::make_shared<State>();
-  std::weak_ptr<bool> alive = alive_;
   Duration timeout = spec_.command_timeout;
   auto on_line = [state](std::string_view line) {
     if (state->lines.size() < kMaxLoggedLines) {
@@ -239,10 +235,8 @@ void Output::run_process(std::vector<std::string> argv, const std::string& log_n
       ++state->dropped;
     }
   };
-  auto on_exit = [this, alive, state, log_name, timeout, then](os::ExitStatus status) {
-    if (alive.expired()) return;
-    if (process_timer_) timers_.cancel(process_timer_);
-    process_timer_ = 0;
+  auto on_exit = lifetime_.bind([this, state, log_name, timeout, then](os::ExitStatus status) {
+    process_timer_.cancel();
     process_pid_ = 0;
     ProcessEnd end{status.is_success() && !state->is_timed_out, "", std::move(state->lines)};
     if (state->is_timed_out) {
@@ -258,14 +252,12 @@ void Output::run_process(std::vector<std::string> argv, const std::string& log_n
     for (const auto& line : end.lines) log_.write(level, line, log_name, state->pid);
     if (state->dropped) log_.write(level, fmt::format("({} more lines not logged)", state->dropped), log_name, state->pid);
     then(end);
-  };
+  });
   os::SpawnSpec spec{std::move(argv), child_env_ ? child_env_() : os::Environment{}, true};
   auto pid = processes_.spawn(spec, {on_line, on_exit});
   if (!pid) return then(ProcessEnd{false, pid.error().message, {}});
   process_pid_ = state->pid = *pid;
-  process_timer_ = timers_.after(timeout, [this, alive, state] {
-    if (alive.expired()) return;
-    process_timer_ = 0;
+  process_timer_.after(timeout, [this, state] {
     state->is_timed_out = true;
     processes_.signal_group(state->pid, SIGKILL);
   });
@@ -276,14 +268,7 @@ void Output::finish(Result<Outcome> result) {
   auto run = std::move(run_);
   run->staged.reset();  // removes a temp file not swapped in
   for (auto& done : run->dones) deliveries_.emplace_back(std::move(done), result);
-  if (!delivery_timer_) {
-    std::weak_ptr<bool> alive = alive_;
-    delivery_timer_ = timers_.after(Duration{0}, [this, alive] {
-      if (alive.expired()) return;
-      delivery_timer_ = 0;
-      deliver();
-    });
-  }
+  if (!delivery_timer_.is_pending()) delivery_timer_.after(Duration{0}, [this] { deliver(); });
   if (pending_) {
     Pending next = std::move(*pending_);
     pending_.reset();
@@ -295,9 +280,9 @@ void Output::finish(Result<Outcome> result) {
 void Output::deliver() {
   auto batch = std::move(deliveries_);
   deliveries_.clear();
-  std::weak_ptr<bool> alive = alive_;
+  auto self = lifetime_.observe();
   for (auto& [done, result] : batch) {
-    if (alive.expired()) return;  // a callback destroyed us
+    if (self.has_ended()) return;  // a callback destroyed us
     if (done) done(std::move(result));
   }
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/duration.h"
+#include "base/lifetime.h"
 #include "base/result.h"
 #include "log/log.h"
 #include "os/files.h"
@@ -140,14 +141,13 @@ class Output {
   std::optional<Pending> pending_;  // the next write (latest content only)
 
   int process_pid_ = 0;             // the running check or command
-  os::Timers::Id process_timer_ = 0;
+  os::Timer process_timer_{timers_};
 
   std::vector<std::pair<Done, Result<Outcome>>> deliveries_;  // results not yet handed out
-  os::Timers::Id delivery_timer_ = 0;
+  os::Timer delivery_timer_{timers_};
 
-  // Callbacks from Processes and Timers hold a weak_ptr to this and do
-  // nothing once the Output is gone.
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // Last: the process callbacks do nothing once the Output is gone.
+  Lifetime lifetime_;
 };
 
 }  // namespace autopilot::render

@@ -29,10 +29,7 @@ Renderer::Renderer(TemplateConfig config, const Wiring& wiring, RenderOptions op
   output_ = std::make_unique<Output>(spec, wiring_.processes, wiring_.timers, wiring_.files, wiring_.log, wiring_.child_env);
 }
 
-Renderer::~Renderer() {
-  *alive_ = false;
-  stop();
-}
+Renderer::~Renderer() { stop(); }
 
 void Renderer::start() {
   if (started_) return;
@@ -42,39 +39,26 @@ void Renderer::start() {
 
 void Renderer::stop() {
   started_ = false;
-  for (auto* id : {&render_timer_, &max_timer_}) {
-    if (*id) wiring_.timers.cancel(*id);
-    *id = 0;
-  }
+  render_timer_.cancel();
+  max_timer_.cancel();
   cancel_retry();
 }
 
 void Renderer::schedule(Duration delay) {
-  if (render_timer_) wiring_.timers.cancel(render_timer_);
-  std::weak_ptr<bool> alive = alive_;
-  render_timer_ = wiring_.timers.after(delay, [this, alive] {
-    if (alive.expired()) return;
-    render_timer_ = 0;
-    render();
-  });
+  render_timer_.after(delay, [this] { render(); });
 }
 
 void Renderer::data_changed() {
   if (!started_) return;
   if (!rendered_ || config_.wait_min.count() == 0) {
-    if (!render_timer_) schedule(Duration{0});  // one pass for everything that arrived this turn
+    if (!render_timer_.is_pending()) schedule(Duration{0});  // one pass for everything that arrived this turn
     return;
   }
   // Quiescence: wait for `min` of calm, but never past `max` from the burst's start.
   auto now = wiring_.timers.now();
   if (!burst_deadline_) {
     burst_deadline_ = now + config_.wait_max;
-    std::weak_ptr<bool> alive = alive_;
-    max_timer_ = wiring_.timers.after(config_.wait_max, [this, alive] {
-      if (alive.expired()) return;
-      max_timer_ = 0;
-      render();
-    });
+    max_timer_.after(config_.wait_max, [this] { render(); });
   }
   schedule(std::min<Duration>(config_.wait_min, *burst_deadline_ - now));
 }
@@ -88,10 +72,8 @@ std::string Renderer::kept_file() const {
 }
 
 void Renderer::render() {
-  for (auto* id : {&render_timer_, &max_timer_}) {
-    if (*id) wiring_.timers.cancel(*id);
-    *id = 0;
-  }
+  render_timer_.cancel();
+  max_timer_.cancel();
   burst_deadline_.reset();
   if (!started_) return;
   if (cache_->failing()) {
@@ -129,10 +111,7 @@ void Renderer::render() {
   write(std::move(*text));
 }
 
-void Renderer::cancel_retry() {
-  if (retry_timer_) wiring_.timers.cancel(retry_timer_);
-  retry_timer_ = 0;
-}
+void Renderer::cancel_retry() { retry_timer_.cancel(); }
 
 // After a failed command: the wanted content again, later.
 void Renderer::retry_later() {
@@ -143,10 +122,7 @@ void Renderer::retry_later() {
                             "a row)",
                             config_.name, config_.destination, format_duration(delay), failed_attempts_,
                             failed_attempts_ == 1 ? "" : "s"));
-  std::weak_ptr<bool> alive = alive_;
-  retry_timer_ = wiring_.timers.after(delay, [this, alive] {
-    if (alive.expired()) return;
-    retry_timer_ = 0;
+  retry_timer_.after(delay, [this] {
     if (!started_) return;
     wiring_.log.info(fmt::format("template {}: writing {} again (attempt {})", config_.name, config_.destination,
                               failed_attempts_ + 1));
@@ -162,9 +138,7 @@ void Renderer::write(std::string text) {
     return;
   }
   writing_ = true;
-  std::weak_ptr<bool> alive = alive_;
-  output_->write(std::move(text), [this, alive](Result<Outcome> r) {
-    if (alive.expired()) return;
+  output_->write(std::move(text), lifetime_.bind([this](Result<Outcome> r) {
     writing_ = false;
     written(r);
     if (queued_) {
@@ -172,7 +146,7 @@ void Renderer::write(std::string text) {
       queued_.reset();
       write(std::move(next));
     }
-  });
+  }));
 }
 
 void Renderer::written(const Result<Outcome>& r) {

@@ -42,6 +42,7 @@
 #include <string>
 #include <vector>
 
+#include "base/lifetime.h"
 #include "discovery/catalog.h"
 #include "events/bus.h"
 #include "log/log.h"
@@ -86,7 +87,7 @@ class Renderer {
   // Whether the last attempt was held back because the catalog is unavailable.
   bool is_waiting_for_catalog() const { return unavailable_; }
   // Whether a write is due again because its command failed.
-  bool is_retrying() const { return retry_timer_ != 0; }
+  bool is_retrying() const { return retry_timer_.is_pending(); }
   // Called after each write with its outcome (for `autopilot render -once`).
   std::function<void(const Result<Outcome>&)> on_written;
   // The rendered text instead of a write (for `autopilot render -dry`).
@@ -119,11 +120,11 @@ class Renderer {
   std::string wanted_;  // the last complete pass's text: what a retry writes
   Duration retry_delay_{};
   int failed_attempts_ = 0;  // of the wanted content, in a row
-  os::Timers::Id retry_timer_ = 0;
+  os::Timer retry_timer_{wiring_.timers};
   std::uint64_t passes_ = 0;
-  os::Timers::Id render_timer_ = 0, max_timer_ = 0;
+  os::Timer render_timer_{wiring_.timers}, max_timer_{wiring_.timers};
   std::optional<os::Clock::time_point> burst_deadline_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  Lifetime lifetime_;  // last: ends the Output's callbacks
 };
 
 // The templates of one config; reload keeps the unchanged ones.

@@ -35,10 +35,7 @@ std::string describe(const std::vector<Instance>& set) {
 Watch::Watch(WatchConfig config, const Wiring& wiring, WatchOptions options)
     : config_(std::move(config)), wiring_(wiring), options_(options) {}
 
-Watch::~Watch() {
-  *alive_ = false;
-  stop();
-}
+Watch::~Watch() { stop(); }
 
 void Watch::start() {
   subscribe();
@@ -47,10 +44,7 @@ void Watch::start() {
 
 void Watch::stop() {
   handle_.cancel();
-  for (auto* id : {&coalesce_timer_, &recheck_timer_, &retry_timer_}) {
-    if (*id) wiring_.timers.cancel(*id);
-    *id = 0;
-  }
+  for (auto* timer : {&coalesce_timer_, &recheck_timer_, &retry_timer_}) timer->cancel();
 }
 
 std::vector<Instance> Watch::filter(std::vector<Instance> instances) const {
@@ -64,37 +58,29 @@ std::vector<Instance> Watch::filter(std::vector<Instance> instances) const {
 }
 
 void Watch::subscribe() {
-  std::weak_ptr<bool> alive = alive_;
-  handle_ = wiring_.catalog->watch_service(config_.name, true, index_, [this, alive](Result<discovery::WatchUpdate> u) {
-    if (alive.expired()) return;
+  auto on_update = [this](Result<discovery::WatchUpdate> u) {
     if (!u) {
       if (!failing_) wiring_.log.warn(fmt::format("watch {}: {}; retrying", config_.name, u.error().message));
       failing_ = true;
       handle_ = {};
-      retry_timer_ = wiring_.timers.after(options_.retry, [this, alive] {
-        if (alive.expired()) return;
-        retry_timer_ = 0;
-        subscribe();
-      });
+      retry_timer_.after(options_.retry, [this] { subscribe(); });
       return;
     }
     if (failing_) wiring_.log.info(fmt::format("watch {}: the catalog answers again", config_.name));
     failing_ = false;
     index_ = u->index;
     apply(filter(std::move(u->instances)));
-  });
+  };
+  handle_ = wiring_.catalog->watch_service(config_.name, true, index_, lifetime_.bind(std::move(on_update)));
 }
 
 void Watch::schedule_recheck() {
-  std::weak_ptr<bool> alive = alive_;
-  recheck_timer_ = wiring_.timers.after(config_.interval, [this, alive] {
-    if (alive.expired()) return;
-    recheck_timer_ = 0;
+  recheck_timer_.after(config_.interval, [this] {
     schedule_recheck();
-    wiring_.catalog->list(config_.name, true, [this, alive](Result<std::vector<Instance>> list) {
-      if (alive.expired() || !list) return;  // the watch itself reports failures
+    wiring_.catalog->list(config_.name, true, lifetime_.bind([this](Result<std::vector<Instance>> list) {
+      if (!list) return;  // the watch itself reports failures
       apply(filter(std::move(*list)));
-    });
+    }));
   });
 }
 
@@ -108,17 +94,12 @@ void Watch::apply(std::vector<Instance> instances) {
     }
     return publish_now();
   }
-  if (coalesce_timer_) return;  // the pending publication takes the newest set
+  if (coalesce_timer_.is_pending()) return;  // the pending publication takes the newest set
   if (same_endpoints(current_, published_)) return;
   auto now = wiring_.timers.now();
   auto next = last_publish_ + options_.coalesce;
   if (publications_ == 0 || now >= next) return publish_now();
-  std::weak_ptr<bool> alive = alive_;
-  coalesce_timer_ = wiring_.timers.after(next - now, [this, alive] {
-    if (alive.expired()) return;
-    coalesce_timer_ = 0;
-    publish_now();
-  });
+  coalesce_timer_.after(next - now, [this] { publish_now(); });
 }
 
 void Watch::publish_now() {

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "base/lifetime.h"
 #include "discovery/catalog.h"
 #include "events/bus.h"
 #include "log/log.h"
@@ -69,8 +70,8 @@ class Watch {
   std::vector<discovery::Instance> published_;
   os::Clock::time_point last_publish_{};
   std::uint64_t publications_ = 0;
-  os::Timers::Id coalesce_timer_ = 0, recheck_timer_ = 0, retry_timer_ = 0;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  os::Timer coalesce_timer_{wiring_.timers}, recheck_timer_{wiring_.timers}, retry_timer_{wiring_.timers};
+  Lifetime lifetime_;  // last: ends the catalog callbacks
 };
 
 // The watches of one config; reload keeps the unchanged ones running.

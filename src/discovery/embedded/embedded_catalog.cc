@@ -22,18 +22,14 @@ Result<std::unique_ptr<EmbeddedCatalog>> EmbeddedCatalog::open(EmbeddedOptions o
   return catalog;
 }
 
-EmbeddedCatalog::~EmbeddedCatalog() {
-  for (auto id : {expiry_timer_, rescan_timer_, lock_timer_}) {
-    if (id != 0) timers_.cancel(id);
-  }
-}
+EmbeddedCatalog::~EmbeddedCatalog() = default;
 
 Result<void> EmbeddedCatalog::start() {
   if (auto made = store_.init(); !made) return made;
   inotify_ok_ = options_.use_inotify;
   watch_dir(store_.locks_dir());  // the first: when it fails, they all would
   watch_dir(store_.kv_dir());
-  rescan_timer_ = timers_.after(options_.rescan_interval, [this] { rescan(); });
+  rescan_timer_.after(options_.rescan_interval, [this] { rescan(); });
   return {};
 }
 

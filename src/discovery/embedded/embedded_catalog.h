@@ -36,6 +36,7 @@
 #include <set>
 #include <string>
 
+#include "base/lifetime.h"
 #include "discovery/callbacks.h"
 #include "discovery/catalog.h"
 #include "discovery/embedded/store.h"
@@ -148,14 +149,14 @@ class EmbeddedCatalog : public Catalog {
   bool kv_dirty_ = false;
   bool evaluate_posted_ = false;
   std::map<std::string, WallClock::time_point> next_expiry_;  // per watched service
-  os::Timers::Id expiry_timer_ = 0, rescan_timer_ = 0, lock_timer_ = 0;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  os::Timer expiry_timer_{timers_}, rescan_timer_{timers_}, lock_timer_{timers_};
+  Lifetime lifetime_;  // last: ends our posts, results and handles' cancels
 };
 
 // Delivers `result` to `done` from the loop, unless we are destroyed first.
 template <class T>
 void EmbeddedCatalog::complete(Callback<T> done, Result<T> result) {
-  post_result(io_, std::weak_ptr<int>(alive_), std::move(done), std::move(result));
+  post_result(io_, lifetime_, std::move(done), std::move(result));
 }
 
 }  // namespace autopilot::discovery::embedded

@@ -27,9 +27,7 @@ WatchHandle EmbeddedCatalog::watch_service(const std::string& service, bool heal
   service_watches_[id] = std::make_unique<ServiceWatch>(
       ServiceWatch{service, healthy_only, from_index, std::move(on_update), std::nullopt, 0});
   mark_service(service);
-  return Handle([this, id, alive = std::weak_ptr<int>(alive_)] {
-    if (!alive.expired()) service_watches_.erase(id);
-  });
+  return Handle(lifetime_.bind([this, id] { service_watches_.erase(id); }));
 }
 
 WatchHandle EmbeddedCatalog::watch_prefix(const std::string& prefix, Index from_index,
@@ -43,9 +41,7 @@ WatchHandle EmbeddedCatalog::watch_prefix(const std::string& prefix, Index from_
       std::make_unique<PrefixWatch>(PrefixWatch{prefix, from_index, std::move(on_update), std::nullopt, 0});
   kv_dirty_ = true;
   schedule_evaluate();
-  return Handle([this, id, alive = std::weak_ptr<int>(alive_)] {
-    if (!alive.expired()) prefix_watches_.erase(id);
-  });
+  return Handle(lifetime_.bind([this, id] { prefix_watches_.erase(id); }));
 }
 
 void EmbeddedCatalog::on_dir_changed(const std::string& dir) {
@@ -71,9 +67,7 @@ void EmbeddedCatalog::mark_all() {
 void EmbeddedCatalog::schedule_evaluate() {
   if (evaluate_posted_) return;  // one re-read per loop turn, however many wake-ups
   evaluate_posted_ = true;
-  boost::asio::post(io_, [this, alive = std::weak_ptr<int>(alive_)] {
-    if (!alive.expired()) evaluate();
-  });
+  boost::asio::post(io_, lifetime_.bind([this] { evaluate(); }));
 }
 
 void EmbeddedCatalog::evaluate() {
@@ -81,13 +75,13 @@ void EmbeddedCatalog::evaluate() {
   std::set<std::string> dirty;
   dirty.swap(dirty_services_);
   bool kv = std::exchange(kv_dirty_, false);
-  std::weak_ptr<int> alive = alive_;  // a watcher's callback may destroy us
+  auto self = lifetime_.observe();  // a watcher's callback may destroy us
   for (const auto& service : dirty) {
     evaluate_service(service);
-    if (alive.expired()) return;
+    if (self.has_ended()) return;
   }
   if (kv) evaluate_kv();
-  if (alive.expired()) return;
+  if (self.has_ended()) return;
   arm_expiry_timer();
 }
 
@@ -105,7 +99,7 @@ void EmbeddedCatalog::evaluate_service(const std::string& service) {
     (void)store_.sweep_service(service, now);
     snapshot = store_.read_service(service, now);
   }
-  std::weak_ptr<int> alive = alive_;
+  auto self = lifetime_.observe();
   if (!snapshot) {
     // The catalog is unavailable (its directory vanished or cannot be read):
     // say so rather than go quiet, so readers keep what they had and know
@@ -116,7 +110,7 @@ void EmbeddedCatalog::evaluate_service(const std::string& service) {
       auto on_update = std::move(it->second->on_update);
       service_watches_.erase(it);
       on_update(Result<WatchUpdate>(snapshot.error()));
-      if (alive.expired()) return;
+      if (self.has_ended()) return;
     }
     return;
   }
@@ -135,7 +129,7 @@ void EmbeddedCatalog::evaluate_service(const std::string& service) {
     if (!changed) continue;
     auto on_update = w.on_update;  // the callback may cancel (erase) the watch
     on_update(WatchUpdate{w.last_index, std::move(set)});
-    if (alive.expired()) return;
+    if (self.has_ended()) return;
   }
 }
 
@@ -144,7 +138,7 @@ void EmbeddedCatalog::evaluate_kv() {
   auto snapshot = store_.list_kv("");
   std::vector<std::uint64_t> ids;
   for (const auto& [id, watch] : prefix_watches_) ids.push_back(id);
-  std::weak_ptr<int> alive = alive_;
+  auto self = lifetime_.observe();
   if (!snapshot) {  // unavailable: as for services above
     for (auto id : ids) {
       auto it = prefix_watches_.find(id);
@@ -152,7 +146,7 @@ void EmbeddedCatalog::evaluate_kv() {
       auto on_update = std::move(it->second->on_update);
       prefix_watches_.erase(it);
       on_update(Result<KvUpdate>(snapshot.error()));
-      if (alive.expired()) return;
+      if (self.has_ended()) return;
     }
     return;
   }
@@ -170,15 +164,14 @@ void EmbeddedCatalog::evaluate_kv() {
     if (!changed) continue;
     auto on_update = w.on_update;
     on_update(KvUpdate{w.last_index, std::move(entries)});
-    if (alive.expired()) return;
+    if (self.has_ended()) return;
   }
 }
 
 // --- expiry and rescans --------------------------------------------------------------
 
 void EmbeddedCatalog::arm_expiry_timer() {
-  if (expiry_timer_ != 0) timers_.cancel(expiry_timer_);
-  expiry_timer_ = 0;
+  expiry_timer_.cancel();
   if (next_expiry_.empty()) return;
   auto earliest = std::min_element(next_expiry_.begin(), next_expiry_.end(), [](const auto& a, const auto& b) {
                     return a.second < b.second;
@@ -186,14 +179,11 @@ void EmbeddedCatalog::arm_expiry_timer() {
   // A little past the deadline, so the record reads as expired when we look.
   auto delay = std::max<WallClock::duration>(earliest - options_.wall_clock(), WallClock::duration::zero()) +
                std::chrono::milliseconds(2);
-  expiry_timer_ = timers_.after(delay, [this] {
-    expiry_timer_ = 0;
-    mark_all();
-  });
+  expiry_timer_.after(delay, [this] { mark_all(); });
 }
 
 void EmbeddedCatalog::rescan() {
-  rescan_timer_ = timers_.after(options_.rescan_interval, [this] { rescan(); });
+  rescan_timer_.after(options_.rescan_interval, [this] { rescan(); });
   auto now = options_.wall_clock();
   if (auto dirs = store_.service_dirs()) {
     for (const auto& service : *dirs) (void)store_.sweep_service(service, now);
@@ -286,18 +276,14 @@ Handle EmbeddedCatalog::lock(const std::string& name, Duration, Callback<std::un
   }
   std::uint64_t id = next_id_++;
   lock_waits_[id] = std::make_unique<LockWait>(LockWait{name, std::move(done)});
-  boost::asio::post(io_, [this, alive = std::weak_ptr<int>(alive_)] {
-    if (!alive.expired()) retry_lock_waits();
-  });
-  return Handle([this, id, alive = std::weak_ptr<int>(alive_)] {
-    if (!alive.expired()) lock_waits_.erase(id);
-  });
+  boost::asio::post(io_, lifetime_.bind([this] { retry_lock_waits(); }));
+  return Handle(lifetime_.bind([this, id] { lock_waits_.erase(id); }));
 }
 
 void EmbeddedCatalog::retry_lock_waits() {
   std::vector<std::uint64_t> ids;
   for (const auto& [id, wait] : lock_waits_) ids.push_back(id);
-  std::weak_ptr<int> alive = alive_;
+  auto self = lifetime_.observe();
   for (auto id : ids) {
     auto it = lock_waits_.find(id);
     if (it == lock_waits_.end()) continue;
@@ -310,16 +296,10 @@ void EmbeddedCatalog::retry_lock_waits() {
       done(std::move(lock));
     else
       done(Result<std::unique_ptr<Lock>>(error.error()));
-    if (alive.expired()) return;
+    if (self.has_ended()) return;
   }
-  if (lock_timer_ != 0) timers_.cancel(lock_timer_);
-  lock_timer_ = 0;
-  if (!lock_waits_.empty()) {
-    lock_timer_ = timers_.after(options_.lock_retry_interval, [this] {
-      lock_timer_ = 0;
-      retry_lock_waits();
-    });
-  }
+  lock_timer_.cancel();
+  if (!lock_waits_.empty()) lock_timer_.after(options_.lock_retry_interval, [this] { retry_lock_waits(); });
 }
 
 }  // namespace autopilot::discovery::embedded

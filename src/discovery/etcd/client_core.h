@@ -9,7 +9,11 @@
 // after the Client's destructor (shutdown(): sockets closed, timers
 // cancelled) no handler does anything, and no callback runs. A handler that
 // runs a user callback re-checks afterwards (the callback may have destroyed
-// the Client, or cancelled its stream).
+// the Client, or cancelled its stream). Shared ownership on purpose, not the
+// Lifetime of the lifetime rule (base/lifetime.h): a handler holds the core
+// for as long as it runs, so every frame on its stack may still read
+// `closed_` after a user callback destroyed the Client, and the connections'
+// in-flight operations keep their buffers.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

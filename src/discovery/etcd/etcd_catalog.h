@@ -30,6 +30,7 @@
 #include <memory>
 #include <string>
 
+#include "base/lifetime.h"
 #include "discovery/callbacks.h"
 #include "discovery/catalog.h"
 #include "discovery/etcd/client.h"
@@ -106,13 +107,13 @@ class EtcdCatalog : public Catalog {
   os::Timers& timers_;
   log::Log& log_;
   std::map<std::string, Registration> registered_;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  Lifetime lifetime_;  // last: ends our posted results and lock waits
 };
 
 // Delivers `result` to `done` from the loop, unless we are destroyed first.
 template <class T>
 void EtcdCatalog::complete(Callback<T> done, Result<T> result) {
-  post_result(io_, std::weak_ptr<int>(alive_), std::move(done), std::move(result));
+  post_result(io_, lifetime_, std::move(done), std::move(result));
 }
 
 }  // namespace autopilot::discovery::etcd

@@ -109,21 +109,14 @@ class EtcdCatalog::EtcdLock : public Lock {
   }
 
  private:
-  void stop() {
-    if (timer_ != 0) catalog_.timers_.cancel(timer_);
-    timer_ = 0;
-  }
+  void stop() { timer_.cancel(); }
   void schedule() {
-    timer_ = catalog_.timers_.after(ttl_ / 3, [this, alive = std::weak_ptr<int>(alive_)] {
-      if (alive.expired()) return;
-      timer_ = 0;
-      renew();
-    });
+    timer_.after(ttl_ / 3, [this] { renew(); });
   }
   void renew() {
     catalog_.client_->call("lease/keepalive", Json{{"ID", std::to_string(lease_)}},
-                           [this, alive = std::weak_ptr<int>(alive_)](Result<Json> r) {
-                             if (alive.expired() || !held_) return;
+                           lifetime_.bind([this](Result<Json> r) {
+                             if (!held_) return;
                              bool gone = r && int_field(*r, "TTL") <= 0;
                              if (r && !gone) last_renewed_ = catalog_.timers_.now();
                              // Unanswered for a whole TTL: etcd has let the lease go.
@@ -132,7 +125,7 @@ class EtcdCatalog::EtcdLock : public Lock {
                              held_ = false;
                              catalog_.log_.warn(fmt::format("etcd: lock {} lost (its lease expired)", name_));
                              if (on_lost_) on_lost_();
-                           });
+                           }));
   }
 
   EtcdCatalog& catalog_;
@@ -141,9 +134,9 @@ class EtcdCatalog::EtcdLock : public Lock {
   Duration ttl_;
   os::Clock::time_point last_renewed_;
   bool held_ = true;
-  os::Timers::Id timer_ = 0;
+  os::Timer timer_{catalog_.timers_};
   std::function<void()> on_lost_;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  Lifetime lifetime_;  // last: ends the renewal's callback
 };
 
 void EtcdCatalog::try_lock(const std::string& name, Duration ttl, Callback<std::unique_ptr<Lock>> done) {
@@ -172,7 +165,9 @@ void EtcdCatalog::take_lock(const std::string& name, std::int64_t ttl_s, Callbac
 // A wait for a lock: tries, then watches the key and tries again whenever it
 // is free, until it gets it or is cancelled.
 struct EtcdCatalog::LockWait {
+  explicit LockWait(os::Timers& timers) : retry(timers) {}
   std::unique_ptr<Mirror> mirror;
+  os::Timer retry;  // the next try after etcd did not answer
   bool trying = false;
   bool again = false;  // the key was freed while a try was in flight
   bool done = false;
@@ -181,11 +176,12 @@ struct EtcdCatalog::LockWait {
 Handle EtcdCatalog::lock(const std::string& name, Duration ttl, Callback<std::unique_ptr<Lock>> done) {
   if (auto valid = validate_service_name(name); !valid)
     return fail_watch<std::unique_ptr<Lock>>(io_, std::move(done), valid.error());
-  auto wait = std::make_shared<LockWait>();
+  auto wait = std::make_shared<LockWait>(timers_);
   std::int64_t ttl_s = lease_seconds(ttl);
   std::weak_ptr<LockWait> weak = wait;
   auto attempt = std::make_shared<std::function<void()>>();
-  *attempt = [this, weak, name, ttl_s, done, attempt_weak = std::weak_ptr<std::function<void()>>(attempt)] {
+  // Bound: a handle kept after the catalog is gone can no longer try.
+  *attempt = lifetime_.bind([this, weak, name, ttl_s, done, attempt_weak = std::weak_ptr<std::function<void()>>(attempt)] {
     auto w = weak.lock();
     if (!w || w->done) return;
     if (w->trying) {
@@ -205,7 +201,7 @@ Handle EtcdCatalog::lock(const std::string& name, Duration ttl, Callback<std::un
       if (!r) {
         // etcd did not answer: try again in a second (the key may be free).
         log_.warn("etcd: waiting for a lock: " + r.error().message);
-        timers_.after(std::chrono::seconds(1), [attempt_weak] {
+        w->retry.after(std::chrono::seconds(1), [attempt_weak] {
           if (auto attempt = attempt_weak.lock()) (*attempt)();
         });
         return;
@@ -214,7 +210,7 @@ Handle EtcdCatalog::lock(const std::string& name, Duration ttl, Callback<std::un
         if (auto attempt = attempt_weak.lock()) (*attempt)();
       }
     });
-  };
+  });
   std::string key = layout_.lock_key(name);
   wait->mirror = std::make_unique<Mirror>(*client_, io_, timers_, log_, key, key + std::string(1, '\0'), 0,
                                           [attempt](Index, const Mirror::State& state, bool) {

@@ -33,17 +33,14 @@ Mirror::Mirror(Client& client, boost::asio::io_context& io, os::Timers& timers, 
       from_index_(from_index),
       on_change_(std::move(on_change)) {}
 
-Mirror::~Mirror() {
-  if (retry_timer_ != 0) timers_.cancel(retry_timer_);
-}
+Mirror::~Mirror() = default;
 
 void Mirror::start() { read(from_index_); }
 
 void Mirror::read(Index at_revision) {
   Json body = range_request(key_, range_end_);
   if (at_revision > 0) body["revision"] = std::to_string(at_revision);
-  client_.call("kv/range", std::move(body), [this, at_revision, alive = std::weak_ptr<int>(alive_)](Result<Json> r) {
-    if (alive.expired()) return;
+  client_.call("kv/range", std::move(body), lifetime_.bind([this, at_revision](Result<Json> r) {
     if (!r) {
       // A baseline that was compacted away (or lies in the future, after a
       // restore): read the current state and deliver it.
@@ -62,21 +59,15 @@ void Mirror::read(Index at_revision) {
     has_state_ = true;
     schedule_notify();
     open_watch();
-  });
+  }));
 }
 
 void Mirror::open_watch() {
   Json create = {{"key", base64_encode(key_)}, {"start_revision", std::to_string(revision_ + 1)}};
   if (!range_end_.empty()) create["range_end"] = base64_encode(range_end_);
-  std::weak_ptr<int> alive = alive_;
   stream_ = client_.stream(
-      "watch", Json{{"create_request", std::move(create)}},
-      [this, alive](Json frame) {
-        if (!alive.expired()) on_frame(frame);
-      },
-      [this, alive](Error error) {
-        if (!alive.expired()) on_stream_end(error);
-      });
+      "watch", Json{{"create_request", std::move(create)}}, lifetime_.bind([this](Json frame) { on_frame(frame); }),
+      lifetime_.bind([this](Error error) { on_stream_end(error); }));
 }
 
 void Mirror::on_frame(const Json& frame) {
@@ -133,26 +124,20 @@ void Mirror::retry(std::function<void()> step, const Error& error) {
                           revision_ + 1));
   }
   backoff_ = backoff_.count() == 0 ? kFirstBackoff : std::min(backoff_ * 2, kMaxBackoff);
-  if (retry_timer_ != 0) timers_.cancel(retry_timer_);
-  retry_timer_ = timers_.after(jittered(backoff_), [this, step = std::move(step), alive = std::weak_ptr<int>(alive_)] {
-    if (alive.expired()) return;
-    retry_timer_ = 0;
-    step();
-  });
+  retry_timer_.after(jittered(backoff_), [step = std::move(step)] { step(); });
 }
 
 void Mirror::schedule_notify() {
   if (notify_posted_) return;
   notify_posted_ = true;
-  auto fire = [this, alive = std::weak_ptr<int>(alive_)] {
-    if (alive.expired()) return;
+  auto fire = [this] {
     notify_posted_ = false;
     last_notify_ = timers_.now();
     if (has_state_) on_change_(revision_, state_, baseline_);
   };
   auto since = timers_.now() - last_notify_;
-  if (since >= kCoalesce) return boost::asio::post(io_, std::move(fire));
-  timers_.after(kCoalesce - since, std::move(fire));
+  if (since >= kCoalesce) return boost::asio::post(io_, lifetime_.bind(std::move(fire)));
+  notify_timer_.after(kCoalesce - since, std::move(fire));
 }
 
 }  // namespace autopilot::discovery::etcd

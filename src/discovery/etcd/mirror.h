@@ -28,6 +28,7 @@
 #include <memory>
 #include <string>
 
+#include "base/lifetime.h"
 #include "discovery/etcd/client.h"
 #include "discovery/etcd/wire.h"
 #include "log/log.h"
@@ -72,10 +73,11 @@ class Mirror {
   os::Clock::time_point last_notify_{};
   bool has_state_ = false;
   Handle stream_;
-  os::Timers::Id retry_timer_ = 0;
+  os::Timer retry_timer_{timers_};
+  os::Timer notify_timer_{timers_};  // a notification held back to coalesce
   std::chrono::milliseconds backoff_{0};
   bool failing_ = false;  // an outage was logged and not yet recovered
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  Lifetime lifetime_;  // last: ends the client's callbacks and our posts
 };
 
 }  // namespace autopilot::discovery::etcd

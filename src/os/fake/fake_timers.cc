@@ -14,7 +14,7 @@ Timers::Id FakeTimers::after(Duration delay, std::function<void()> fire) {
 
 Timers::Id FakeTimers::at(Clock::time_point deadline, std::function<void()> fire) {
   Id id = next_id_++;
-  timers_.emplace(id, Timer{std::max(deadline, now_), std::move(fire)});
+  timers_.emplace(id, Pending{std::max(deadline, now_), std::move(fire)});
   return id;
 }
 

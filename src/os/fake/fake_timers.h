@@ -20,6 +20,7 @@ class FakeTimers : public Timers {
   Id after(Duration delay, std::function<void()> fire) override;
   Id at(Clock::time_point deadline, std::function<void()> fire) override;
   void cancel(Id id) override { timers_.erase(id); }
+  bool is_pending(Id id) const override { return timers_.count(id) != 0; }
 
   // Moves time forward by `by` (>= 0), firing every timer due by then in
   // deadline order, ties in creation order. Timers created or cancelled by
@@ -44,7 +45,7 @@ class FakeTimers : public Timers {
   void set_lateness(Duration lateness) { lateness_ = lateness; }
 
  private:
-  struct Timer {
+  struct Pending {
     Clock::time_point deadline;
     std::function<void()> fire;
   };
@@ -55,7 +56,7 @@ class FakeTimers : public Timers {
   Clock::time_point now_;
   Id next_id_ = 1;
   Duration lateness_{0};
-  std::map<Id, Timer> timers_;  // ids grow, so map order is creation order
+  std::map<Id, Pending> timers_;  // ids grow, so map order is creation order
 };
 
 }  // namespace autopilot::os

@@ -29,10 +29,9 @@ Timers::Id AsioTimers::arm(Clock::time_point wanted, Duration slack, std::functi
   entry->timer.expires_at(deadline);
   // The map entry, not the handler, owns `fire`: cancel() erases it, so a
   // completion that was already queued finds nothing to call.
-  entry->timer.async_wait([this, id, alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
-    if (ec || alive.expired()) return;
-    on_expiry(id);
-  });
+  entry->timer.async_wait(lifetime_.bind([this, id](boost::system::error_code ec) {
+    if (!ec) on_expiry(id);
+  }));
   timers_.emplace(id, std::move(entry));
   return id;
 }

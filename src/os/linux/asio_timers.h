@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 
+#include "base/lifetime.h"
 #include "os/timers.h"
 
 namespace autopilot::os {
@@ -37,6 +38,7 @@ class AsioTimers : public Timers {
   Id after(Duration delay, std::function<void()> fire) override;
   Id at(Clock::time_point deadline, std::function<void()> fire) override;
   void cancel(Id id) override;
+  bool is_pending(Id id) const override { return timers_.count(id) != 0; }
 
   size_t pending() const { return timers_.size(); }
   // When a pending timer will fire (after coalescing); for tests.
@@ -57,9 +59,8 @@ class AsioTimers : public Timers {
   Id next_id_ = 1;
   std::map<Id, std::unique_ptr<Entry>> timers_;
   std::map<Clock::time_point, size_t> deadlines_;  // pending deadline -> timers on it
-  // Handlers hold a weak_ptr to this so a completion queued before our
-  // destruction does not touch a dead object.
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  // Last: a completion queued before our destruction finds it ended.
+  Lifetime lifetime_;
 };
 
 }  // namespace autopilot::os

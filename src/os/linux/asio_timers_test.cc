@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <vector>
 
 namespace autopilot::os {
@@ -46,6 +48,25 @@ TEST(AsioTimersTest, CancelWinsOverAnAlreadyQueuedExpiry) {
   io.run_for(5s);
   EXPECT_FALSE(fired);
   EXPECT_EQ(timers.pending(), 0u);
+}
+
+// The owner of a pending timer is destroyed by the callback before it: the
+// queued completion must find nothing (under ASan, it would otherwise read
+// the freed AsioTimers), and the owned os::Timer must not fire.
+TEST(AsioTimersTest, ACompletionQueuedBeforeDestructionDoesNothing) {
+  boost::asio::io_context io;
+  auto timers = std::make_unique<AsioTimers>(io);
+  bool fired = false;
+  std::optional<Timer> owned;
+  timers->after(0ms, [&] {
+    owned.reset();
+    timers.reset();
+  });
+  owned.emplace(*timers);
+  owned->after(0ms, [&] { fired = true; });
+  EXPECT_TRUE(owned->is_pending());
+  io.run_for(5s);
+  EXPECT_FALSE(fired);
 }
 
 TEST(AsioTimersTest, ATimerJoinsAPendingDeadlineWithinItsSlackAndNeverFiresEarly) {

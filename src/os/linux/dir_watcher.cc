@@ -62,10 +62,10 @@ bool DirWatcher::is_watching(const std::string& dir) const {
 
 void DirWatcher::read_more() {
   stream_->async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                      [this, alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
-                        if (alive.expired() || ec == boost::asio::error::operation_aborted) return;
+                      lifetime_.bind([this](boost::system::error_code ec) {
+                        if (ec == boost::asio::error::operation_aborted) return;
                         on_readable(ec);
-                      });
+                      }));
 }
 
 void DirWatcher::on_readable(boost::system::error_code ec) {

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/lifetime.h"
 #include "base/result.h"
 
 namespace autopilot::os {
@@ -53,7 +54,7 @@ class DirWatcher {
   std::function<bool(std::string_view)> is_ignored_;
   std::unique_ptr<boost::asio::posix::stream_descriptor> stream_;
   std::map<int, std::vector<std::string>> dirs_;  // watch descriptor -> the names it was added under
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  Lifetime lifetime_;  // last: a wakeup queued before our destruction is dropped
 };
 
 }  // namespace autopilot::os

@@ -139,11 +139,11 @@ void LinuxProcesses::signal_group(int pid, int sig) {
 }
 
 void LinuxProcesses::wait_for_sigchld() {
-  sigchld_.async_wait([this, alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec, int) {
-    if (ec || alive.expired()) return;
+  sigchld_.async_wait(lifetime_.bind([this](boost::system::error_code ec, int) {
+    if (ec) return;
     wait_for_sigchld();
     reap_all();
-  });
+  }));
 }
 
 // SIGCHLDs coalesce, so one signal may stand for many exits: reap until
@@ -180,18 +180,18 @@ void LinuxProcesses::on_reaped(const std::shared_ptr<Child>& child, ExitStatus s
   // A grandchild may hold the pipe open for ever; wait only a little.
   draining_.push_back(child);
   child->grace.expires_after(kDrainGrace);
-  child->grace.async_wait([this, child, alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
-    if (ec || alive.expired() || child->is_finished) return;
+  child->grace.async_wait(lifetime_.bind([this, child](boost::system::error_code ec) {
+    if (ec || child->is_finished) return;
     close_pipe_after_grace(child);
-  });
+  }));
 }
 
 void LinuxProcesses::wait_readable(const std::shared_ptr<Child>& child) {
   child->pipe->descriptor.async_wait(asio::posix::descriptor_base::wait_read,
-                                     [this, child, alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
-                                       if (alive.expired() || child->is_finished || !child->pipe_open()) return;
+                                     lifetime_.bind([this, child](boost::system::error_code ec) {
+                                       if (child->is_finished || !child->pipe_open()) return;
                                        on_readable(child, ec);
-                                     });
+                                     }));
 }
 
 void LinuxProcesses::on_readable(const std::shared_ptr<Child>& child, boost::system::error_code ec) {
@@ -201,10 +201,10 @@ void LinuxProcesses::on_readable(const std::shared_ptr<Child>& child, boost::sys
   } else if (drained == Drain::kMore) {
     // Come back after the others had their turn. No readiness event is needed
     // for that: the data is already there.
-    asio::post(io_, [this, child, alive = std::weak_ptr<int>(alive_)] {
-      if (alive.expired() || child->is_finished || !child->pipe_open()) return;
+    asio::post(io_, lifetime_.bind([this, child] {
+      if (child->is_finished || !child->pipe_open()) return;
       on_readable(child, {});
-    });
+    }));
   } else {
     child->close_pipe();  // EOF, or an error that ends the stream the same way
     finish_if_done(child);

@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "base/lifetime.h"
 #include "os/linux/spawn.h"
 #include "os/processes.h"
 
@@ -87,9 +88,10 @@ class LinuxProcesses : public Processes {
   std::vector<std::shared_ptr<Child>> draining_;    // reaped, pipes still open
   std::uint64_t orphans_reaped_ = 0;
   std::vector<char> buffer_ = std::vector<char>(16 * 1024);  // every pipe is read into it, one at a time
-  // Handlers hold a weak_ptr to this: a completion queued before our
-  // destruction must not touch a dead object.
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  // Last: a completion queued before our destruction finds it ended. The
+  // handlers also share each Child: its pipe and buffers belong to the
+  // pending read, whoever goes first.
+  Lifetime lifetime_;
 };
 
 }  // namespace autopilot::os

@@ -19,11 +19,11 @@ SignalSource::~SignalSource() {
 }
 
 void SignalSource::wait() {
-  signals_.async_wait([this, alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec, int sig) {
-    if (ec || alive.expired()) return;
+  signals_.async_wait(lifetime_.bind([this](boost::system::error_code ec, int sig) {
+    if (ec) return;
     wait();  // re-arm first: on_signal_ may take a while, and asio queues meanwhile
     on_signal_(sig);
-  });
+  }));
 }
 
 }  // namespace autopilot::os

@@ -6,6 +6,8 @@
 #include <functional>
 #include <memory>
 
+#include "base/lifetime.h"
+
 namespace autopilot::os {
 
 // Catches SIGTERM, SIGINT, SIGHUP, SIGUSR1 and SIGUSR2 and calls on_signal
@@ -31,7 +33,7 @@ class SignalSource {
 
   boost::asio::signal_set signals_;
   std::function<void(int)> on_signal_;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  Lifetime lifetime_;  // last: a signal queued before our destruction is dropped
 };
 
 }  // namespace autopilot::os
