@@ -119,27 +119,28 @@ int HttpServer::port() const {
 }
 
 void HttpServer::accept() {
-  state_->acceptor.async_accept([state = state_, this](beast::error_code ec, tcp::socket socket) {
-    if (!state->acceptor.is_open()) return;  // stopped: `this` may be gone
+  state_->acceptor.async_accept(lifetime_.bind([this](beast::error_code ec, tcp::socket socket) {
+    State& state = *state_;
+    if (!state.acceptor.is_open()) return;  // stopped
     if (ec) {
       // Out of descriptors (EMFILE) and the like: accepting again at once
       // would fail at once, so try again a little later.
-      state->retry.expires_after(std::chrono::milliseconds(100));
-      state->retry.async_wait([state, this](beast::error_code wait_ec) {
-        if (!wait_ec && state->acceptor.is_open()) accept();
-      });
+      state.retry.expires_after(std::chrono::milliseconds(100));
+      state.retry.async_wait(lifetime_.bind([this](beast::error_code wait_ec) {
+        if (!wait_ec && state_->acceptor.is_open()) accept();
+      }));
       return;
     }
-    state->sessions.remove_if([](const auto& w) { return w.expired(); });
-    if (state->sessions.size() >= kMaxConnections) {
+    state.sessions.remove_if([](const auto& w) { return w.expired(); });
+    if (state.sessions.size() >= kMaxConnections) {
       socket.close(ec);
     } else {
-      auto session = std::make_shared<Session>(std::move(socket), state);
-      state->sessions.push_back(session);
+      auto session = std::make_shared<Session>(std::move(socket), state_);
+      state.sessions.push_back(session);
       session->start();
     }
     accept();
-  });
+  }));
 }
 
 void HttpServer::stop() {

@@ -18,6 +18,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "base/lifetime.h"
 #include "base/result.h"
 
 namespace autopilot::telemetry {
@@ -72,7 +73,10 @@ class HttpServer {
   void accept();
 
   boost::asio::io_context& loop_;
+  // Shared with the sessions: their in-flight reads and writes hold it (the
+  // lifetime rule's exception for Asio operations that own their buffers).
   std::shared_ptr<State> state_;
+  Lifetime lifetime_;  // last: the accept handlers end before the rest
 };
 
 }  // namespace autopilot::telemetry
