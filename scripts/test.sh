@@ -1,8 +1,27 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs every test (unit, integration,
-# and the differential test against Go's text/template).
+# Installs what is missing, then builds and runs every test (unit, integration,
+# the differential test against Go's text/template, the layering and layout
+# checks) twice, warnings as errors in both:
+#   build/       as shipped (RelWithDebInfo, static, hot layout);
+#   build-asan/  under AddressSanitizer (leaks included) and UndefinedBehavior-
+#                Sanitizer: dynamic, no layout, no benchmarks, -O1 with line
+#                tables only (it compiles about as fast as build/ does).
+# CI runs this (.ci/run); it prints how long each step took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
-bash scripts/build.sh
-ctest --test-dir build --output-on-failure --timeout 300 -j2
+timed() {  # NAME COMMAND...: runs it and prints how long it took
+  local name=$1 start=$SECONDS
+  shift
+  "$@"
+  echo "test.sh: $name: $((SECONDS - start)) s" >&2
+}
+
+timed "install" bash scripts/install-deps.sh
+timed "build" env BUILD=build bash scripts/build.sh
+timed "tests" ctest --test-dir build --output-on-failure --timeout 300 -j2
+
+timed "sanitizer build" env BUILD=build-asan bash scripts/build.sh \
+  -DAUTOPILOT_SANITIZE=ON -DAUTOPILOT_BENCH=OFF "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
+timed "sanitizer tests" env UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure --timeout 300 -j2
+echo "test.sh: all passed in $SECONDS s" >&2

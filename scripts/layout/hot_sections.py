@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the hot-layout linker script (src/hot.ld) from memory traces.
+"""Writes the hot-layout linker script (scripts/layout/hot.ld) from memory traces.
 
     hot_sections.py --out OUT.ld NAME=MAP:TRACE[,MAP:TRACE...] ...
 
@@ -18,7 +18,8 @@ named in OUT.ld, in an output section of its own (.text.hot, .rodata.hot,
 maps a static binary's pages 64 kB at a time (fault-around), so gathering the
 touched code and data into one run of pages is what keeps the resident set
 small. A section named here that a later build no longer has matches nothing:
-the script goes stale gracefully, it never breaks the link.
+the script goes stale gracefully, it never breaks the link (ctest's hot_layout,
+scripts/layout/check_layout.py, fails when too many are gone).
 """
 import bisect
 import os

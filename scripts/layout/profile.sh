@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Regenerates src/hot.ld, the link-time layout that gathers the code and data a
-# running autopilot touches into one run of pages (docs/design.md, "Memory
-# layout"). A developer's tool, run after changes that move a lot of code; the
-# build only reads its output, and a stale src/hot.ld costs memory, never
-# correctness.
+# Regenerates scripts/layout/hot.ld, the link-time layout that gathers the code
+# and data a running autopilot touches into one run of pages (docs/design.md,
+# "Memory layout"). A developer's tool, run after changes that move or rename a
+# lot of code (ctest's hot_layout fails when too few of the layout's names are
+# left in the binary); the build only reads its output. Traced on the default
+# build (RelWithDebInfo), which Release compiles alike.
 #   bash scripts/layout/profile.sh          (BUILD=build-x for another build dir)
 # Needs valgrind, perf (with the exceptions:page_fault_user tracepoint), python3;
 # etcd-server for the etcd scenario (skipped without it). About 4 minutes.
@@ -131,7 +132,7 @@ args() {  # the traces so far, one argument per scenario
   done
 }
 mapfile -t specs < <(args)
-python3 scripts/layout/hot_sections.py --out src/hot.ld "${specs[@]}"
+python3 scripts/layout/hot_sections.py --out scripts/layout/hot.ld "${specs[@]}"
 
 # The real run only shows the first touch of each 64 kB window, so what hides
 # behind a touch already seen shows up once that one has moved: link, trace
@@ -144,10 +145,10 @@ for pass in perf2 perf3 perf4 perf5; do
     run "$s" "$tmp/$s.$pass" perf record -q -e exceptions:page_fault_user -o "$tmp/$s.$pass.data" --
   done
   passes+=("$pass")
-  cp src/hot.ld "$tmp/before.ld"
+  cp scripts/layout/hot.ld "$tmp/before.ld"
   mapfile -t specs < <(args "${passes[@]}")
-  python3 scripts/layout/hot_sections.py --out src/hot.ld "${specs[@]}"
-  if cmp -s src/hot.ld "$tmp/before.ld"; then break; fi
+  python3 scripts/layout/hot_sections.py --out scripts/layout/hot.ld "${specs[@]}"
+  if cmp -s scripts/layout/hot.ld "$tmp/before.ld"; then break; fi
 done
 ninja -C "$build" autopilot >/dev/null
-echo "profile.sh: wrote src/hot.ld after ${#passes[@]} traced link(s)" >&2
+echo "profile.sh: wrote scripts/layout/hot.ld after ${#passes[@]} traced link(s)" >&2
