@@ -52,8 +52,9 @@ Result<Config> decode_config(const Decoder& d, const std::string& file) {
   if (auto n = d.field(root, "stopTimeout")) {
     auto t = d.duration(*n, true);
     if (!t) return t.error();
-    if (t->count() < 0) return d.error(*n, "must not be negative");
-    if (t->count() > 0) c.stop_timeout = *t;
+    // Negative: no grace, SIGKILL at once (v2's `-1`; ContainerPilot v3
+    // skips its grace sleep and kills right after SIGTERM). 0 keeps 5s.
+    if (t->count() != 0) c.stop_timeout = *t;
   }
   if (auto n = d.field(root, "consul")) {
     if (!(*n)->is_string() && !(*n)->is_object()) return d.error(*n, "must be an address string or an object");

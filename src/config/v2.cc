@@ -140,9 +140,8 @@ Result<void> Translator::top_level() {
     auto seconds = d_.integer(*stop);
     if (!seconds) return seconds.error();
     if (*seconds < -1) return d_.error(*stop, "must be -1 (SIGKILL at once), 0 (the default 5) or seconds");
-    // -1: no grace at all; the job model's shortest is a 1ms SIGTERM -> SIGKILL.
-    if (*seconds == -1) put("/stopTimeout", "1ms", *stop);
-    else if (*seconds > 0) put("/stopTimeout", *seconds, *stop);
+    // -1: SIGKILL at once, which a negative top-level stopTimeout means in v3 too.
+    if (*seconds != 0) put("/stopTimeout", *seconds, *stop);
     out_.notes.emplace_back("/stopTimeout", "v2 `stopTimeout` (seconds; -1 = SIGKILL at once)");
   }
   return {};

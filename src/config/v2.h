@@ -12,7 +12,7 @@
 //                           a job without exec: {name, port, health}
 //   backends[]              watches + job "onChange-<name>" on each change
 //   coprocesses[], tasks[]  jobs (restarts; when.interval = frequency)
-//   stopTimeout             seconds; -1 (SIGKILL at once) becomes 1ms
+//   stopTimeout             seconds; -1: SIGKILL at once, no SIGTERM
 //   consul, logging         as in v3; etcd -> discovery.etcd
 //   telemetry               refused until metrics exist (issue #17)
 #pragma once

@@ -15,6 +15,9 @@ using events::Code;
 
 constexpr Duration kMaxBackoff = 5s;
 constexpr Duration kQuickRun = 1s;  // a run shorter than this that fails counts towards backoff
+// Bounds the withdraw and stop-hook waits of a job that is killed at once
+// (it has no grace to lend them): ContainerPilot v2's default stopTimeout.
+constexpr Duration kKillAtOnceWaitLimit = 5s;
 
 std::string describe_exit(const os::ExitStatus& s) {
   if (s.signal) return fmt::format("was killed by signal {} ({})", s.signal, strsignal(s.signal));
@@ -273,7 +276,7 @@ void Job::stop() {
   if (!service_) return await_hooks();
   withdrawing_ = true;
   std::weak_ptr<bool> alive = alive_;
-  service_->withdraw(stop_timeout(), [this, alive] {
+  service_->withdraw(wait_limit(), [this, alive] {
     if (alive.expired() || !withdrawing_) return;
     withdrawing_ = false;
     if (state_ == State::kStopping) await_hooks();
@@ -286,11 +289,11 @@ void Job::await_hooks() {
   waiting_hooks_ = {hooks.begin(), hooks.end()};
   std::weak_ptr<bool> alive = alive_;
   // D2: ContainerPilot's per-job stopTimeout never ends this wait; ours does.
-  stop_timer_ = wiring_.timers.after(stop_timeout(), [this, alive] {
+  stop_timer_ = wiring_.timers.after(wait_limit(), [this, alive] {
     if (alive.expired()) return;
     stop_timer_ = 0;
     wiring_.log.warn(fmt::format("job {}: stop hooks still running after {}; stopping anyway", name(),
-                              format_duration(stop_timeout())));
+                              format_duration(wait_limit())));
     terminate();
   });
 }
@@ -307,6 +310,11 @@ void Job::terminate() {
   cancel_timer(stop_timer_);
   waiting_hooks_.clear();
   if (!pid_) return finish();
+  if (is_kill_at_once(stop_timeout())) {  // ContainerPilot v2's `stopTimeout: -1`: no SIGTERM, no grace
+    wiring_.log.writef(log::Level::kDebug, "job {}: killing pid {} at once", name(), pid_);
+    wiring_.processes.signal_group(pid_, SIGKILL);
+    return;
+  }
   wiring_.processes.signal_group(pid_, SIGTERM);
   std::weak_ptr<bool> alive = alive_;
   kill_timer_ = wiring_.timers.after(stop_timeout(), [this, alive] {
@@ -336,6 +344,10 @@ void Job::cancel_timer(os::Timers::Id& id) {
 
 Duration Job::stop_timeout() const {
   return config_.stop_timeout.count() > 0 ? config_.stop_timeout : options_.default_stop_timeout;
+}
+
+Duration Job::wait_limit() const {
+  return is_kill_at_once(stop_timeout()) ? kKillAtOnceWaitLimit : stop_timeout();
 }
 
 }  // namespace autopilot::jobs

@@ -18,6 +18,7 @@
 //   kBackoff    shutdown / stop()      stop -> kStopping
 //   kStopping   withdrawn              wait for stop hooks
 //   kStopping   hooks done / timeout   SIGTERM the group; SIGKILL after stopTimeout
+//                                      (kill at once: SIGKILL, no SIGTERM)
 //   kStopping   exit                   publish stopped -> kDone (once withdrawn)
 //
 // A stop publishes `stopping`, withdraws the job from the catalog (deregister,
@@ -51,6 +52,7 @@ std::string_view state_name(State s);
 
 // The jobs area's own settings; the shared dependencies come from the Wiring.
 struct JobOptions {
+  // Negative: kill at once (see is_kill_at_once).
   Duration default_stop_timeout{std::chrono::seconds(5)};
   // Names of jobs, still able to run, whose start event is this job's
   // `stopping`: a stop waits for them. The Supervisor fills it in.
@@ -108,6 +110,8 @@ class Job {
   void cancel_timer(os::Timers::Id& id);
   void cancel_all_timers();
   Duration stop_timeout() const;
+  // How long the withdraw and the stop hooks may hold the stop.
+  Duration wait_limit() const;
   void publish(events::Code code) { wiring_.bus.publish({code, events::Source::job(config_.name)}); }
 
   JobConfig config_;

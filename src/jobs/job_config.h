@@ -26,6 +26,11 @@ namespace autopilot::jobs {
 
 inline constexpr int kUnlimited = -1;
 
+// A negative stop timeout (the top-level `stopTimeout: -1`, as ContainerPilot
+// v2 spells it) means no grace: the process group gets SIGKILL at once,
+// without a SIGTERM first.
+inline constexpr bool is_kill_at_once(Duration stop_timeout) { return stop_timeout.count() < 0; }
+
 struct WhenConfig {
   // Exactly one of: interval > 0 (periodic), or (source, event) with `each`
   // telling whether every match starts the job or only the first.

@@ -37,6 +37,7 @@ class Fixture : public ::testing::Test {
  protected:
   Fixture() : log_({log::Level::kError, log::Format::kDefault, "stderr"}) {}
 
+  JobOptions options_{.default_stop_timeout = std::chrono::seconds(5)};
   void start(std::vector<JobConfig> configs, std::string main_job = "") {
     if (main_job.empty()) main_job = Supervisor::default_main_job(configs);
     Wiring wiring{.loop = io_,
@@ -46,7 +47,7 @@ class Fixture : public ::testing::Test {
                   .log = log_,
                   .bus = bus_,
                   .child_env = [] { return os::Environment(std::vector<std::string>{"A=1"}); }};
-    supervisor_ = std::make_unique<Supervisor>(wiring, JobOptions{.default_stop_timeout = 5s}, std::move(configs),
+    supervisor_ = std::make_unique<Supervisor>(wiring, options_, std::move(configs),
                                                main_job);
     supervisor_->on_all_done = [this] { done_ = true; };
     bus_.subscribe([this](const events::Event& e) { seen_.push_back(e); });
@@ -252,6 +253,27 @@ TEST_F(Fixture, ShutdownRunsTheStoppingHookBeforeSigtermAndKillsAfterStopTimeout
   settle();
   EXPECT_TRUE(done_);
   EXPECT_EQ(supervisor_->exit_code(), 128 + SIGKILL);
+}
+
+TEST_F(Fixture, ANegativeStopTimeoutKillsAtOnceAfterTheStopHookWithoutSigterm) {
+  options_.default_stop_timeout = -1s;  // v2's `stopTimeout: -1`
+  auto app = job("app", {"app"});
+  auto hook = after("preStop", "app", Code::kStopping);
+  hook.exec = {"prestop"};
+  start({app, hook});
+  int app_pid = pid_of("app");
+  supervisor_->shutdown();
+  settle();
+  EXPECT_EQ(count_spawned("prestop"), 1);
+  EXPECT_TRUE(processes_.signals().empty()) << "the hook is waited for";
+  advance(4s);
+  EXPECT_TRUE(processes_.signals().empty()) << "the hook has up to 5s, not a grace of -1";
+  exit("preStop", 0);
+  ASSERT_EQ(processes_.signals().size(), 1u);
+  EXPECT_EQ(processes_.signals()[0], (os::FakeProcesses::SentSignal{app_pid, SIGKILL}));
+  processes_.exit_for_test(app_pid, {0, SIGKILL});
+  settle();
+  EXPECT_TRUE(done_);
 }
 
 TEST_F(Fixture, AHungStopHookDelaysTheStopOnlyUntilTheJobsStopTimeout) {

@@ -82,6 +82,21 @@ TEST(V2, CoprocessesRestartAsToldAndTasksRunOnTheirFrequencyWithinTheirTimeout) 
   EXPECT_GE(p.find("job slow: .*killed by signal 9"), 0) << "the task's timeout killed it" << p.output();
 }
 
+// v2's `stopTimeout: -1`: on SIGTERM the app gets SIGKILL at once, never a
+// SIGTERM it could act on; preStop still runs first.
+TEST(V2, StopTimeoutMinusOneKillsTheAppAtOnceWithoutSigterm) {
+  TempDir dir;
+  auto p = run_v2(dir, R"({ "stopTimeout": -1, "preStop": ["sh", "-c", "echo prestop-ran"] })",
+                  {"sh", "-c", "trap 'echo app-got-term; exit 0' TERM; echo app-up; sleep 60 & wait"});
+  ASSERT_TRUE(p.wait_seen("app-up")) << p.output();
+  p.signal(SIGTERM);
+  auto exit = p.wait_exit();
+  ASSERT_TRUE(exit) << p.output();
+  EXPECT_EQ(exit->code, 128 + SIGKILL) << p.output();
+  EXPECT_GE(p.find("prestop-ran"), 0) << p.output();
+  EXPECT_EQ(p.find("app-got-term"), -1) << p.output();
+}
+
 TEST(V2, BackendsRunOnChangeWhenAnInstanceJoinsAndLeaves) {
   TempDir dir;
   auto watcher = run_v2(dir, R"({
