@@ -174,6 +174,8 @@ Result<Config> parse(const std::string& file, const std::string& text, bool text
   c->is_v2 = true;
   if (app.empty()) c->main_job = "";  // v2 without an app runs until every job is done
   c->exit_status_job = v3->exit_status_job;
+  for (size_t i : v3->after_prestart)
+    c->jobs.at(i).gate = events::Event{events::Code::kExitSuccess, events::Source::job("preStart")};
   return c;
 }
 

@@ -50,6 +50,8 @@ class Translator {
   Result<std::string> command_name(const Node& command) const;
   Result<Node> list_of_objects(const std::string& key, const std::vector<std::string>& keys, size_t i) const;
   void wait_for_prestart(const std::string& job, const Node& from, bool is_app = false);
+  // For a job whose `when` is taken (an interval, a watch): gates it instead.
+  std::string gate_on_prestart(const std::string& job);
 
   const Decoder& d_;
   const json5::Document& src_;
@@ -103,6 +105,15 @@ Result<Node> Translator::list_of_objects(const std::string& key, const std::vect
 // will not run again, and the others restart now, as v2 restarted them.
 void Translator::wait_for_prestart(const std::string& job, const Node& from, bool is_app) {
   if (has_prestart_ && (is_app || !started_)) put(job + "/when", Json{{"source", "preStart"}, {"once", "exitSuccess"}}, from);
+}
+
+// v2 polls backends and runs tasks only once preStart has succeeded; a v3
+// `when` cannot say both, so such a job is gated outside the document.
+// Returns the note for `migrate`, whose v3 output cannot keep the gate.
+std::string Translator::gate_on_prestart(const std::string& job) {
+  if (!has_prestart_ || started_) return "";
+  out_.after_prestart.push_back(std::stoul(job.substr(job.rfind('/') + 1)));
+  return " (v2 ran it only after preStart succeeded; v3 cannot wait for both)";
 }
 
 Result<void> Translator::top_level() {
@@ -288,7 +299,7 @@ Result<void> Translator::backends() {
     copy(job + "/exec", *on_change);
     put(job + "/when", Json{{"source", "watch." + *s}, {"each", "changed"}}, *on_change);
     if (auto timeout = d_.field(*b, "timeout")) copy(job + "/timeout", *timeout);
-    out_.notes.emplace_back(job, "v2 `" + b->path + ".onChange`: on each change of " + *s);
+    out_.notes.emplace_back(job, "v2 `" + b->path + ".onChange`: on each change of " + *s + gate_on_prestart(job));
   }
   return {};
 }
@@ -336,7 +347,8 @@ Result<void> Translator::tasks() {
     put(job + "/when", Json::object(), *frequency);
     copy(job + "/when/interval", *frequency);
     if (auto timeout = d_.field(*t, "timeout")) copy(job + "/timeout", *timeout);
-    out_.notes.emplace_back(job, "v2 `" + t->path + "`: every " + (*frequency)->get<std::string>());
+    out_.notes.emplace_back(job,
+                            "v2 `" + t->path + "`: every " + (*frequency)->get<std::string>() + gate_on_prestart(job));
   }
   return {};
 }

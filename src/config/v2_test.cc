@@ -135,6 +135,25 @@ TEST(V2Config, OnAReloadOnlyTheAppStillWaitsForPreStart) {
   EXPECT_EQ(*job(*reload, "app"), *job(*first, "app")) << "unchanged, so a reload leaves the app alone";
 }
 
+TEST(V2Config, TasksAndBackendsWaitForPreStartOutsideTheirWhen) {
+  const char* text = R"({ "preStart": "true",
+    "tasks": [ { "name": "t", "command": "true", "frequency": "1s" } ],
+    "backends": [ { "name": "web", "poll": 1, "onChange": "true" } ],
+    "coprocesses": [ { "name": "agent", "command": "sleep 9" } ] })";
+  auto first = parse("v2.json", text, false, {"sleep", "1"});
+  auto reload = parse("v2.json", text, false, {"sleep", "1"}, true);
+  auto none = parse("v2.json", R"({ "tasks": [ { "name": "t", "command": "true", "frequency": "1s" } ] })", false);
+  ASSERT_TRUE(first.ok() && reload.ok() && none.ok());
+  const events::Event gate{events::Code::kExitSuccess, events::Source::job("preStart")};
+  EXPECT_EQ(job(*first, "t")->gate, gate);
+  EXPECT_EQ(job(*first, "t")->when.interval, 1s);
+  EXPECT_EQ(job(*first, "onChange-web")->gate, gate);
+  EXPECT_EQ(job(*first, "onChange-web")->when.source, events::Source::watch("web"));
+  EXPECT_FALSE(job(*first, "agent")->gate) << "a coprocess waits in its `when`";
+  EXPECT_FALSE(job(*reload, "t")->gate) << "preStart does not run again on a reload";
+  EXPECT_FALSE(job(*none, "t")->gate);
+}
+
 TEST(V2Config, EtcdBecomesTheEtcdCatalog) {
   auto c = parse("v2.json", R"({ "etcd": { "endpoints": ["http://127.0.0.1:2379"], "prefix": "/cp" } })", false);
   ASSERT_TRUE(c.ok()) << c.error().format();

@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -38,7 +39,11 @@ std::string_view state_name(State s) {
 }
 
 Job::Job(JobConfig config, const Wiring& wiring, JobOptions options)
-    : config_(std::move(config)), wiring_(wiring), options_(std::move(options)), restarts_left_(config_.restarts) {
+    : config_(std::move(config)),
+      wiring_(wiring),
+      options_(std::move(options)),
+      restarts_left_(config_.restarts),
+      gate_open_(!config_.gate) {
   if (config_.health || config_.service.is_registered()) {
     service_ = std::make_unique<Service>(config_, wiring_,
                                          config_.health ? health::make_check(*config_.health, name(), wiring_) : nullptr);
@@ -82,7 +87,13 @@ void Job::handle(const events::Event& e) {
     if (e.code == Code::kEnterMaintenance) service_->enter_maintenance();
     if (e.code == Code::kExitMaintenance) service_->exit_maintenance();
   }
-  if (matches_start(e)) on_start_event();
+  if (!gate_open_ && e == *config_.gate) {
+    gate_open_ = true;
+    if (std::exchange(start_at_gate_, false)) on_start_event();
+  }
+  if (!matches_start(e)) return;
+  if (gate_open_) return on_start_event();
+  start_at_gate_ = true;
 }
 
 void Job::arm_when_timeout() {

@@ -4,6 +4,7 @@
 //
 //   state       input                  action -> next
 //   kWaiting    start event / tick     run exec -> kRunning
+//   (gate shut) start event            remember it; run when the gate event comes
 //   kWaiting    when.timeout           publish timerExpired; stop -> kStopping
 //   kWaiting    shutdown (not a hook)  stop -> kStopping
 //   kRunning    start event (each)     remember one pending start (coalesced)
@@ -122,6 +123,8 @@ class Job {
   bool shutting_down_ = false;
   bool started_once_ = false;
   bool pending_start_ = false;
+  bool gate_open_;              // see JobConfig::gate
+  bool start_at_gate_ = false;  // a start event came while the gate was shut
   bool failed_to_start_ = false;
   int pid_ = 0;
   int runs_ = 0;

@@ -80,6 +80,12 @@ struct JobConfig {
   int restarts = 0;               // kUnlimited, or how many restarts are left at start
   std::optional<health::HealthConfig> health;
   ServiceConfig service;
+  // Not a v3 key (ContainerPilot v3 cannot combine a start event with an
+  // interval, CP#416): set by the v2 translation only. The job's start
+  // events and ticks count only once this event has been seen; a start event
+  // seen before starts the job when it comes. v2 starts tasks and backends
+  // after preStart succeeded.
+  std::optional<events::Event> gate;
   // Canonical text of the job's config, compared on reload to decide whether
   // the job changed.
   std::string fingerprint;

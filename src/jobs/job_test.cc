@@ -188,6 +188,35 @@ TEST_F(Fixture, PeriodicJobRunsEveryIntervalAndSkipsWhileStillRunning) {
   EXPECT_EQ(count_spawned("tick"), 11);
 }
 
+// v2's tasks and backends wait for preStart: a gated job's ticks begin, and
+// a start event seen earlier runs it, when the gate event comes.
+TEST_F(Fixture, AGatedJobStartsOnlyOnceItsGateEventCame) {
+  auto pre = job("preStart", {"pre"});
+  auto app = after("app", "preStart", Code::kExitSuccess);
+  app.exec = {"app"};
+  auto tick = job("tick", {"tick"});
+  tick.when.interval = 100ms;
+  tick.restarts = kUnlimited;
+  auto on_change = after("onChange-web", "watch.web", Code::kStatusChanged, true);
+  on_change.exec = {"reload"};
+  for (auto* j : {&tick, &on_change}) j->gate = events::Event{Code::kExitSuccess, events::Source::job("preStart")};
+  start({pre, app, tick, on_change}, "app");
+  bus_.publish({Code::kStatusChanged, events::Source::watch("web")});
+  advance(350ms);
+  EXPECT_EQ(count_spawned("tick"), 0) << "no tick before preStart succeeded";
+  EXPECT_EQ(count_spawned("reload"), 0) << "no onChange before preStart succeeded";
+  exit("preStart", 0);
+  EXPECT_EQ(count_spawned("tick"), 1) << "the ticks begin at the gate";
+  EXPECT_EQ(count_spawned("reload"), 1) << "the change seen before runs it once";
+  exit("tick", 0);
+  advance(100ms);
+  EXPECT_EQ(count_spawned("tick"), 2);
+  exit("onChange-web", 0);
+  bus_.publish({Code::kStatusChanged, events::Source::watch("web")});
+  settle();
+  EXPECT_EQ(count_spawned("reload"), 2) << "open for good";
+}
+
 TEST_F(Fixture, PeriodicTicksKeepAFixedRateWhenTimersFireLate) {
   // The next tick is the last deadline plus the interval (Go's ticker), not
   // the moment the timer fired plus the interval: late timers do not add up.

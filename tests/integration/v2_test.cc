@@ -97,6 +97,22 @@ TEST(V2, StopTimeoutMinusOneKillsTheAppAtOnceWithoutSigterm) {
   EXPECT_EQ(p.find("app-got-term"), -1) << p.output();
 }
 
+// v2 runs tasks only once preStart has succeeded, as it starts everything
+// after preStart.
+TEST(V2, TasksBeginOnlyAfterPreStartSucceeded) {
+  TempDir dir;
+  auto p = run_v2(dir, R"({
+    "preStart": ["sh", "-c", "sleep 0.4; echo prestart-done"],
+    "tasks": [ { "name": "tick", "command": ["sh", "-c", "echo tick-ran"], "frequency": "50ms" } ]
+  })", {"sh", "-c", "echo app-up; exec sleep 60"});
+  ASSERT_TRUE(p.wait_seen("app-up")) << p.output();
+  ASSERT_TRUE(p.wait_seen("tick-ran")) << p.output();
+  EXPECT_LT(p.find("prestart-done"), p.find("tick-ran")) << p.output();
+  EXPECT_GE(p.find("prestart-done"), 0) << p.output();
+  p.signal(SIGTERM);
+  ASSERT_TRUE(p.wait_exit());
+}
+
 TEST(V2, BackendsRunOnChangeWhenAnInstanceJoinsAndLeaves) {
   TempDir dir;
   auto watcher = run_v2(dir, R"({
