@@ -176,6 +176,7 @@ Result<Config> parse(const std::string& file, const std::string& text, bool text
   c->exit_status_job = v3->exit_status_job;
   for (size_t i : v3->after_prestart)
     c->jobs.at(i).gate = events::Event{events::Code::kExitSuccess, events::Source::job("preStart")};
+  for (size_t i : v3->paused_in_maintenance) c->jobs.at(i).pauses_in_maintenance = true;
   return c;
 }
 

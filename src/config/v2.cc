@@ -51,7 +51,7 @@ class Translator {
   Result<Node> list_of_objects(const std::string& key, const std::vector<std::string>& keys, size_t i) const;
   void wait_for_prestart(const std::string& job, const Node& from, bool is_app = false);
   // For a job whose `when` is taken (an interval, a watch): gates it instead.
-  std::string gate_on_prestart(const std::string& job);
+  std::string gate_as_poller(const std::string& job);
 
   const Decoder& d_;
   const json5::Document& src_;
@@ -107,10 +107,12 @@ void Translator::wait_for_prestart(const std::string& job, const Node& from, boo
   if (has_prestart_ && (is_app || !started_)) put(job + "/when", Json{{"source", "preStart"}, {"once", "exitSuccess"}}, from);
 }
 
-// v2 polls backends and runs tasks only once preStart has succeeded; a v3
-// `when` cannot say both, so such a job is gated outside the document.
-// Returns the note for `migrate`, whose v3 output cannot keep the gate.
-std::string Translator::gate_on_prestart(const std::string& job) {
+// v2 polls backends and runs tasks only once preStart has succeeded, and
+// not in maintenance; a v3 `when` cannot say so, so such a job is gated
+// outside the document. Returns the note for `migrate`, whose v3 output
+// cannot keep the gate.
+std::string Translator::gate_as_poller(const std::string& job) {
+  out_.paused_in_maintenance.push_back(std::stoul(job.substr(job.rfind('/') + 1)));
   if (!has_prestart_ || started_) return "";
   out_.after_prestart.push_back(std::stoul(job.substr(job.rfind('/') + 1)));
   return " (v2 ran it only after preStart succeeded; v3 cannot wait for both)";
@@ -299,7 +301,7 @@ Result<void> Translator::backends() {
     copy(job + "/exec", *on_change);
     put(job + "/when", Json{{"source", "watch." + *s}, {"each", "changed"}}, *on_change);
     if (auto timeout = d_.field(*b, "timeout")) copy(job + "/timeout", *timeout);
-    out_.notes.emplace_back(job, "v2 `" + b->path + ".onChange`: on each change of " + *s + gate_on_prestart(job));
+    out_.notes.emplace_back(job, "v2 `" + b->path + ".onChange`: on each change of " + *s + gate_as_poller(job));
   }
   return {};
 }
@@ -348,7 +350,7 @@ Result<void> Translator::tasks() {
     copy(job + "/when/interval", *frequency);
     if (auto timeout = d_.field(*t, "timeout")) copy(job + "/timeout", *timeout);
     out_.notes.emplace_back(job,
-                            "v2 `" + t->path + "`: every " + (*frequency)->get<std::string>() + gate_on_prestart(job));
+                            "v2 `" + t->path + "`: every " + (*frequency)->get<std::string>() + gate_as_poller(job));
   }
   return {};
 }

@@ -14,6 +14,7 @@
 //   coprocesses[], tasks[]  jobs (restarts; when.interval = frequency)
 //                           tasks and backends start after preStart
 //                           succeeded (an internal gate, no v3 key)
+//                           and pause in maintenance (no v3 key either)
 //   stopTimeout             seconds; -1: SIGKILL at once, no SIGTERM
 //   consul, logging         as in v3; etcd -> discovery.etcd
 //   telemetry               refused until metrics exist (issue #17)
@@ -40,6 +41,9 @@ struct V2Translation {
   // succeeded (tasks, backends' onChange): v3 has no key for it, see
   // jobs::JobConfig::gate.
   std::vector<size_t> after_prestart;
+  // Indexes of the jobs paused in maintenance (tasks, backends' onChange),
+  // see jobs::JobConfig::pauses_in_maintenance.
+  std::vector<size_t> paused_in_maintenance;
   // For `autopilot migrate`: JSON pointers of translated blocks and what
   // each came from.
   std::vector<std::pair<std::string, std::string>> notes;

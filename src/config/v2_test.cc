@@ -152,6 +152,10 @@ TEST(V2Config, TasksAndBackendsWaitForPreStartOutsideTheirWhen) {
   EXPECT_FALSE(job(*first, "agent")->gate) << "a coprocess waits in its `when`";
   EXPECT_FALSE(job(*reload, "t")->gate) << "preStart does not run again on a reload";
   EXPECT_FALSE(job(*none, "t")->gate);
+  for (const auto* c : {&*first, &*reload, &*none}) EXPECT_TRUE(job(*c, "t")->pauses_in_maintenance);
+  EXPECT_TRUE(job(*first, "onChange-web")->pauses_in_maintenance);
+  EXPECT_FALSE(job(*first, "agent")->pauses_in_maintenance) << "v2 coprocesses run on in maintenance";
+  EXPECT_FALSE(job(*first, "app")->pauses_in_maintenance);
 }
 
 TEST(V2Config, EtcdBecomesTheEtcdCatalog) {

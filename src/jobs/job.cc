@@ -87,13 +87,24 @@ void Job::handle(const events::Event& e) {
     if (e.code == Code::kEnterMaintenance) service_->enter_maintenance();
     if (e.code == Code::kExitMaintenance) service_->exit_maintenance();
   }
+  if (config_.pauses_in_maintenance && e.source.is_global()) {
+    if (e.code == Code::kEnterMaintenance) is_paused_ = true;
+    if (e.code == Code::kExitMaintenance) {
+      is_paused_ = false;
+      release_held_start();
+    }
+  }
   if (!gate_open_ && e == *config_.gate) {
     gate_open_ = true;
-    if (std::exchange(start_at_gate_, false)) on_start_event();
+    release_held_start();
   }
   if (!matches_start(e)) return;
-  if (gate_open_) return on_start_event();
-  start_at_gate_ = true;
+  if (!is_holding()) return on_start_event();
+  has_held_start_ = true;
+}
+
+void Job::release_held_start() {
+  if (!is_holding() && std::exchange(has_held_start_, false)) on_start_event();
 }
 
 void Job::arm_when_timeout() {
@@ -147,6 +158,9 @@ void Job::schedule_tick() {
     tick_timer_ = 0;
     if (state_ == State::kRunning) {
       wiring_.log.warn(fmt::format("job {}: still running at its next interval; skipping this run", name()));
+    } else if (state_ == State::kWaiting && is_paused_) {
+      // v2 skips a poller's action in maintenance; the ticks go on.
+      wiring_.log.writef(log::Level::kDebug, "job {}: in maintenance; skipping this run", name());
     } else if (state_ == State::kWaiting) {
       if (restarts_left_ == 0) return stop();
       if (restarts_left_ > 0) --restarts_left_;

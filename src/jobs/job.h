@@ -4,7 +4,10 @@
 //
 //   state       input                  action -> next
 //   kWaiting    start event / tick     run exec -> kRunning
-//   (gate shut) start event            remember it; run when the gate event comes
+//   (held)      start event            remember it; run when no longer held
+//   (paused)    tick                   skip
+// A start is held while the gate is shut (JobConfig::gate) or while the job
+// is paused for maintenance (JobConfig::pauses_in_maintenance).
 //   kWaiting    when.timeout           publish timerExpired; stop -> kStopping
 //   kWaiting    shutdown (not a hook)  stop -> kStopping
 //   kRunning    start event (each)     remember one pending start (coalesced)
@@ -96,6 +99,9 @@ class Job {
  private:
   bool matches_start(const events::Event& e) const;
   void on_start_event();
+  bool is_holding() const { return !gate_open_ || is_paused_; }
+  // Runs the held start event, if any, once nothing holds it any more.
+  void release_held_start();
   // Arms the timer of a periodic job's next tick (each tick arms the next).
   void schedule_tick();
   void run();
@@ -123,8 +129,9 @@ class Job {
   bool shutting_down_ = false;
   bool started_once_ = false;
   bool pending_start_ = false;
-  bool gate_open_;              // see JobConfig::gate
-  bool start_at_gate_ = false;  // a start event came while the gate was shut
+  bool gate_open_;                // see JobConfig::gate
+  bool is_paused_ = false;        // in maintenance, see JobConfig::pauses_in_maintenance
+  bool has_held_start_ = false;   // a start event came while held
   bool failed_to_start_ = false;
   int pid_ = 0;
   int runs_ = 0;

@@ -86,6 +86,10 @@ struct JobConfig {
   // seen before starts the job when it comes. v2 starts tasks and backends
   // after preStart succeeded.
   std::optional<events::Event> gate;
+  // Also v2 only: in maintenance the job's ticks are skipped and a start
+  // event is held until maintenance ends, as v2 skipped every poller's action
+  // (tasks, backends) while in maintenance.
+  bool pauses_in_maintenance = false;
   // Canonical text of the job's config, compared on reload to decide whether
   // the job changed.
   std::string fingerprint;

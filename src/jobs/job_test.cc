@@ -217,6 +217,32 @@ TEST_F(Fixture, AGatedJobStartsOnlyOnceItsGateEventCame) {
   EXPECT_EQ(count_spawned("reload"), 2) << "open for good";
 }
 
+// v2 skips its pollers' actions in maintenance: no task runs, and an
+// onChange waits for maintenance to end.
+TEST_F(Fixture, AJobPausedInMaintenanceSkipsTicksAndHoldsStartsUntilItEnds) {
+  auto app = job("app", {"app"});
+  auto tick = job("tick", {"tick"});
+  tick.when.interval = 100ms;
+  tick.restarts = kUnlimited;
+  auto on_change = after("onChange-web", "watch.web", Code::kStatusChanged, true);
+  on_change.exec = {"reload"};
+  for (auto* j : {&tick, &on_change}) j->pauses_in_maintenance = true;
+  start({app, tick, on_change}, "app");
+  EXPECT_EQ(count_spawned("tick"), 1);
+  exit("tick", 0);
+  bus_.publish({Code::kEnterMaintenance, events::Source::global()});
+  bus_.publish({Code::kStatusChanged, events::Source::watch("web")});
+  settle();
+  advance(350ms);
+  EXPECT_EQ(count_spawned("tick"), 1) << "ticks skipped in maintenance";
+  EXPECT_EQ(count_spawned("reload"), 0) << "onChange held in maintenance";
+  bus_.publish({Code::kExitMaintenance, events::Source::global()});
+  settle();
+  EXPECT_EQ(count_spawned("reload"), 1) << "the change seen in maintenance runs it when it ends";
+  advance(50ms);
+  EXPECT_EQ(count_spawned("tick"), 2) << "the ticks resume on their rate";
+}
+
 TEST_F(Fixture, PeriodicTicksKeepAFixedRateWhenTimersFireLate) {
   // The next tick is the last deadline plus the interval (Go's ticker), not
   // the moment the timer fired plus the interval: late timers do not add up.

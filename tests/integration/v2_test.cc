@@ -171,6 +171,26 @@ TEST(V2, Sigusr1TogglesMaintenanceAndTheInstanceLeavesAndReturns) {
   ASSERT_TRUE(watcher.wait_exit());
 }
 
+// In v2's maintenance the pollers' actions stop: tasks do not run until the
+// next SIGUSR1. The app's own beats measure the time that passed.
+TEST(V2, TasksDoNotRunInMaintenance) {
+  TempDir dir;
+  auto p = run_v2(dir, R"({
+    "tasks": [ { "name": "tick", "command": ["sh", "-c", "echo tick-ran"], "frequency": "50ms" } ]
+  })", {"sh", "-c", "while :; do echo app-beat; sleep 0.05; done"});
+  ASSERT_TRUE(p.wait_until([&] { return p.count("tick-ran") >= 2; })) << p.output();
+  p.signal(SIGUSR1);
+  ASSERT_TRUE(p.wait_seen("entering maintenance")) << p.output();
+  int ticks = p.count("tick-ran"), beats = p.count("app-beat");
+  ASSERT_TRUE(p.wait_until([&] { return p.count("app-beat") >= beats + 8; })) << p.output();
+  EXPECT_LE(p.count("tick-ran"), ticks + 1) << "at most a run already started" << p.output();
+  p.signal(SIGUSR1);
+  ASSERT_TRUE(p.wait_seen("leaving maintenance")) << p.output();
+  ASSERT_TRUE(p.wait_until([&] { return p.count("tick-ran") >= ticks + 3; })) << p.output();
+  p.signal(SIGTERM);
+  ASSERT_TRUE(p.wait_exit());
+}
+
 // v2's SIGHUP reloads the config: the app is left alone, new blocks start.
 TEST(V2, SighupReloadsTheConfigAndLeavesTheAppAlone) {
   TempDir dir;
