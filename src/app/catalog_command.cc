@@ -52,7 +52,9 @@ Result<discovery::DiscoveryConfig> choose_catalog(const std::string& discovery_d
   }
   auto path = config::resolve_path(config_flag, env);
   if (!path) return chosen;  // no config given anywhere: the default catalog
-  auto cfg = config::load(*path, env, config::LoadOptions{strict});
+  config::LoadOptions options;
+  options.strict_env = strict;
+  auto cfg = config::load(*path, env, options);
   if (!cfg) return cfg.error();
   return cfg->discovery;
 }

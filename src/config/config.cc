@@ -52,8 +52,9 @@ Result<Config> decode_config(const Decoder& d, const std::string& file) {
   if (auto n = d.field(root, "stopTimeout")) {
     auto t = d.duration(*n, true);
     if (!t) return t.error();
-    if (t->count() < 0) return d.error(*n, "must not be negative");
-    if (t->count() > 0) c.stop_timeout = *t;
+    // Negative: no grace, SIGKILL at once (v2's `-1`; ContainerPilot v3
+    // skips its grace sleep and kills right after SIGTERM). 0 keeps 5s.
+    if (t->count() != 0) c.stop_timeout = *t;
   }
   if (auto n = d.field(root, "consul")) {
     if (!(*n)->is_string() && !(*n)->is_object()) return d.error(*n, "must be an address string or an object");
@@ -178,6 +179,9 @@ Result<Config> parse(const std::string& file, const std::string& text, bool text
   c->is_v2 = true;
   if (app.empty()) c->main_job = "";  // v2 without an app runs until every job is done
   c->exit_status_job = v3->exit_status_job;
+  for (size_t i : v3->after_prestart)
+    c->jobs.at(i).gate = events::Event{events::Code::kExitSuccess, events::Source::job("preStart")};
+  for (size_t i : v3->paused_in_maintenance) c->jobs.at(i).pauses_in_maintenance = true;
   return c;
 }
 

@@ -25,7 +25,7 @@ using Env = std::map<std::string, std::string>;
 struct Config {
   std::string file;
   log::LogConfig logging;
-  Duration stop_timeout{std::chrono::seconds(5)};
+  Duration stop_timeout{std::chrono::seconds(5)};  // negative: SIGKILL at once (jobs::is_kill_at_once)
   std::vector<jobs::JobConfig> jobs;
   std::string main_job;  // resolved: the configured mainJob or the default
   std::vector<watches::WatchConfig> watches;

@@ -37,6 +37,12 @@ TEST(Config, DecodesAContainerPilotStyleConfig) {
   EXPECT_EQ(c->main_job, "app") << "setup is a step the app waits for, so the app is the main job";
 }
 
+TEST(Config, ANegativeTopLevelStopTimeoutMeansKillAtOnce) {
+  auto c = parse("c.json5", R"({ stopTimeout: -1, jobs: [ { name: "app", exec: "sleep 9" } ] })", false);
+  ASSERT_TRUE(c.ok()) << c.error().format();
+  EXPECT_TRUE(jobs::is_kill_at_once(c->stop_timeout)) << "ContainerPilot v3: negative, no grace before SIGKILL";
+}
+
 std::string main_job_of(const std::string& jobs) {
   auto c = parse("c.json5", "{ jobs: " + jobs + " }", false);
   if (!c) return "error: " + c.error().format();

@@ -84,7 +84,7 @@ TEST(MigrateOutput, KeepsTemplatesAndCommentsEachTranslatedBlock) {
       exec: ["node", "app.js"],
       when: { source: "preStart", once: "exitSuccess" },
     },
-    // v2 `backends[0].onChange`: on each change of api
+    // v2 `backends[0].onChange`: on each change of api (v2 ran it only after preStart succeeded; v3 cannot wait for both)
     {
       name: "onChange-api",
       exec: "/bin/reload.sh",

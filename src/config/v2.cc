@@ -50,6 +50,8 @@ class Translator {
   Result<std::string> command_name(const Node& command) const;
   Result<Node> list_of_objects(const std::string& key, const std::vector<std::string>& keys, size_t i) const;
   void wait_for_prestart(const std::string& job, const Node& from, bool is_app = false);
+  // For a job whose `when` is taken (an interval, a watch): gates it instead.
+  std::string gate_as_poller(const std::string& job);
 
   const Decoder& d_;
   const json5::Document& src_;
@@ -105,6 +107,17 @@ void Translator::wait_for_prestart(const std::string& job, const Node& from, boo
   if (has_prestart_ && (is_app || !started_)) put(job + "/when", Json{{"source", "preStart"}, {"once", "exitSuccess"}}, from);
 }
 
+// v2 polls backends and runs tasks only once preStart has succeeded, and
+// not in maintenance; a v3 `when` cannot say so, so such a job is gated
+// outside the document. Returns the note for `migrate`, whose v3 output
+// cannot keep the gate.
+std::string Translator::gate_as_poller(const std::string& job) {
+  out_.paused_in_maintenance.push_back(std::stoul(job.substr(job.rfind('/') + 1)));
+  if (!has_prestart_ || started_) return "";
+  out_.after_prestart.push_back(std::stoul(job.substr(job.rfind('/') + 1)));
+  return " (v2 ran it only after preStart succeeded; v3 cannot wait for both)";
+}
+
 Result<void> Translator::top_level() {
   Node root = d_.root();
   if (auto r = d_.only_keys(root, kTopKeys); !r) return r.error();
@@ -140,9 +153,8 @@ Result<void> Translator::top_level() {
     auto seconds = d_.integer(*stop);
     if (!seconds) return seconds.error();
     if (*seconds < -1) return d_.error(*stop, "must be -1 (SIGKILL at once), 0 (the default 5) or seconds");
-    // -1: no grace at all; the job model's shortest is a 1ms SIGTERM -> SIGKILL.
-    if (*seconds == -1) put("/stopTimeout", "1ms", *stop);
-    else if (*seconds > 0) put("/stopTimeout", *seconds, *stop);
+    // -1: SIGKILL at once, which a negative top-level stopTimeout means in v3 too.
+    if (*seconds != 0) put("/stopTimeout", *seconds, *stop);
     out_.notes.emplace_back("/stopTimeout", "v2 `stopTimeout` (seconds; -1 = SIGKILL at once)");
   }
   return {};
@@ -289,7 +301,7 @@ Result<void> Translator::backends() {
     copy(job + "/exec", *on_change);
     put(job + "/when", Json{{"source", "watch." + *s}, {"each", "changed"}}, *on_change);
     if (auto timeout = d_.field(*b, "timeout")) copy(job + "/timeout", *timeout);
-    out_.notes.emplace_back(job, "v2 `" + b->path + ".onChange`: on each change of " + *s);
+    out_.notes.emplace_back(job, "v2 `" + b->path + ".onChange`: on each change of " + *s + gate_as_poller(job));
   }
   return {};
 }
@@ -337,7 +349,8 @@ Result<void> Translator::tasks() {
     put(job + "/when", Json::object(), *frequency);
     copy(job + "/when/interval", *frequency);
     if (auto timeout = d_.field(*t, "timeout")) copy(job + "/timeout", *timeout);
-    out_.notes.emplace_back(job, "v2 `" + t->path + "`: every " + (*frequency)->get<std::string>());
+    out_.notes.emplace_back(job,
+                            "v2 `" + t->path + "`: every " + (*frequency)->get<std::string>() + gate_as_poller(job));
   }
   return {};
 }

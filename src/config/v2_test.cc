@@ -120,7 +120,7 @@ TEST(V2Config, OnStartAndStopTimeoutMinusOne) {
   auto c = parse("v2.json", R"({ "onStart": "echo hi", "stopTimeout": -1 })", false, {"sleep", "1"});
   ASSERT_TRUE(c.ok()) << c.error().format();
   EXPECT_TRUE(job(*c, "preStart"));
-  EXPECT_EQ(c->stop_timeout, 1ms) << "-1: SIGKILL at once (after the shortest grace the job model has)";
+  EXPECT_TRUE(jobs::is_kill_at_once(c->stop_timeout)) << "-1: SIGKILL at once, no SIGTERM";
   EXPECT_EQ(c->main_job, "app");
 }
 
@@ -133,6 +133,29 @@ TEST(V2Config, OnAReloadOnlyTheAppStillWaitsForPreStart) {
   EXPECT_TRUE(job(*reload, "agent")->when.source.is_global()) << "restarted now, as v2's SIGHUP restarts coprocesses";
   EXPECT_EQ(job(*reload, "app")->when.source, events::Source::job("preStart"));
   EXPECT_EQ(*job(*reload, "app"), *job(*first, "app")) << "unchanged, so a reload leaves the app alone";
+}
+
+TEST(V2Config, TasksAndBackendsWaitForPreStartOutsideTheirWhen) {
+  const char* text = R"({ "preStart": "true",
+    "tasks": [ { "name": "t", "command": "true", "frequency": "1s" } ],
+    "backends": [ { "name": "web", "poll": 1, "onChange": "true" } ],
+    "coprocesses": [ { "name": "agent", "command": "sleep 9" } ] })";
+  auto first = parse("v2.json", text, false, {"sleep", "1"});
+  auto reload = parse("v2.json", text, false, {"sleep", "1"}, true);
+  auto none = parse("v2.json", R"({ "tasks": [ { "name": "t", "command": "true", "frequency": "1s" } ] })", false);
+  ASSERT_TRUE(first.ok() && reload.ok() && none.ok());
+  const events::Event gate{events::Code::kExitSuccess, events::Source::job("preStart")};
+  EXPECT_EQ(job(*first, "t")->gate, gate);
+  EXPECT_EQ(job(*first, "t")->when.interval, 1s);
+  EXPECT_EQ(job(*first, "onChange-web")->gate, gate);
+  EXPECT_EQ(job(*first, "onChange-web")->when.source, events::Source::watch("web"));
+  EXPECT_FALSE(job(*first, "agent")->gate) << "a coprocess waits in its `when`";
+  EXPECT_FALSE(job(*reload, "t")->gate) << "preStart does not run again on a reload";
+  EXPECT_FALSE(job(*none, "t")->gate);
+  for (const auto* c : {&*first, &*reload, &*none}) EXPECT_TRUE(job(*c, "t")->pauses_in_maintenance);
+  EXPECT_TRUE(job(*first, "onChange-web")->pauses_in_maintenance);
+  EXPECT_FALSE(job(*first, "agent")->pauses_in_maintenance) << "v2 coprocesses run on in maintenance";
+  EXPECT_FALSE(job(*first, "app")->pauses_in_maintenance);
 }
 
 TEST(V2Config, EtcdBecomesTheEtcdCatalog) {

@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -15,6 +16,9 @@ using events::Code;
 
 constexpr Duration kMaxBackoff = 5s;
 constexpr Duration kQuickRun = 1s;  // a run shorter than this that fails counts towards backoff
+// Bounds the withdraw and stop-hook waits of a job that is killed at once
+// (it has no grace to lend them): ContainerPilot v2's default stopTimeout.
+constexpr Duration kKillAtOnceWaitLimit = 5s;
 
 std::string describe_exit(const os::ExitStatus& s) {
   if (s.signal) return fmt::format("was killed by signal {} ({})", s.signal, strsignal(s.signal));
@@ -35,7 +39,11 @@ std::string_view state_name(State s) {
 }
 
 Job::Job(JobConfig config, const Wiring& wiring, JobOptions options)
-    : config_(std::move(config)), wiring_(wiring), options_(std::move(options)), restarts_left_(config_.restarts) {
+    : config_(std::move(config)),
+      wiring_(wiring),
+      options_(std::move(options)),
+      restarts_left_(config_.restarts),
+      gate_open_(!config_.gate) {
   if (config_.health || config_.service.is_registered()) {
     service_ = std::make_unique<Service>(config_, wiring_,
                                          config_.health ? health::make_check(*config_.health, name(), wiring_) : nullptr);
@@ -78,7 +86,24 @@ void Job::handle(const events::Event& e) {
     if (e.code == Code::kEnterMaintenance) service_->enter_maintenance();
     if (e.code == Code::kExitMaintenance) service_->exit_maintenance();
   }
-  if (matches_start(e)) on_start_event();
+  if (config_.pauses_in_maintenance && e.source.is_global()) {
+    if (e.code == Code::kEnterMaintenance) is_paused_ = true;
+    if (e.code == Code::kExitMaintenance) {
+      is_paused_ = false;
+      release_held_start();
+    }
+  }
+  if (!gate_open_ && e == *config_.gate) {
+    gate_open_ = true;
+    release_held_start();
+  }
+  if (!matches_start(e)) return;
+  if (!is_holding()) return on_start_event();
+  has_held_start_ = true;
+}
+
+void Job::release_held_start() {
+  if (!is_holding() && std::exchange(has_held_start_, false)) on_start_event();
 }
 
 void Job::arm_when_timeout() {
@@ -126,6 +151,9 @@ void Job::schedule_tick() {
   tick_timer_.at(next_tick_, [this] {
     if (state_ == State::kRunning) {
       wiring_.log.warn(fmt::format("job {}: still running at its next interval; skipping this run", name()));
+    } else if (state_ == State::kWaiting && is_paused_) {
+      // v2 skips a poller's action in maintenance; the ticks go on.
+      wiring_.log.writef(log::Level::kDebug, "job {}: in maintenance; skipping this run", name());
     } else if (state_ == State::kWaiting) {
       if (restarts_left_ == 0) return stop();
       if (restarts_left_ > 0) --restarts_left_;
@@ -257,7 +285,7 @@ void Job::stop() {
   publish(Code::kStopping);
   if (!service_) return await_hooks();
   withdrawing_ = true;
-  service_->withdraw(stop_timeout(), lifetime_.bind([this] {
+  service_->withdraw(wait_limit(), lifetime_.bind([this] {
     if (!withdrawing_) return;
     withdrawing_ = false;
     if (state_ == State::kStopping) await_hooks();
@@ -269,9 +297,9 @@ void Job::await_hooks() {
   if (hooks.empty()) return terminate();
   waiting_hooks_ = {hooks.begin(), hooks.end()};
   // D2: ContainerPilot's per-job stopTimeout never ends this wait; ours does.
-  stop_timer_.after(stop_timeout(), [this] {
+  stop_timer_.after(wait_limit(), [this] {
     wiring_.log.warn(fmt::format("job {}: stop hooks still running after {}; stopping anyway", name(),
-                              format_duration(stop_timeout())));
+                              format_duration(wait_limit())));
     terminate();
   });
 }
@@ -288,6 +316,11 @@ void Job::terminate() {
   stop_timer_.cancel();
   waiting_hooks_.clear();
   if (!pid_) return finish();
+  if (is_kill_at_once(stop_timeout())) {  // ContainerPilot v2's `stopTimeout: -1`: no SIGTERM, no grace
+    wiring_.log.writef(log::Level::kDebug, "job {}: killing pid {} at once", name(), pid_);
+    wiring_.processes.signal_group(pid_, SIGKILL);
+    return;
+  }
   wiring_.processes.signal_group(pid_, SIGTERM);
   kill_timer_.after(stop_timeout(), [this] {
     if (!pid_) return;
@@ -309,6 +342,10 @@ void Job::finish() {
 
 Duration Job::stop_timeout() const {
   return config_.stop_timeout.count() > 0 ? config_.stop_timeout : options_.default_stop_timeout;
+}
+
+Duration Job::wait_limit() const {
+  return is_kill_at_once(stop_timeout()) ? kKillAtOnceWaitLimit : stop_timeout();
 }
 
 }  // namespace autopilot::jobs

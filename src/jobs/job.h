@@ -4,6 +4,10 @@
 //
 //   state       input                  action -> next
 //   kWaiting    start event / tick     run exec -> kRunning
+//   (held)      start event            remember it; run when no longer held
+//   (paused)    tick                   skip
+// A start is held while the gate is shut (JobConfig::gate) or while the job
+// is paused for maintenance (JobConfig::pauses_in_maintenance).
 //   kWaiting    when.timeout           publish timerExpired; stop -> kStopping
 //   kWaiting    shutdown (not a hook)  stop -> kStopping
 //   kRunning    start event (each)     remember one pending start (coalesced)
@@ -18,6 +22,7 @@
 //   kBackoff    shutdown / stop()      stop -> kStopping
 //   kStopping   withdrawn              wait for stop hooks
 //   kStopping   hooks done / timeout   SIGTERM the group; SIGKILL after stopTimeout
+//                                      (kill at once: SIGKILL, no SIGTERM)
 //   kStopping   exit                   publish stopped -> kDone (once withdrawn)
 //
 // A stop publishes `stopping`, withdraws the job from the catalog (deregister,
@@ -52,6 +57,7 @@ std::string_view state_name(State s);
 
 // The jobs area's own settings; the shared dependencies come from the Wiring.
 struct JobOptions {
+  // Negative: kill at once (see is_kill_at_once).
   Duration default_stop_timeout{std::chrono::seconds(5)};
   // Names of jobs, still able to run, whose start event is this job's
   // `stopping`: a stop waits for them. The Supervisor fills it in.
@@ -94,6 +100,9 @@ class Job {
  private:
   bool matches_start(const events::Event& e) const;
   void on_start_event();
+  bool is_holding() const { return !gate_open_ || is_paused_; }
+  // Runs the held start event, if any, once nothing holds it any more.
+  void release_held_start();
   // Arms the timer of a periodic job's next tick (each tick arms the next).
   void schedule_tick();
   void run();
@@ -108,6 +117,8 @@ class Job {
   void arm_when_timeout();
   void cancel_all_timers();
   Duration stop_timeout() const;
+  // How long the withdraw and the stop hooks may hold the stop.
+  Duration wait_limit() const;
   void publish(events::Code code) { wiring_.bus.publish({code, events::Source::job(config_.name)}); }
 
   JobConfig config_;
@@ -118,6 +129,9 @@ class Job {
   bool shutting_down_ = false;
   bool started_once_ = false;
   bool pending_start_ = false;
+  bool gate_open_;                // see JobConfig::gate
+  bool is_paused_ = false;        // in maintenance, see JobConfig::pauses_in_maintenance
+  bool has_held_start_ = false;   // a start event came while held
   bool failed_to_start_ = false;
   int pid_ = 0;
   int runs_ = 0;

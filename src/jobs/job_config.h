@@ -26,6 +26,11 @@ namespace autopilot::jobs {
 
 inline constexpr int kUnlimited = -1;
 
+// A negative stop timeout (the top-level `stopTimeout: -1`, as ContainerPilot
+// v2 spells it) means no grace: the process group gets SIGKILL at once,
+// without a SIGTERM first.
+inline constexpr bool is_kill_at_once(Duration stop_timeout) { return stop_timeout.count() < 0; }
+
 struct WhenConfig {
   // Exactly one of: interval > 0 (periodic), or (source, event) with `each`
   // telling whether every match starts the job or only the first.
@@ -75,6 +80,16 @@ struct JobConfig {
   int restarts = 0;               // kUnlimited, or how many restarts are left at start
   std::optional<health::HealthConfig> health;
   ServiceConfig service;
+  // Not a v3 key (ContainerPilot v3 cannot combine a start event with an
+  // interval, CP#416): set by the v2 translation only. The job's start
+  // events and ticks count only once this event has been seen; a start event
+  // seen before starts the job when it comes. v2 starts tasks and backends
+  // after preStart succeeded.
+  std::optional<events::Event> gate;
+  // Also v2 only: in maintenance the job's ticks are skipped and a start
+  // event is held until maintenance ends, as v2 skipped every poller's action
+  // (tasks, backends) while in maintenance.
+  bool pauses_in_maintenance = false;
   // Canonical text of the job's config, compared on reload to decide whether
   // the job changed.
   std::string fingerprint;

@@ -37,6 +37,7 @@ class Fixture : public ::testing::Test {
  protected:
   Fixture() : log_({log::Level::kError, log::Format::kDefault, "stderr"}) {}
 
+  JobOptions options_{.default_stop_timeout = std::chrono::seconds(5)};
   void start(std::vector<JobConfig> configs, std::string main_job = "") {
     if (main_job.empty()) main_job = Supervisor::default_main_job(configs);
     Wiring wiring{.loop = io_,
@@ -46,7 +47,7 @@ class Fixture : public ::testing::Test {
                   .log = log_,
                   .bus = bus_,
                   .child_env = [] { return os::Environment(std::vector<std::string>{"A=1"}); }};
-    supervisor_ = std::make_unique<Supervisor>(wiring, JobOptions{.default_stop_timeout = 5s}, std::move(configs),
+    supervisor_ = std::make_unique<Supervisor>(wiring, options_, std::move(configs),
                                                main_job);
     supervisor_->on_all_done = [this] { done_ = true; };
     bus_.subscribe([this](const events::Event& e) { seen_.push_back(e); });
@@ -187,6 +188,61 @@ TEST_F(Fixture, PeriodicJobRunsEveryIntervalAndSkipsWhileStillRunning) {
   EXPECT_EQ(count_spawned("tick"), 11);
 }
 
+// v2's tasks and backends wait for preStart: a gated job's ticks begin, and
+// a start event seen earlier runs it, when the gate event comes.
+TEST_F(Fixture, AGatedJobStartsOnlyOnceItsGateEventCame) {
+  auto pre = job("preStart", {"pre"});
+  auto app = after("app", "preStart", Code::kExitSuccess);
+  app.exec = {"app"};
+  auto tick = job("tick", {"tick"});
+  tick.when.interval = 100ms;
+  tick.restarts = kUnlimited;
+  auto on_change = after("onChange-web", "watch.web", Code::kStatusChanged, true);
+  on_change.exec = {"reload"};
+  for (auto* j : {&tick, &on_change}) j->gate = events::Event{Code::kExitSuccess, events::Source::job("preStart")};
+  start({pre, app, tick, on_change}, "app");
+  bus_.publish({Code::kStatusChanged, events::Source::watch("web")});
+  advance(350ms);
+  EXPECT_EQ(count_spawned("tick"), 0) << "no tick before preStart succeeded";
+  EXPECT_EQ(count_spawned("reload"), 0) << "no onChange before preStart succeeded";
+  exit("preStart", 0);
+  EXPECT_EQ(count_spawned("tick"), 1) << "the ticks begin at the gate";
+  EXPECT_EQ(count_spawned("reload"), 1) << "the change seen before runs it once";
+  exit("tick", 0);
+  advance(100ms);
+  EXPECT_EQ(count_spawned("tick"), 2);
+  exit("onChange-web", 0);
+  bus_.publish({Code::kStatusChanged, events::Source::watch("web")});
+  settle();
+  EXPECT_EQ(count_spawned("reload"), 2) << "open for good";
+}
+
+// v2 skips its pollers' actions in maintenance: no task runs, and an
+// onChange waits for maintenance to end.
+TEST_F(Fixture, AJobPausedInMaintenanceSkipsTicksAndHoldsStartsUntilItEnds) {
+  auto app = job("app", {"app"});
+  auto tick = job("tick", {"tick"});
+  tick.when.interval = 100ms;
+  tick.restarts = kUnlimited;
+  auto on_change = after("onChange-web", "watch.web", Code::kStatusChanged, true);
+  on_change.exec = {"reload"};
+  for (auto* j : {&tick, &on_change}) j->pauses_in_maintenance = true;
+  start({app, tick, on_change}, "app");
+  EXPECT_EQ(count_spawned("tick"), 1);
+  exit("tick", 0);
+  bus_.publish({Code::kEnterMaintenance, events::Source::global()});
+  bus_.publish({Code::kStatusChanged, events::Source::watch("web")});
+  settle();
+  advance(350ms);
+  EXPECT_EQ(count_spawned("tick"), 1) << "ticks skipped in maintenance";
+  EXPECT_EQ(count_spawned("reload"), 0) << "onChange held in maintenance";
+  bus_.publish({Code::kExitMaintenance, events::Source::global()});
+  settle();
+  EXPECT_EQ(count_spawned("reload"), 1) << "the change seen in maintenance runs it when it ends";
+  advance(50ms);
+  EXPECT_EQ(count_spawned("tick"), 2) << "the ticks resume on their rate";
+}
+
 TEST_F(Fixture, PeriodicTicksKeepAFixedRateWhenTimersFireLate) {
   // The next tick is the last deadline plus the interval (Go's ticker), not
   // the moment the timer fired plus the interval: late timers do not add up.
@@ -252,6 +308,27 @@ TEST_F(Fixture, ShutdownRunsTheStoppingHookBeforeSigtermAndKillsAfterStopTimeout
   settle();
   EXPECT_TRUE(done_);
   EXPECT_EQ(supervisor_->exit_code(), 128 + SIGKILL);
+}
+
+TEST_F(Fixture, ANegativeStopTimeoutKillsAtOnceAfterTheStopHookWithoutSigterm) {
+  options_.default_stop_timeout = -1s;  // v2's `stopTimeout: -1`
+  auto app = job("app", {"app"});
+  auto hook = after("preStop", "app", Code::kStopping);
+  hook.exec = {"prestop"};
+  start({app, hook});
+  int app_pid = pid_of("app");
+  supervisor_->shutdown();
+  settle();
+  EXPECT_EQ(count_spawned("prestop"), 1);
+  EXPECT_TRUE(processes_.signals().empty()) << "the hook is waited for";
+  advance(4s);
+  EXPECT_TRUE(processes_.signals().empty()) << "the hook has up to 5s, not a grace of -1";
+  exit("preStop", 0);
+  ASSERT_EQ(processes_.signals().size(), 1u);
+  EXPECT_EQ(processes_.signals()[0], (os::FakeProcesses::SentSignal{app_pid, SIGKILL}));
+  processes_.exit_for_test(app_pid, {0, SIGKILL});
+  settle();
+  EXPECT_TRUE(done_);
 }
 
 TEST_F(Fixture, AHungStopHookDelaysTheStopOnlyUntilTheJobsStopTimeout) {

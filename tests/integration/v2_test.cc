@@ -82,6 +82,37 @@ TEST(V2, CoprocessesRestartAsToldAndTasksRunOnTheirFrequencyWithinTheirTimeout) 
   EXPECT_GE(p.find("job slow: .*killed by signal 9"), 0) << "the task's timeout killed it" << p.output();
 }
 
+// v2's `stopTimeout: -1`: on SIGTERM the app gets SIGKILL at once, never a
+// SIGTERM it could act on; preStop still runs first.
+TEST(V2, StopTimeoutMinusOneKillsTheAppAtOnceWithoutSigterm) {
+  TempDir dir;
+  auto p = run_v2(dir, R"({ "stopTimeout": -1, "preStop": ["sh", "-c", "echo prestop-ran"] })",
+                  {"sh", "-c", "trap 'echo app-got-term; exit 0' TERM; echo app-up; sleep 60 & wait"});
+  ASSERT_TRUE(p.wait_seen("app-up")) << p.output();
+  p.signal(SIGTERM);
+  auto exit = p.wait_exit();
+  ASSERT_TRUE(exit) << p.output();
+  EXPECT_EQ(exit->code, 128 + SIGKILL) << p.output();
+  EXPECT_GE(p.find("prestop-ran"), 0) << p.output();
+  EXPECT_EQ(p.find("app-got-term"), -1) << p.output();
+}
+
+// v2 runs tasks only once preStart has succeeded, as it starts everything
+// after preStart.
+TEST(V2, TasksBeginOnlyAfterPreStartSucceeded) {
+  TempDir dir;
+  auto p = run_v2(dir, R"({
+    "preStart": ["sh", "-c", "sleep 0.4; echo prestart-done"],
+    "tasks": [ { "name": "tick", "command": ["sh", "-c", "echo tick-ran"], "frequency": "50ms" } ]
+  })", {"sh", "-c", "echo app-up; exec sleep 60"});
+  ASSERT_TRUE(p.wait_seen("app-up")) << p.output();
+  ASSERT_TRUE(p.wait_seen("tick-ran")) << p.output();
+  EXPECT_LT(p.find("prestart-done"), p.find("tick-ran")) << p.output();
+  EXPECT_GE(p.find("prestart-done"), 0) << p.output();
+  p.signal(SIGTERM);
+  ASSERT_TRUE(p.wait_exit());
+}
+
 TEST(V2, BackendsRunOnChangeWhenAnInstanceJoinsAndLeaves) {
   TempDir dir;
   auto watcher = run_v2(dir, R"({
@@ -138,6 +169,26 @@ TEST(V2, Sigusr1TogglesMaintenanceAndTheInstanceLeavesAndReturns) {
   watcher.signal(SIGTERM);
   ASSERT_TRUE(service.wait_exit());
   ASSERT_TRUE(watcher.wait_exit());
+}
+
+// In v2's maintenance the pollers' actions stop: tasks do not run until the
+// next SIGUSR1. The app's own beats measure the time that passed.
+TEST(V2, TasksDoNotRunInMaintenance) {
+  TempDir dir;
+  auto p = run_v2(dir, R"({
+    "tasks": [ { "name": "tick", "command": ["sh", "-c", "echo tick-ran"], "frequency": "50ms" } ]
+  })", {"sh", "-c", "while :; do echo app-beat; sleep 0.05; done"});
+  ASSERT_TRUE(p.wait_until([&] { return p.count("tick-ran") >= 2; })) << p.output();
+  p.signal(SIGUSR1);
+  ASSERT_TRUE(p.wait_seen("entering maintenance")) << p.output();
+  int ticks = p.count("tick-ran"), beats = p.count("app-beat");
+  ASSERT_TRUE(p.wait_until([&] { return p.count("app-beat") >= beats + 8; })) << p.output();
+  EXPECT_LE(p.count("tick-ran"), ticks + 1) << "at most a run already started" << p.output();
+  p.signal(SIGUSR1);
+  ASSERT_TRUE(p.wait_seen("leaving maintenance")) << p.output();
+  ASSERT_TRUE(p.wait_until([&] { return p.count("tick-ran") >= ticks + 3; })) << p.output();
+  p.signal(SIGTERM);
+  ASSERT_TRUE(p.wait_exit());
 }
 
 // v2's SIGHUP reloads the config: the app is left alone, new blocks start.
