@@ -12,6 +12,7 @@
 #include "app/app.h"
 #include "app/catalog_command.h"
 #include "app/render_command.h"
+#include "app/stash_command.h"
 #include "base/file.h"
 #include "config/config.h"
 #include "config/migrate.h"
@@ -42,6 +43,8 @@ reaps zombies, forwards signals and shuts down in order.
                                               list the services with a live instance (JSON)
   autopilot catalog service NAME [--all] [-config FILE | --discovery-dir DIR | --etcd URLS]
                                               list NAME's healthy (--all: all) instances (JSON)
+  autopilot stash [-p PORT] [-c config.json] [--discovery-dir DIR | --etcd URLS]
+                                              serve files and secrets, StashBox-compatible
 
 The config path may also come from $AUTOPILOT or $CONTAINERPILOT (a path or a
 file:// URL). Signals: TERM/INT shut down gracefully, HUP reloads the config,
@@ -68,7 +71,7 @@ std::vector<std::string> normalise_flags(int argc, char** argv) {
 // a subcommand; it and everything after it are the app's, untouched.
 std::vector<std::string> split_app(int& argc, char** argv) {
   static const std::vector<std::string> kWithValue{"config", "out", "discovery-dir"};
-  static const std::vector<std::string> kSubcommands{"check", "render", "catalog"};
+  static const std::vector<std::string> kSubcommands{"check", "render", "catalog", "stash"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--") {
@@ -188,6 +191,19 @@ int main_command(int argc, char** argv, char** envp) {
   catalog_service->add_option("name", query.service, "The service name")->required();
   catalog_service->add_flag("--all", query.all, "Include unhealthy instances (critical, maintenance)");
   catalog_options(catalog_service);
+  StashOptions stash_options;
+  int stash_port = -1;
+  CLI::App* stash_cmd = cli.add_subcommand(
+      "stash", "Serve config files and secrets over HTTP(S), as StashBox (config: -c, $STASHBOX_CONFIG, STASHBOX__*)");
+  stash_cmd->add_option("-p,--port", stash_port, "Port to listen on (default: the config's PORT, else 80)")
+      ->check(CLI::Range(0, 65535))
+      ->option_text("N");
+  stash_cmd->add_option("-c,--config", stash_options.config_file, "StashBox config file (JSON)")->option_text("FILE");
+  stash_cmd->add_option("--discovery-dir", stash_options.discovery_dir,
+                        "Register in (and serve kv mounts from) the embedded catalog at DIR")
+      ->option_text("DIR");
+  stash_cmd->add_option("--etcd", stash_options.etcd, "Register in (and serve kv mounts from) etcd at these URLS")
+      ->option_text("URLS");
   std::vector<std::string> app = split_app(argc, argv);
   try {
     auto args = normalise_flags(argc, argv);
@@ -202,6 +218,10 @@ int main_command(int argc, char** argv, char** envp) {
     return 0;
   }
   config::Env env = config::environment_from(envp);
+  if (*stash_cmd) {
+    if (stash_port >= 0) stash_options.port = stash_port;
+    return run_stash_command(stash_options, env);
+  }
   if (*render_cmd) {
     if (render_request.config_flag.empty()) render_request.config_flag = config_flag;
     return run_render_command(render_request, env);
