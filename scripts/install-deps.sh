@@ -12,6 +12,7 @@ packages=(
   libc-ares-dev libssl-dev                                   # name lookup without NSS; TLS to etcd
   etcd-server                                                # real etcd for the etcd catalog tests (started by the tests)
   prometheus                                                 # promtool checks the /metrics endpoint
+  curl openssl                                               # `autopilot stash` tests: the client, and the test CA
 )
 missing=()
 for p in "${packages[@]}"; do

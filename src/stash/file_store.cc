@@ -39,10 +39,10 @@ int walk_nofollow(int dir, const std::string& relative) {
 
 }  // namespace
 
-Result<FileStore> FileStore::open(const std::string& base_path) {
+Result<FileStore> FileStore::open(const std::string& base_path, Resolve resolve) {
   int fd = ::open(base_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return make_error(fmt::format("open {}: {}", base_path, std::strerror(errno)));
-  return FileStore(fd);
+  return FileStore(fd, resolve);
 }
 
 FileStore::~FileStore() {
@@ -50,6 +50,7 @@ FileStore::~FileStore() {
 }
 
 int FileStore::open_beneath(const std::string& relative) const {
+  if (resolve_ == Resolve::kNoSymlinks) return walk_nofollow(dir_, relative);
   open_how how{};
   how.flags = kFileFlags;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
@@ -60,6 +61,11 @@ int FileStore::open_beneath(const std::string& relative) const {
 
 Result<std::optional<FileObject>> FileStore::read(const std::vector<std::string>& segments) const {
   if (segments.empty()) return std::optional<FileObject>();
+  // Plain names only, whatever the caller checked: the walk would follow
+  // "..", and a '/' or NUL would change what is opened.
+  for (const auto& name : segments)
+    if (name.empty() || name == "." || name == ".." || name.find_first_of(std::string_view("/\0", 2)) != std::string::npos)
+      return std::optional<FileObject>();
   std::string relative = join(segments, "/");
   int fd = open_beneath(relative);
   if (fd < 0) {

@@ -30,11 +30,17 @@ class FileStore {
  public:
   static constexpr std::uint64_t kMaxFileSize = 64 * 1024 * 1024;
 
+  enum class Resolve {
+    kBeneath,     // openat2(RESOLVE_BENEATH), else kNoSymlinks when the kernel refuses it
+    kNoSymlinks,  // the walk alone (tests of the fallback)
+  };
+
   // Opens the directory; the error names it.
-  static Result<FileStore> open(const std::string& base_path);
-  FileStore(FileStore&& other) noexcept : dir_(other.dir_) { other.dir_ = -1; }
+  static Result<FileStore> open(const std::string& base_path, Resolve resolve = Resolve::kBeneath);
+  FileStore(FileStore&& other) noexcept : dir_(other.dir_), resolve_(other.resolve_) { other.dir_ = -1; }
   FileStore& operator=(FileStore&& other) noexcept {
     std::swap(dir_, other.dir_);
+    std::swap(resolve_, other.resolve_);
     return *this;
   }
   FileStore(const FileStore&) = delete;
@@ -45,10 +51,11 @@ class FileStore {
   Result<std::optional<FileObject>> read(const std::vector<std::string>& segments) const;
 
  private:
-  explicit FileStore(int dir) : dir_(dir) {}
+  FileStore(int dir, Resolve resolve) : dir_(dir), resolve_(resolve) {}
   int open_beneath(const std::string& relative) const;
 
   int dir_ = -1;
+  Resolve resolve_ = Resolve::kBeneath;
 };
 
 }  // namespace autopilot::stash

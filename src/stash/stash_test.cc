@@ -3,14 +3,24 @@
 // ETag matching. The server itself is tested on the real binary with curl
 // (tests/integration/stash_test.cc).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <filesystem>
+#include <functional>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <fstream>
 
+#include "base/strings.h"
+#include "stash/file_store.h"
 #include "stash/request_path.h"
 #include "stash/stash.h"
 #include "stash/stash_config.h"
+#include "stash/stash_server.h"
 
 namespace autopilot::stash {
 namespace {
@@ -145,6 +155,127 @@ TEST_F(StashConfigTest, ErrorsNameTheLineOrTheVariable) {
   auto token = load_stash_config({}, {{"STASHBOX__tokenEnv", "NOPE"}});
   ASSERT_FALSE(token);
   EXPECT_EQ(token.error().format(), "$STASHBOX__tokenEnv: tokenEnv: the variable NOPE is not set (it holds the bearer token)");
+}
+
+// Both ways of opening beneath basePath: what stays inside is served, what
+// leaves is not found, whatever the route out.
+class FileStoreTest : public ::testing::TestWithParam<FileStore::Resolve> {
+ protected:
+  void SetUp() override {
+    root_ = std::filesystem::temp_directory_path() / ("file_store_test." + std::to_string(::getpid()));
+    std::filesystem::create_directories(root_ / "base/dir");
+    std::ofstream(root_ / "secret") << "SECRET";
+    std::ofstream(root_ / "base/dir/file") << "content";
+    std::filesystem::create_symlink(root_ / "secret", root_ / "base/abs");
+    std::filesystem::create_symlink("../secret", root_ / "base/rel");
+    std::filesystem::create_symlink("..", root_ / "base/dir/up");
+    std::filesystem::create_symlink("dir/file", root_ / "base/inside");
+    ::mkfifo((root_ / "base/fifo").c_str(), 0600);
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+  std::filesystem::path root_;
+};
+
+TEST_P(FileStoreTest, ServesRegularFilesBeneathBasePathOnly) {
+  auto store = FileStore::open((root_ / "base").string(), GetParam());
+  ASSERT_TRUE(store) << store.error().message;
+  auto file = store->read({"dir", "file"});
+  ASSERT_TRUE(file && *file);
+  EXPECT_EQ((*file)->content, "content");
+  EXPECT_FALSE((*file)->etag.empty());
+  for (const auto& route : std::vector<std::vector<std::string>>{
+           {"abs"}, {"rel"}, {"dir", "up", "..", "secret"}, {"dir", "up", "up"}, {"..", "secret"}, {"dir"},
+           {"fifo"}, {"missing"}, {}}) {
+    auto r = store->read(route);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_FALSE(*r) << join(route, "/");
+  }
+  auto inside = store->read({"inside"});
+  ASSERT_TRUE(inside);
+  // A symlink that stays inside works with openat2, and is refused by the walk.
+  EXPECT_EQ(inside->has_value(), GetParam() == FileStore::Resolve::kBeneath);
+}
+
+INSTANTIATE_TEST_SUITE_P(BothResolves, FileStoreTest,
+                         ::testing::Values(FileStore::Resolve::kBeneath, FileStore::Resolve::kNoSymlinks));
+
+// The server's bounds, on real sockets: a client that trickles its request
+// is cut off at read_timeout, and connections past max_connections are
+// closed at once while the others are served.
+class StashServerTest : public ::testing::Test {
+ protected:
+  using tcp = boost::asio::ip::tcp;
+
+  void start(ServerLimits limits) {
+    server_ = std::make_unique<StashServer>(
+        io_, [](const StashRequest& r, StashServer::Reply reply) { reply(StashResponse::text(200, r.target)); }, limits);
+    ASSERT_TRUE(server_->listen("127.0.0.1", 0));
+  }
+  tcp::socket connect() {
+    tcp::socket s(io_);
+    s.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(server_->port())});
+    return s;
+  }
+  // Runs the loop until `s` reads EOF or an error (true), or `limit` passes (false).
+  bool closed_within(tcp::socket& s, std::chrono::milliseconds limit, std::string* got = nullptr) {
+    bool closed = false;
+    std::string data;
+    std::array<char, 4096> buf{};
+    std::function<void(boost::system::error_code, size_t)> on_read = [&](boost::system::error_code ec, size_t n) {
+      data.append(buf.data(), n);
+      if (ec) {
+        closed = true;
+        return io_.stop();
+      }
+      s.async_read_some(boost::asio::buffer(buf), on_read);
+    };
+    s.async_read_some(boost::asio::buffer(buf), on_read);
+    io_.restart();
+    io_.run_for(limit);
+    if (got) *got = data;
+    bool was_closed = closed;
+    if (!was_closed) {  // stop reading (the aborted read ends here)
+      s.cancel();
+      io_.restart();
+      io_.poll();
+    }
+    return was_closed;
+  }
+  boost::asio::io_context io_;
+  std::unique_ptr<StashServer> server_;
+};
+
+TEST_F(StashServerTest, ATricklingClientIsCutOffAtTheReadTimeout) {
+  start({.read_timeout = std::chrono::milliseconds(300)});
+  tcp::socket s = connect();
+  boost::asio::write(s, boost::asio::buffer(std::string("GET /a HTTP/1.1\r\nHost: x\r\n")));  // never finished
+  auto begin = std::chrono::steady_clock::now();
+  ASSERT_TRUE(closed_within(s, std::chrono::seconds(10)));
+  EXPECT_GE(std::chrono::steady_clock::now() - begin, std::chrono::milliseconds(250));
+  EXPECT_EQ(server_->connections(), 0u);
+}
+
+TEST_F(StashServerTest, ConnectionsPastTheLimitAreClosedAtOnce) {
+  start({.max_connections = 2});
+  tcp::socket a = connect(), b = connect();
+  EXPECT_FALSE(closed_within(a, std::chrono::milliseconds(100)));  // lets the server accept both
+  tcp::socket c = connect();
+  EXPECT_TRUE(closed_within(c, std::chrono::seconds(10)));
+  boost::asio::write(b, boost::asio::buffer(std::string("GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+  std::string reply;
+  ASSERT_TRUE(closed_within(b, std::chrono::seconds(10), &reply));
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 200 OK\r\n")) << reply;
+  EXPECT_TRUE(reply.ends_with("\r\n\r\n/b")) << reply;
+}
+
+TEST_F(StashServerTest, HeadHasGetsLengthWithoutTheBody) {
+  start({});
+  tcp::socket s = connect();
+  boost::asio::write(s, boost::asio::buffer(std::string("HEAD /four HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+  std::string reply;
+  ASSERT_TRUE(closed_within(s, std::chrono::seconds(10), &reply));
+  EXPECT_NE(reply.find("Content-Length: 5\r\n"), std::string::npos) << reply;
+  EXPECT_TRUE(reply.ends_with("\r\n\r\n")) << reply;
 }
 
 }  // namespace
