@@ -6,6 +6,8 @@
 #include <array>
 #include <filesystem>
 
+#include <fmt/format.h>
+
 #include "base/base64.h"
 #include "base/file.h"
 #include "base/strings.h"
@@ -133,8 +135,7 @@ class Reader {
     return path;
   }
 
-  Result<MountConfig> mount(const Node& n, const std::optional<std::string>& global_token) {
-    if (auto r = d_.require_object(n); !r) return r.error();
+  Result<std::string> provider_of(const Node& n) {
     auto pnode = d_.field(n, "provider");
     if (!pnode) return d_.error(n, "needs \"provider\" (file, env, proxy or kv)");
     auto provider = d_.string(*pnode);
@@ -148,6 +149,13 @@ class Reader {
       if (auto s = suggest(*provider, kProviders)) message += " (did you mean \"" + *s + "\"?)";
       return d_.error(*pnode, message + "; the providers are file, env, proxy and kv");
     }
+    return provider;
+  }
+
+  Result<MountConfig> mount(const Node& n, const std::optional<std::string>& global_token) {
+    if (auto r = d_.require_object(n); !r) return r.error();
+    auto provider = provider_of(n);
+    if (!provider) return provider.error();
     if (auto r = d_.only_keys(n, kMountKeys); !r) return r.error();
     MountConfig m;
     auto mnode = d_.field(n, "mount");
@@ -161,64 +169,83 @@ class Reader {
       if (!tok) return tok.error();
       m.token = *tok;
     }
-    auto only = [&](std::initializer_list<const char*> keys) -> Result<void> {
-      for (const char* k : {"basePath", "var", "encoding", "host", "prefix"}) {
-        bool allowed = std::find_if(keys.begin(), keys.end(), [&](const char* a) { return std::string(a) == k; }) != keys.end();
-        if (auto f = d_.field(n, k); f && !allowed)
-          return d_.key_error(*f, std::string("\"") + k + "\" does not apply to the " + *provider + " provider");
-      }
-      return {};
-    };
-    if (*provider == "file") {
-      m.provider = ProviderKind::kFile;
-      if (auto r = only({"basePath"}); !r) return r.error();
-      auto base = string(n, "basePath", true);
-      if (!base) return base.error();
-      std::error_code ec;
-      auto abs = std::filesystem::absolute(*base, ec);
-      struct stat st {};
-      if (ec || ::stat(abs.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-        return d_.error(*d_.field(n, "basePath"), "\"" + *base + "\" is not a directory");
-      m.base_path = abs.lexically_normal().string();
-    } else if (*provider == "env") {
-      m.provider = ProviderKind::kEnv;
-      if (auto r = only({"var", "encoding"}); !r) return r.error();
-      auto var = string(n, "var", true);
-      if (!var) return var.error();
-      m.var = *var;
-      auto encoding = string(n, "encoding", false);
-      if (!encoding) return encoding.error();
-      if (!encoding->empty() && *encoding != "base64")
-        return d_.error(*d_.field(n, "encoding"), "must be \"base64\" (or left out)");
-      if (auto it = env_.find(*var); it != env_.end()) {
-        m.value = it->second;
-        if (*encoding == "base64") {
-          auto decoded = base64_decode(it->second);
-          // The message names the variable, never its content.
-          if (!decoded) return d_.error(*d_.field(n, "var"), "the variable " + *var + " is not valid base64 (" +
-                                                                 decoded.error().message + ")");
-          m.value = std::move(*decoded);
-        }
-      }
-    } else if (*provider == "proxy") {
-      m.provider = ProviderKind::kProxy;
-      if (auto r = only({"host", "basePath"}); !r) return r.error();
-      auto host = string(n, "host", true);
-      if (!host) return host.error();
-      if (auto r = parse_host(*d_.field(n, "host"), *host, m); !r) return r.error();
-      auto base = string(n, "basePath", false);
-      if (!base) return base.error();
-      m.base_path = *base;
-      while (!m.base_path.empty() && m.base_path.back() == '/') m.base_path.pop_back();
-      if (!m.base_path.empty() && m.base_path[0] != '/') m.base_path = "/" + m.base_path;
-    } else {
-      m.provider = ProviderKind::kKv;
-      if (auto r = only({"prefix"}); !r) return r.error();
-      auto prefix = string(n, "prefix", false);
-      if (!prefix) return prefix.error();
-      m.prefix = *prefix;
-    }
+    Result<void> decoded = *provider == "file"  ? file_mount(n, m)
+                        : *provider == "env" ? env_mount(n, m)
+                        : *provider == "proxy" ? proxy_mount(n, m)
+                                               : kv_mount(n, m);
+    if (!decoded) return decoded.error();
     return m;
+  }
+
+  // A key of another provider's ("var" on a file mount) is an error, not ignored.
+  Result<void> only_provider_keys(const Node& n, std::initializer_list<std::string_view> allowed,
+                                  std::string_view provider) {
+    for (std::string_view k : {"basePath", "var", "encoding", "host", "prefix"}) {
+      if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
+      if (auto f = d_.field(n, k))
+        return d_.key_error(*f, fmt::format("\"{}\" does not apply to the {} provider", k, provider));
+    }
+    return {};
+  }
+
+  Result<void> file_mount(const Node& n, MountConfig& m) {
+    m.provider = ProviderKind::kFile;
+    if (auto r = only_provider_keys(n, {"basePath"}, "file"); !r) return r;
+    auto base = string(n, "basePath", true);
+    if (!base) return base.error();
+    std::error_code ec;
+    auto abs = std::filesystem::absolute(*base, ec);
+    struct stat st {};
+    if (ec || ::stat(abs.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      return d_.error(*d_.field(n, "basePath"), "\"" + *base + "\" is not a directory");
+    m.base_path = abs.lexically_normal().string();
+    return {};
+  }
+
+  Result<void> env_mount(const Node& n, MountConfig& m) {
+    m.provider = ProviderKind::kEnv;
+    if (auto r = only_provider_keys(n, {"var", "encoding"}, "env"); !r) return r;
+    auto var = string(n, "var", true);
+    if (!var) return var.error();
+    m.var = *var;
+    auto encoding = string(n, "encoding", false);
+    if (!encoding) return encoding.error();
+    if (!encoding->empty() && *encoding != "base64")
+      return d_.error(*d_.field(n, "encoding"), "must be \"base64\" (or left out)");
+    auto it = env_.find(*var);
+    if (it == env_.end()) return {};  // served as 404, as StashBox does
+    m.value = it->second;
+    if (*encoding != "base64") return {};
+    auto decoded = base64_decode(it->second);
+    // The message names the variable, never its content.
+    if (!decoded)
+      return d_.error(*d_.field(n, "var"),
+                      "the variable " + *var + " is not valid base64 (" + decoded.error().message + ")");
+    m.value = std::move(*decoded);
+    return {};
+  }
+
+  Result<void> proxy_mount(const Node& n, MountConfig& m) {
+    m.provider = ProviderKind::kProxy;
+    if (auto r = only_provider_keys(n, {"host", "basePath"}, "proxy"); !r) return r;
+    auto host = string(n, "host", true);
+    if (!host) return host.error();
+    if (auto r = parse_host(*d_.field(n, "host"), *host, m); !r) return r;
+    auto base = string(n, "basePath", false);
+    if (!base) return base.error();
+    m.base_path = *base;
+    while (!m.base_path.empty() && m.base_path.back() == '/') m.base_path.pop_back();
+    if (!m.base_path.empty() && m.base_path[0] != '/') m.base_path = "/" + m.base_path;
+    return {};
+  }
+
+  Result<void> kv_mount(const Node& n, MountConfig& m) {
+    m.provider = ProviderKind::kKv;
+    if (auto r = only_provider_keys(n, {"prefix"}, "kv"); !r) return r;
+    auto prefix = string(n, "prefix", false);
+    if (!prefix) return prefix.error();
+    m.prefix = *prefix;
+    return {};
   }
 
   // "host", "host:port", "http://host[:port]"; StashBox's proxy speaks http.

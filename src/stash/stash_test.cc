@@ -152,6 +152,10 @@ TEST_F(StashConfigTest, ErrorsNameTheLineOrTheVariable) {
   ASSERT_FALSE(b64);
   EXPECT_EQ(b64.error().message.find("secret"), std::string::npos) << b64.error().message;
   EXPECT_NE(b64.error().message.find("the variable K is not valid base64"), std::string::npos) << b64.error().message;
+  std::string other = write("{\"mounts\": [{\"mount\": \"/\", \"provider\": \"file\", \"basePath\": \"stash\", \"var\": \"X\"}]}");
+  auto misplaced = load_stash_config({other, {}}, {});
+  ASSERT_FALSE(misplaced);
+  EXPECT_EQ(misplaced.error().message, "mounts[0].var: \"var\" does not apply to the file provider");
   auto token = load_stash_config({}, {{"STASHBOX__tokenEnv", "NOPE"}});
   ASSERT_FALSE(token);
   EXPECT_EQ(token.error().format(), "$STASHBOX__tokenEnv: tokenEnv: the variable NOPE is not set (it holds the bearer token)");
