@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include <iterator>
+
 #include <fmt/format.h>
 
 namespace autopilot::metrics {
@@ -58,11 +60,21 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-void write_sample(std::string& out, std::string_view name, std::string_view labels, double v) {
+void append_value(std::string& out, double v) {
+  if (std::isnan(v)) out += "NaN";
+  else if (std::isinf(v)) out += v > 0 ? "+Inf" : "-Inf";
+  else fmt::format_to(std::back_inserter(out), "{}", v);
+}
+
+// One sample line: name, suffix, labels (with `extra`), value. Written
+// straight into `out`: a scrape writes hundreds, so no temporaries.
+void write_sample(std::string& out, const FamilyBase& f, std::string_view name, std::string_view suffix,
+                  const std::vector<std::string>& values, std::string_view extra, double v) {
   out += name;
-  out += labels;
+  out += suffix;
+  f.append_labels(out, values, extra);
   out += ' ';
-  out += format_value(v);
+  append_value(out, v);
   out += '\n';
 }
 
@@ -106,18 +118,32 @@ std::string format_value(double v) {
 }
 
 std::string FamilyBase::label_text(const std::vector<std::string>& values, std::string_view extra) const {
-  if (values.empty() && extra.empty()) return "";
-  std::string out = "{";
+  std::string out;
+  append_labels(out, values, extra);
+  return out;
+}
+
+void FamilyBase::append_labels(std::string& out, const std::vector<std::string>& values,
+                               std::string_view extra) const {
+  if (values.empty() && extra.empty()) return;
+  out += '{';
   for (size_t i = 0; i < values.size() && i < label_names_.size(); ++i) {
     if (i) out += ',';
-    out += label_names_[i] + "=\"" + escape_label_value(values[i]) + '"';
+    out += label_names_[i];
+    out += "=\"";
+    for (char c : values[i]) {
+      if (c == '\\') out += "\\\\";
+      else if (c == '\n') out += "\\n";
+      else if (c == '"') out += "\\\"";
+      else out += c;
+    }
+    out += '"';
   }
   if (!extra.empty()) {
     if (!values.empty()) out += ',';
     out += extra;
   }
   out += '}';
-  return out;
 }
 
 void FamilyBase::write_header(std::string& out, Format format) const {
@@ -147,34 +173,37 @@ std::string FamilyBase::sample_name(Format format) const {
 
 void write_series(const FamilyBase& f, std::string& out, Format format, const std::vector<std::string>& values,
                   const Counter& m) {
-  write_sample(out, f.sample_name(format), f.label_text(values), m.value());
+  bool add_total = format == Format::kOpenMetrics && !f.name().ends_with("_total");
+  write_sample(out, f, f.name(), add_total ? "_total" : "", values, {}, m.value());
 }
 
 void write_series(const FamilyBase& f, std::string& out, Format, const std::vector<std::string>& values,
                   const Gauge& m) {
-  write_sample(out, f.name(), f.label_text(values), m.value());
+  write_sample(out, f, f.name(), {}, values, {}, m.value());
 }
 
 void write_series(const FamilyBase& f, std::string& out, Format format, const std::vector<std::string>& values,
                   const Histogram& m) {
-  const std::string bucket = f.name() + "_bucket";
+  std::string le;
+  std::uint64_t cumulative = 0;
   for (size_t i = 0; i < m.bounds().size(); ++i) {
-    auto le = "le=\"" + bound_text(m.bounds()[i], format) + '"';
-    write_sample(out, bucket, f.label_text(values, le), static_cast<double>(m.cumulative(i)));
+    le = "le=\"" + bound_text(m.bounds()[i], format) + '"';
+    cumulative = m.cumulative(i);
+    write_sample(out, f, f.name(), "_bucket", values, le, static_cast<double>(cumulative));
   }
-  write_sample(out, bucket, f.label_text(values, "le=\"+Inf\""), static_cast<double>(m.count()));
-  write_sample(out, f.name() + "_sum", f.label_text(values), m.sum());
-  write_sample(out, f.name() + "_count", f.label_text(values), static_cast<double>(m.count()));
+  write_sample(out, f, f.name(), "_bucket", values, "le=\"+Inf\"", static_cast<double>(m.count()));
+  write_sample(out, f, f.name(), "_sum", values, {}, m.sum());
+  write_sample(out, f, f.name(), "_count", values, {}, static_cast<double>(m.count()));
 }
 
 void write_series(const FamilyBase& f, std::string& out, Format format, const std::vector<std::string>& values,
                   const Summary& m) {
   for (const auto& o : default_objectives()) {
     auto q = "quantile=\"" + bound_text(o.quantile, format) + '"';
-    write_sample(out, f.name(), f.label_text(values, q), m.quantile(o.quantile));
+    write_sample(out, f, f.name(), {}, values, q, m.quantile(o.quantile));
   }
-  write_sample(out, f.name() + "_sum", f.label_text(values), m.sum());
-  write_sample(out, f.name() + "_count", f.label_text(values), static_cast<double>(m.count()));
+  write_sample(out, f, f.name(), "_sum", values, {}, m.sum());
+  write_sample(out, f, f.name(), "_count", values, {}, static_cast<double>(m.count()));
 }
 
 Result<void> Registry::check_new(const std::string& name, const std::vector<std::string>& labels,
@@ -243,8 +272,10 @@ FamilyBase* Registry::find(const std::string& name) const {
 std::string Registry::expose(Format format) {
   for (const auto& collect : collectors_) collect();
   std::string out;
+  out.reserve(last_size_ + last_size_ / 8);  // one allocation when the size holds steady
   for (const auto& [name, family] : families_) family->write(out, format);
   if (format == Format::kOpenMetrics) out += "# EOF\n";
+  last_size_ = out.size();
   return out;
 }
 

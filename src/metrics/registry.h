@@ -57,6 +57,8 @@ class FamilyBase {
 
   // `{a="x",b="y"}` (with `extra` appended, e.g. le="0.5"), or "" for no labels.
   std::string label_text(const std::vector<std::string>& values, std::string_view extra = {}) const;
+  // The same, appended to `out`.
+  void append_labels(std::string& out, const std::vector<std::string>& values, std::string_view extra = {}) const;
   void write_header(std::string& out, Format format) const;
   // The name samples of this family are written under before any suffix:
   // the name, except an OpenMetrics counter's, which gets `_total`.
@@ -127,6 +129,7 @@ class Registry {
   std::vector<std::function<void()>> collectors_;
   // Bucket bounds by histogram family: each series points at its family's.
   std::vector<std::unique_ptr<std::vector<double>>> bounds_;
+  size_t last_size_ = 0;  // of the last expose(), to size the next
 };
 
 // Writers of one series of each kind (name, label text, values).

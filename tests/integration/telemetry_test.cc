@@ -129,6 +129,47 @@ TEST(Telemetry, ServesMetricsThatPromtoolAcceptsAndStatus) {
   ASSERT_TRUE(p.wait_exit());
 }
 
+TEST(Telemetry, OperatorMetricsOfEveryAreaPassPromtool) {
+  if (run_shell("command -v promtool").status != 0) GTEST_SKIP() << "promtool (Debian package prometheus) missing";
+  TempDir dir;
+  int port = free_port("127.0.0.1");
+  dir.write("web.ctmpl", "{{ range service \"web\" }}{{ .Address }}:{{ .Port }}\n{{ end }}");
+  auto p = run_autopilot(dir, fmt::format(R"({{
+    discovery: {{ embedded: {{ dir: "{0}/catalog" }} }},
+    jobs: [
+      {{ name: "web", exec: ["sleep", "30"], port: 8080, interfaces: ["static:127.0.0.1"],
+         health: {{ exec: "true", interval: "200ms", ttl: 2 }} }},
+      {{ name: "flaky", exec: ["sh", "-c", "exit 3"], restarts: 1 }},
+    ],
+    watches: [ {{ name: "web", interval: 5 }} ],
+    templates: [ {{ name: "web", source: "{0}/web.ctmpl", destination: "{0}/web.conf" }} ],
+    telemetry: {{ port: {1}, interfaces: ["static:127.0.0.1"] }},
+  }})", dir.path(), port));
+  const std::string base = fmt::format("http://127.0.0.1:{}", port);
+  std::string metrics;
+  // Each area has counted by the time the template holds the registered instance.
+  ASSERT_TRUE(p.wait_until([&] {
+    auto r = http_request(base, "GET", "/metrics");
+    metrics = r ? r->body : "";
+    return metrics.find("autopilot_template_renders_total{template=\"web\",result=\"written\"}") != std::string::npos &&
+           metrics.find("autopilot_job_exits_total{job=\"flaky\",status=\"failure\"} 2\n") != std::string::npos;
+  })) << metrics << p.output();
+  for (const char* line :
+       {"autopilot_job_starts_total{job=\"flaky\"} 2\n", "autopilot_job_exits_total{job=\"flaky\",status=\"failure\"} 2\n",
+        "autopilot_health_checks_total{job=\"web\",result=\"healthy\"} ", "# TYPE autopilot_health_check_duration_seconds histogram\n",
+        "autopilot_catalog_requests_total{operation=\"register\"} ", "autopilot_catalog_requests_total{operation=\"watch_service\"} ",
+        "# TYPE autopilot_catalog_request_duration_seconds histogram\n", "autopilot_watch_deliveries_total{watch=\"web\"} ",
+        "# TYPE autopilot_template_render_duration_seconds histogram\n",
+        "autopilot_template_last_success_timestamp_seconds{template=\"web\"} "})
+    EXPECT_NE(metrics.find(line), std::string::npos) << line << " not in:\n" << metrics;
+  std::string file = dir.write("metrics.prom", metrics);
+  auto lint = run_shell("promtool check metrics < " + file);
+  EXPECT_EQ(lint.text, "containerpilot_events counter metrics should have \"_total\" suffix\n");
+  EXPECT_EQ(lint.status, 3);
+  p.signal(SIGTERM);
+  ASSERT_TRUE(p.wait_exit());
+}
+
 // `autopilot catalog service NAME --all` on the embedded catalog at `catalog`: its JSON.
 nlohmann::json catalog_instances(const std::string& catalog, const std::string& service) {
   auto out = run_shell(fmt::format("'{}' catalog service {} --all --discovery-dir '{}' 2>/dev/null", autopilot_bin(),
