@@ -11,8 +11,9 @@ packages=(
   nginx-light                                                # real nginx for the template tests (started by the tests)
   libc-ares-dev libssl-dev                                   # name lookup without NSS; TLS to etcd
   etcd-server                                                # real etcd for the etcd catalog tests (started by the tests)
-  prometheus                                                 # promtool checks the /metrics endpoint
   curl openssl                                               # `autopilot stash` tests: the client, and the test CA
+  prometheus                                                 # promtool checks /metrics; a real Prometheus scrapes autopilots
+  python3-prometheus-client                                  # its strict OpenMetrics parser checks /metrics in that format
 )
 missing=()
 for p in "${packages[@]}"; do

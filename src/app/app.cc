@@ -20,6 +20,10 @@
 namespace autopilot::app {
 namespace {
 
+// How long shutdown waits for the catalog to confirm the telemetry
+// endpoint's deregistration.
+constexpr Duration kTelemetryWithdrawLimit = std::chrono::seconds(5);
+
 // AUTOPILOT_APP_IP for job "app": the env var name part of a job name.
 std::string env_name(const std::string& job) {
   std::string out;
@@ -87,6 +91,7 @@ class Runner {
   // Before the jobs, so that their first events are counted.
   Result<void> start_telemetry() {
     if (!config_.telemetry) return {};
+    if (auto r = os_.enable_operator_metrics(); !r) return r;
     telemetry::TelemetryOptions options{.version = AUTOPILOT_VERSION_STRING,
                                         .status = [this] { return status_report(); },
                                         .watch_instances = [this] { return watch_instances(); }};
@@ -135,11 +140,18 @@ class Runner {
     }
     supervisor_ = std::make_unique<jobs::Supervisor>(
         wiring, jobs::JobOptions{.default_stop_timeout = config_.stop_timeout}, config_.jobs, config_.main_job);
-    supervisor_->on_all_done = [this] { os_.loop().stop(); };
+    supervisor_->on_all_done = [this] { withdraw_telemetry_then_stop(); };
     supervisor_->exit_status_job = config_.exit_status_job;
     log_.info(fmt::format("autopilot {} started (pid {}){}", AUTOPILOT_VERSION_STRING, ::getpid(),
                           config_.main_job.empty() ? "" : "; main job: " + config_.main_job));
     supervisor_->start();
+  }
+
+  // The endpoint stays registered while the jobs stop (it still serves), and
+  // leaves the catalog last.
+  void withdraw_telemetry_then_stop() {
+    if (!telemetry_) return os_.loop().stop();
+    telemetry_->withdraw(kTelemetryWithdrawLimit, [this] { os_.loop().stop(); });
   }
 
   void on_signal(int sig) {

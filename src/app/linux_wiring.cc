@@ -7,6 +7,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include "discovery/metered_catalog.h"
+
 namespace autopilot::app {
 
 os::Environment environment_of(const config::Env& env) {
@@ -31,6 +33,15 @@ Result<void> LinuxWiring::open_catalog(const discovery::DiscoveryConfig& config)
   return {};
 }
 
+Result<void> LinuxWiring::enable_operator_metrics() {
+  if (operator_metrics_) return {};
+  auto m = metrics::OperatorMetrics::create(metrics_);
+  if (!m) return m.error();
+  operator_metrics_ = std::move(*m);
+  if (catalog_) metered_ = std::make_unique<discovery::MeteredCatalog>(*catalog_, *operator_metrics_, timers_);
+  return {};
+}
+
 Wiring LinuxWiring::wiring() {
   return Wiring{.loop = loop_,
                 .timers = timers_,
@@ -38,8 +49,9 @@ Wiring LinuxWiring::wiring() {
                 .files = files_,
                 .log = log_,
                 .bus = bus_,
-                .catalog = catalog_.get(),
+                .catalog = catalog(),
                 .metrics = &metrics_,
+                .operator_metrics = operator_metrics_.get(),
                 .env = [this](const std::string& name) -> std::optional<std::string> {
                   auto it = env_.find(name);
                   if (it == env_.end()) return std::nullopt;

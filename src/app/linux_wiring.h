@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "discovery/catalog.h"
 #include "discovery/discovery_config.h"
+#include "metrics/operator_metrics.h"
 #include "events/bus.h"
 #include "log/log.h"
 #include "metrics/registry.h"
@@ -45,7 +46,13 @@ class LinuxWiring {
   // Opens the catalog `config` names; the error is open_catalog's, for the
   // caller to phrase. The Wiring's catalog is null until then.
   Result<void> open_catalog(const discovery::DiscoveryConfig& config);
-  discovery::Catalog* catalog() const { return catalog_.get(); }
+  // The catalog the areas use: the metered one once operator metrics are on.
+  discovery::Catalog* catalog() const { return metered_ ? metered_.get() : catalog_.get(); }
+
+  // Registers the operator metrics (metrics/operator_metrics.h) and meters
+  // the catalog, if open; call before building areas from wiring(). For
+  // telemetry only: without it nothing is counted.
+  Result<void> enable_operator_metrics();
 
   // What every child gets from now on.
   void set_child_env(os::Environment env) {
@@ -77,8 +84,11 @@ class LinuxWiring {
   metrics::Registry metrics_;
   os::Environment child_env_;
   std::function<os::Environment()> child_env_of_now_;
-  // Last: destroyed first, while everything it uses is still there.
+  std::unique_ptr<metrics::OperatorMetrics> operator_metrics_;
+  // Last: destroyed first, while everything it uses is still there (the
+  // metered wrapper before the catalog it wraps).
   std::unique_ptr<discovery::Catalog> catalog_;
+  std::unique_ptr<discovery::Catalog> metered_;
 };
 
 }  // namespace autopilot::app

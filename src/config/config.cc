@@ -64,6 +64,7 @@ Result<Config> decode_config(const Decoder& d, const std::string& file) {
     auto dc = discovery::decode_discovery(d, *n);
     if (!dc) return dc.error();
     c.discovery = std::move(*dc);
+    c.discovery_given = true;
   }
   if (auto n = d.field(root, "telemetry")) {
     auto t = telemetry::decode_telemetry(d, *n);
@@ -112,6 +113,7 @@ Result<Config> decode_config(const Decoder& d, const std::string& file) {
 
 bool Config::needs_catalog() const {
   if (!watches.empty() || !templates.empty()) return true;
+  if (telemetry && discovery_given) return true;
   return std::any_of(jobs.begin(), jobs.end(), [](const auto& j) { return j.service.is_registered(); });
 }
 
@@ -182,6 +184,7 @@ Result<Config> parse(const std::string& file, const std::string& text, bool text
   for (size_t i : v3->after_prestart)
     c->jobs.at(i).gate = events::Event{events::Code::kExitSuccess, events::Source::job("preStart")};
   for (size_t i : v3->paused_in_maintenance) c->jobs.at(i).pauses_in_maintenance = true;
+  for (const auto& [i, metric] : v3->sensors) c->jobs.at(i).sensor_metric = metric;
   return c;
 }
 
@@ -202,6 +205,7 @@ Result<Config> load(const std::string& path, const Env& env, const LoadOptions& 
   if (c && !options.discovery_dir.empty() && !c->discovery.etcd &&
       c->discovery.embedded_dir == discovery::kDefaultEmbeddedDir)
     c->discovery.embedded_dir = options.discovery_dir;
+  if (c && !options.discovery_dir.empty()) c->discovery_given = true;
   return c;
 }
 

@@ -33,13 +33,17 @@ struct Config {
   discovery::DiscoveryConfig discovery;
   // The `telemetry` block: /metrics and /status are served only with one.
   std::optional<telemetry::TelemetryConfig> telemetry;
+  // The catalog was named (the `discovery` key or --discovery-dir), so the
+  // telemetry endpoint registers even when nothing else needs a catalog.
+  bool discovery_given = false;
   bool consul_given = false;  // ContainerPilot's `consul` key: ignored with a warning
   // Read as a ContainerPilot v2 config, translated into jobs and watches (config/v2.h).
   bool is_v2 = false;
   // A job whose failure gives autopilot its exit status (v2's postStop); "" for none.
   std::string exit_status_job;
 
-  // Whether anything registers, watches or renders (then the catalog is opened).
+  // Whether anything registers, watches or renders (then the catalog is
+  // opened), counting the telemetry endpoint when a catalog is named.
   bool needs_catalog() const;
 };
 

@@ -100,6 +100,8 @@ Result<std::string> translate_text(const std::string& file, const std::string& t
   if (v3->doc.value.contains("consul"))
     notes["/consul"] = "v2 `consul`: accepted and logged; autopilot keeps its own catalog";
   if (v3->doc.value.contains("mainJob")) notes["/mainJob"] = "v2's app (the command line) is the main job";
+  if (v3->doc.value.contains("telemetry") && !v3->sensors.empty())
+    notes["/telemetry"] = "v2 `telemetry`: each sensor is a metric here and a sensor-<metric> job below";
   std::string out = "// Translated from the ContainerPilot v2 config " + file + " by `autopilot migrate`.\n" + header;
   if (app.empty())
     out += "// v2 took the app from the command line; give it to migrate (`autopilot migrate -config F APP ...`)\n"

@@ -19,6 +19,8 @@ const std::vector<std::string> kBackendKeys{"name", "poll", "onChange", "tag", "
 const std::vector<std::string> kCoprocessKeys{"name", "command", "restarts"};
 const std::vector<std::string> kTaskKeys{"name", "command", "frequency", "timeout"};
 const std::vector<std::string> kEtcdKeys{"endpoints", "prefix"};
+const std::vector<std::string> kTelemetryKeys{"port", "interfaces", "tags", "sensors"};
+const std::vector<std::string> kSensorKeys{"namespace", "subsystem", "name", "help", "type", "poll", "check", "timeout"};
 
 // Builds the v3 document, giving each value the position of its v2 origin.
 class Translator {
@@ -40,6 +42,7 @@ class Translator {
   Result<void> backends();
   Result<void> coprocesses();
   Result<void> tasks();
+  Result<void> telemetry();
 
   // Sets `to` (a JSON pointer in the output) to `value`, placed at `from`.
   void put(const std::string& to, Json value, const Node& from);
@@ -121,9 +124,6 @@ std::string Translator::gate_as_poller(const std::string& job) {
 Result<void> Translator::top_level() {
   Node root = d_.root();
   if (auto r = d_.only_keys(root, kTopKeys); !r) return r.error();
-  if (auto t = d_.field(root, "telemetry"))
-    return d_.key_error(*t, "v2 telemetry and its sensors need the metrics of issue #17, which this build does "
-                            "not have yet; remove the block to run without metrics");
   auto consul = d_.field(root, "consul");
   auto etcd = d_.field(root, "etcd");
   if (consul && etcd)
@@ -355,6 +355,58 @@ Result<void> Translator::tasks() {
   return {};
 }
 
+// v2's telemetry block is v3's (port, interfaces, tags); each sensor becomes
+// a metric of the block and a periodic job running its check, whose output
+// sets the metric (v3 has no sensors: the link is JobConfig::sensor_metric,
+// outside the document).
+Result<void> Translator::telemetry() {
+  auto t = d_.field(d_.root(), "telemetry");
+  if (!t) return {};
+  if (auto r = d_.require_object(*t); !r) return r.error();
+  if (auto r = d_.only_keys(*t, kTelemetryKeys); !r) return r.error();
+  put("/telemetry", Json::object(), *t);
+  for (const char* key : {"port", "interfaces", "tags"})
+    if (auto n = d_.field(*t, key)) copy(std::string("/telemetry/") + key, *n);
+  auto sensors = d_.field(*t, "sensors");
+  if (!sensors) return {};
+  if (auto r = d_.require_array(*sensors); !r) return r.error();
+  for (size_t i = 0; i < (*sensors)->size(); ++i) {
+    Node s = d_.element(*sensors, i);
+    if (auto r = d_.require_object(s); !r) return r.error();
+    if (auto r = d_.only_keys(s, kSensorKeys); !r) return r.error();
+    std::string metric = "/telemetry/metrics/" + std::to_string(i);
+    put(metric, Json::object(), s);
+    std::string full;
+    for (const char* key : {"namespace", "subsystem", "name", "help", "type"}) {
+      auto n = d_.field(s, key);
+      if (!n) continue;
+      copy(metric + "/" + key, *n);
+      if (std::string_view(key) != "help" && std::string_view(key) != "type" && (*n)->is_string() &&
+          !(*n)->get<std::string>().empty())
+        full += (full.empty() ? "" : "_") + (*n)->get<std::string>();
+    }
+    auto check = required(s, "check", "the command whose output is the metric's value");
+    if (!check) return check.error();
+    auto poll = required(s, "poll", "how often the check runs, in seconds");
+    if (!poll) return poll.error();
+    auto seconds = d_.integer(*poll);
+    if (!seconds) return seconds.error();
+    if (*seconds < 1) return d_.error(*poll, "must be at least 1 (seconds)");
+    std::string job = next("jobs");
+    put(job, Json{{"name", "sensor-" + (full.empty() ? std::to_string(i) : full)}}, s);
+    copy(job + "/exec", *check);
+    put(job + "/when", Json::object(), *poll);
+    copy(job + "/when/interval", *poll);
+    if (auto timeout = d_.field(s, "timeout")) copy(job + "/timeout", *timeout);
+    out_.sensors.emplace_back(std::stoul(job.substr(job.rfind('/') + 1)), full);
+    out_.notes.emplace_back(job, "v2 `" + s.path + "`: runs every " + std::to_string(*seconds) +
+                                     "s; v3 has no sensors, so nothing sets " + full +
+                                     " from its output: set it with `autopilot -putmetric` from the check instead" +
+                                     gate_as_poller(job));
+  }
+  return {};
+}
+
 Result<V2Translation> Translator::run(const std::vector<std::string>& app) {
   if (auto r = d_.require_object(d_.root()); !r) return r.error();
   if (auto r = top_level(); !r) return r.error();
@@ -364,6 +416,7 @@ Result<V2Translation> Translator::run(const std::vector<std::string>& app) {
   if (auto r = hooks(); !r) return r.error();
   if (auto r = backends(); !r) return r.error();
   if (auto r = tasks(); !r) return r.error();
+  if (auto r = telemetry(); !r) return r.error();
   return std::move(out_);
 }
 

@@ -17,7 +17,11 @@
 //                           and pause in maintenance (no v3 key either)
 //   stopTimeout             seconds; -1: SIGKILL at once, no SIGTERM
 //   consul, logging         as in v3; etcd -> discovery.etcd
-//   telemetry               refused until metrics exist (issue #17)
+//   telemetry               v3's block (port, interfaces, tags); each of
+//                           its sensors a metric of the block and a job
+//                           "sensor-<metric>" running `check` every `poll`
+//                           (with `timeout`) whose output sets the metric
+//                           (jobs::JobConfig::sensor_metric, no v3 key)
 #pragma once
 
 #include <map>
@@ -44,6 +48,8 @@ struct V2Translation {
   // Indexes of the jobs paused in maintenance (tasks, backends' onChange),
   // see jobs::JobConfig::pauses_in_maintenance.
   std::vector<size_t> paused_in_maintenance;
+  // The sensors' jobs: index in `doc`'s jobs and the metric each sets.
+  std::vector<std::pair<size_t, std::string>> sensors;
   // For `autopilot migrate`: JSON pointers of translated blocks and what
   // each came from.
   std::vector<std::pair<std::string, std::string>> notes;

@@ -201,3 +201,50 @@ TEST(V2Config, TheAppOnTheCommandLineNeedsAV2Config) {
 
 }  // namespace
 }  // namespace autopilot::config
+
+namespace autopilot::config {
+namespace {
+
+TEST(V2Config, TelemetrySensorsBecomeMetricsAndPeriodicJobsThatSetThem) {
+  auto c = parse("v2.json", R"({
+    "telemetry": {
+      "port": 9191, "interfaces": ["static:127.0.0.1"], "tags": ["op"],
+      "sensors": [
+        { "namespace": "app", "subsystem": "db", "name": "load", "help": "db load", "type": "gauge",
+          "poll": 5, "check": "/bin/load.sh --db", "timeout": "2s" },
+        { "name": "hits", "help": "hits", "type": "counter", "poll": 1, "check": ["/bin/hits.sh"] }
+      ]
+    }
+  })", false, {"app"});
+  ASSERT_TRUE(c.ok()) << c.error().format();
+  ASSERT_TRUE(c->telemetry);
+  EXPECT_EQ(c->telemetry->port, 9191);
+  EXPECT_EQ(c->telemetry->address, "127.0.0.1");
+  EXPECT_EQ(c->telemetry->tags, std::vector<std::string>{"op"});
+  EXPECT_EQ(c->telemetry->metrics,
+            (std::vector<telemetry::MetricConfig>{{"app_db_load", "db load", metrics::Type::kGauge},
+                                                  {"hits", "hits", metrics::Type::kCounter}}));
+  const auto* load = job(*c, "sensor-app_db_load");
+  ASSERT_TRUE(load);
+  EXPECT_EQ(load->exec, (std::vector<std::string>{"/bin/load.sh", "--db"}));
+  EXPECT_EQ(load->when.interval, 5s);
+  EXPECT_EQ(load->timeout, 2s);
+  EXPECT_EQ(load->sensor_metric, "app_db_load");
+  const auto* hits = job(*c, "sensor-hits");
+  ASSERT_TRUE(hits);
+  EXPECT_EQ(hits->when.interval, 1s);
+  EXPECT_EQ(hits->timeout, 1s) << "v3's default for a periodic job: its interval";
+  EXPECT_EQ(hits->sensor_metric, "hits");
+  EXPECT_TRUE(hits->pauses_in_maintenance) << "a poller, as v2's tasks";
+  EXPECT_EQ(job(*c, "app")->sensor_metric, "");
+}
+
+TEST(V2Config, TelemetryErrorsNameTheV2Path) {
+  auto c = parse("v2.json", R"({ "telemetry": { "sensors": [ { "name": "x", "type": "gauge", "poll": 5 } ] } })",
+                 false, {"app"});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().format().find("needs 'check'"), std::string::npos) << c.error().format();
+}
+
+}  // namespace
+}  // namespace autopilot::config

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "health/checks.h"
+#include "metrics/record.h"
 
 namespace autopilot::jobs {
 namespace {
@@ -15,7 +16,8 @@ using namespace std::chrono_literals;
 using events::Code;
 
 constexpr Duration kMaxBackoff = 5s;
-constexpr Duration kQuickRun = 1s;  // a run shorter than this that fails counts towards backoff
+constexpr Duration kQuickRun = 1s;
+constexpr size_t kSensorOutputLimit = 4096;  // a run shorter than this that fails counts towards backoff
 // Bounds the withdraw and stop-hook waits of a job that is killed at once
 // (it has no grace to lend them): ContainerPilot v2's default stopTimeout.
 constexpr Duration kKillAtOnceWaitLimit = 5s;
@@ -171,11 +173,13 @@ void Job::run() {
     if (service_) service_->start();
     return;
   }
+  sensor_output_.clear();
   os::SpawnSpec spec{config_.exec, wiring_.child_env ? wiring_.child_env() : os::Environment{},
                      !config_.raw_logging};
   auto pid_holder = std::make_shared<int>(0);
   os::SpawnCallbacks callbacks{
       lifetime_.bind([this, pid_holder](std::string_view line) {
+        if (!config_.sensor_metric.empty()) return keep_sensor_output(line);
         wiring_.log.write(log::Level::kInfo, line, name(), *pid_holder);
       }),
       lifetime_.bind([this, pid_holder](os::ExitStatus status) { on_exit(*pid_holder, status); })};
@@ -187,6 +191,7 @@ void Job::run() {
   }
   *pid_holder = *pid;
   pid_ = *pid;
+  if (auto* m = wiring_.operator_metrics) m->job_starts->with({name()}).inc();
   failed_to_start_ = false;
   run_started_ = wiring_.timers.now();
   wiring_.log.writef(log::Level::kDebug, "job {}: started {} (pid {})", name(), config_.exec[0], pid_);
@@ -207,6 +212,7 @@ void Job::start_failed(const std::string& why) {
   wiring_.log.error(fmt::format("job {}: {}", name(), why));
   failed_to_start_ = true;
   last_exit_ = os::ExitStatus{127, 0};
+  if (auto* m = wiring_.operator_metrics) m->job_exits->with({name(), metrics::kExitNotStarted}).inc();
   wiring_.bus.publish({Code::kError, events::Source::error(why)});
   publish(Code::kExitFailed);
   ++quick_failures_;
@@ -220,11 +226,18 @@ void Job::on_exit(int pid, os::ExitStatus status) {
     start_failed(status.exec_error);
   } else {
     last_exit_ = status;
+    if (auto* m = wiring_.operator_metrics) {
+      const char* label = status.signal ? metrics::kExitSignal
+                          : status.code ? metrics::kExitFailure
+                                        : metrics::kExitSuccess;
+      m->job_exits->with({name(), label}).inc();
+    }
     // A periodic job's successful runs are routine; log them only at debug.
     auto level = !status.is_success()          ? log::Level::kWarn
                  : config_.when.is_periodic() ? log::Level::kDebug
                                                : log::Level::kInfo;
     wiring_.log.writef(level, "job {}: pid {} {}", name(), pid, describe_exit(status));
+    if (!config_.sensor_metric.empty() && status.is_success()) record_sensor();
     publish(status.is_success() ? Code::kExitSuccess : Code::kExitFailed);
     bool quick = wiring_.timers.now() - run_started_ < kQuickRun;
     quick_failures_ = (!status.is_success() && quick) ? quick_failures_ + 1 : 0;
@@ -234,6 +247,27 @@ void Job::on_exit(int pid, os::ExitStatus status) {
     return finish();
   }
   after_exit();
+}
+
+// A sensor's output is one number; more than kSensorOutputLimit is not.
+void Job::keep_sensor_output(std::string_view line) {
+  if (sensor_output_.size() > kSensorOutputLimit) return;
+  sensor_output_.append(line);
+  sensor_output_ += '\n';
+}
+
+void Job::record_sensor() {
+  auto value = metrics::parse_sample(sensor_output_);
+  if (!value) {
+    std::string shown = sensor_output_.substr(0, 80);
+    while (!shown.empty() && shown.back() == '\n') shown.pop_back();
+    wiring_.log.warn(fmt::format("job {}: sensor output \"{}\" is not one number; {} not recorded", name(), shown,
+                                 config_.sensor_metric));
+    return;
+  }
+  if (!wiring_.metrics) return;
+  if (auto r = metrics::record_value(*wiring_.metrics, config_.sensor_metric, *value); !r)
+    wiring_.log.warn(fmt::format("job {}: sensor value {} not recorded: {}", name(), *value, r.error().message));
 }
 
 void Job::after_exit() {
@@ -257,6 +291,7 @@ void Job::after_exit() {
 
 void Job::schedule_restart() {
   if (restarts_left_ > 0) --restarts_left_;
+  if (auto* m = wiring_.operator_metrics) m->job_restarts->with({name()}).inc();
   // D8: ContainerPilot restarts at once, forever, so a crash loop burns a
   // core. The first restart is immediate; repeated quick failures back off.
   Duration delay{0};

@@ -107,6 +107,8 @@ class Job {
   void schedule_tick();
   void run();
   void on_exit(int pid, os::ExitStatus status);
+  void keep_sensor_output(std::string_view line);
+  void record_sensor();
   void after_exit();
   void start_failed(const std::string& why);
   void schedule_restart();
@@ -138,6 +140,7 @@ class Job {
   int quick_failures_ = 0;
   os::Clock::time_point run_started_{};
   std::optional<os::ExitStatus> last_exit_;
+  std::string sensor_output_;  // a sensor's output of its current run (config_.sensor_metric)
   std::set<std::string> waiting_hooks_;
   std::unique_ptr<Service> service_;
   bool withdrawing_ = false;

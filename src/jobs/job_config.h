@@ -90,6 +90,12 @@ struct JobConfig {
   // event is held until maintenance ends, as v2 skipped every poller's action
   // (tasks, backends) while in maintenance.
   bool pauses_in_maintenance = false;
+  // v2 only too (v3 has no sensors): the metric a telemetry sensor sets. The
+  // job's output is kept instead of logged, and after a successful run its
+  // text, trimmed, must be one number, which is recorded in this metric
+  // (counter: added, gauge: set, histogram and summary: observed); anything
+  // else is dropped with a warning, as v2 did.
+  std::string sensor_metric;
   // Canonical text of the job's config, compared on reload to decide whether
   // the job changed.
   std::string fingerprint;

@@ -46,6 +46,8 @@ class Fixture : public ::testing::Test {
                   .files = files_,
                   .log = log_,
                   .bus = bus_,
+                  .metrics = &registry_,
+                  .operator_metrics = operator_metrics_.get(),
                   .child_env = [] { return os::Environment(std::vector<std::string>{"A=1"}); }};
     supervisor_ = std::make_unique<Supervisor>(wiring, options_, std::move(configs),
                                                main_job);
@@ -94,6 +96,8 @@ class Fixture : public ::testing::Test {
   os::FakeTimers timers_;
   os::FakeFiles files_{timers_};  // named by the wiring
   log::Log log_;
+  metrics::Registry registry_;
+  std::unique_ptr<metrics::OperatorMetrics> operator_metrics_;  // set before start(): counted
   std::unique_ptr<Supervisor> supervisor_;
   std::vector<events::Event> seen_;
   bool done_ = false;
@@ -111,6 +115,33 @@ TEST_F(Fixture, ChainedJobsStartInOrderAndTheMainJobsStatusIsTheExitStatus) {
   EXPECT_TRUE(done_);
   EXPECT_EQ(supervisor_->exit_code(), 4);
   EXPECT_TRUE(saw(Code::kStopped, "global"));
+}
+
+TEST_F(Fixture, OperatorMetricsCountStartsExitsByStatusAndRestarts) {
+  operator_metrics_ = std::move(*metrics::OperatorMetrics::create(registry_));
+  auto agent = job("agent", {"agent"});
+  agent.restarts = 2;
+  auto app = job("app", {"app"});
+  start({agent, app}, "app");
+  exit("agent", 1);
+  advance(std::chrono::seconds(1));  // restarts go through a (backoff) timer
+  exit("agent", 0, SIGKILL);
+  advance(std::chrono::seconds(1));
+  exit("agent", 0);
+  auto& m = *operator_metrics_;
+  EXPECT_EQ(m.job_starts->with({"agent"}).value(), 3);
+  EXPECT_EQ(m.job_starts->with({"app"}).value(), 1);
+  EXPECT_EQ(m.job_exits->with({"agent", "failure"}).value(), 1);
+  EXPECT_EQ(m.job_exits->with({"agent", "signal"}).value(), 1);
+  EXPECT_EQ(m.job_exits->with({"agent", "success"}).value(), 1);
+  EXPECT_EQ(m.job_restarts->with({"agent"}).value(), 2);
+  EXPECT_EQ(m.job_restarts->series().count({"app"}), 0u);
+}
+
+TEST_F(Fixture, WithoutOperatorMetricsNothingIsRegistered) {
+  start({job("app", {"app"})});
+  exit("app", 0);
+  EXPECT_EQ(registry_.expose(), "");
 }
 
 TEST_F(Fixture, AFailedStepTheMainJobWaitsForEndsAutopilotWithItsStatus) {

@@ -62,8 +62,12 @@ void Service::tick() {
 void Service::run_check() {
   if (!check_) return on_result({true, ""});
   checking_ = true;
-  check_->run(health_config_.timeout, lifetime_.bind([this](health::CheckResult r) {
+  check_->run(health_config_.timeout, lifetime_.bind([this, start = wiring_.timers.now()](health::CheckResult r) {
     checking_ = false;
+    if (auto* m = wiring_.operator_metrics) {
+      m->health_checks->with({job_, r.healthy ? "healthy" : "unhealthy"}).inc();
+      m->health_check_duration->with({job_}).observe(metrics::seconds_between(start, wiring_.timers.now()));
+    }
     on_result(r);
   }));
 }

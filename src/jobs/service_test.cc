@@ -125,6 +125,19 @@ TEST_F(ServiceTest, HeartbeatsKeepThePassingRecordAliveBeyondItsTtl) {
   EXPECT_EQ(fakes_.catalog.count(Operation::kHeartbeat), 12u) << "each later pass heartbeats";
 }
 
+TEST_F(ServiceTest, OperatorMetricsCountCheckResultsAndTimeThem) {
+  auto& m = fakes_.enable_operator_metrics();
+  auto& check = make(job());
+  check.script = {true, false, true};
+  service_->start();
+  ASSERT_TRUE(run_until([&] { return check.runs == 3 && check.script.empty(); }));
+  settle();
+  EXPECT_EQ(m.health_checks->with({"app", "healthy"}).value(), 2);
+  EXPECT_EQ(m.health_checks->with({"app", "unhealthy"}).value(), 1);
+  EXPECT_EQ(m.health_check_duration->with({"app"}).count(), 3u);
+  EXPECT_EQ(m.health_check_duration->with({"app"}).sum(), 0) << "the scripted check answers at once on the fake clock";
+}
+
 TEST_F(ServiceTest, InitialStatusRegistersBeforeAnyCheck) {
   auto j = job();
   j.service.initial_status = Status::kWarning;

@@ -1,7 +1,11 @@
 #include "metrics/registry.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
+
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -33,15 +37,73 @@ std::string escape(std::string_view s, bool quote) {
   return out;
 }
 
-void write_sample(std::string& out, std::string_view name, std::string_view labels, double v) {
+// An `le` or `quantile` label value: OpenMetrics wants the canonical float
+// ("1.0", not "1"), as the Go client writes it.
+std::string bound_text(double v, Format format) {
+  std::string text = format_value(v);
+  if (format == Format::kOpenMetrics && std::isfinite(v) &&
+      text.find_first_of(".eE") == std::string::npos)
+    text += ".0";
+  return text;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+void append_value(std::string& out, double v) {
+  if (std::isnan(v)) out += "NaN";
+  else if (std::isinf(v)) out += v > 0 ? "+Inf" : "-Inf";
+  else fmt::format_to(std::back_inserter(out), "{}", v);
+}
+
+// One sample line: name, suffix, labels (with `extra`), value. Written
+// straight into `out`: a scrape writes hundreds, so no temporaries.
+void write_sample(std::string& out, const FamilyBase& f, std::string_view name, std::string_view suffix,
+                  const std::vector<std::string>& values, std::string_view extra, double v) {
   out += name;
-  out += labels;
+  out += suffix;
+  f.append_labels(out, values, extra);
   out += ' ';
-  out += format_value(v);
+  append_value(out, v);
   out += '\n';
 }
 
 }  // namespace
+
+Format negotiate_format(std::string_view accept) {
+  while (!accept.empty()) {
+    size_t comma = accept.find(',');
+    std::string_view entry = accept.substr(0, comma);
+    accept = comma == std::string_view::npos ? std::string_view{} : accept.substr(comma + 1);
+    size_t semi = entry.find(';');
+    if (!iequals(trim(entry.substr(0, semi)), "application/openmetrics-text")) continue;
+    // A q of 0 means "not this one".
+    bool refused = false;
+    while (semi != std::string_view::npos) {
+      entry = entry.substr(semi + 1);
+      semi = entry.find(';');
+      std::string_view param = trim(entry.substr(0, semi));
+      if (param.size() > 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
+        std::string q(param.substr(2));
+        char* end = nullptr;
+        double value = std::strtod(q.c_str(), &end);
+        refused = end != q.c_str() && value <= 0;
+      }
+    }
+    if (!refused) return Format::kOpenMetrics;
+  }
+  return Format::kText;
+}
 
 bool is_valid_metric_name(std::string_view name) { return is_name(name, true); }
 bool is_valid_label_name(std::string_view name) { return is_name(name, false) && name.substr(0, 2) != "__"; }
@@ -56,52 +118,92 @@ std::string format_value(double v) {
 }
 
 std::string FamilyBase::label_text(const std::vector<std::string>& values, std::string_view extra) const {
-  if (values.empty() && extra.empty()) return "";
-  std::string out = "{";
+  std::string out;
+  append_labels(out, values, extra);
+  return out;
+}
+
+void FamilyBase::append_labels(std::string& out, const std::vector<std::string>& values,
+                               std::string_view extra) const {
+  if (values.empty() && extra.empty()) return;
+  out += '{';
   for (size_t i = 0; i < values.size() && i < label_names_.size(); ++i) {
     if (i) out += ',';
-    out += label_names_[i] + "=\"" + escape_label_value(values[i]) + '"';
+    out += label_names_[i];
+    out += "=\"";
+    for (char c : values[i]) {
+      if (c == '\\') out += "\\\\";
+      else if (c == '\n') out += "\\n";
+      else if (c == '"') out += "\\\"";
+      else out += c;
+    }
+    out += '"';
   }
   if (!extra.empty()) {
     if (!values.empty()) out += ',';
     out += extra;
   }
   out += '}';
-  return out;
 }
 
-void FamilyBase::write_header(std::string& out) const {
+void FamilyBase::write_header(std::string& out, Format format) const {
+  // An OpenMetrics counter family is named without its samples' `_total`.
+  std::string_view family = name_;
+  if (format == Format::kOpenMetrics && type_ == Type::kCounter && family.ends_with("_total"))
+    family.remove_suffix(6);
+  if (format == Format::kOpenMetrics) {
+    if (!help_.empty()) {
+      out += "# HELP ";
+      out += family;
+      out += ' ' + escape_label_value(help_) + '\n';
+    }
+    out += "# TYPE ";
+    out += family;
+    out += ' ' + std::string(type_name(type_)) + '\n';
+    return;
+  }
   if (!help_.empty()) out += "# HELP " + name_ + ' ' + escape_help(help_) + '\n';
   out += "# TYPE " + name_ + ' ' + std::string(type_name(type_)) + '\n';
 }
 
-void write_series(const FamilyBase& f, std::string& out, const std::vector<std::string>& values, const Counter& m) {
-  write_sample(out, f.name(), f.label_text(values), m.value());
+std::string FamilyBase::sample_name(Format format) const {
+  if (format == Format::kOpenMetrics && type_ == Type::kCounter && !name_.ends_with("_total")) return name_ + "_total";
+  return name_;
 }
 
-void write_series(const FamilyBase& f, std::string& out, const std::vector<std::string>& values, const Gauge& m) {
-  write_sample(out, f.name(), f.label_text(values), m.value());
+void write_series(const FamilyBase& f, std::string& out, Format format, const std::vector<std::string>& values,
+                  const Counter& m) {
+  bool add_total = format == Format::kOpenMetrics && !f.name().ends_with("_total");
+  write_sample(out, f, f.name(), add_total ? "_total" : "", values, {}, m.value());
 }
 
-void write_series(const FamilyBase& f, std::string& out, const std::vector<std::string>& values,
+void write_series(const FamilyBase& f, std::string& out, Format, const std::vector<std::string>& values,
+                  const Gauge& m) {
+  write_sample(out, f, f.name(), {}, values, {}, m.value());
+}
+
+void write_series(const FamilyBase& f, std::string& out, Format format, const std::vector<std::string>& values,
                   const Histogram& m) {
-  const std::string bucket = f.name() + "_bucket";
+  std::string le;
+  std::uint64_t cumulative = 0;
   for (size_t i = 0; i < m.bounds().size(); ++i) {
-    auto le = "le=\"" + format_value(m.bounds()[i]) + '"';
-    write_sample(out, bucket, f.label_text(values, le), static_cast<double>(m.cumulative(i)));
+    le = "le=\"" + bound_text(m.bounds()[i], format) + '"';
+    cumulative = m.cumulative(i);
+    write_sample(out, f, f.name(), "_bucket", values, le, static_cast<double>(cumulative));
   }
-  write_sample(out, bucket, f.label_text(values, "le=\"+Inf\""), static_cast<double>(m.count()));
-  write_sample(out, f.name() + "_sum", f.label_text(values), m.sum());
-  write_sample(out, f.name() + "_count", f.label_text(values), static_cast<double>(m.count()));
+  write_sample(out, f, f.name(), "_bucket", values, "le=\"+Inf\"", static_cast<double>(m.count()));
+  write_sample(out, f, f.name(), "_sum", values, {}, m.sum());
+  write_sample(out, f, f.name(), "_count", values, {}, static_cast<double>(m.count()));
 }
 
-void write_series(const FamilyBase& f, std::string& out, const std::vector<std::string>& values, const Summary& m) {
+void write_series(const FamilyBase& f, std::string& out, Format format, const std::vector<std::string>& values,
+                  const Summary& m) {
   for (const auto& o : default_objectives()) {
-    auto q = "quantile=\"" + format_value(o.quantile) + '"';
-    write_sample(out, f.name(), f.label_text(values, q), m.quantile(o.quantile));
+    auto q = "quantile=\"" + bound_text(o.quantile, format) + '"';
+    write_sample(out, f, f.name(), {}, values, q, m.quantile(o.quantile));
   }
-  write_sample(out, f.name() + "_sum", f.label_text(values), m.sum());
-  write_sample(out, f.name() + "_count", f.label_text(values), static_cast<double>(m.count()));
+  write_sample(out, f, f.name(), "_sum", values, {}, m.sum());
+  write_sample(out, f, f.name(), "_count", values, {}, static_cast<double>(m.count()));
 }
 
 Result<void> Registry::check_new(const std::string& name, const std::vector<std::string>& labels,
@@ -167,10 +269,13 @@ FamilyBase* Registry::find(const std::string& name) const {
   return it == families_.end() ? nullptr : it->second.get();
 }
 
-std::string Registry::expose() {
+std::string Registry::expose(Format format) {
   for (const auto& collect : collectors_) collect();
   std::string out;
-  for (const auto& [name, family] : families_) family->write(out);
+  out.reserve(last_size_ + last_size_ / 8);  // one allocation when the size holds steady
+  for (const auto& [name, family] : families_) family->write(out, format);
+  if (format == Format::kOpenMetrics) out += "# EOF\n";
+  last_size_ = out.size();
   return out;
 }
 

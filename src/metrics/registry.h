@@ -1,5 +1,6 @@
 // Metrics: counters, gauges, histograms and summaries in named families with
-// labels, written out in the Prometheus text format 0.0.4. The registry is an
+// labels, written out in the Prometheus text format 0.0.4 or OpenMetrics
+// 1.0.0. The registry is an
 // object handed to whoever counts (through the Wiring), never a global.
 // Knows nothing of HTTP, jobs or the catalog. Loop thread only.
 #pragma once
@@ -20,6 +21,20 @@ namespace autopilot::metrics {
 bool is_valid_metric_name(std::string_view name);
 bool is_valid_label_name(std::string_view name);
 
+// The two exposition formats. OpenMetrics differs from the text format in
+// what a scraper sees: a counter family is named without `_total` and its
+// sample with it, HELP also escapes ", `le` and `quantile` values are
+// canonical floats ("1.0"), and the output ends with "# EOF".
+enum class Format { kText, kOpenMetrics };
+
+// The Content-Type of each.
+inline constexpr const char* kTextContentType = "text/plain; version=0.0.4; charset=utf-8";
+inline constexpr const char* kOpenMetricsContentType = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+// The format an Accept header asks for: OpenMetrics when it lists
+// application/openmetrics-text with a non-zero q, else the text format.
+Format negotiate_format(std::string_view accept);
+
 // The text format's escaping: HELP escapes \ and newline; label values also ".
 std::string escape_help(std::string_view help);
 std::string escape_label_value(std::string_view value);
@@ -38,11 +53,16 @@ class FamilyBase {
   const std::vector<std::string>& label_names() const { return label_names_; }
 
   // Appends HELP, TYPE and every series; nothing for a family without series.
-  virtual void write(std::string& out) const = 0;
+  virtual void write(std::string& out, Format format) const = 0;
 
   // `{a="x",b="y"}` (with `extra` appended, e.g. le="0.5"), or "" for no labels.
   std::string label_text(const std::vector<std::string>& values, std::string_view extra = {}) const;
-  void write_header(std::string& out) const;
+  // The same, appended to `out`.
+  void append_labels(std::string& out, const std::vector<std::string>& values, std::string_view extra = {}) const;
+  void write_header(std::string& out, Format format) const;
+  // The name samples of this family are written under before any suffix:
+  // the name, except an OpenMetrics counter's, which gets `_total`.
+  std::string sample_name(Format format) const;
 
  private:
   std::string name_, help_;
@@ -73,7 +93,7 @@ class Family : public FamilyBase {
   void clear() { series_.clear(); }
   const std::map<std::vector<std::string>, M>& series() const { return series_; }
 
-  void write(std::string& out) const override;
+  void write(std::string& out, Format format) const override;
 
  private:
   std::function<M()> make_;
@@ -98,8 +118,8 @@ class Registry {
   // scrapes.
   void on_scrape(std::function<void()> collect) { collectors_.push_back(std::move(collect)); }
 
-  // Every family, sorted by name, in the text format 0.0.4.
-  std::string expose();
+  // Every family, sorted by name, in the text format 0.0.4 or OpenMetrics 1.0.0.
+  std::string expose(Format format = Format::kText);
 
  private:
   Result<void> check_new(const std::string& name, const std::vector<std::string>& labels,
@@ -109,19 +129,24 @@ class Registry {
   std::vector<std::function<void()>> collectors_;
   // Bucket bounds by histogram family: each series points at its family's.
   std::vector<std::unique_ptr<std::vector<double>>> bounds_;
+  size_t last_size_ = 0;  // of the last expose(), to size the next
 };
 
 // Writers of one series of each kind (name, label text, values).
-void write_series(const FamilyBase& f, std::string& out, const std::vector<std::string>& values, const Counter& m);
-void write_series(const FamilyBase& f, std::string& out, const std::vector<std::string>& values, const Gauge& m);
-void write_series(const FamilyBase& f, std::string& out, const std::vector<std::string>& values, const Histogram& m);
-void write_series(const FamilyBase& f, std::string& out, const std::vector<std::string>& values, const Summary& m);
+void write_series(const FamilyBase& f, std::string& out, Format format, const std::vector<std::string>& values,
+                  const Counter& m);
+void write_series(const FamilyBase& f, std::string& out, Format format, const std::vector<std::string>& values,
+                  const Gauge& m);
+void write_series(const FamilyBase& f, std::string& out, Format format, const std::vector<std::string>& values,
+                  const Histogram& m);
+void write_series(const FamilyBase& f, std::string& out, Format format, const std::vector<std::string>& values,
+                  const Summary& m);
 
 template <class M>
-void Family<M>::write(std::string& out) const {
+void Family<M>::write(std::string& out, Format format) const {
   if (series_.empty()) return;
-  write_header(out);
-  for (const auto& [values, m] : series_) write_series(*this, out, values, m);
+  write_header(out, format);
+  for (const auto& [values, m] : series_) write_series(*this, out, format, values, m);
 }
 
 }  // namespace autopilot::metrics

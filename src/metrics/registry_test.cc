@@ -1,5 +1,8 @@
 #include "metrics/registry.h"
 
+#include "metrics/operator_metrics.h"
+#include "metrics/record.h"
+
 #include <cmath>
 
 #include <gtest/gtest.h>
@@ -155,6 +158,136 @@ TEST(FormatValue, WritesPrometheusSpecials) {
   EXPECT_EQ(format_value(0), "0");
   EXPECT_EQ(format_value(0.1), "0.1");
   EXPECT_EQ(format_value(123456789), "123456789");
+}
+
+}  // namespace
+}  // namespace autopilot::metrics
+
+namespace autopilot::metrics {
+namespace {
+
+TEST(OperatorMetrics, RegistersEveryFamilyOnceAndEscapesLabelValuesFromConfig) {
+  Registry r;
+  auto m = OperatorMetrics::create(r);
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_FALSE(OperatorMetrics::create(r)) << "the names are taken";
+  EXPECT_EQ(r.expose(), "") << "families without series print nothing";
+  (*m)->job_starts->with({"we\"ird\\job\n"}).inc();
+  EXPECT_EQ(r.expose(),
+            "# HELP autopilot_job_starts_total processes started, by job\n"
+            "# TYPE autopilot_job_starts_total counter\n"
+            "autopilot_job_starts_total{job=\"we\\\"ird\\\\job\\n\"} 1\n");
+  for (const char* name :
+       {"autopilot_job_exits_total", "autopilot_job_restarts_total", "autopilot_health_checks_total",
+        "autopilot_health_check_duration_seconds", "autopilot_catalog_requests_total", "autopilot_catalog_errors_total",
+        "autopilot_catalog_request_duration_seconds", "autopilot_watch_deliveries_total",
+        "autopilot_template_renders_total", "autopilot_template_render_duration_seconds",
+        "autopilot_template_command_failures_total", "autopilot_template_last_success_timestamp_seconds"})
+    EXPECT_NE(r.find(name), nullptr) << name;
+}
+
+}  // namespace
+}  // namespace autopilot::metrics
+
+namespace autopilot::metrics {
+namespace {
+
+TEST(OpenMetrics, CountersAreFamiliesWithoutTotalBoundsAreCanonicalAndTheOutputEnds) {
+  Registry r;
+  (*r.counter("containerpilot_events", "events", {"code"}))->with({"Startup"}).inc();
+  (*r.counter("jobs_total", "a \"quoted\" help"))->get().add(2).ok();
+  (*r.gauge("temp", "temperature"))->get().set(1.5);
+  auto h = r.histogram("latency_seconds", "", {}, {0.5, 1, 2});
+  (*h)->get().observe(1);
+  auto s = r.summary("work_seconds", "work");
+  (*s)->get().observe(3);
+  EXPECT_EQ(r.expose(Format::kOpenMetrics),
+            "# HELP containerpilot_events events\n"
+            "# TYPE containerpilot_events counter\n"
+            "containerpilot_events_total{code=\"Startup\"} 1\n"
+            "# HELP jobs a \\\"quoted\\\" help\n"
+            "# TYPE jobs counter\n"
+            "jobs_total 2\n"
+            "# TYPE latency_seconds histogram\n"
+            "latency_seconds_bucket{le=\"0.5\"} 0\n"
+            "latency_seconds_bucket{le=\"1.0\"} 1\n"
+            "latency_seconds_bucket{le=\"2.0\"} 1\n"
+            "latency_seconds_bucket{le=\"+Inf\"} 1\n"
+            "latency_seconds_sum 1\n"
+            "latency_seconds_count 1\n"
+            "# HELP temp temperature\n"
+            "# TYPE temp gauge\n"
+            "temp 1.5\n"
+            "# HELP work_seconds work\n"
+            "# TYPE work_seconds summary\n"
+            "work_seconds{quantile=\"0.5\"} 3\n"
+            "work_seconds{quantile=\"0.9\"} 3\n"
+            "work_seconds{quantile=\"0.99\"} 3\n"
+            "work_seconds_sum 3\n"
+            "work_seconds_count 1\n"
+            "# EOF\n");
+  // The text format of the same registry is unchanged: names as registered, no EOF.
+  std::string text = r.expose(Format::kText);
+  EXPECT_NE(text.find("# TYPE containerpilot_events counter\ncontainerpilot_events{code=\"Startup\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("latency_seconds_bucket{le=\"1\"} 1\n"), std::string::npos);
+  EXPECT_EQ(text.find("# EOF"), std::string::npos);
+}
+
+TEST(OpenMetrics, NegotiatedFromTheAcceptHeader) {
+  EXPECT_EQ(negotiate_format(""), Format::kText);
+  EXPECT_EQ(negotiate_format("text/plain;version=0.0.4"), Format::kText);
+  EXPECT_EQ(negotiate_format("*/*"), Format::kText);
+  EXPECT_EQ(negotiate_format("application/openmetrics-text"), Format::kOpenMetrics);
+  // What Prometheus 2.42 sends.
+  EXPECT_EQ(negotiate_format("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
+                             "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"),
+            Format::kOpenMetrics);
+  EXPECT_EQ(negotiate_format("text/plain, Application/OpenMetrics-Text ; q=0.3"), Format::kOpenMetrics);
+  EXPECT_EQ(negotiate_format("application/openmetrics-text;q=0, text/plain"), Format::kText);
+}
+
+}  // namespace
+}  // namespace autopilot::metrics
+
+
+namespace autopilot::metrics {
+namespace {
+
+TEST(Record, AddsSetsOrObservesByTypeAndRefusesWhatItCannot) {
+  Registry r;
+  auto c = *r.counter("c", "");
+  auto g = *r.gauge("g", "");
+  auto h = *r.histogram("h", "");
+  auto s = *r.summary("s", "");
+  (void)*r.counter("labelled", "", {"x"});
+  ASSERT_TRUE(record_value(r, "c", 2));
+  ASSERT_TRUE(record_value(r, "c", 3));
+  ASSERT_TRUE(record_value(r, "g", 7));
+  ASSERT_TRUE(record_value(r, "g", -1));
+  ASSERT_TRUE(record_value(r, "h", 0.3));
+  ASSERT_TRUE(record_value(r, "s", 4));
+  EXPECT_EQ(c->get().value(), 5);
+  EXPECT_EQ(g->get().value(), -1);
+  EXPECT_EQ(h->get().count(), 1u);
+  EXPECT_EQ(s->get().sum(), 4);
+  EXPECT_FALSE(record_value(r, "c", -1)) << "a counter never decreases";
+  EXPECT_EQ(c->get().value(), 5);
+  EXPECT_FALSE(record_value(r, "nope", 1));
+  EXPECT_FALSE(record_value(r, "labelled", 1));
+}
+
+TEST(Record, ParsesOneTrimmedNumberAsGoDoes) {
+  EXPECT_EQ(parse_sample(" 42\n"), 42);
+  EXPECT_EQ(parse_sample("-1.5e3"), -1500);
+  EXPECT_TRUE(parse_sample("+Inf").has_value());
+  EXPECT_TRUE(parse_sample("NaN").has_value());
+  EXPECT_FALSE(parse_sample(""));
+  EXPECT_FALSE(parse_sample("  \n"));
+  EXPECT_FALSE(parse_sample("1 2"));
+  EXPECT_FALSE(parse_sample("12ms"));
+  EXPECT_FALSE(parse_sample("0x10"));
+  EXPECT_FALSE(parse_sample("1\n2\n"));
 }
 
 }  // namespace

@@ -89,9 +89,14 @@ void Renderer::render() {
     return;
   }
   cache_->begin_pass();
+  const auto began = wiring_.timers.now();
   auto text = template_->execute(tmpl::Value::map({}),
                               config_.error_on_missing_key ? tmpl::MissingKey::kError : tmpl::MissingKey::kDefault);
   if (cache_->missed()) return;  // the watches just started bring the data, then we render again
+  if (auto* m = wiring_.operator_metrics) {
+    m->template_render_duration->with({config_.name}).observe(metrics::seconds_between(began, wiring_.timers.now()));
+    if (!text) m->template_renders->with({config_.name, "error"}).inc();
+  }
   if (!text) {
     wiring_.log.error(fmt::format("template {}: {}; {}", config_.name, text.error().format(), kept_file()));
     if (on_render_error) on_render_error(text.error());
@@ -149,8 +154,25 @@ void Renderer::write(std::string text) {
   }));
 }
 
+// The render metrics of one write: its result, a failed command, and the
+// time of the last good render (written or already up to date).
+void Renderer::count(const Result<Outcome>& r) {
+  auto* m = wiring_.operator_metrics;
+  if (!m) return;
+  const char* result = !r                                  ? "error"
+                       : *r == Outcome::kWritten           ? "written"
+                       : *r == Outcome::kUnchanged         ? "unchanged"
+                       : *r == Outcome::kCheckFailed       ? "check_failed"
+                                                           : "command_failed";
+  m->template_renders->with({config_.name, result}).inc();
+  if (r && *r == Outcome::kCommandFailed) m->template_command_failures->with({config_.name}).inc();
+  if (r && (*r == Outcome::kWritten || *r == Outcome::kUnchanged))
+    m->template_last_success->with({config_.name}).set(m->wall_seconds());
+}
+
 void Renderer::written(const Result<Outcome>& r) {
   bool first = !rendered_;
+  count(r);
   if (!r) {
     wiring_.log.error(r.error().message);
   } else {

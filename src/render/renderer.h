@@ -101,6 +101,7 @@ class Renderer {
   void render();
   std::string kept_file() const;
   void write(std::string text);
+  void count(const Result<Outcome>& r);
   void written(const Result<Outcome>& r);
   void retry_later();
   void cancel_retry();

@@ -336,6 +336,31 @@ TEST_F(RendererOnFakeCatalogTest, AFailedCommandIsRetriedWithBackoffUntilTheNewF
   EXPECT_EQ(spawned(), 3u) << "nothing runs once the file landed";
 }
 
+TEST_F(RendererOnFakeCatalogTest, OperatorMetricsCountRendersByResultCommandFailuresAndTheLastGoodRender) {
+  auto& m = fakes_.enable_operator_metrics();
+  add("app-1", 8001);
+  auto t = config(kUpstreams);
+  t.command = {"nginx", "-s", "reload"};
+  fakes_.files.write_for_test("/out/upstreams.conf", "old\n");
+  auto& r = make(std::move(t), 100ms, 200ms);
+  r.start();
+  settle();
+  ASSERT_EQ(spawned(), 1u);
+  end_last(1);
+  EXPECT_EQ(m.template_renders->with({"upstreams", "command_failed"}).value(), 1);
+  EXPECT_EQ(m.template_command_failures->with({"upstreams"}).value(), 1);
+  EXPECT_EQ(m.template_last_success->series().count({"upstreams"}), 0u) << "nothing good yet";
+  ASSERT_TRUE(run_until([&] { return spawned() == 2; }, 1s));
+  end_last(0);
+  EXPECT_EQ(m.template_renders->with({"upstreams", "written"}).value(), 1);
+  EXPECT_EQ(m.template_last_success->with({"upstreams"}).value(), 1700000000.0);
+  EXPECT_EQ(m.template_render_duration->with({"upstreams"}).count(), 1u) << "one pass; the retry writes it again";
+  std::string text = fakes_.metrics.expose();
+  EXPECT_NE(text.find("autopilot_template_renders_total{template=\"upstreams\",result=\"written\"} 1\n"),
+            std::string::npos)
+      << text;
+}
+
 TEST_F(RendererOnFakeCatalogTest, RetriesOfAFailingCommandAreCappedAndACatalogChangeStartsThemOver) {
   add("app-1", 8001);
   auto t = config(kUpstreams);

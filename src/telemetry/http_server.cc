@@ -59,6 +59,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     const auto& req = parser_->get();
     HttpRequest request{std::string(req.method_string()), std::string(req.target()), {}};
     request.path = request.target.substr(0, request.target.find('?'));
+    request.accept = std::string(req[http::field::accept]);
     respond(state_->handler(request), req.keep_alive());
   }
 

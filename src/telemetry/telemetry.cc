@@ -9,8 +9,6 @@
 namespace autopilot::telemetry {
 namespace {
 
-constexpr const char* kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
-
 Result<void> register_user_metric(metrics::Registry& r, const MetricConfig& m) {
   switch (m.type) {
     case metrics::Type::kCounter: if (auto f = r.counter(m.name, m.help); !f) return f.error(); break;
@@ -75,7 +73,23 @@ Result<void> Telemetry::register_metrics() {
 
 Result<void> Telemetry::start() {
   if (auto r = register_metrics(); !r) return r.error();
-  return server_.listen(config_.address, config_.port);
+  if (auto r = server_.listen(config_.address, config_.port); !r) return r;
+  if (wiring_.catalog) {
+    // The port actually listened on (port 0 in tests picks one).
+    TelemetryConfig c = config_;
+    c.port = server_.port();
+    registration_ = std::make_unique<jobs::Service>(registration_job(c), wiring_, nullptr);
+    registration_->start();
+  }
+  return {};
+}
+
+void Telemetry::withdraw(Duration limit, std::function<void()> done) {
+  if (!registration_) {
+    if (done) done();
+    return;
+  }
+  registration_->withdraw(limit, std::move(done));
 }
 
 HttpResponse Telemetry::handle(const HttpRequest& request) {
@@ -85,8 +99,12 @@ HttpResponse Telemetry::handle(const HttpRequest& request) {
     r.headers.emplace_back("Allow", "GET");
     return r;
   }
-  if (request.path == "/metrics")
-    return HttpResponse::text(200, wiring_.metrics->expose(), kMetricsContentType);
+  if (request.path == "/metrics") {
+    auto format = metrics::negotiate_format(request.accept);
+    return HttpResponse::text(200, wiring_.metrics->expose(format),
+                              format == metrics::Format::kOpenMetrics ? metrics::kOpenMetricsContentType
+                                                                      : metrics::kTextContentType);
+  }
   StatusReport report = options_.status ? options_.status() : StatusReport{};
   return HttpResponse::text(200, status_json(options_.version, report), "application/json");
 }

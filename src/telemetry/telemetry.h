@@ -1,6 +1,7 @@
 // Telemetry: ContainerPilot's telemetry endpoint. Serves, on the address and
 // port of the config's `telemetry` block:
-//   GET /metrics  every metric of the Wiring's registry, Prometheus text 0.0.4
+//   GET /metrics  every metric of the Wiring's registry, Prometheus text 0.0.4,
+//                 or OpenMetrics 1.0.0 when the Accept header asks for it
 //   GET /status   {"Version","Jobs":[{Name,Status}],"Services":[{Name,Address,
 //                 Port,Status}],"Watches":[name]} (ContainerPilot's shape)
 // Other methods get 405, other paths 404. It registers the user metrics of
@@ -9,7 +10,12 @@
 // autopilot_build_info{version} and the process metrics, the last three
 // computed when scraped. Knows nothing of jobs or watches: what /status and
 // the watch gauge show comes from the functions in TelemetryOptions.
-// Loop thread only.
+//
+// With a catalog in the Wiring, start() also registers the endpoint there
+// (config.service_name, ContainerPilot's `containerpilot` by default) through
+// a jobs::Service with a heartbeat-only health block, so it is always
+// healthy, heartbeated every 5 s with a 15 s TTL and registered again if it
+// expires; withdraw() deregisters it at shutdown. Loop thread only.
 #pragma once
 
 #include <functional>
@@ -18,7 +24,9 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/duration.h"
 #include "events/bus.h"
+#include "jobs/service.h"
 #include "telemetry/http_server.h"
 #include "telemetry/telemetry_config.h"
 #include "wiring/wiring.h"
@@ -61,6 +69,11 @@ class Telemetry {
   // metric that cannot be registered or an address that cannot be listened on.
   Result<void> start();
   int port() const { return server_.port(); }
+  // Deregisters the endpoint (giving up after `limit`), then calls `done`
+  // (at once when it is not registered).
+  void withdraw(Duration limit, std::function<void()> done);
+  // The catalog registration, or null without a catalog.
+  const jobs::Service* registration() const { return registration_.get(); }
   const TelemetryConfig& config() const { return config_; }
 
   // What a request gets (the server's handler).
@@ -74,6 +87,7 @@ class Telemetry {
   TelemetryOptions options_;
   HttpServer server_;
   events::Bus::SubscriptionId subscription_ = 0;
+  std::unique_ptr<jobs::Service> registration_;
 };
 
 }  // namespace autopilot::telemetry

@@ -1,8 +1,11 @@
 #include "telemetry/telemetry_config.h"
 
+#include <unistd.h>
+
 #include <map>
 
 #include "decode/decoder.h"
+#include "discovery/catalog.h"
 #include "metrics/registry.h"
 #include "net/interfaces.h"
 
@@ -92,14 +95,36 @@ Result<std::string> resolve_address(const Decoder& d, const Node& where, const s
   return *address;
 }
 
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return "localhost";
+  return buf;
+}
+
 }  // namespace
+
+jobs::JobConfig registration_job(const TelemetryConfig& config) {
+  jobs::JobConfig job;
+  job.name = config.service_name;
+  health::HealthConfig health;
+  health.interval = std::chrono::seconds(5);
+  health.ttl = std::chrono::seconds(15);
+  health.timeout = health.interval;
+  job.health = health;
+  job.service.port = config.port;
+  job.service.tags = config.tags;
+  job.service.interfaces = config.interfaces;
+  job.service.address = config.address;
+  job.service.node = config.node;
+  return job;
+}
 
 bool is_builtin_metric_name(const std::string& name) {
   return name.starts_with("containerpilot_") || name.starts_with("autopilot_") || name.starts_with("process_");
 }
 
 Result<TelemetryConfig> decode_telemetry(const Decoder& d, const Node& n) {
-  static const std::vector<std::string> kKeys{"port", "interfaces", "tags", "metrics"};
+  static const std::vector<std::string> kKeys{"name", "port", "interfaces", "tags", "metrics"};
   if (auto r = d.require_object(n); !r) return r.error();
   if (auto r = d.only_keys(n, kKeys); !r) return r.error();
   TelemetryConfig t;
@@ -108,6 +133,12 @@ Result<TelemetryConfig> decode_telemetry(const Decoder& d, const Node& n) {
     if (!p) return p.error();
     if (*p < 1 || *p > 65535) return d.error(*port, "must be a port number (1-65535)");
     t.port = static_cast<int>(*p);
+  }
+  if (auto name = d.field(n, "name")) {
+    auto s = d.string(*name);
+    if (!s) return s.error();
+    if (auto r = discovery::validate_service_name(*s); !r) return d.error(*name, r.error().message);
+    t.service_name = *s;
   }
   if (auto interfaces = d.field(n, "interfaces")) {
     auto list = decode_interfaces(d, *interfaces);
@@ -128,6 +159,10 @@ Result<TelemetryConfig> decode_telemetry(const Decoder& d, const Node& n) {
   auto address = resolve_address(d, where, t.interfaces);
   if (!address) return address.error();
   t.address = *address;
+  t.node = host_name();
+  if (auto r = discovery::validate_instance(jobs::instance_of(registration_job(t))); !r)
+    return d.error(d.field(n, "tags").value_or(n), "the telemetry endpoint's registration is invalid: " +
+                                                       r.error().message);
   return t;
 }
 

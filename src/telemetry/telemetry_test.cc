@@ -48,6 +48,61 @@ TEST(Telemetry, CountsEveryDeliveredEventByCodeAndSource) {
   EXPECT_NE(body.find("process_open_fds "), std::string::npos) << body;
 }
 
+// The instances of `service` in the fake catalog, healthy or not.
+std::vector<discovery::Instance> listed(FakeWiring& w, const std::string& service) {
+  std::vector<discovery::Instance> out;
+  w.catalog.list(service, false, [&](Result<std::vector<discovery::Instance>> r) {
+    if (r) out = *r;
+  });
+  w.settle();
+  return out;
+}
+
+TEST(Telemetry, RegistersItsEndpointHeartbeatsAndWithdraws) {
+  FakeWiring w;
+  TelemetryConfig c = local_config();
+  c.tags = {"dev"};
+  c.node = "host";
+  Telemetry t(c, w.wiring(), {.version = "v"});
+  ASSERT_TRUE(t.start());
+  w.settle();
+  auto instances = listed(w, "containerpilot");
+  ASSERT_EQ(instances.size(), 1u);
+  EXPECT_EQ(instances[0].address, "127.0.0.1");
+  EXPECT_EQ(instances[0].port, t.port());
+  EXPECT_EQ(instances[0].tags, std::vector<std::string>{"dev"});
+  EXPECT_EQ(instances[0].status, discovery::Status::kPassing);
+  EXPECT_EQ(instances[0].id, "containerpilot-host-127.0.0.1:" + std::to_string(t.port()));
+
+  // Heartbeats every 5 s keep the 15 s record alive well past its TTL.
+  w.timers.advance(std::chrono::seconds(60));
+  EXPECT_EQ(listed(w, "containerpilot").size(), 1u);
+
+  // Gone from the catalog (expired, catalog restarted): registered again.
+  w.expect_ok([&](auto done) { w.catalog.deregister(instances[0].id, done); });
+  EXPECT_TRUE(listed(w, "containerpilot").empty());
+  w.timers.advance(std::chrono::seconds(5));
+  EXPECT_EQ(listed(w, "containerpilot").size(), 1u);
+
+  bool withdrawn = false;
+  t.withdraw(std::chrono::seconds(5), [&] { withdrawn = true; });
+  w.settle();
+  EXPECT_TRUE(withdrawn);
+  EXPECT_TRUE(listed(w, "containerpilot").empty());
+}
+
+TEST(Telemetry, WithoutACatalogNothingRegistersAndWithdrawIsImmediate) {
+  FakeWiring w;
+  TelemetryConfig c = local_config();
+  c.service_name = "metrics";
+  Telemetry t(c, w.wiring(nullptr), {.version = "v"});
+  ASSERT_TRUE(t.start());
+  EXPECT_EQ(t.registration(), nullptr);
+  bool withdrawn = false;
+  t.withdraw(std::chrono::seconds(5), [&] { withdrawn = true; });
+  EXPECT_TRUE(withdrawn);
+}
+
 TEST(Telemetry, WatchInstancesAreReadWhenScraped) {
   FakeWiring w;
   std::vector<std::pair<std::string, size_t>> seen{{"db", 2}};
@@ -78,6 +133,12 @@ TEST(Telemetry, AnswersStatusMetricsAndRefusesOtherMethodsAndPaths) {
   auto metrics = t.handle({"GET", "/metrics?x=1", "/metrics"});
   EXPECT_EQ(metrics.status, 200);
   EXPECT_EQ(metrics.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  auto open_metrics = t.handle({"GET", "/metrics", "/metrics", "application/openmetrics-text;version=1.0.0,*/*;q=0.1"});
+  EXPECT_EQ(open_metrics.content_type, "application/openmetrics-text; version=1.0.0; charset=utf-8");
+  EXPECT_TRUE(open_metrics.body.ends_with("\n# EOF\n")) << open_metrics.body;
+  EXPECT_NE(open_metrics.body.find("# TYPE process_cpu_seconds counter\nprocess_cpu_seconds_total "), std::string::npos)
+      << open_metrics.body;
+  EXPECT_EQ(t.handle({"GET", "/metrics", "/metrics", "text/plain"}).content_type, metrics::kTextContentType);
   auto post = t.handle({"POST", "/status", "/status"});
   EXPECT_EQ(post.status, 405);
   EXPECT_EQ(post.headers, (std::vector<std::pair<std::string, std::string>>{{"Allow", "GET"}}));

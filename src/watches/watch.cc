@@ -68,6 +68,7 @@ void Watch::subscribe() {
     }
     if (failing_) wiring_.log.info(fmt::format("watch {}: the catalog answers again", config_.name));
     failing_ = false;
+    if (auto* m = wiring_.operator_metrics) m->watch_deliveries->with({config_.name}).inc();
     index_ = u->index;
     apply(filter(std::move(u->instances)));
   };

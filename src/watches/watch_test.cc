@@ -57,6 +57,18 @@ TEST_F(WatchTest, FirstLookPublishesChangedAndHealthyWhenInstancesExist) {
   EXPECT_EQ(w.instances()[0].port, 8001);
 }
 
+TEST_F(WatchTest, OperatorMetricsCountEachDelivery) {
+  auto& m = fakes_.enable_operator_metrics();
+  Watch w({"app", "", 1h}, wiring(), kOptions);
+  w.start();
+  settle();
+  EXPECT_EQ(m.watch_deliveries->with({"app"}).value(), 1) << "the first look";
+  add("app-1", 8001);
+  add("app-2", 8002);
+  settle();
+  EXPECT_EQ(m.watch_deliveries->with({"app"}).value(), 3);
+}
+
 TEST_F(WatchTest, FirstLookAtNothingPublishesNothing) {
   Watch w({"app", "", 1h}, wiring(), kOptions);
   w.start();

@@ -18,6 +18,7 @@
 #include "discovery/catalog.h"
 #include "events/bus.h"
 #include "log/log.h"
+#include "metrics/operator_metrics.h"
 #include "metrics/registry.h"
 #include "os/environment.h"
 #include "os/files.h"
@@ -39,6 +40,9 @@ struct Wiring {
   discovery::Catalog* catalog = nullptr;
   // Where metrics are counted and read for /metrics (null: nothing counts).
   metrics::Registry* metrics = nullptr;
+  // autopilot's own metrics (jobs, checks, catalog, watches, templates): set
+  // only when telemetry is on; null, every hook is one pointer check.
+  metrics::OperatorMetrics* operator_metrics = nullptr;
   // Autopilot's own environment, for the templates' `env` (null: empty).
   std::function<std::optional<std::string>(const std::string&)> env = {};
   // The environment every child gets (null: empty).

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <regex>
 
 #include "discovery/etcd/blocking_http.h"
@@ -80,6 +81,37 @@ TEST(Telemetry, ServesMetricsThatPromtoolAcceptsAndStatus) {
   EXPECT_EQ(lint.text, "containerpilot_events counter metrics should have \"_total\" suffix\n");
   EXPECT_EQ(lint.status, 3);
 
+  // OpenMetrics when the scraper asks for it (Prometheus' own Accept header):
+  // the content type with its version, and a body the Python client's strict
+  // OpenMetrics parser reads whole (counters as families without _total, # EOF).
+  auto om = run_shell(fmt::format(
+      "curl -sS -D '{0}/om-headers' -o '{0}/om.txt' -H 'Accept: application/openmetrics-text;version=1.0.0,"
+      "application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1' {1}/metrics",
+      dir.path(), base));
+  ASSERT_EQ(om.status, 0) << om.text;
+  EXPECT_NE(read_text(dir.path() + "/om-headers")
+                .find("Content-Type: application/openmetrics-text; version=1.0.0; charset=utf-8\r\n"),
+            std::string::npos)
+      << read_text(dir.path() + "/om-headers");
+  std::string om_text = read_text(dir.path() + "/om.txt");
+  EXPECT_TRUE(om_text.ends_with("\n# EOF\n")) << om_text;
+  EXPECT_NE(om_text.find("# TYPE containerpilot_events counter\ncontainerpilot_events_total{"), std::string::npos)
+      << om_text;
+  EXPECT_NE(om_text.find("# TYPE app_queries counter\napp_queries_total 0\n"), std::string::npos) << om_text;
+  if (run_shell("/usr/bin/python3 -c 'import prometheus_client.openmetrics.parser'").status == 0) {
+    auto parsed = run_shell(fmt::format(
+        "/usr/bin/python3 -c 'import sys; from prometheus_client.openmetrics.parser import "
+        "text_string_to_metric_families as p; fams = list(p(open(sys.argv[1]).read())); "
+        "print(sorted(f.name + \":\" + f.type for f in fams if f.name.startswith(\"app_\")))' '{}/om.txt'",
+        dir.path()));
+    EXPECT_EQ(parsed.status, 0) << parsed.text;
+    EXPECT_EQ(parsed.text,
+              "['app_connections:gauge', 'app_db_latency_seconds:histogram', 'app_queries:counter', "
+              "'app_work_seconds:summary']\n");
+  } else {
+    ADD_FAILURE() << "python3-prometheus-client (scripts/install-deps.sh) is missing: OpenMetrics not parsed";
+  }
+
   auto status = http_request(base, "GET", "/status");
   ASSERT_TRUE(status) << status.error().message;
   EXPECT_EQ(status->status, 200);
@@ -95,6 +127,108 @@ TEST(Telemetry, ServesMetricsThatPromtoolAcceptsAndStatus) {
 
   p.signal(SIGTERM);
   ASSERT_TRUE(p.wait_exit());
+}
+
+TEST(Telemetry, OperatorMetricsOfEveryAreaPassPromtool) {
+  if (run_shell("command -v promtool").status != 0) GTEST_SKIP() << "promtool (Debian package prometheus) missing";
+  TempDir dir;
+  int port = free_port("127.0.0.1");
+  dir.write("web.ctmpl", "{{ range service \"web\" }}{{ .Address }}:{{ .Port }}\n{{ end }}");
+  auto p = run_autopilot(dir, fmt::format(R"({{
+    discovery: {{ embedded: {{ dir: "{0}/catalog" }} }},
+    jobs: [
+      {{ name: "web", exec: ["sleep", "30"], port: 8080, interfaces: ["static:127.0.0.1"],
+         health: {{ exec: "true", interval: "200ms", ttl: 2 }} }},
+      {{ name: "flaky", exec: ["sh", "-c", "exit 3"], restarts: 1 }},
+    ],
+    watches: [ {{ name: "web", interval: 5 }} ],
+    templates: [ {{ name: "web", source: "{0}/web.ctmpl", destination: "{0}/web.conf" }} ],
+    telemetry: {{ port: {1}, interfaces: ["static:127.0.0.1"] }},
+  }})", dir.path(), port));
+  const std::string base = fmt::format("http://127.0.0.1:{}", port);
+  std::string metrics;
+  // Each area has counted by the time the template holds the registered instance.
+  ASSERT_TRUE(p.wait_until([&] {
+    auto r = http_request(base, "GET", "/metrics");
+    metrics = r ? r->body : "";
+    return metrics.find("autopilot_template_renders_total{template=\"web\",result=\"written\"}") != std::string::npos &&
+           metrics.find("autopilot_job_exits_total{job=\"flaky\",status=\"failure\"} 2\n") != std::string::npos;
+  })) << metrics << p.output();
+  for (const char* line :
+       {"autopilot_job_starts_total{job=\"flaky\"} 2\n", "autopilot_job_exits_total{job=\"flaky\",status=\"failure\"} 2\n",
+        "autopilot_health_checks_total{job=\"web\",result=\"healthy\"} ", "# TYPE autopilot_health_check_duration_seconds histogram\n",
+        "autopilot_catalog_requests_total{operation=\"register\"} ", "autopilot_catalog_requests_total{operation=\"watch_service\"} ",
+        "# TYPE autopilot_catalog_request_duration_seconds histogram\n", "autopilot_watch_deliveries_total{watch=\"web\"} ",
+        "# TYPE autopilot_template_render_duration_seconds histogram\n",
+        "autopilot_template_last_success_timestamp_seconds{template=\"web\"} "})
+    EXPECT_NE(metrics.find(line), std::string::npos) << line << " not in:\n" << metrics;
+  std::string file = dir.write("metrics.prom", metrics);
+  auto lint = run_shell("promtool check metrics < " + file);
+  EXPECT_EQ(lint.text, "containerpilot_events counter metrics should have \"_total\" suffix\n");
+  EXPECT_EQ(lint.status, 3);
+  p.signal(SIGTERM);
+  ASSERT_TRUE(p.wait_exit());
+}
+
+// `autopilot catalog service NAME --all` on the embedded catalog at `catalog`: its JSON.
+nlohmann::json catalog_instances(const std::string& catalog, const std::string& service) {
+  auto out = run_shell(fmt::format("'{}' catalog service {} --all --discovery-dir '{}' 2>/dev/null", autopilot_bin(),
+                                   service, catalog));
+  if (out.status != 0) return nullptr;
+  return nlohmann::json::parse(out.text, nullptr, false);
+}
+
+TEST(Telemetry, RegistersAsContainerpilotAndLeavesOnSigterm) {
+  TempDir dir;
+  std::string catalog = dir.path() + "/catalog";
+  int port = free_port("127.0.0.1");
+  // Nothing else needs the catalog: naming it is what makes the endpoint register.
+  auto p = run_autopilot(dir, fmt::format(R"({{
+    discovery: {{ embedded: {{ dir: "{}" }} }},
+    jobs: [ {{ name: "app", exec: ["sleep", "30"] }} ],
+    telemetry: {{ port: {}, interfaces: ["static:127.0.0.1"], tags: ["prod", "eu"] }},
+  }})", catalog, port));
+  ASSERT_TRUE(p.wait_for("job containerpilot: registered")) << p.output();
+  auto instances = catalog_instances(catalog, "containerpilot");
+  ASSERT_TRUE(instances.is_array() && instances.size() == 1) << instances.dump() << p.output();
+  const auto& i = instances[0];
+  EXPECT_EQ(i.at("address"), "127.0.0.1");
+  EXPECT_EQ(i.at("port"), port);
+  EXPECT_EQ(i.at("status"), "passing");
+  EXPECT_EQ(i.at("tags"), nlohmann::json::array({"prod", "eu"}));
+
+  p.signal(SIGTERM);
+  ASSERT_TRUE(p.wait_exit()) << p.output();
+  EXPECT_GE(p.find("job containerpilot: deregistered"), 0) << p.output();
+  EXPECT_EQ(catalog_instances(catalog, "containerpilot"), nlohmann::json::array());
+}
+
+TEST(Telemetry, TheServiceNameIsConfigurableAndNoCatalogMeansNoRegistration) {
+  TempDir dir;
+  std::string catalog = dir.path() + "/catalog";
+  int port = free_port("127.0.0.1");
+  auto named = run_autopilot(dir, fmt::format(R"({{
+    discovery: {{ embedded: {{ dir: "{}" }} }},
+    jobs: [ {{ name: "app", exec: ["sleep", "30"] }} ],
+    telemetry: {{ name: "metrics-web", port: {}, interfaces: ["static:127.0.0.1"] }},
+  }})", catalog, port));
+  ASSERT_TRUE(named.wait_for("job metrics-web: registered")) << named.output();
+  auto instances = catalog_instances(catalog, "metrics-web");
+  ASSERT_TRUE(instances.is_array() && instances.size() == 1) << instances.dump();
+  EXPECT_EQ(instances[0].at("port"), port);
+  named.signal(SIGTERM);
+  ASSERT_TRUE(named.wait_exit());
+
+  // Without a catalog named (and nothing else needing one) nothing registers.
+  TempDir other;
+  auto plain = run_autopilot(other, fmt::format(R"({{
+    jobs: [ {{ name: "app", exec: ["sleep", "30"] }} ],
+    telemetry: {{ port: {}, interfaces: ["static:127.0.0.1"] }},
+  }})", free_port("127.0.0.1")));
+  ASSERT_TRUE(plain.wait_for("telemetry: serving")) << plain.output();
+  plain.signal(SIGTERM);
+  ASSERT_TRUE(plain.wait_exit());
+  EXPECT_LT(plain.find("registered"), 0) << plain.output();
 }
 
 TEST(Telemetry, APortInUseStopsTheStartWithTheAddress) {

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <fmt/format.h>
+
+#include "discovery/etcd/blocking_http.h"
 #include "harness.h"
 
 namespace autopilot::testing {
@@ -222,6 +225,39 @@ TEST(V2, ChildrenGetTheAppsPid) {
   ASSERT_TRUE(p.wait_seen("apppid=" + pid + "$")) << p.output();
   p.signal(SIGTERM);
   ASSERT_TRUE(p.wait_exit());
+}
+
+TEST(V2, SensorsSetTheirMetricFromTheCheckOutputAndDropWhatIsNotANumber) {
+  TempDir dir;
+  int port = discovery::etcd::testing::free_port("127.0.0.1");
+  auto p = run_v2(dir, fmt::format(R"({{
+    "telemetry": {{
+      "port": {}, "interfaces": ["static:127.0.0.1"],
+      "sensors": [
+        {{ "namespace": "app", "name": "load", "help": "load", "type": "gauge", "poll": 1,
+          "check": ["sh", "-c", "echo '  42.5 '"] }},
+        {{ "namespace": "app", "name": "requests_total", "help": "requests", "type": "counter", "poll": 1,
+          "check": ["sh", "-c", "echo 3"] }},
+        {{ "namespace": "app", "name": "junk", "help": "junk", "type": "gauge", "poll": 1,
+          "check": ["sh", "-c", "echo 12ms"] }}
+      ]
+    }}
+  }})", port), {"sleep", "30"});
+  std::string metrics;
+  ASSERT_TRUE(p.wait_until([&] {
+    auto r = discovery::etcd::testing::http_request(fmt::format("http://127.0.0.1:{}", port), "GET", "/metrics");
+    metrics = r ? r->body : "";
+    return metrics.find("app_load 42.5\n") != std::string::npos &&
+           metrics.find("app_requests_total 6\n") != std::string::npos;
+  }, std::chrono::seconds(8))) << metrics << p.output();
+  EXPECT_NE(metrics.find("app_junk 0\n"), std::string::npos) << "never set: " << metrics;
+  EXPECT_TRUE(p.wait_seen("job sensor-app_junk: sensor output \"12ms\" is not one number; app_junk not recorded"))
+      << p.output();
+  EXPECT_EQ(p.find("42.5"), -1) << "a sensor's output is its value, not logged: " << p.output();
+  // The endpoint registered as ContainerPilot v2 did (--discovery-dir names the catalog).
+  EXPECT_TRUE(p.wait_seen("job containerpilot: registered")) << p.output();
+  p.signal(SIGTERM);
+  ASSERT_TRUE(p.wait_exit()) << p.output();
 }
 
 }  // namespace

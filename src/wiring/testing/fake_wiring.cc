@@ -20,8 +20,19 @@ Wiring FakeWiring::wiring(discovery::Catalog* other) {
                 .bus = bus,
                 .catalog = other,
                 .metrics = &metrics,
+                .operator_metrics = operator_metrics.get(),
                 .env = env,
                 .child_env = child_env};
+}
+
+metrics::OperatorMetrics& FakeWiring::enable_operator_metrics() {
+  if (!operator_metrics) {
+    auto m = metrics::OperatorMetrics::create(metrics);
+    if (!m) ADD_FAILURE() << m.error().message;
+    operator_metrics = std::move(*m);
+    operator_metrics->wall_seconds = [] { return 1700000000.0; };
+  }
+  return *operator_metrics;
 }
 
 bool FakeWiring::run_until(const std::function<bool()>& done, Duration limit) {

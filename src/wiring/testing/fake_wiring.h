@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -17,6 +18,7 @@
 #include "discovery/catalog.h"
 #include "discovery/memory/memory_catalog.h"
 #include "events/bus.h"
+#include "metrics/operator_metrics.h"
 #include "metrics/registry.h"
 #include "log/log.h"
 #include "os/environment.h"
@@ -55,6 +57,10 @@ class FakeWiring {
   log::Log log;
   events::Bus bus;
   metrics::Registry metrics;
+  // Registers the operator metrics in `metrics` and hands them to the areas
+  // (as telemetry does); before, the Wiring has none.
+  metrics::OperatorMetrics& enable_operator_metrics();
+  std::unique_ptr<metrics::OperatorMetrics> operator_metrics;
   discovery::MemoryCatalog catalog{timers};
   // The Wiring's two environments (empty: none).
   std::function<std::optional<std::string>(const std::string&)> env;
