@@ -12,6 +12,8 @@ packages=(
   libc-ares-dev libssl-dev                                   # name lookup without NSS; TLS to etcd
   etcd-server                                                # real etcd for the etcd catalog tests (started by the tests)
   prometheus                                                 # promtool checks the /metrics endpoint
+  redis-server redis-sentinel redis-tools                    # the reference stack's Redis tier (stack/, ctest -L stack)
+  openssl curl                                               # the stack's throwaway CA at `up`; stack/run.sh users
 )
 missing=()
 for p in "${packages[@]}"; do
