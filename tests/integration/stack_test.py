@@ -120,6 +120,16 @@ def websocket_echo(ctx, host, port, path, messages):
     return answers
 
 
+def catalog_addresses(service):
+    autopilot = os.environ.get("AUTOPILOT_BIN", os.path.join(os.path.dirname(RUN), "../build/src/autopilot"))
+    out = subprocess.run([autopilot, "catalog", "service", service, "--discovery-dir", os.path.join(STACK_DIR, "catalog")],
+                         capture_output=True, text=True)
+    try:
+        return [i["address"] for i in json.loads(out.stdout)]
+    except ValueError:
+        return []
+
+
 def main():
     try:
         test()
@@ -237,32 +247,43 @@ def test():
                     errors.append(repr(e))
                 count[0] += 1
 
-    th = threading.Thread(target=load)
-    th.start()
-    time.sleep(0.5)
-    out = run("stop", victim)
-    time.sleep(1)
-    done.set()
-    th.join()
+    def under_load(action, after):
+        errors.clear()
+        done.clear()
+        count[0] = 0
+        th = threading.Thread(target=load)
+        th.start()
+        time.sleep(0.5)
+        result = action()
+        time.sleep(after)
+        done.set()
+        th.join()
+        return result
+
+    out = under_load(lambda: run("stop", victim), 1)
     check(out.returncode == 0 and not errors and count[0] > 20,
           f"graceful stop of {victim}: {count[0]} requests, failures {errors[:5]}")
     check(victim not in [a["name"] for a in status()["tiers"]["app"]], f"{victim} gone from the status")
+
+    # kill -9 of an app container: nginx retries GETs on another instance; the
+    # catalog drops it within its TTL (3 s).
+    victim = c.request(proxy["https"], "/")[1]["x-instance"].split()[0]
+    address = [a["address"] for a in status()["tiers"]["app"] if a["name"] == victim][0]
+    t = time.monotonic()
+    out = under_load(lambda: run("kill", victim), 1)
+    check(out.returncode == 0 and not errors and count[0] > 20,
+          f"kill -9 of {victim}: {count[0]} requests, failures {errors[:5]}")
+    gone = wait_for(lambda: address not in catalog_addresses("app"), 5)
+    check(gone, f"{victim} out of the catalog within its TTL ({time.monotonic() - t:.1f} s after the kill)")
 
     # kill -9 of the Redis master: a replica takes over and registers as `redis`.
     master = [r for r in status()["tiers"]["redis"] if r["role"] == "master"][0]
     t = time.monotonic()
     out = run("kill", master["name"])
     check(out.returncode == 0, f"kill -9 {master['name']} (the master, {master['address']})")
-    catalog = st["catalog"]
-    autopilot = os.environ.get("AUTOPILOT_BIN", os.path.join(os.path.dirname(RUN), "../build/src/autopilot"))
 
     def promoted():
-        out = subprocess.run([autopilot, "catalog", "service", "redis", "--discovery-dir", catalog],
-                             capture_output=True, text=True)
-        try:
-            addresses = [i["address"] for i in json.loads(out.stdout)]
-        except ValueError:
-            return None
+        addresses = catalog_addresses("redis")
         return addresses if len(addresses) == 1 and addresses[0] != master["address"] else None
 
     new_master = wait_for(promoted, 30, 0.2)
@@ -277,6 +298,28 @@ def test():
     body = wait_for(session_ok, 15, 0.2)
     check(bool(body), f"/session writes succeed on the new master ({time.monotonic() - t:.1f} s after the kill): "
                       f"{(body or '').strip()}")
+
+    # kill -9 of the new master's redis-server alone: autopilot restarts it,
+    # the sentinels have failed over meanwhile, and it comes back a replica.
+    master = {"address": new_master[0]}
+    name = [r["name"] for r in status()["tiers"]["redis"] if r["address"] == master["address"]][0]
+    pid = subprocess.run(["pgrep", "-f", f"^redis-server {master['address']}:6379"], capture_output=True,
+                         text=True).stdout.split()
+    t = time.monotonic()
+    check(len(pid) == 1 and subprocess.run(["kill", "-9", pid[0]]).returncode == 0,
+          f"kill -9 of {name}'s redis-server ({pid})")
+    new_master = wait_for(promoted, 30, 0.2)
+    check(bool(new_master), f"the last replica promoted and registered as redis: {new_master} "
+                            f"({time.monotonic() - t:.1f} s)")
+
+    def rejoined():
+        me = [r for r in status()["tiers"]["redis"] if r["name"] == name][0]
+        return me["role"] == "replica" and me["healthy"]
+
+    check(wait_for(rejoined, 30, 0.5), f"{name} restarted as a replica, registered as redis-replica "
+                                       f"({time.monotonic() - t:.1f} s)")
+    body = wait_for(session_ok, 15, 0.2)
+    check(bool(body), f"/session writes succeed on the newest master: {(body or '').strip()}")
 
 
 if __name__ == "__main__":
