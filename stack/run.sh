@@ -196,8 +196,9 @@ container_json() {
           replica) healthy_in redis-replica "$ip" && healthy=true ;;
         esac
       fi
-      printf '{"name":"%s","address":"%s","port":6379,"sentinel_port":26379,"role":"%s","healthy":%s,"sentinel_ready":%s,"pid":%s}' \
-        "$name" "$ip" "$role" "$healthy" "$(sentinel_ready "$ip")" "$pid" ;;
+      printf '{"name":"%s","address":"%s","port":6379,"sentinel_port":26379,"role":"%s","healthy":%s,"sentinel_ready":%s,"sentinel_master":"%s","pid":%s}' \
+        "$name" "$ip" "$role" "$healthy" "$(sentinel_ready "$ip")" \
+        "$(redis-cli -h "$ip" -p 26379 --raw SENTINEL get-master-addr-by-name mymaster 2>/dev/null | head -1)" "$pid" ;;
   esac
 }
 

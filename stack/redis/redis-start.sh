@@ -9,34 +9,30 @@
 # 2. else the catalog's healthy `redis` (master) instance;
 # 3. else nobody is master: this member becomes it, and keeps the lock until
 #    the catalog lists it as `redis`, so a member starting meanwhile finds it.
-# A member restarting after a crash that the sentinels still name as master
-# waits (at most 15 s) for their failover, then replicates the new master.
+# A member restarting while the sentinels name a master that is itself (it
+# crashed) or not a live master (a failover under way) waits for them, at
+# most 30 s, then replicates the new master.
 set -u
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$CATALOG/locks"
 exec 9>"$CATALOG/locks/redis-election.lock"
 flock 9
 
-master=""
-for s in $(catalog_addresses redis-sentinel); do
-  [ "$s" = "$IP" ] && continue
-  master=$(sentinel_master "$s")
-  [ -n "$master" ] && break
+# The sentinels' master, once it is another member that says it is master:
+# while a failover is under way they may name a dead node, or this one.
+i=0
+while :; do
+  master=$(sentinels_master)
+  [ -z "$master" ] && break
+  [ "$master" != "$IP" ] && [ "$(role_of "$master")" = master ] && break
+  [ $i = 0 ] && echo "election: the sentinels name $master, not a live master yet: waiting for their failover"
+  i=$((i + 1))
+  if [ $i -ge 300 ]; then
+    master=""
+    break
+  fi
+  sleep 0.1
 done
-if [ "$master" = "$IP" ]; then
-  echo "election: the sentinels still name this member as master: waiting for their failover"
-  i=0
-  while [ "$master" = "$IP" ] && [ $i -lt 150 ]; do
-    sleep 0.1
-    i=$((i + 1))
-    for s in $(catalog_addresses redis-sentinel); do
-      [ "$s" = "$IP" ] && continue
-      master=$(sentinel_master "$s")
-      [ -n "$master" ] && break
-    done
-  done
-  [ "$master" = "$IP" ] && master=""
-fi
 if [ -z "$master" ]; then
   for a in $(catalog_addresses redis); do
     [ "$a" != "$IP" ] && master="$a" && break

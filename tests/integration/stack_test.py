@@ -134,6 +134,12 @@ def main():
     try:
         test()
     finally:
+        if failures:  # what the containers logged, before down removes it
+            for d in sorted(os.listdir(STACK_DIR)):
+                log = os.path.join(STACK_DIR, d, "autopilot.log")
+                if os.path.exists(log):  # less the health checks' own lines
+                    lines = [l for l in open(log, errors="replace") if " check." not in l]
+                    print(f"--- {d}/autopilot.log (end)\n" + "".join(lines[-150:]))
         out = run("down")
         check(out.returncode == 0, "down exits 0 " + out.stderr.strip())
         marker = "AUTOPILOT_STACK=" + STACK_DIR
@@ -160,10 +166,6 @@ def test():
     out = run("up")
     if not check(out.returncode == 0, f"up exits 0 ({time.monotonic() - t0:.1f} s) {out.stderr.strip()}"):
         print(out.stdout, out.stderr)
-        for d in sorted(os.listdir(STACK_DIR)):
-            log = os.path.join(STACK_DIR, d, "autopilot.log")
-            if os.path.exists(log):
-                print(f"--- {d}\n" + open(log).read()[-3000:])
         return
     st = status()
     tiers = st["tiers"]
@@ -301,7 +303,16 @@ def test():
 
     # kill -9 of the new master's redis-server alone: autopilot restarts it,
     # the sentinels have failed over meanwhile, and it comes back a replica.
-    master = {"address": new_master[0]}
+    # First the tier settles: every live member registered as its role, and
+    # every live sentinel naming the new master (its failover has ended).
+    def settled():
+        live = [r for r in status()["tiers"]["redis"] if r["pid"]]
+        return all(r["healthy"] and r["sentinel_master"] == new_master[0] for r in live)
+
+    t = time.monotonic()
+    check(bool(new_master) and wait_for(settled, 20, 0.3),
+          f"the redis tier settles on the new master ({time.monotonic() - t:.1f} s)")
+    master = {"address": new_master[0] if new_master else ""}
     name = [r["name"] for r in status()["tiers"]["redis"] if r["address"] == master["address"]][0]
     pid = subprocess.run(["pgrep", "-f", f"^redis-server {master['address']}:6379"], capture_output=True,
                          text=True).stdout.split()
