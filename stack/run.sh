@@ -282,7 +282,11 @@ cmd_up() {
 
 cmd_scale() {
   [[ "${1:-}" =~ ^app=([0-9]+)$ ]] || die "usage: run.sh scale app=N"
-  local want="${BASH_REMATCH[1]}" have=() name i
+  local want="${BASH_REMATCH[1]}" have=() dead=() name i
+  for name in $(containers app); do  # crashed ones (run.sh kill) are cleared first
+    container_pid "$name" >/dev/null || dead+=("$name")
+  done
+  [ ${#dead[@]} = 0 ] || stop_containers "${dead[@]}"
   mapfile -t have < <(containers app)
   if [ "${#have[@]}" -gt "$want" ]; then
     stop_containers "${have[@]:$want}"

@@ -376,7 +376,7 @@ int main(int argc, char** argv) {
     hup.async_wait([&](beast::error_code e, int) {
       if (e) return;
       log("SIGHUP: re-reading the Redis endpoints");
-      redis.set_endpoints(read_endpoints(o), /*force=*/true);
+      redis.set_endpoints(read_endpoints(o));
       wait_hup();
     });
   };

@@ -22,9 +22,9 @@ RedisClient::RedisClient(asio::io_context& io, Logger log)
   tick();
 }
 
-void RedisClient::set_endpoints(std::vector<Endpoint> endpoints, bool force) {
+void RedisClient::set_endpoints(std::vector<Endpoint> endpoints) {
   if (state_ == State::kClosed) return;
-  if (endpoints == endpoints_ && !force && state_ != State::kIdle) return;
+  if (endpoints == endpoints_ && state_ != State::kIdle) return;
   endpoints_ = std::move(endpoints);
   std::string list;
   for (const auto& e : endpoints_) list += (list.empty() ? "" : ",") + e.str();

@@ -38,8 +38,10 @@ class RedisClient {
 
   RedisClient(boost::asio::io_context& io, Logger log);
 
-  // Replaces the candidates; reconnects when they changed (or `force`).
-  void set_endpoints(std::vector<Endpoint> endpoints, bool force = false);
+  // Replaces the candidates; reconnects when they changed. Unchanged ones
+  // keep the connection: a master that was demoted meanwhile answers
+  // READONLY, which reconnects.
+  void set_endpoints(std::vector<Endpoint> endpoints);
   // Sends a command; queued (at most 2 s) while no master is connected.
   void command(std::vector<std::string> args, Done done);
   // Fails every queued command and closes the connection for good.
