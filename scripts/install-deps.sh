@@ -11,9 +11,10 @@ packages=(
   nginx-light                                                # real nginx for the template tests (started by the tests)
   libc-ares-dev libssl-dev                                   # name lookup without NSS; TLS to etcd
   etcd-server                                                # real etcd for the etcd catalog tests (started by the tests)
-  curl openssl                                               # `autopilot stash` tests: the client, and the test CA
+  curl openssl                                               # stash tests and the stack: the client, the test CA
   prometheus                                                 # promtool checks /metrics; a real Prometheus scrapes autopilots
   python3-prometheus-client                                  # its strict OpenMetrics parser checks /metrics in that format
+  redis-server redis-sentinel redis-tools                    # the reference stack's Redis tier (stack/, ctest -L stack)
 )
 missing=()
 for p in "${packages[@]}"; do

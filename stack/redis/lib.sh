@@ -1,0 +1,35 @@
+# Shared by the Redis tier's scripts (sourced). Environment from stack/run.sh:
+# IP (this member's address), WORKDIR, CATALOG, AUTOPILOT_BIN.
+REDIS_PORT=6379
+SENTINEL_PORT=26379
+
+# The addresses of SERVICE's healthy instances in the catalog, one a line.
+catalog_addresses() {
+  "$AUTOPILOT_BIN" catalog service "$1" --discovery-dir "$CATALOG" 2>/dev/null |
+    grep -o '"address": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/'
+}
+
+# The master the sentinel at $1 knows, or nothing.
+sentinel_master() {
+  redis-cli -h "$1" -p "$SENTINEL_PORT" --raw SENTINEL get-master-addr-by-name mymaster 2>/dev/null | head -1
+}
+
+# The master the first answering sentinel of another member knows, or nothing.
+sentinels_master() {
+  local s m
+  for s in $(catalog_addresses redis-sentinel); do
+    [ "$s" = "$IP" ] && continue
+    m=$(sentinel_master "$s")
+    [ -n "$m" ] && echo "$m" && return
+  done
+}
+
+# The role the redis-server at $1 reports: master, slave, or nothing.
+role_of() {
+  redis-cli -h "$1" -p "$REDIS_PORT" --raw ROLE 2>/dev/null | head -1
+}
+
+# The role this member's redis-server reports: master, slave, or nothing.
+local_role() {
+  redis-cli -h "$IP" -p "$REDIS_PORT" --raw ROLE 2>/dev/null | head -1
+}

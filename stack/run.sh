@@ -1,0 +1,326 @@
+#!/usr/bin/env bash
+# The reference stack on one machine, in process mode: each "container" is a
+# process tree under its own autopilot, with its own loopback address and
+# working directory under the state dir; the tiers find each other through
+# the embedded catalog (a shared directory).
+#
+#   run.sh up                  start every tier (any order), wait until all are healthy
+#   run.sh status [--json]     each tier's instances, health and (Redis) role
+#   run.sh scale app=N         start or gracefully stop app instances
+#   run.sh stop NAME           stop one container gracefully (SIGTERM to its autopilot)
+#   run.sh kill NAME           kill -9 one container's whole process tree (a crash)
+#   run.sh down                stop everything; no process, port or file is left
+#
+# Tiers now: proxy x2 (nginx, $NET.1-2), app x2 ($NET.11-), redis x3
+# (redis-server + redis-sentinel, $NET.21-23). Not yet: discovery (etcd),
+# config (stash), monitoring (Prometheus); `up --etcd` and `--containers`.
+#
+# Environment: STACK_DIR (default /tmp/autopilot-stack), STACK_NET (default
+# 127.0.1), STACK_HTTP_PORT / STACK_HTTPS_PORT (default 80 / 443),
+# AUTOPILOT_BUILD (default ../build), AUTOPILOT_BIN, DEMO_APP.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+build="${AUTOPILOT_BUILD:-$here/../build}"
+AUTOPILOT_BIN="${AUTOPILOT_BIN:-$build/src/autopilot}"
+DEMO_APP="${DEMO_APP:-$build/stack/app/autopilot-demo-app}"
+STACK_DIR="${STACK_DIR:-/tmp/autopilot-stack}"
+NET="${STACK_NET:-127.0.1}"
+HTTP_PORT="${STACK_HTTP_PORT:-80}"
+HTTPS_PORT="${STACK_HTTPS_PORT:-443}"
+APP_PORT=8000
+CATALOG="$STACK_DIR/catalog"
+CA="$STACK_DIR/ca/ca.crt"
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+log() { echo "run.sh: $*" >&2; }
+
+# --- containers ---------------------------------------------------------------
+
+# The processes of a container (or, given the state dir, of the whole
+# stack): the autopilot's descendants (it is a subreaper, so double-forked
+# ones too), and any process working in that directory or carrying the
+# marker run.sh gave the autopilots (redis and nginx overwrite their
+# environment with their process titles, hence the three ways).
+pids_under() {  # pids_under DIR [AUTOPILOT_PID]
+  local dir="$1" root="${2:-}" p cwd
+  if [ -n "$root" ]; then
+    ps -e -o pid=,ppid= | awk -v root="$root" '
+      { parent[$1] = $2; pids[NR] = $1 }
+      END {
+        for (i in pids) {
+          p = pids[i]
+          for (q = p; q > 1 && q != root; q = parent[q]) {}
+          if (q == root) print p
+        }
+      }'
+  fi
+  {
+    find /proc -mindepth 2 -maxdepth 2 -name cwd -printf '%h %l\n' 2>/dev/null |
+      awk -v dir="$dir" '$2 == dir || index($2, dir "/") == 1 { print $1 }'
+    grep -lzxE -- "AUTOPILOT_(STACK|CONTAINER)=$dir" /proc/[0-9]*/environ 2>/dev/null | sed 's|/environ$||'
+  } | sed 's|^/proc/||' | grep -vx "$$" || true
+}
+
+container_pid() {  # the autopilot's pid, if it runs
+  local f="$STACK_DIR/$1/autopilot.pid" pid
+  [ -f "$f" ] || return 1
+  pid=$(cat "$f")
+  kill -0 "$pid" 2>/dev/null && [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$AUTOPILOT_BIN")" ] || return 1
+  echo "$pid"
+}
+
+containers() {  # names of the containers of TIER (all tiers without one), by index
+  local d
+  for d in "$STACK_DIR"/*/container.env; do
+    [ -f "$d" ] || continue
+    d="$(dirname "$d")"
+    [ -z "${1:-}" ] || [[ "$(basename "$d")" == "$1"-* ]] && basename "$d"
+  done | sort -t- -k1,1 -k2,2n
+  return 0
+}
+
+start_container() {  # start_container TIER INDEX IP
+  local tier="$1" index="$2" ip="$3" dir="$STACK_DIR/$1-$2"
+  mkdir -p "$dir"
+  chmod 755 "$dir"  # nginx workers run as nobody
+  printf 'TIER=%s\nINDEX=%s\nIP=%s\n' "$tier" "$index" "$ip" > "$dir/container.env"
+  if [ "$tier" = proxy ]; then  # the image's default certificate path
+    mkdir -p "$dir/ssl"
+    cp "$STACK_DIR/ca/server.crt" "$dir/ssl/ssl.crt"
+    cp "$STACK_DIR/ca/server.key" "$dir/ssl/ssl.key"
+  fi
+  (
+    cd "$dir"
+    AUTOPILOT_STACK="$STACK_DIR" AUTOPILOT_CONTAINER="$dir" CATALOG="$CATALOG" WORKDIR="$dir" IP="$ip" NAME="$tier-$index" \
+      HTTP_PORT="$HTTP_PORT" HTTPS_PORT="$HTTPS_PORT" APP_PORT="$APP_PORT" DEMO_APP="$DEMO_APP" \
+      AUTOPILOT_BIN="$AUTOPILOT_BIN" STACK_SRC="$here" \
+      setsid "$AUTOPILOT_BIN" -config "$here/$tier/autopilot.json5" </dev/null >"$dir/autopilot.log" 2>&1 &
+    echo $! > "$dir/autopilot.pid"
+  )
+}
+
+# SIGTERM to the autopilots of the named containers, waits (at most 15 s),
+# then SIGKILLs whatever of theirs is left and removes their directories.
+stop_containers() {
+  local name pid left i
+  for name in "$@"; do
+    pid=$(container_pid "$name") && kill -TERM "$pid" 2>/dev/null || true
+  done
+  for i in $(seq 1 150); do
+    left=0
+    for name in "$@"; do container_pid "$name" >/dev/null && left=1; done
+    [ $left = 0 ] && break
+    sleep 0.1
+  done
+  for name in "$@"; do
+    kill_container "$name"
+    rm -rf "${STACK_DIR:?}/$name"
+  done
+}
+
+kill_container() {  # kill -9 every process of the container
+  local dir="$STACK_DIR/$1" pid pids i
+  pid=$(container_pid "$1") || pid=""
+  for i in 1 2; do  # twice: a process forked meanwhile
+    pids=$(pids_under "$dir" "$pid" | sort -u)
+    [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+  done
+}
+
+# --- certificates -------------------------------------------------------------
+
+# A throwaway CA and a server certificate for the proxies' addresses.
+make_certificates() {
+  local d="$STACK_DIR/ca" san="DNS:localhost,IP:127.0.0.1" i
+  for i in 1 2 3 4 5 6 7 8 9; do san+=",IP:$NET.$i"; done
+  mkdir -p "$d"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=autopilot stack CA" \
+    -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
+  printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' \
+    "$san" > "$d/server.ext"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+    -extfile "$d/server.ext" -out "$d/server.crt" 2>/dev/null
+}
+
+# --- status -------------------------------------------------------------------
+
+healthy_in() {  # healthy_in SERVICE ADDRESS: is ADDRESS a healthy instance of SERVICE?
+  "$AUTOPILOT_BIN" catalog service "$1" --discovery-dir "$CATALOG" 2>/dev/null |
+    grep -o '"address": *"[^"]*"' | grep -q "\"$2\""
+}
+
+redis_role() {
+  case "$(redis-cli -h "$1" -p 6379 --raw ROLE 2>/dev/null | head -1)" in
+    master) echo master ;;
+    slave) echo replica ;;
+    *) echo unknown ;;
+  esac
+}
+
+# Sentinel learns a master's replicas from its INFO, every 10 s: until this
+# member's sentinel knows every other live member (as replica and as
+# sentinel), it could not fail over. `up` waits for it.
+sentinel_ready() {
+  local line slaves sentinels members
+  members=$(for n in $(containers redis); do container_pid "$n" >/dev/null && echo "$n"; done | wc -l)
+  line=$(redis-cli -h "$1" -p 26379 INFO sentinel 2>/dev/null | grep '^master0:')
+  slaves=$(sed -n 's/.*slaves=\([0-9]*\).*/\1/p' <<<"$line")
+  sentinels=$(sed -n 's/.*sentinels=\([0-9]*\).*/\1/p' <<<"$line")
+  if [ -n "$slaves" ] && [ "$slaves" -ge $((members - 1)) ] && [ "$sentinels" -ge "$members" ]; then
+    echo true
+  else
+    echo false
+  fi
+}
+
+# One JSON object per container: tier, name, address, and the tier's fields.
+container_json() {
+  local name="$1" tier ip healthy=false alive=false pid=0 role
+  tier=$(sed -n 's/^TIER=//p' "$STACK_DIR/$name/container.env")
+  ip=$(sed -n 's/^IP=//p' "$STACK_DIR/$name/container.env")
+  pid=$(container_pid "$name") && alive=true || pid=0
+  case "$tier" in
+    proxy)
+      $alive && healthy_in nginx "$ip" && healthy=true
+      printf '{"name":"%s","address":"%s","http":"http://%s:%s","https":"https://%s:%s","healthy":%s,"pid":%s}' \
+        "$name" "$ip" "$ip" "$HTTP_PORT" "$ip" "$HTTPS_PORT" "$healthy" "$pid" ;;
+    app)
+      $alive && healthy_in app "$ip" && healthy=true
+      printf '{"name":"%s","address":"%s","port":%s,"healthy":%s,"pid":%s}' "$name" "$ip" "$APP_PORT" "$healthy" "$pid" ;;
+    redis)
+      role=$(redis_role "$ip")
+      if $alive; then
+        case "$role" in
+          master) healthy_in redis "$ip" && healthy=true ;;
+          replica) healthy_in redis-replica "$ip" && healthy=true ;;
+        esac
+      fi
+      printf '{"name":"%s","address":"%s","port":6379,"sentinel_port":26379,"role":"%s","healthy":%s,"sentinel_ready":%s,"sentinel_master":"%s","pid":%s}' \
+        "$name" "$ip" "$role" "$healthy" "$(sentinel_ready "$ip")" \
+        "$(redis-cli -h "$ip" -p 26379 --raw SENTINEL get-master-addr-by-name mymaster 2>/dev/null | head -1)" "$pid" ;;
+  esac
+}
+
+status_json() {
+  local tier first name
+  printf '{"stack_dir":"%s","catalog":"%s","ca":"%s",' "$STACK_DIR" "$CATALOG" "$CA"
+  printf '"paths":{"root":"/","static":"/static/app.css","websocket":"/ws","session":"/session","health":"/health"},'
+  printf '"tiers":{'
+  for tier in proxy app redis; do
+    printf '"%s":[' "$tier"
+    first=1
+    for name in $(containers "$tier"); do
+      [ $first = 1 ] || printf ','
+      first=0
+      container_json "$name"
+    done
+    printf '],'
+  done
+  printf '"discovery":[],"config":[],"monitoring":[]}}\n'
+}
+
+status_text() {
+  local name
+  for name in $(containers); do
+    container_json "$name" | sed 's/[{}"]//g; s/,/  /g'
+    echo
+  done
+  echo "CA certificate: $CA"
+}
+
+all_healthy() {
+  local json
+  json=$(status_json)
+  ! grep -q '"healthy":false' <<<"$json" && ! grep -q '"sentinel_ready":false' <<<"$json" &&
+    grep -q '"healthy":true' <<<"$json"
+}
+
+wait_healthy() {  # wait_healthy SECONDS
+  local i
+  for i in $(seq 1 $(($1 * 5))); do
+    all_healthy && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+# --- commands -----------------------------------------------------------------
+
+cmd_up() {
+  command -v nginx >/dev/null && command -v redis-server >/dev/null && command -v redis-sentinel >/dev/null ||
+    die "needs nginx, redis-server and redis-sentinel (scripts/install-deps.sh)"
+  [ -x "$AUTOPILOT_BIN" ] && [ -x "$DEMO_APP" ] || die "build first: $AUTOPILOT_BIN and $DEMO_APP"
+  local name
+  for name in $(containers); do
+    container_pid "$name" >/dev/null && die "the stack in $STACK_DIR is already up (run.sh down first)"
+  done
+  if ss -Htln | grep -q " $NET\.[0-9]*:"; then
+    die "something listens on $NET.x already (another stack? STACK_NET picks other addresses)"
+  fi
+  rm -rf "${STACK_DIR:?}"
+  mkdir -p "$CATALOG"
+  chmod 755 "$STACK_DIR"
+  make_certificates
+  local started
+  started=$(date +%s%N)
+  # Any order works; the catalog sorts it out. Proxies first, to show it.
+  start_container proxy 1 "$NET.1"
+  start_container proxy 2 "$NET.2"
+  start_container app 1 "$NET.11"
+  start_container app 2 "$NET.12"
+  start_container redis 1 "$NET.21"
+  start_container redis 2 "$NET.22"
+  start_container redis 3 "$NET.23"
+  if wait_healthy 60; then
+    log "every tier healthy after $((($(date +%s%N) - started) / 1000000)) ms"
+  else
+    status_text >&2
+    die "not every tier became healthy within 60 s (logs: $STACK_DIR/*/autopilot.log)"
+  fi
+}
+
+cmd_scale() {
+  [[ "${1:-}" =~ ^app=([0-9]+)$ ]] || die "usage: run.sh scale app=N"
+  local want="${BASH_REMATCH[1]}" have=() dead=() name i
+  for name in $(containers app); do  # crashed ones (run.sh kill) are cleared first
+    container_pid "$name" >/dev/null || dead+=("$name")
+  done
+  [ ${#dead[@]} = 0 ] || stop_containers "${dead[@]}"
+  mapfile -t have < <(containers app)
+  if [ "${#have[@]}" -gt "$want" ]; then
+    stop_containers "${have[@]:$want}"
+  fi
+  i=1
+  while [ "$(containers app | wc -l)" -lt "$want" ]; do
+    [ -d "$STACK_DIR/app-$i" ] || start_container app "$i" "$NET.$((10 + i))"
+    i=$((i + 1))
+    [ $i -le 89 ] || die "at most 89 app instances"
+  done
+  wait_healthy 30 || die "the app tier did not become healthy within 30 s"
+}
+
+cmd_down() {
+  local pids
+  # The app and proxy tiers first, so nothing writes to Redis while it goes.
+  stop_containers $(containers proxy) $(containers app)
+  stop_containers $(containers redis)
+  pids=$(pids_under "$STACK_DIR")
+  [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+  rm -rf "${STACK_DIR:?}"
+  if ss -Htln | grep -q " $NET\.[0-9]*:"; then
+    log "still listening on $NET.x:"
+    ss -Htln | grep " $NET\.[0-9]*:" >&2
+    return 1
+  fi
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  status) if [ "${2:-}" = "--json" ]; then status_json; else status_text; fi ;;
+  scale) cmd_scale "${2:-}" ;;
+  stop) [ -n "${2:-}" ] && [ -d "$STACK_DIR/$2" ] || die "no container ${2:-}"; stop_containers "$2" ;;
+  kill) [ -n "${2:-}" ] && [ -d "$STACK_DIR/$2" ] || die "no container ${2:-}"; kill_container "$2" ;;
+  down) cmd_down ;;
+  *) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 2 ;;
+esac

@@ -1,0 +1,349 @@
+#!/usr/bin/env python3
+"""The reference stack (stack/run.sh), end to end on the embedded catalog.
+
+    stack_test.py            (ctest -L stack runs it alone)
+
+Brings the stack up with real nginx, redis-server and redis-sentinel, then
+checks through both proxies over TLS (the stack's CA): the 301 on http,
+affinity over 20 requests, a WebSocket echo, a cache HIT, /health refused to
+a non-local address, scaling the app tier to 3, a graceful stop without a
+failed request, a kill -9 of the Redis master (a replica promoted and
+registered as `redis`, /session writes succeeding again), and `down`
+leaving nothing. Environment: AUTOPILOT_BIN, DEMO_APP, STACK_RUN (set by
+ctest); STACK_NET (default 127.0.9, away from a stack someone runs on the
+default 127.0.1); STACK_HTTP_PORT / STACK_HTTPS_PORT (default: free ports).
+"""
+import base64
+import http.client
+import json
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+RUN = os.environ.get("STACK_RUN") or os.path.join(os.path.dirname(__file__), "../../stack/run.sh")
+NET = os.environ.get("STACK_NET", "127.0.9")
+STACK_DIR = tempfile.mkdtemp(prefix="autopilot-stack-test-")
+
+
+def free_port():
+    # Not 80/443: a machine with Debian's nginx package may run its own nginx
+    # on *:80. A port free on every address now; the stack binds it next.
+    with socket.socket() as s:
+        s.bind(("0.0.0.0", 0))
+        return s.getsockname()[1]
+
+
+ENV = dict(os.environ, STACK_DIR=STACK_DIR, STACK_NET=NET,
+           STACK_HTTP_PORT=os.environ.get("STACK_HTTP_PORT") or str(free_port()),
+           STACK_HTTPS_PORT=os.environ.get("STACK_HTTPS_PORT") or str(free_port()))
+failures = []
+
+
+def check(cond, what):
+    print(("ok    " if cond else "FAIL  ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+    return cond
+
+
+def run(*args, timeout=90):
+    return subprocess.run([RUN, *args], env=ENV, capture_output=True, text=True, timeout=timeout)
+
+
+def status():
+    out = run("status", "--json")
+    return json.loads(out.stdout)
+
+
+def wait_for(pred, seconds, step=0.1):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = pred()
+        if value:
+            return value
+        time.sleep(step)
+    return pred()
+
+
+class Client:
+    """HTTPS (or HTTP) requests to one proxy, from a chosen source address."""
+
+    def __init__(self, ca):
+        self.ctx = ssl.create_default_context(cafile=ca)
+
+    def request(self, url_base, path, method="GET", headers=None, body=None, source="127.0.0.1", timeout=5):
+        scheme, rest = url_base.split("://")
+        host, port = rest.split(":")
+        if scheme == "https":
+            conn = http.client.HTTPSConnection(host, int(port), context=self.ctx, timeout=timeout,
+                                               source_address=(source, 0))
+        else:
+            conn = http.client.HTTPConnection(host, int(port), timeout=timeout, source_address=(source, 0))
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            r = conn.getresponse()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read().decode(errors="replace")
+        finally:
+            conn.close()
+
+
+def websocket_echo(ctx, host, port, path, messages):
+    """A minimal WebSocket client over TLS: masked text frames out, frames back."""
+    raw = socket.create_connection((host, port), timeout=5)
+    s = ctx.wrap_socket(raw, server_hostname=host)
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = s.recv(1)
+        if not chunk:
+            raise IOError("closed during the handshake")
+        head += chunk
+    if not head.startswith(b"HTTP/1.1 101"):
+        raise IOError("no upgrade: " + head.decode(errors="replace").splitlines()[0])
+
+    def recv_exact(n):
+        buf = b""
+        while len(buf) < n:
+            chunk = s.recv(n - len(buf))
+            if not chunk:
+                raise IOError("closed")
+            buf += chunk
+        return buf
+
+    answers = []
+    for m in messages:
+        payload = m.encode()
+        mask = os.urandom(4)
+        frame = bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        s.sendall(frame)
+        b0, b1 = recv_exact(2)
+        n = b1 & 0x7F
+        if n == 126:
+            n = int.from_bytes(recv_exact(2), "big")
+        answers.append(recv_exact(n).decode())
+    s.close()
+    return answers
+
+
+def catalog_addresses(service):
+    autopilot = os.environ.get("AUTOPILOT_BIN", os.path.join(os.path.dirname(RUN), "../build/src/autopilot"))
+    out = subprocess.run([autopilot, "catalog", "service", service, "--discovery-dir", os.path.join(STACK_DIR, "catalog")],
+                         capture_output=True, text=True)
+    try:
+        return [i["address"] for i in json.loads(out.stdout)]
+    except ValueError:
+        return []
+
+
+def main():
+    try:
+        test()
+    finally:
+        if failures:  # what the containers logged, before down removes it
+            for d in sorted(os.listdir(STACK_DIR)):
+                log = os.path.join(STACK_DIR, d, "autopilot.log")
+                if os.path.exists(log):  # less the health checks' own lines
+                    lines = [l for l in open(log, errors="replace") if " check." not in l]
+                    print(f"--- {d}/autopilot.log (end)\n" + "".join(lines[-150:]))
+        out = run("down")
+        check(out.returncode == 0, "down exits 0 " + out.stderr.strip())
+        marker = "AUTOPILOT_STACK=" + STACK_DIR
+        left = []
+        for p in os.listdir("/proc"):
+            if p.isdigit():
+                try:
+                    if marker.encode() in open(f"/proc/{p}/environ", "rb").read().split(b"\0"):
+                        left.append(p)
+                except OSError:
+                    pass
+        check(not left, f"down: no process of the stack left {left}")
+        listening = subprocess.run(["ss", "-Htln"], capture_output=True, text=True).stdout
+        check(f" {NET}." not in listening, f"down: nothing listens on {NET}.x")
+        check(not os.path.exists(STACK_DIR), "down: the state dir is gone")
+    if failures:
+        print(f"{len(failures)} check(s) failed:", *failures, sep="\n  ")
+        sys.exit(1)
+    print("all checks passed")
+
+
+def test():
+    t0 = time.monotonic()
+    out = run("up")
+    if not check(out.returncode == 0, f"up exits 0 ({time.monotonic() - t0:.1f} s) {out.stderr.strip()}"):
+        print(out.stdout, out.stderr)
+        return
+    st = status()
+    tiers = st["tiers"]
+    check(len(tiers["proxy"]) == 2 and len(tiers["app"]) == 2 and len(tiers["redis"]) == 3, "tiers: 2 proxies, 2 apps, 3 redis")
+    check(all(i["healthy"] for t in ("proxy", "app", "redis") for i in tiers[t]), "every tier healthy")
+    check(all(i["sentinel_ready"] for i in tiers["redis"]), "every sentinel knows every member")
+    roles = sorted(i["role"] for i in tiers["redis"])
+    check(roles == ["master", "replica", "replica"], f"one redis master, two replicas {roles}")
+    c = Client(st["ca"])
+    paths = st["paths"]
+
+    for p in tiers["proxy"]:
+        code, headers, body = c.request(p["https"], "/")
+        check(code == 200 and "x-instance" in headers and "via https" in body,
+              f"https through {p['name']} with the stack's CA: {code} {body.strip()}")
+        code, headers, _ = c.request(p["http"], "/some/page?x=1")
+        check(code == 301 and headers.get("location", "").startswith("https://") and
+              headers["location"].endswith("/some/page?x=1"), f"http on {p['name']}: 301 to {headers.get('location')}")
+
+    proxy = tiers["proxy"][0]
+    seen = {c.request(proxy["https"], "/")[1].get("x-instance") for _ in range(20)}
+    check(len(seen) == 1, f"affinity: one client, one instance over 20 requests {seen}")
+
+    host, port = proxy["https"].split("://")[1].split(":")
+    msgs = [f"hello {i}" for i in range(5)]
+    try:
+        answers = websocket_echo(c.ctx, host, int(port), paths["websocket"], msgs)
+    except Exception as e:  # noqa: BLE001 - reported as a failed check
+        answers = [repr(e)]
+    check(answers == msgs, f"websocket echo through TLS {answers}")
+    code, _, body = c.request(proxy["https"], "/count")
+    check(code == 200 and int(body.split()[-1]) >= 5, f"websocket messages counted in Redis: {body.strip()}")
+
+    first = c.request(proxy["https"], paths["static"])[1].get("x-proxy-cache")
+    code, headers, body = c.request(proxy["https"], paths["static"])
+    check(code == 200 and headers.get("x-proxy-cache") == "HIT" and "public" in headers.get("cache-control", ""),
+          f"static file: {first} then {headers.get('x-proxy-cache')}")
+    bypass = c.request(proxy["https"], paths["static"], headers={"Cache-Control": "no-cache"})[1].get("x-proxy-cache")
+    check(bypass == "BYPASS", f"the client's Cache-Control bypasses the cache: {bypass}")
+
+    check(c.request(proxy["https"], "/health")[0] == 200, "/health answers 127.0.0.1")
+    check(c.request(proxy["https"], "/health", source="127.0.0.5")[0] == 403, "/health refused to 127.0.0.5")
+
+    code, headers, body = c.request(proxy["https"], paths["session"], method="POST", body="v1")
+    cookie = headers.get("set-cookie", "").split(";")[0]
+    code2, _, body2 = c.request(proxy["https"], paths["session"], headers={"Cookie": cookie})
+    check(code == 200 and cookie.startswith("sid=") and code2 == 200 and " hits 2 value v1 " in body2,
+          f"session in Redis: {body.strip()} / {body2.strip()}")
+
+    # Scale to 3: the new instance serves (clients from other /24s hash elsewhere).
+    t = time.monotonic()
+    out = run("scale", "app=3")
+    check(out.returncode == 0, f"scale app=3 ({time.monotonic() - t:.1f} s) {out.stderr.strip()}")
+    new = [a for a in status()["tiers"]["app"] if a["name"] == "app-3"]
+    check(new and new[0]["healthy"], "app-3 healthy")
+    t = time.monotonic()
+
+    def served_by_new():
+        for k in range(1, 60):
+            h = c.request(proxy["https"], "/", source=f"127.{k}.0.1")[1].get("x-instance", "")
+            if h.startswith("app-3 "):
+                return True
+        return False
+
+    check(wait_for(served_by_new, 5), f"app-3 serves through the proxy ({time.monotonic() - t:.2f} s after scale)")
+
+    # Graceful stop of the instance serving the steady client: no failed request.
+    victim = c.request(proxy["https"], "/")[1]["x-instance"].split()[0]
+    errors, done, count = [], threading.Event(), [0]
+
+    def load():
+        k = 0
+        while not done.is_set():
+            k = k % 40 + 1
+            for p in tiers["proxy"]:
+                try:
+                    code = c.request(p["https"], "/", source=f"127.{k}.0.1")[0]
+                    if code != 200:
+                        errors.append(code)
+                except Exception as e:  # noqa: BLE001
+                    errors.append(repr(e))
+                count[0] += 1
+
+    def under_load(action, after):
+        errors.clear()
+        done.clear()
+        count[0] = 0
+        th = threading.Thread(target=load)
+        th.start()
+        time.sleep(0.5)
+        result = action()
+        time.sleep(after)
+        done.set()
+        th.join()
+        return result
+
+    out = under_load(lambda: run("stop", victim), 1)
+    check(out.returncode == 0 and not errors and count[0] > 20,
+          f"graceful stop of {victim}: {count[0]} requests, failures {errors[:5]}")
+    check(victim not in [a["name"] for a in status()["tiers"]["app"]], f"{victim} gone from the status")
+
+    # kill -9 of an app container: nginx retries GETs on another instance; the
+    # catalog drops it within its TTL (3 s).
+    victim = c.request(proxy["https"], "/")[1]["x-instance"].split()[0]
+    address = [a["address"] for a in status()["tiers"]["app"] if a["name"] == victim][0]
+    t = time.monotonic()
+    out = under_load(lambda: run("kill", victim), 1)
+    check(out.returncode == 0 and not errors and count[0] > 20,
+          f"kill -9 of {victim}: {count[0]} requests, failures {errors[:5]}")
+    gone = wait_for(lambda: address not in catalog_addresses("app"), 5)
+    check(gone, f"{victim} out of the catalog within its TTL ({time.monotonic() - t:.1f} s after the kill)")
+
+    # kill -9 of the Redis master: a replica takes over and registers as `redis`.
+    master = [r for r in status()["tiers"]["redis"] if r["role"] == "master"][0]
+    t = time.monotonic()
+    out = run("kill", master["name"])
+    check(out.returncode == 0, f"kill -9 {master['name']} (the master, {master['address']})")
+
+    def promoted():
+        addresses = catalog_addresses("redis")
+        return addresses if len(addresses) == 1 and addresses[0] != master["address"] else None
+
+    new_master = wait_for(promoted, 30, 0.2)
+    check(bool(new_master), f"a replica promoted and registered as redis: {new_master} "
+                            f"({time.monotonic() - t:.1f} s)")
+
+    def session_ok():
+        code, _, body = c.request(proxy["https"], paths["session"], method="POST", body="v2",
+                                  headers={"Cookie": cookie})
+        return body if code == 200 and new_master and f"master {new_master[0]}:6379" in body else None
+
+    body = wait_for(session_ok, 15, 0.2)
+    check(bool(body), f"/session writes succeed on the new master ({time.monotonic() - t:.1f} s after the kill): "
+                      f"{(body or '').strip()}")
+
+    # kill -9 of the new master's redis-server alone: autopilot restarts it,
+    # the sentinels have failed over meanwhile, and it comes back a replica.
+    # First the tier settles: every live member registered as its role, and
+    # every live sentinel naming the new master (its failover has ended).
+    def settled():
+        live = [r for r in status()["tiers"]["redis"] if r["pid"]]
+        return all(r["healthy"] and r["sentinel_master"] == new_master[0] for r in live)
+
+    t = time.monotonic()
+    check(bool(new_master) and wait_for(settled, 20, 0.3),
+          f"the redis tier settles on the new master ({time.monotonic() - t:.1f} s)")
+    master = {"address": new_master[0] if new_master else ""}
+    name = [r["name"] for r in status()["tiers"]["redis"] if r["address"] == master["address"]][0]
+    pid = subprocess.run(["pgrep", "-f", f"^redis-server {master['address']}:6379"], capture_output=True,
+                         text=True).stdout.split()
+    t = time.monotonic()
+    check(len(pid) == 1 and subprocess.run(["kill", "-9", pid[0]]).returncode == 0,
+          f"kill -9 of {name}'s redis-server ({pid})")
+    new_master = wait_for(promoted, 30, 0.2)
+    check(bool(new_master), f"the last replica promoted and registered as redis: {new_master} "
+                            f"({time.monotonic() - t:.1f} s)")
+
+    def rejoined():
+        me = [r for r in status()["tiers"]["redis"] if r["name"] == name][0]
+        return me["role"] == "replica" and me["healthy"]
+
+    check(wait_for(rejoined, 30, 0.5), f"{name} restarted as a replica, registered as redis-replica "
+                                       f"({time.monotonic() - t:.1f} s)")
+    body = wait_for(session_ok, 15, 0.2)
+    check(bool(body), f"/session writes succeed on the newest master: {(body or '').strip()}")
+
+
+if __name__ == "__main__":
+    main()
