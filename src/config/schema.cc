@@ -10,7 +10,8 @@ namespace {
 
 const std::vector<std::string> kV2Only{"services", "backends", "preStart", "onStart", "preStop",
                                        "postStop", "coprocesses", "tasks", "etcd"};
-const std::vector<std::string> kV3Only{"jobs", "watches", "templates", "discovery", "control", "mainJob"};
+// `files` is autopilot's own, read in the v3 form only (migrate a v2 config to add it).
+const std::vector<std::string> kV3Only{"jobs", "watches", "templates", "discovery", "control", "mainJob", "files"};
 
 bool in(const std::vector<std::string>& keys, const std::string& k) {
   return std::find(keys.begin(), keys.end(), k) != keys.end();
