@@ -14,6 +14,7 @@
 #include <fstream>
 #include <thread>
 
+#include "discovery/testing.h"
 #include "harness.h"
 
 namespace autopilot::testing {
@@ -333,6 +334,43 @@ TEST(Files, AReaderNeverSeesPartialContentWhileA5MBFileIsReplaced) {
   EXPECT_GT(reads, kRounds);
   p.signal(SIGTERM);
   EXPECT_TRUE(p.wait_exit());
+}
+
+// A catalog key, and an owner given by names read from /etc/passwd and
+// /etc/group (no NSS in the static binary); an unknown one stops the start.
+TEST(Files, ACatalogKeyAndAnOwnerByName) {
+  discovery::testing::CatalogLoop catalog;
+  catalog.expect_ok([&](discovery::Callback<void> done) {
+    catalog.catalog->put("config/app.json", "{\"from\": \"kv\"}", [done](Result<discovery::Index> r) {
+      done(r ? Result<void>() : Result<void>(r.error()));
+    });
+  });
+  TempDir dir;
+  std::string out = dir.path() + "/out";
+  std::string config = R"({
+  discovery: { embedded: { dir: ")" + catalog.dir() + R"(" } },
+  files: [{ path: ")" + out + R"(/app.json", owner: "root:root", sources: [{ kv: "config/app.json" }] }],
+  jobs: [{ name: "app", exec: "true" }],
+})";
+  Process p = run_autopilot(dir, config);
+  run_to_exit(p);
+  EXPECT_EQ(read_text(out + "/app.json"), "{\"from\": \"kv\"}");
+  EXPECT_EQ(mode_of(out + "/app.json"), 0600u);
+  struct stat st {};
+  ASSERT_EQ(::stat((out + "/app.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(st.st_gid, 0u);
+
+  TempDir dir2;
+  std::string config2 = config;
+  config2.replace(config2.find("root:root"), 9, "no-such-user-here");
+  config2.replace(config2.find(out), out.size(), dir2.path());
+  Process q = run_autopilot(dir2, config2);
+  auto exit = q.wait_exit();
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 2) << q.output();
+  EXPECT_NE(q.output().find("files[0]: owner: no user \"no-such-user-here\" in /etc/passwd"), std::string::npos)
+      << q.output();
 }
 
 TEST(Files, AnUnwritableDirectoryIsAnError) {
