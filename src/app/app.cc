@@ -176,7 +176,8 @@ class Runner {
         break;
       case SIGHUP:
         reload();
-        bus_.publish({events::Code::kSignal, events::Source::signal("SIGHUP")});
+        // With files to write, the reload ends later; it publishes SIGHUP then.
+        if (!materializer_ || !materializer_->is_running()) publish_sighup();
         break;
       case SIGUSR1:
         if (config_.is_v2) {
@@ -267,15 +268,18 @@ class Runner {
     auto files = fresh->files;
     materializer_->run(std::move(files), [this, fresh = std::make_shared<config::Config>(std::move(*fresh))](
                                              Result<std::vector<files::Outcome>> written) {
+      if (supervisor_->is_shutting_down()) return;
       if (!written) {
         log_.error("reload refused, keeping the running config: " + written.error().format());
-        return;
+      } else {
+        apply(std::move(*fresh));
+        files::publish_changes(bus_, config_.files, *written);
       }
-      if (supervisor_->is_shutting_down()) return;
-      apply(std::move(*fresh));
-      files::publish_changes(bus_, config_.files, *written);
+      publish_sighup();
     });
   }
+
+  void publish_sighup() { bus_.publish({events::Code::kSignal, events::Source::signal("SIGHUP")}); }
 
   void apply(config::Config fresh) {
     config_ = std::move(fresh);
