@@ -21,8 +21,9 @@ bool is_fetched(SourceType t) { return t == SourceType::kUrl || t == SourceType:
 
 Result<mode_t> decode_mode(const Decoder& d, const Node& n) {
   if (!n->is_string())
-    return d.error(n, "must be an octal mode string such as \"0640\" (a number is refused: JSON has no octal "
-                      "numbers, so 640 would not mean 0640)");
+    return d.error(n,
+                   "must be an octal mode string such as \"0640\" (a number is refused: JSON has no octal "
+                   "numbers, so 640 would not mean 0640)");
   std::string text = n->get<std::string>();
   if (text.empty() || text.size() > 4 || text.find_first_not_of("01234567") != std::string::npos)
     return d.error(n, "\"" + text + "\" is not an octal file mode (such as \"0640\")");
@@ -86,7 +87,7 @@ Result<void> decode_fetch_options(const Decoder& d, const Node& n, FileSource& s
 }
 
 Result<FileSource> decode_source(const Decoder& d, const Node& n) {
-  static const std::vector<std::string> kKeys{"base64_env", "env",     "url",     "stash",   "kv",    "keep",
+  static const std::vector<std::string> kKeys{"base64_env", "env",       "url",     "stash",   "kv",      "keep",
                                               "sha256",     "token_env", "timeout", "retries", "service", "server"};
   if (auto r = d.require_object(n); !r) return r.error();
   if (auto r = d.only_keys(n, kKeys); !r) return r.error();
@@ -206,21 +207,30 @@ Result<FileConfig> decode_file(const Decoder& d, const Node& n) {
 
 const char* source_key(SourceType type) {
   switch (type) {
-    case SourceType::kBase64Env: return "base64_env";
-    case SourceType::kEnv: return "env";
-    case SourceType::kUrl: return "url";
-    case SourceType::kStash: return "stash";
-    case SourceType::kKv: return "kv";
-    case SourceType::kKeep: return "keep";
+    case SourceType::kBase64Env:
+      return "base64_env";
+    case SourceType::kEnv:
+      return "env";
+    case SourceType::kUrl:
+      return "url";
+    case SourceType::kStash:
+      return "stash";
+    case SourceType::kKv:
+      return "kv";
+    case SourceType::kKeep:
+      return "keep";
   }
   return "?";
 }
 
 bool FileSource::is_secret() const {
   switch (type) {
-    case SourceType::kUrl: return !token_env.empty();
-    case SourceType::kKeep: return false;
-    default: return true;
+    case SourceType::kUrl:
+      return !token_env.empty();
+    case SourceType::kKeep:
+      return false;
+    default:
+      return true;
   }
 }
 
@@ -249,8 +259,8 @@ Result<std::vector<FileConfig>> decode_files(const Decoder& d, const Node& n) {
       return d.error(at, "duplicate file name \"" + f->name + "\" (also files[" + std::to_string(it->second) +
                              "]); give each a 'name': events come from file.NAME");
     if (auto [it, inserted] = paths.emplace(f->path, i); !inserted)
-      return d.error(*d.field(e, "path"), "\"" + f->path + "\" is written by files[" + std::to_string(it->second) +
-                                              "] already");
+      return d.error(*d.field(e, "path"),
+                     "\"" + f->path + "\" is written by files[" + std::to_string(it->second) + "] already");
     out.push_back(std::move(*f));
   }
   return out;

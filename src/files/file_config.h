@@ -66,13 +66,13 @@ const char* source_key(SourceType type);
 
 struct FileSource {
   SourceType type = SourceType::kKeep;
-  std::string value;      // the variable, URL, stash path or key
-  std::optional<net::Url> url;  // url: parsed; stash with a server: the server
-  std::string service = "stash";  // stash without a server: the catalog service
-  std::string sha256;     // lowercase hex; url and stash
-  std::string token_env;  // url and stash: "Authorization: Bearer $VAR"
+  std::string value;                           // the variable, URL, stash path or key
+  std::optional<net::Url> url;                 // url: parsed; stash with a server: the server
+  std::string service = "stash";               // stash without a server: the catalog service
+  std::string sha256;                          // lowercase hex; url and stash
+  std::string token_env;                       // url and stash: "Authorization: Bearer $VAR"
   Duration timeout{std::chrono::seconds(10)};  // each attempt
-  int retries = 3;  // further attempts after a refused connection, a timeout or a 5xx
+  int retries = 3;                             // further attempts after a refused connection, a timeout or a 5xx
   Place place;
 
   // Content from it is a secret: 0600 by default, never logged.

@@ -104,8 +104,9 @@ TEST(FileConfigTest, RefusesBadShapes) {
             "files[0].sources[0]: needs one of base64_env, env, url, stash, kv or keep");
   EXPECT_EQ(msg(R"({files: [{path: "/d/a", sources: [{keep: true}]}, {path: "/e/a", sources: [{keep: true}]}]})"),
             "files[1].path: duplicate file name \"a\" (also files[0]); give each a 'name': events come from file.NAME");
-  EXPECT_EQ(msg(R"({files: [{path: "/a", name: "x", sources: [{keep: true}]}, {path: "/a", sources: [{keep: true}]}]})"),
-            "files[1].path: \"/a\" is written by files[0] already");
+  EXPECT_EQ(
+      msg(R"({files: [{path: "/a", name: "x", sources: [{keep: true}]}, {path: "/a", sources: [{keep: true}]}]})"),
+      "files[1].path: \"/a\" is written by files[0] already");
 }
 
 }  // namespace

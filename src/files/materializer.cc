@@ -77,11 +77,15 @@ void Materializer::try_source(size_t index) {
   const FileSource& s = f.sources[index];
   switch (s.type) {
     case SourceType::kBase64Env:
-    case SourceType::kEnv: return from_variable(index, s);
-    case SourceType::kKv: return from_kv(index, s);
-    case SourceType::kKeep: return from_keep(index);
+    case SourceType::kEnv:
+      return from_variable(index, s);
+    case SourceType::kKv:
+      return from_kv(index, s);
+    case SourceType::kKeep:
+      return from_keep(index);
     case SourceType::kUrl:
-    case SourceType::kStash: return fetch(index, s, 0);
+    case SourceType::kStash:
+      return fetch(index, s, 0);
   }
 }
 
@@ -106,12 +110,14 @@ void Materializer::from_variable(size_t index, const FileSource& s) {
 
 void Materializer::from_kv(size_t index, const FileSource& s) {
   if (!wiring_.catalog) return fail(s.place.error("a kv source needs the catalog, which is not open"));
-  wiring_.catalog->get(s.value, lifetime_.bind([this, index, &s, id = run_id_](Result<std::optional<discovery::KvEntry>> got) {
-    if (id != run_id_) return;
-    if (!got) return fail(s.place.error("reading key \"" + s.value + "\": " + got.error().message));
-    if (!*got) return nothing_from(index, "key \"" + s.value + "\" is absent");
-    yielded(s, (*got)->value);
-  }));
+  wiring_.catalog->get(s.value,
+                       lifetime_.bind([this, index, &s, id = run_id_](Result<std::optional<discovery::KvEntry>> got) {
+                         if (id != run_id_) return;
+                         if (!got)
+                           return fail(s.place.error("reading key \"" + s.value + "\": " + got.error().message));
+                         if (!*got) return nothing_from(index, "key \"" + s.value + "\" is absent");
+                         yielded(s, (*got)->value);
+                       }));
 }
 
 void Materializer::from_keep(size_t index) {
@@ -130,19 +136,22 @@ void Materializer::fetch(size_t index, const FileSource& s, int attempt) {
     url.target = s.value;
     return fetch_from(index, s, attempt, url);
   }
-  if (!wiring_.catalog) return fail(s.place.error("a stash source without a server needs the catalog, which is not open"));
-  wiring_.catalog->list(s.service, true, lifetime_.bind([this, index, &s, attempt, id = run_id_](
-                                                             Result<std::vector<discovery::Instance>> got) {
-    if (id != run_id_) return;
-    std::string what = "stash " + s.value + " (service \"" + s.service + "\")";
-    if (!got) return retry_or_fail(index, s, attempt, what, make_error(ErrorKind::kUnavailable, got.error().message));
-    if (got->empty())
-      return retry_or_fail(index, s, attempt, what,
-                           make_error(ErrorKind::kUnavailable, "no healthy instance in the catalog"));
-    const auto& instance = got->front();
-    net::Url url{net::HttpEndpoint{false, instance.address, static_cast<std::uint16_t>(instance.port)}, s.value};
-    fetch_from(index, s, attempt, url);
-  }));
+  if (!wiring_.catalog)
+    return fail(s.place.error("a stash source without a server needs the catalog, which is not open"));
+  wiring_.catalog->list(
+      s.service, true,
+      lifetime_.bind([this, index, &s, attempt, id = run_id_](Result<std::vector<discovery::Instance>> got) {
+        if (id != run_id_) return;
+        std::string what = "stash " + s.value + " (service \"" + s.service + "\")";
+        if (!got)
+          return retry_or_fail(index, s, attempt, what, make_error(ErrorKind::kUnavailable, got.error().message));
+        if (got->empty())
+          return retry_or_fail(index, s, attempt, what,
+                               make_error(ErrorKind::kUnavailable, "no healthy instance in the catalog"));
+        const auto& instance = got->front();
+        net::Url url{net::HttpEndpoint{false, instance.address, static_cast<std::uint16_t>(instance.port)}, s.value};
+        fetch_from(index, s, attempt, url);
+      }));
 }
 
 void Materializer::fetch_from(size_t index, const FileSource& s, int attempt, const net::Url& url) {
@@ -153,23 +162,24 @@ void Materializer::fetch_from(size_t index, const FileSource& s, int attempt, co
     if (!token || token->empty()) return fail(s.place.error("token_env: $" + s.token_env + " is unset or empty"));
     options.authorization = "Bearer " + *token;
   }
-  http_.get(url, options, lifetime_.bind([this, index, &s, attempt, shown = url.str(), id = run_id_](
-                                            Result<net::HttpReply> reply) {
-    if (id != run_id_) return;
-    if (!reply) return retry_or_fail(index, s, attempt, shown, reply.error());
-    if (reply->status == 404) return nothing_from(index, shown + " answered 404");
-    if (reply->status >= 500)
-      return retry_or_fail(index, s, attempt, shown,
-                           make_error(ErrorKind::kUnavailable, fmt::format("{}: HTTP {}", shown, reply->status)));
-    if (reply->status != 200) return fail(s.place.error(fmt::format("{} answered HTTP {}", shown, reply->status)));
-    if (!s.sha256.empty()) {
-      std::string got = tmplfuncs::sha256_hex(reply->body);
-      if (got != s.sha256)
-        return fail(s.place.error(fmt::format("{}: sha256 mismatch: the content's is {}, the config pins {}", shown,
-                                              got, s.sha256)));
-    }
-    yielded(s, std::move(reply->body));
-  }));
+  http_.get(
+      url, options,
+      lifetime_.bind([this, index, &s, attempt, shown = url.str(), id = run_id_](Result<net::HttpReply> reply) {
+        if (id != run_id_) return;
+        if (!reply) return retry_or_fail(index, s, attempt, shown, reply.error());
+        if (reply->status == 404) return nothing_from(index, shown + " answered 404");
+        if (reply->status >= 500)
+          return retry_or_fail(index, s, attempt, shown,
+                               make_error(ErrorKind::kUnavailable, fmt::format("{}: HTTP {}", shown, reply->status)));
+        if (reply->status != 200) return fail(s.place.error(fmt::format("{} answered HTTP {}", shown, reply->status)));
+        if (!s.sha256.empty()) {
+          std::string got = tmplfuncs::sha256_hex(reply->body);
+          if (got != s.sha256)
+            return fail(s.place.error(
+                fmt::format("{}: sha256 mismatch: the content's is {}, the config pins {}", shown, got, s.sha256)));
+        }
+        yielded(s, std::move(reply->body));
+      }));
 }
 
 // Refused connections, timeouts and 5xx are retried after a back-off (the
@@ -185,7 +195,8 @@ void Materializer::retry_or_fail(size_t index, const FileSource& s, int attempt,
   Duration delay = options_.first_retry;
   for (int i = 0; i < attempt && delay < options_.max_retry; ++i) delay *= 2;
   delay = std::min(delay, options_.max_retry);
-  wiring_.log.warn(fmt::format("files: {}: {}; retrying in {}", files_[file_].path, why.message, format_duration(delay)));
+  wiring_.log.warn(
+      fmt::format("files: {}: {}; retrying in {}", files_[file_].path, why.message, format_duration(delay)));
   retry_.after(delay, [this, index, &s, attempt] { fetch(index, s, attempt + 1); });
 }
 
@@ -200,7 +211,8 @@ void Materializer::yielded(const FileSource& s, std::string content) {
   }
   auto info = wiring_.files.stat(f.path);
   if (!info) return fail(f.path_place.error(info.error().message));
-  if (*info && (*info)->kind == os::FileKind::kFile && (*info)->size == content.size() && (*info)->mode == options.mode &&
+  if (*info && (*info)->kind == os::FileKind::kFile && (*info)->size == content.size() &&
+      (*info)->mode == options.mode &&
       (!options.owner || ((*info)->uid == options.owner->uid && (*info)->gid == options.owner->gid))) {
     auto old = wiring_.files.read(f.path);
     if (old && *old == content) {

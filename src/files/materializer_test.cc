@@ -45,11 +45,13 @@ class MaterializerTest : public ::testing::Test {
   std::map<std::string, std::string> env_;
   FakeWiring fake_;
   // Set before the Materializer copies the Wiring.
-  bool has_env_ = (fake_.env = [this](const std::string& name) -> std::optional<std::string> {
-    auto it = env_.find(name);
-    if (it == env_.end()) return std::nullopt;
-    return it->second;
-  }, true);
+  bool has_env_ = (
+      fake_.env = [this](const std::string& name) -> std::optional<std::string> {
+        auto it = env_.find(name);
+        if (it == env_.end()) return std::nullopt;
+        return it->second;
+      },
+      true);
   std::vector<std::string> events_;
   Materializer materializer_{fake_.wiring()};
 };
@@ -134,9 +136,8 @@ TEST_F(MaterializerTest, InvalidBase64NamesTheVariableNeverItsValue) {
 
 TEST_F(MaterializerTest, ACatalogKey) {
   fake_.expect_ok([&](auto done) {
-    fake_.catalog.put("cfg/app.json", "{\"a\":1}", [done](Result<discovery::Index> r) {
-      done(r ? Result<void>() : Result<void>(r.error()));
-    });
+    fake_.catalog.put("cfg/app.json", "{\"a\":1}",
+                      [done](Result<discovery::Index> r) { done(r ? Result<void>() : Result<void>(r.error())); });
   });
   auto r = run(R"({files: [{path: "/app/config.json", sources: [{kv: "cfg/app.json"}]}]})");
   ASSERT_TRUE(r) << r.error().format();
@@ -153,8 +154,7 @@ TEST_F(MaterializerTest, APathThatIsADirectoryAndAnUnwritableDirectory) {
   fake_.files.set_writable_for_test("/etc/ssl/certs", false);
   r = run(R"({files: [{path: "/etc/ssl/certs/a.crt", sources: [{env: "A"}]}]})");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().message,
-            "files[0].path: mkstemp /etc/ssl/certs/.a.crt.autopilot-XXXXXX: Permission denied");
+  EXPECT_EQ(r.error().message, "files[0].path: mkstemp /etc/ssl/certs/.a.crt.autopilot-XXXXXX: Permission denied");
 }
 
 TEST_F(MaterializerTest, OwnerNamesComeFromPasswdAndGroupWithoutNss) {

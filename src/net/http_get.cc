@@ -30,8 +30,8 @@ Error unavailable(Error e) {
 std::string Url::str() const {
   bool v6 = endpoint.host.find(':') != std::string::npos;
   bool default_port = endpoint.port == (endpoint.tls ? 443 : 80);
-  return fmt::format("{}://{}{}{}{}{}", endpoint.tls ? "https" : "http", v6 ? "[" : "", endpoint.host,
-                     v6 ? "]" : "", default_port ? "" : ":" + std::to_string(endpoint.port), target);
+  return fmt::format("{}://{}{}{}{}{}", endpoint.tls ? "https" : "http", v6 ? "[" : "", endpoint.host, v6 ? "]" : "",
+                     default_port ? "" : ":" + std::to_string(endpoint.port), target);
 }
 
 Result<Url> parse_url(std::string_view text) {
@@ -113,7 +113,7 @@ void HttpGet::get(const Url& url, const HttpGetOptions& options, std::function<v
   current_ = exchange;
   deadline_.after(options.timeout, lifetime_.bind([this, exchange] {
     finish(exchange, unavailable(make_error(fmt::format("{}: timed out after {}", exchange->url.str(),
-                                                         format_duration(exchange->options.timeout)))));
+                                                        format_duration(exchange->options.timeout)))));
   }));
   resolver_.resolve(url.endpoint.host, lifetime_.bind([this, exchange](Result<Addresses> addresses) {
     on_resolved(exchange, std::move(addresses));
@@ -126,18 +126,19 @@ void HttpGet::finish(const std::shared_ptr<Exchange>& exchange, Result<HttpReply
   if (exchange->conn) exchange->conn->close();
   current_.reset();
   // Never inline: get()'s caller may not expect its callback yet.
-  asio::post(io_, lifetime_.bind([done = std::move(exchange->done), r = std::move(result)]() mutable {
-    done(std::move(r));
-  }));
+  asio::post(
+      io_, lifetime_.bind([done = std::move(exchange->done), r = std::move(result)]() mutable { done(std::move(r)); }));
 }
 
 void HttpGet::on_resolved(const std::shared_ptr<Exchange>& exchange, Result<Addresses> addresses) {
   if (exchange != current_) return;
-  if (!addresses) return finish(exchange, unavailable(make_error(exchange->url.str() + ": " + addresses.error().message)));
-  exchange->conn = std::make_shared<HttpConnection>(io_, exchange->url.endpoint.tls ? tls() : nullptr,
-                                                    exchange->url.endpoint);
+  if (!addresses)
+    return finish(exchange, unavailable(make_error(exchange->url.str() + ": " + addresses.error().message)));
+  exchange->conn =
+      std::make_shared<HttpConnection>(io_, exchange->url.endpoint.tls ? tls() : nullptr, exchange->url.endpoint);
   exchange->conn->connect(*addresses, lifetime_.bind([this, exchange](Result<void> connected) {
-    if (!connected) return finish(exchange, unavailable(make_error(exchange->url.str() + ": " + connected.error().message)));
+    if (!connected)
+      return finish(exchange, unavailable(make_error(exchange->url.str() + ": " + connected.error().message)));
     on_connected(exchange);
   }));
 }

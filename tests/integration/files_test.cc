@@ -79,12 +79,16 @@ TEST(Files, EverySourceWritesItsFileWithItsModeBeforeTheJobsStart) {
   files: [
     { path: ")" + out + R"(/b64.key", sources: [{ base64_env: "KEY_BASE64" }] },
     { path: ")" + out + R"(/env.txt", sources: [{ env: "UNSET_VAR" }, { env: "PLAIN" }] },
-    { path: ")" + out + R"(/app.conf", sources: [{ url: ")" + server.url("/public/app.conf") + R"(" }] },
-    { path: ")" + out + R"(/db.pass", sources: [{ url: ")" + server.url("/private/db.pass") + R"(", token_env: "TOKEN" }] },
+    { path: ")" + out + R"(/app.conf", sources: [{ url: ")" +
+                       server.url("/public/app.conf") + R"(" }] },
+    { path: ")" + out + R"(/db.pass", sources: [{ url: ")" +
+                       server.url("/private/db.pass") + R"(", token_env: "TOKEN" }] },
     { path: ")" + out + R"(/image.crt", sources: [{ base64_env: "CRT_BASE64" }, { keep: true }] },
-    { path: ")" + out + R"(/public.conf", mode: "0640", sources: [{ url: ")" + server.url("/public/app.conf") + R"(" }] },
+    { path: ")" + out + R"(/public.conf", mode: "0640", sources: [{ url: ")" +
+                       server.url("/public/app.conf") + R"(" }] },
   ],
-  jobs: [{ name: "app", exec: ["sh", "-c", "cat )" + out + R"(/app.conf; echo"] }],
+  jobs: [{ name: "app", exec: ["sh", "-c", "cat )" +
+                       out + R"(/app.conf; echo"] }],
 })";
   Process p = run_autopilot(dir, config, {std::string("KEY_BASE64=") + kSecretBase64, "PLAIN=plain", "TOKEN=t0ken"});
   std::string output = run_to_exit(p);
@@ -114,7 +118,8 @@ TEST(Files, EverySourceWritesItsFileWithItsModeBeforeTheJobsStart) {
 TEST(Files, SecretsStayOutOfTheRenderedConfig) {
   TempDir dir;
   std::string config = R"({
-  files: [{ path: ")" + dir.path() + R"(/k", sources: [{ base64_env: "KEY_BASE64" }] }],
+  files: [{ path: ")" + dir.path() +
+                       R"(/k", sources: [{ base64_env: "KEY_BASE64" }] }],
   jobs: [{ name: "app", exec: "true" }],
 })";
   std::string path = dir.write("autopilot.json5", config);
@@ -130,8 +135,10 @@ TEST(Files, SecretsStayOutOfTheRenderedConfig) {
 TEST(Files, InvalidBase64NamesTheVariableNeverItsValueAndStartsNothing) {
   TempDir dir;
   std::string config = R"({
-  files: [{ path: ")" + dir.path() + R"(/k", sources: [{ base64_env: "SSL_KEY_BASE64" }] }],
-  jobs: [{ name: "app", exec: "touch )" + dir.path() + R"(/started" }],
+  files: [{ path: ")" + dir.path() +
+                       R"(/k", sources: [{ base64_env: "SSL_KEY_BASE64" }] }],
+  jobs: [{ name: "app", exec: "touch )" +
+                       dir.path() + R"(/started" }],
 })";
   Process p = run_autopilot(dir, config, {"SSL_KEY_BASE64=c2VjcmV0*c2VjcmV0"});
   auto exit = p.wait_exit();
@@ -154,15 +161,18 @@ TEST(Files, Sha256MismatchAndARefusedUrlAfterItsRetriesAreErrors) {
   TempDir dir;
   std::string zeros(64, '0');
   Process p = run_autopilot(dir, R"({
-  files: [{ path: ")" + dir.path() + R"(/a", sources: [{ url: ")" + server.url("/a") + R"(", sha256: ")" + zeros + R"(" }] }],
+  files: [{ path: ")" + dir.path() + R"(/a", sources: [{ url: ")" +
+                                     server.url("/a") + R"(", sha256: ")" + zeros + R"(" }] }],
   jobs: [{ name: "app", exec: "true" }],
 })");
   auto exit = p.wait_exit();
   ASSERT_TRUE(exit);
   EXPECT_EQ(exit->code, 2) << p.output();
   // sha256("content")
-  EXPECT_NE(p.output().find(server.url("/a") + ": sha256 mismatch: the content's is "
-                            "ed7002b439e9ac845f22357d822bac1444730fbdb6016d3ec9432297b9ec9f73, the config pins " + zeros),
+  EXPECT_NE(p.output().find(server.url("/a") +
+                            ": sha256 mismatch: the content's is "
+                            "ed7002b439e9ac845f22357d822bac1444730fbdb6016d3ec9432297b9ec9f73, the config pins " +
+                            zeros),
             std::string::npos)
       << p.output();
   EXPECT_FALSE(fs::exists(dir.path() + "/a"));
@@ -175,7 +185,8 @@ TEST(Files, Sha256MismatchAndARefusedUrlAfterItsRetriesAreErrors) {
   TempDir dir2;
   std::string url = "http://127.0.0.1:" + std::to_string(closed_port) + "/x";
   Process q = run_autopilot(dir2, R"({
-  files: [{ path: ")" + dir2.path() + R"(/x", sources: [{ url: ")" + url + R"(", retries: 1, timeout: "2s" }] }],
+  files: [{ path: ")" + dir2.path() + R"(/x", sources: [{ url: ")" +
+                                      url + R"(", retries: 1, timeout: "2s" }] }],
   jobs: [{ name: "app", exec: "true" }],
 })");
   exit = q.wait_exit();
@@ -193,7 +204,8 @@ TEST(Files, A5xxIsRetriedUntilTheServerAnswers) {
   server.put("/flaky/app.json", "{}");
   TempDir dir;
   Process p = run_autopilot(dir, R"({
-  files: [{ path: ")" + dir.path() + R"(/app.json", sources: [{ url: ")" + server.url("/flaky/app.json") + R"(" }] }],
+  files: [{ path: ")" + dir.path() + R"(/app.json", sources: [{ url: ")" +
+                                     server.url("/flaky/app.json") + R"(" }] }],
   jobs: [{ name: "app", exec: "true" }],
 })");
   std::string output = run_to_exit(p);
@@ -213,7 +225,8 @@ TEST(Files, HttpsIsVerifiedAgainstTheGivenCa) {
   server.put("/ssl/dhparam.pem", "dh");
   TempDir dir;
   std::string config = R"({
-  files: [{ path: ")" + dir.path() + R"(/dh.pem", sources: [{ url: ")" + server.url("/ssl/dhparam.pem", "https") +
+  files: [{ path: ")" + dir.path() +
+                       R"(/dh.pem", sources: [{ url: ")" + server.url("/ssl/dhparam.pem", "https") +
                        R"(", retries: 0 }] }],
   jobs: [{ name: "app", exec: "true" }],
 })";
@@ -243,7 +256,8 @@ TEST(Files, StashFoundThroughTheCatalogAndAnOptional404KeepsTheImagesFile) {
   TempDir registrar_dir;
   Process registrar = run_autopilot(registrar_dir, R"({
   discovery: { embedded: { dir: ")" + catalog + R"(" } },
-  jobs: [{ name: "stash", exec: "sleep 60", port: )" + std::to_string(stash.port) + R"(,
+  jobs: [{ name: "stash", exec: "sleep 60", port: )" + std::to_string(stash.port) +
+                                                       R"(,
            interfaces: ["static:127.0.0.1"], health: { interval: "200ms", ttl: 5 } }],
 })");
   ASSERT_TRUE(registrar.wait_for("job stash: registered")) << registrar.output();
@@ -251,11 +265,16 @@ TEST(Files, StashFoundThroughTheCatalogAndAnOptional404KeepsTheImagesFile) {
   std::string out = dir.path() + "/out";
   fs::create_directories(out);
   std::ofstream(out + "/ssl.key") << "image-key";
-  Process p = run_autopilot(dir, R"({
-  discovery: { embedded: { dir: ")" + catalog + R"(" } },
+  Process p = run_autopilot(
+      dir,
+      R"({
+  discovery: { embedded: { dir: ")" +
+          catalog + R"(" } },
   files: [
-    { path: ")" + out + R"(/ssl.crt", sources: [{ base64_env: "SSL_CERT_BASE64" }, { stash: "/ssl/ssl.crt" }, { keep: true }] },
-    { path: ")" + out + R"(/ssl.key", optional: true, sources: [{ base64_env: "SSL_KEY_BASE64" }, { stash: "/ssl/ssl.key" }] },
+    { path: ")" +
+          out + R"(/ssl.crt", sources: [{ base64_env: "SSL_CERT_BASE64" }, { stash: "/ssl/ssl.crt" }, { keep: true }] },
+    { path: ")" +
+          out + R"(/ssl.key", optional: true, sources: [{ base64_env: "SSL_KEY_BASE64" }, { stash: "/ssl/ssl.key" }] },
   ],
   jobs: [{ name: "app", exec: "true" }],
 })");
@@ -278,10 +297,12 @@ TEST(Files, ChangedEventsReachJobsAtStartAndOnReload) {
   TempDir dir;
   std::string conf = dir.path() + "/app.json";
   Process p = run_autopilot(dir, R"({
-  files: [{ name: "appconf", path: ")" + conf + R"(", sources: [{ url: ")" + server.url("/app.json") + R"(" }] }],
+  files: [{ name: "appconf", path: ")" +
+                                     conf + R"(", sources: [{ url: ")" + server.url("/app.json") + R"(" }] }],
   jobs: [
     { name: "main", exec: "sleep 60" },
-    { name: "onchange", exec: ["sh", "-c", "printf 'conf is %s\\n' \"$(cat )" + conf + R"J()\""],
+    { name: "onchange", exec: ["sh", "-c", "printf 'conf is %s\\n' \"$(cat )" +
+                                     conf + R"J()\""],
       when: { source: "file.appconf", each: "changed" } },
   ],
 })J");
@@ -308,7 +329,8 @@ TEST(Files, AReaderNeverSeesPartialContentWhileA5MBFileIsReplaced) {
   TempDir dir;
   std::string path = dir.path() + "/big";
   Process p = run_autopilot(dir, R"({
-  files: [{ path: ")" + path + R"(", sources: [{ url: ")" + server.url("/big") + R"(" }] }],
+  files: [{ path: ")" + path + R"(", sources: [{ url: ")" +
+                                     server.url("/big") + R"(" }] }],
   jobs: [{ name: "main", exec: "sleep 600" }],
 })");
   ASSERT_TRUE(p.wait_for("files: wrote")) << p.output();
@@ -325,8 +347,8 @@ TEST(Files, AReaderNeverSeesPartialContentWhileA5MBFileIsReplaced) {
   for (int round = 1; round <= kRounds; ++round) {
     server.put("/big", std::string(kSize, round % 2 ? 'b' : 'a'));
     p.signal(SIGHUP);
-    ASSERT_TRUE(p.wait_until([&] { return p.count("files: wrote") == round + 1; }, 20s))
-        << "round " << round << "\n" << p.output().substr(0, 4000);
+    ASSERT_TRUE(p.wait_until([&] { return p.count("files: wrote") == round + 1; }, 20s)) << "round " << round << "\n"
+                                                                                         << p.output().substr(0, 4000);
   }
   stop = true;
   reader.join();
@@ -341,15 +363,16 @@ TEST(Files, AReaderNeverSeesPartialContentWhileA5MBFileIsReplaced) {
 TEST(Files, ACatalogKeyAndAnOwnerByName) {
   discovery::testing::CatalogLoop catalog;
   catalog.expect_ok([&](discovery::Callback<void> done) {
-    catalog.catalog->put("config/app.json", "{\"from\": \"kv\"}", [done](Result<discovery::Index> r) {
-      done(r ? Result<void>() : Result<void>(r.error()));
-    });
+    catalog.catalog->put("config/app.json", "{\"from\": \"kv\"}",
+                         [done](Result<discovery::Index> r) { done(r ? Result<void>() : Result<void>(r.error())); });
   });
   TempDir dir;
   std::string out = dir.path() + "/out";
   std::string config = R"({
-  discovery: { embedded: { dir: ")" + catalog.dir() + R"(" } },
-  files: [{ path: ")" + out + R"(/app.json", owner: "root:root", sources: [{ kv: "config/app.json" }] }],
+  discovery: { embedded: { dir: ")" +
+                       catalog.dir() + R"(" } },
+  files: [{ path: ")" + out +
+                       R"(/app.json", owner: "root:root", sources: [{ kv: "config/app.json" }] }],
   jobs: [{ name: "app", exec: "true" }],
 })";
   Process p = run_autopilot(dir, config);
@@ -386,7 +409,8 @@ TEST(Files, AnUnwritableDirectoryIsAnError) {
   Process p = run_autopilot(dir, R"({
   files: [{ path: ")" + target + R"(", sources: [{ env: "A" }] }],
   jobs: [{ name: "app", exec: "true" }],
-})", {"A=x"});
+})",
+                            {"A=x"});
   auto exit = p.wait_exit();
   ASSERT_TRUE(exit);
   EXPECT_EQ(exit->code, 2) << p.output();
