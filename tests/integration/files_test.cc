@@ -14,6 +14,7 @@
 #include <fstream>
 #include <thread>
 
+#include "discovery/etcd/blocking_http.h"
 #include "discovery/testing.h"
 #include "harness.h"
 
@@ -130,6 +131,34 @@ TEST(Files, SecretsStayOutOfTheRenderedConfig) {
   EXPECT_NE(p.output().find("KEY_BASE64"), std::string::npos) << p.output();
   EXPECT_EQ(p.output().find(kSecretBase64), std::string::npos) << p.output();
   EXPECT_FALSE(fs::exists(dir.path() + "/k")) << "-template writes nothing";
+}
+
+TEST(Files, SecretsStayOutOfStatusAndMetrics) {
+  TempDir dir;
+  int port = discovery::etcd::testing::free_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  Process p = run_autopilot(dir,
+                            R"({
+  files: [{ name: "key", path: ")" +
+                                dir.path() + R"(/k", sources: [{ base64_env: "KEY_BASE64" }] }],
+  jobs: [{ name: "app", exec: "sleep 30" }],
+  telemetry: { port: )" + std::to_string(port) +
+                                R"(, interfaces: ["static:127.0.0.1"] },
+})",
+                            {std::string("KEY_BASE64=") + kSecretBase64});
+  ASSERT_TRUE(p.wait_for("telemetry: serving")) << p.output();
+  ASSERT_TRUE(p.wait_seen("files: wrote")) << p.output();
+  std::string base = "http://127.0.0.1:" + std::to_string(port);
+  for (const char* path : {"/status", "/metrics"}) {
+    auto reply = discovery::etcd::testing::http_request(base, "GET", path);
+    ASSERT_TRUE(reply) << reply.error().message;
+    EXPECT_EQ(reply->status, 200) << path;
+    EXPECT_EQ(reply->body.find(kSecret), std::string::npos) << path << ": " << reply->body;
+    EXPECT_EQ(reply->body.find(kSecretBase64), std::string::npos) << path << ": " << reply->body;
+  }
+  EXPECT_EQ(p.output().find(kSecret), std::string::npos) << p.output();
+  p.signal(SIGTERM);
+  EXPECT_TRUE(p.wait_exit());
 }
 
 TEST(Files, InvalidBase64NamesTheVariableNeverItsValueAndStartsNothing) {
