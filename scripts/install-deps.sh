@@ -7,7 +7,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev                 # tests and benchmarks
   golang-go                                                  # the reference text/template for the differential test
   tini util-linux procps                                     # tini: benchmark floor; unshare: PID-1 tests
-  python3                                                    # the layering test (tests/layering)
+  python3                                                    # the layering test; the `files` tests' HTTP(S) server
+  openssl                                                    # a test CA for the `files` https test
   nginx-light                                                # real nginx for the template tests (started by the tests)
   libc-ares-dev libssl-dev                                   # name lookup without NSS; TLS to etcd
   etcd-server                                                # real etcd for the etcd catalog tests (started by the tests)

@@ -10,6 +10,7 @@
 #include "app/linux_wiring.h"
 #include "discovery/discovery_config.h"
 #include "events/bus.h"
+#include "files/materializer.h"
 #include "jobs/supervisor.h"
 #include "log/log.h"
 #include "os/linux/signals.h"
@@ -68,8 +69,9 @@ class Runner {
       log_.error("telemetry: " + r.error().message);
       return 1;
     }
-    start_jobs();
+    write_files_then_start_jobs();
     os_.loop().run();
+    if (!supervisor_) return stopped_before_jobs_;
     int code = supervisor_->exit_code();
     log_.info(fmt::format("reaped {} orphaned processes", os_.processes().orphans_reaped()));
     log_.info(fmt::format("autopilot exiting with status {}", code));
@@ -128,6 +130,23 @@ class Runner {
     return out;
   }
 
+  // The `files` entries are written before any job starts; a failure is a
+  // config error (exit 2, its file:line:col), and no job starts.
+  void write_files_then_start_jobs() {
+    if (config_.files.empty()) return start_jobs();
+    materializer_ = std::make_unique<files::Materializer>(os_.wiring());
+    materializer_->run(config_.files, [this](Result<std::vector<files::Outcome>> written) {
+      if (!written) {
+        fmt::print(stderr, "autopilot: {}\n", written.error().format());
+        stopped_before_jobs_ = 2;
+        os_.loop().stop();
+        return;
+      }
+      start_jobs();
+      files::publish_changes(bus_, config_.files, *written);
+    });
+  }
+
   void start_jobs() {
     env_ = child_environment(options_.env, config_);
     os_.set_child_env([this] { return child_env(); });
@@ -155,19 +174,22 @@ class Runner {
   }
 
   void on_signal(int sig) {
+    if (!supervisor_) return on_signal_before_jobs(sig);
     switch (sig) {
       case SIGTERM:
       case SIGINT:
         if (supervisor_->is_shutting_down()) {
           log_.warn(fmt::format("received {} again while shutting down; still waiting for jobs", strsignal(sig)));
         }
+        if (materializer_) materializer_->cancel();
         if (watches_) watches_->stop();
         if (renderers_) renderers_->stop();
         supervisor_->shutdown();
         break;
       case SIGHUP:
         reload();
-        bus_.publish({events::Code::kSignal, events::Source::signal("SIGHUP")});
+        // With files to write, the reload ends later; it publishes SIGHUP then.
+        if (!materializer_ || !materializer_->is_running()) publish_sighup();
         break;
       case SIGUSR1:
         if (config_.is_v2) {
@@ -180,6 +202,19 @@ class Runner {
         bus_.publish({events::Code::kSignal, events::Source::signal("SIGUSR2")});
         break;
     }
+  }
+
+  // While the files are written: SIGTERM and SIGINT end autopilot before any
+  // job starts; SIGHUP is ignored (the config being applied is the newest
+  // loaded); the rest waits for the jobs.
+  void on_signal_before_jobs(int sig) {
+    if (sig != SIGTERM && sig != SIGINT) {
+      log_.warn(fmt::format("{} ignored: the files are still being written, no job has started", strsignal(sig)));
+      return;
+    }
+    log_.info(fmt::format("received {} while writing the files; exiting before any job starts", strsignal(sig)));
+    materializer_->cancel();
+    os_.loop().stop();
   }
 
   // A v2 config's children also get CONTAINERPILOT_APP_PID and
@@ -235,7 +270,31 @@ class Runner {
       log_.warn("reload: the telemetry block cannot change while running; keeping the running one (restart "
                 "autopilot to apply it)");
     fresh->telemetry = config_.telemetry;
-    config_ = std::move(*fresh);
+    if (fresh->files.empty()) {
+      if (materializer_) materializer_->cancel();  // an older reload's run
+      return apply(std::move(*fresh));
+    }
+    // The files first, so that jobs the new config starts find them; a file
+    // that cannot be written refuses the reload (files written before it stay).
+    if (!materializer_) materializer_ = std::make_unique<files::Materializer>(os_.wiring());
+    auto files = fresh->files;
+    materializer_->run(std::move(files), [this, fresh = std::make_shared<config::Config>(std::move(*fresh))](
+                                             Result<std::vector<files::Outcome>> written) {
+      if (supervisor_->is_shutting_down()) return;
+      if (!written) {
+        log_.error("reload refused, keeping the running config: " + written.error().format());
+      } else {
+        apply(std::move(*fresh));
+        files::publish_changes(bus_, config_.files, *written);
+      }
+      publish_sighup();
+    });
+  }
+
+  void publish_sighup() { bus_.publish({events::Code::kSignal, events::Source::signal("SIGHUP")}); }
+
+  void apply(config::Config fresh) {
+    config_ = std::move(fresh);
     env_ = child_environment(options_.env, config_);
     log_.info("reloading " + options_.config_path);
     if (watches_) watches_->reload(config_.watches);
@@ -256,6 +315,8 @@ class Runner {
   os::SignalSource signals_;
   discovery::DiscoveryConfig catalog_config_;
   std::unique_ptr<telemetry::Telemetry> telemetry_;
+  std::unique_ptr<files::Materializer> materializer_;
+  int stopped_before_jobs_ = 0;  // the exit status when no job started
   std::unique_ptr<watches::Watches> watches_;
   std::unique_ptr<render::Renderers> renderers_;
   std::unique_ptr<jobs::Supervisor> supervisor_;

@@ -26,8 +26,8 @@ namespace {
 using decode::Decoder;
 using decode::Node;
 
-const std::vector<std::string> kTopKeys{"consul",  "discovery", "logging", "stopTimeout", "jobs",
-                                        "watches", "templates", "telemetry", "control", "mainJob"};
+const std::vector<std::string> kTopKeys{"consul",    "discovery", "logging", "stopTimeout", "jobs",   "watches",
+                                        "templates", "telemetry", "control", "mainJob",     "files"};
 
 Result<void> refuse_unavailable(const Decoder& d, const Node& root) {
   static const std::vector<std::pair<std::string, std::string>> kLater{
@@ -82,12 +82,18 @@ Result<Config> decode_config(const Decoder& d, const std::string& file) {
     if (!t) return t.error();
     c.templates = std::move(*t);
   }
+  if (auto n = d.field(root, "files")) {
+    auto f = files::decode_files(d, *n);
+    if (!f) return f.error();
+    c.files = std::move(*f);
+  }
   if (auto n = d.field(root, "jobs")) {
     auto jobs = jobs::decode_jobs(d, *n);
     if (!jobs) return jobs.error();
     events::KnownSources known;
     for (const auto& w : c.watches) known.watches.push_back(w.name);
     for (const auto& t : c.templates) known.templates.push_back(t.name);
+    for (const auto& f : c.files) known.files.push_back(f.name);
     if (auto r = jobs::check_job_graph(d, *n, *jobs, std::move(known)); !r) return r.error();
     if (auto r = resolve_addresses(d, *n, *jobs); !r) return r.error();
     c.jobs = std::move(*jobs);
@@ -114,6 +120,7 @@ Result<Config> decode_config(const Decoder& d, const std::string& file) {
 bool Config::needs_catalog() const {
   if (!watches.empty() || !templates.empty()) return true;
   if (telemetry && discovery_given) return true;
+  if (std::any_of(files.begin(), files.end(), [](const auto& f) { return f.needs_catalog(); })) return true;
   return std::any_of(jobs.begin(), jobs.end(), [](const auto& j) { return j.service.is_registered(); });
 }
 

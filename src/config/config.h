@@ -12,6 +12,7 @@
 #include "base/duration.h"
 #include "base/result.h"
 #include "discovery/discovery_config.h"
+#include "files/file_config.h"
 #include "jobs/job_config.h"
 #include "render/template_config.h"
 #include "telemetry/telemetry_config.h"
@@ -30,6 +31,8 @@ struct Config {
   std::string main_job;  // resolved: the configured mainJob or the default
   std::vector<watches::WatchConfig> watches;
   std::vector<render::TemplateConfig> templates;
+  // Written before any job starts and on reload (files/materializer.h).
+  std::vector<files::FileConfig> files;
   discovery::DiscoveryConfig discovery;
   // The `telemetry` block: /metrics and /status are served only with one.
   std::optional<telemetry::TelemetryConfig> telemetry;
@@ -42,8 +45,9 @@ struct Config {
   // A job whose failure gives autopilot its exit status (v2's postStop); "" for none.
   std::string exit_status_job;
 
-  // Whether anything registers, watches or renders (then the catalog is
-  // opened), counting the telemetry endpoint when a catalog is named.
+  // Whether anything registers, watches, renders or reads files from the
+  // catalog (then the catalog is opened), counting the telemetry endpoint
+  // when a catalog is named.
   bool needs_catalog() const;
 };
 

@@ -179,5 +179,23 @@ TEST(Telemetry, ErrorsNameThePlace) {
             "{ telemetry: { prot: 1 } }\n"
             "               ^");
 }
+
+TEST(Config, FilesAreDecodedBeforeJobsThatWaitOnThem) {
+  auto c = parse("c.json5", R"({
+  files: [{ name: "cert", path: "/etc/ssl/certs/ssl.crt", sources: [{ stash: "/ssl/ssl.crt" }, { keep: true }] }],
+  jobs: [{ name: "reload", exec: "true", when: { source: "file.cert", each: "changed" } }],
+})", false);
+  ASSERT_TRUE(c) << c.error().format();
+  ASSERT_EQ(c->files.size(), 1u);
+  EXPECT_EQ(c->files[0].name, "cert");
+  EXPECT_TRUE(c->needs_catalog()) << "a stash source without a server finds it in the catalog";
+  auto served = parse("c.json5", R"({
+  files: [{ path: "/a", sources: [{ stash: "/a", server: "http://stashbox:8080" }, { env: "A" }] }],
+  jobs: [{ name: "app", exec: "true" }],
+})", false);
+  ASSERT_TRUE(served) << served.error().format();
+  EXPECT_FALSE(served->needs_catalog());
+}
+
 }  // namespace
 }  // namespace autopilot::config

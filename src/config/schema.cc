@@ -10,7 +10,8 @@ namespace {
 
 const std::vector<std::string> kV2Only{"services", "backends", "preStart", "onStart", "preStop",
                                        "postStop", "coprocesses", "tasks", "etcd"};
-const std::vector<std::string> kV3Only{"jobs", "watches", "templates", "discovery", "control", "mainJob"};
+// `files` is autopilot's own, read in the v3 form only (migrate a v2 config to add it).
+const std::vector<std::string> kV3Only{"jobs", "watches", "templates", "discovery", "control", "mainJob", "files"};
 
 bool in(const std::vector<std::string>& keys, const std::string& k) {
   return std::find(keys.begin(), keys.end(), k) != keys.end();
@@ -50,6 +51,10 @@ Result<SchemaReading> detect_schema(const decode::Decoder& d) {
   auto v3 = first_marker(d, kV3Only, "metrics");
   if (v2 && v3) {
     decode::Node at{v3->node.json, v3->node.pointer, ""};
+    if (v3->name == "files")
+      return d.key_error(at, "`files` is autopilot's own key, read in the v3 form only, but this file has `" +
+                                 v2->name + "`, a ContainerPilot v2 key: run `autopilot migrate` on it, then add "
+                                 "`files` to the v3 config it prints (README, \"Files before the jobs start\")");
     return d.key_error(at, "`" + v3->name + "` is a ContainerPilot v3 key, but this file also has `" +
                                      v2->name + "`, a v2 key: a config is written in one or the other "
                                      "(the README's \"ContainerPilot v2 configs\" shows both)");

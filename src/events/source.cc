@@ -17,12 +17,14 @@ constexpr Prefix kPrefixes[] = {
     {SourceKind::kCheck, "check.", "job"},
     {SourceKind::kWatch, "watch.", "watch"},
     {SourceKind::kTemplate, "template.", "template"},
+    {SourceKind::kFile, "file.", "file"},
 };
 
 constexpr std::string_view kSignals[] = {"SIGHUP", "SIGUSR2"};
 
 constexpr std::string_view kForms =
-    "a job, a job's check (check.JOB), a watch (watch.NAME), a template (template.NAME), global, SIGHUP or SIGUSR2";
+    "a job, a job's check (check.JOB), a watch (watch.NAME), a template (template.NAME), a file (file.NAME), global, "
+    "SIGHUP or SIGUSR2";
 
 const Prefix* prefix_of(SourceKind kind) {
   for (const auto& p : kPrefixes)
@@ -34,6 +36,7 @@ const std::vector<std::string>& names_of(SourceKind kind, const KnownSources& kn
   switch (kind) {
     case SourceKind::kWatch: return known.watches;
     case SourceKind::kTemplate: return known.templates;
+    case SourceKind::kFile: return known.files;
     default: return known.jobs;
   }
 }
@@ -73,7 +76,8 @@ std::optional<std::string> check_source(const Source& source, const KnownSources
     }
     case SourceKind::kCheck:
     case SourceKind::kWatch:
-    case SourceKind::kTemplate: {
+    case SourceKind::kTemplate:
+    case SourceKind::kFile: {
       const auto& names = names_of(source.kind(), known);
       if (contains(names, source.name())) return std::nullopt;
       const Prefix* p = prefix_of(source.kind());

@@ -9,6 +9,7 @@
 //   kCheck     check.JOB                a job's exec health check
 //   kWatch     watch.NAME               a watch on a service
 //   kTemplate  template.NAME            a catalog template
+//   kFile      file.NAME                a `files` entry (changed)
 //   kSignal    SIGHUP, SIGUSR2          the signal handler
 //   kError     (not nameable)           any area, the error text as name
 #pragma once
@@ -21,7 +22,7 @@
 
 namespace autopilot::events {
 
-enum class SourceKind { kGlobal, kJob, kCheck, kWatch, kTemplate, kSignal, kError };
+enum class SourceKind { kGlobal, kJob, kCheck, kWatch, kTemplate, kFile, kSignal, kError };
 
 class Source {
  public:
@@ -30,6 +31,7 @@ class Source {
   static Source check(std::string job) { return {SourceKind::kCheck, std::move(job)}; }
   static Source watch(std::string name) { return {SourceKind::kWatch, std::move(name)}; }
   static Source templ(std::string name) { return {SourceKind::kTemplate, std::move(name)}; }
+  static Source file(std::string name) { return {SourceKind::kFile, std::move(name)}; }
   // "SIGHUP" or "SIGUSR2".
   static Source signal(std::string name) { return {SourceKind::kSignal, std::move(name)}; }
   static Source error(std::string text) { return {SourceKind::kError, std::move(text)}; }
@@ -58,7 +60,7 @@ class Source {
 
 // What a config defines, so that `when.source` can be checked against it.
 struct KnownSources {
-  std::vector<std::string> jobs, watches, templates;
+  std::vector<std::string> jobs, watches, templates, files;
 };
 
 // nullopt when `source` names something that publishes events; otherwise the

@@ -15,6 +15,7 @@ TEST(Source, ParsesEveryFormAConfigCanWriteAndPrintsItBack) {
       {"SIGUSR2", SourceKind::kSignal, "SIGUSR2"},   {"check.app", SourceKind::kCheck, "app"},
       {"watch.db", SourceKind::kWatch, "db"},        {"template.nginx.conf", SourceKind::kTemplate, "nginx.conf"},
       {"preStart", SourceKind::kJob, "preStart"},    {"SIGTERM", SourceKind::kJob, "SIGTERM"},
+      {"file.ssl.crt", SourceKind::kFile, "ssl.crt"},
   };
   for (const auto& c : cases) {
     Source s = Source::parse(c.text);
@@ -28,6 +29,7 @@ TEST(Source, ProducersAndParsedConfigNamesAreEqual) {
   EXPECT_EQ(Source::watch("db"), Source::parse("watch.db"));
   EXPECT_EQ(Source::check("app"), Source::parse("check.app"));
   EXPECT_EQ(Source::templ("up"), Source::parse("template.up"));
+  EXPECT_EQ(Source::file("ssl-key"), Source::parse("file.ssl-key"));
   EXPECT_NE(Source::job("watch.db"), Source::parse("watch.db")) << "kinds differ even when the text is the same";
   EXPECT_NE(Source::error("x"), Source::job("x"));
 }
@@ -44,13 +46,17 @@ TEST(Source, CheckSourceNamesTheValidFormsAndSuggests) {
   ASSERT_TRUE(job);
   EXPECT_EQ(*job,
             "\"prepar\" is not a job, a job's check (check.JOB), a watch (watch.NAME), a template (template.NAME), "
-            "global, SIGHUP or SIGUSR2 (did you mean \"prepare\"?)");
+            "a file (file.NAME), global, SIGHUP or SIGUSR2 (did you mean \"prepare\"?)");
   EXPECT_EQ(check_source(Source::parse("watch.dbb"), known), "no watch named \"dbb\" (did you mean \"watch.db\"?)");
   EXPECT_EQ(check_source(Source::parse("template.nginx.con"), known),
             "no template named \"nginx.con\" (did you mean \"template.nginx.conf\"?)");
   EXPECT_EQ(check_source(Source::parse("check.prepar"), known),
             "no job named \"prepar\" (did you mean \"check.prepare\"?)");
   EXPECT_TRUE(check_source(Source::error("boom"), known));
+  KnownSources with_files{{"app"}, {}, {}, {"ssl-cert"}};
+  EXPECT_EQ(check_source(Source::parse("file.ssl-cert"), with_files), std::nullopt);
+  EXPECT_EQ(check_source(Source::parse("file.ssl-crt"), with_files),
+            "no file named \"ssl-crt\" (did you mean \"file.ssl-cert\"?)");
 }
 
 }  // namespace

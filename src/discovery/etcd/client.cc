@@ -132,7 +132,7 @@ void ClientCore::run_call(const std::shared_ptr<Call>& call) {
   if (call->tried == members_.size()) return call->done(unavailable(*call));
   size_t member = (call->start + call->tried) % members_.size();
   std::string token = call->with_auth ? token_ : std::string();
-  attempt(member, HttpRequest{call->target, call->body, token}, false, [this, call, member, token](Outcome outcome) {
+  attempt(member, gateway_request(call->target, call->body, token), false, [this, call, member, token](Outcome outcome) {
     note(member, outcome);
     switch (outcome.verdict) {
       case Verdict::kAnswered:

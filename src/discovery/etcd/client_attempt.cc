@@ -68,7 +68,9 @@ void ClientCore::open_connection(const std::shared_ptr<Attempt>& attempt, bool f
 
 void ClientCore::connect(const std::shared_ptr<Attempt>& attempt, Result<net::Addresses> addresses) {
   if (!addresses) return finish(attempt, Outcome::failed(addresses.error().message));
-  attempt->conn = std::make_shared<HttpConnection>(io_, tls_.get(), members_[attempt->member].endpoint);
+  const Endpoint& endpoint = members_[attempt->member].endpoint;
+  attempt->conn = std::make_shared<HttpConnection>(
+      io_, tls_.get(), net::HttpEndpoint{endpoint.tls, endpoint.host, endpoint.port});
   busy_.insert(attempt->conn);
   attempt->conn->connect(*addresses, guarded(attempt, [this, attempt](Result<void> connected) {
     if (!connected) return finish(attempt, Outcome::failed(connected.error().message));

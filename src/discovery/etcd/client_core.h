@@ -26,10 +26,22 @@
 
 #include "discovery/etcd/client.h"
 #include "discovery/etcd/gateway_reply.h"
-#include "discovery/etcd/http_connection.h"
+#include "net/http_connection.h"
 #include "net/resolver.h"
 
 namespace autopilot::discovery::etcd {
+
+using net::BodyPiece;
+using net::HttpConnection;
+using net::HttpRequest;
+
+// A POST to the JSON gateway. A member that knows it has no leader fails it
+// at once (503) instead of holding it until its own 7 s timeout.
+inline HttpRequest gateway_request(std::string target, std::string body, std::string token) {
+  return HttpRequest{std::move(target), std::move(body), std::move(token), "POST",
+                     {{"Content-Type", "application/json"}, {"Grpc-Metadata-Hasleader", "true"}}};
+}
+
 
 class ClientCore : public std::enable_shared_from_this<ClientCore> {
  public:

@@ -1,4 +1,4 @@
-#include "discovery/etcd/http_connection.h"
+#include "net/http_connection.h"
 
 #include <fmt/format.h>
 #include <openssl/ssl.h>
@@ -12,14 +12,14 @@
 #include <boost/beast/ssl.hpp>
 #include <limits>
 
-namespace autopilot::discovery::etcd {
+namespace autopilot::net {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using boost::system::error_code;
 
-HttpConnection::HttpConnection(asio::io_context& io, asio::ssl::context* tls, Endpoint endpoint)
+HttpConnection::HttpConnection(asio::io_context& io, asio::ssl::context* tls, HttpEndpoint endpoint)
     : io_(io), endpoint_(std::move(endpoint)) {
   bool v6 = endpoint_.host.find(':') != std::string::npos;
   host_header_ = fmt::format("{}{}{}:{}", v6 ? "[" : "", endpoint_.host, v6 ? "]" : "", endpoint_.port);
@@ -48,9 +48,9 @@ void HttpConnection::close() {
 Error HttpConnection::transport_error(const char* what, error_code ec) const {
   std::string why = ec.message();
   if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
-    why = "the member closed the connection";
+    why = "the server closed the connection";
   } else if (ec == http::error::partial_message) {
-    why = "the member closed the connection in the middle of a reply";
+    why = "the server closed the connection in the middle of a reply";
   }
   if (tls_ && ec.category() == asio::error::get_ssl_category()) {
     long verify = SSL_get_verify_result(tls_->native_handle());
@@ -74,7 +74,7 @@ void HttpConnection::connect(const net::Addresses& addresses, std::function<void
 
 void HttpConnection::handshake(std::function<void(Result<void>)> done) {
   SSL* ssl = tls_->native_handle();
-  // Verify the certificate names the member as its endpoint spells it: an IP
+  // Verify the certificate names the server as its endpoint spells it: an IP
   // SAN for an IP literal, a DNS SAN (and SNI) for a name.
   if (net::parse_ip_literal(endpoint_.host)) {
     X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), endpoint_.host.c_str());
@@ -94,16 +94,14 @@ void HttpConnection::handshake(std::function<void(Result<void>)> done) {
 void HttpConnection::send(const HttpRequest& request, std::function<void(Result<int>)> done) {
   ++requests_;
   failed_stale_ = false;
-  request_.emplace(http::verb::post, request.target, 11);
+  request_.emplace(http::string_to_verb(request.method), request.target, 11);
   request_->set(http::field::host, host_header_);
-  request_->set(http::field::content_type, "application/json");
-  // A member that knows it has no leader fails the request at once (503)
-  // instead of holding it until its own 7 s timeout.
-  request_->set("Grpc-Metadata-Hasleader", "true");
+  request_->set(http::field::user_agent, "autopilot");
+  for (const auto& [name, value] : request.headers) request_->set(name, value);
   if (!request.token.empty()) request_->set(http::field::authorization, request.token);
   request_->keep_alive(true);
   request_->body() = request.body;
-  request_->prepare_payload();
+  if (request.method != "GET" || !request.body.empty()) request_->prepare_payload();
   parser_.emplace();
   // Streams never end; read_rest() enforces its own limit. (Not boost::none:
   // Boost 1.74 compares a Content-Length against an empty optional as over.)
@@ -162,10 +160,10 @@ void HttpConnection::read_rest_loop(size_t limit, std::shared_ptr<std::string> b
   read_some([self = shared_from_this(), limit, body, done = std::move(done)](Result<BodyPiece> piece) mutable {
     if (!piece) return done(piece.error());
     body->append(piece->data);
-    if (body->size() > limit) return done(make_error(fmt::format("reply larger than {} bytes", limit)));
+    if (body->size() > limit) return done(make_error(ErrorKind::kOutOfRange, fmt::format("reply larger than {} bytes", limit)));
     if (piece->last) return done(std::move(*body));
     self->read_rest_loop(limit, std::move(body), std::move(done));
   });
 }
 
-}  // namespace autopilot::discovery::etcd
+}  // namespace autopilot::net

@@ -1,0 +1,188 @@
+// The Materializer on fakes: FakeFiles, FakeTimers, the in-memory catalog and
+// a map for the environment. url and stash sources talk to real servers in
+// tests/integration/files_test.cc.
+#include "files/materializer.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "decode/decoder.h"
+#include "json5/json5.h"
+#include "wiring/testing/fake_wiring.h"
+
+namespace autopilot::files {
+namespace {
+
+class MaterializerTest : public ::testing::Test {
+ protected:
+  MaterializerTest() {
+    fake_.bus.subscribe([this](const events::Event& e) { events_.push_back(events::describe(e)); });
+  }
+
+  std::vector<FileConfig> files(const std::string& text) {
+    auto doc = json5::parse(text, "c.json5");
+    EXPECT_TRUE(doc) << doc.error().format();
+    decode::Decoder d(*doc, text);
+    auto r = decode_files(d, *d.field(d.root(), "files"));
+    EXPECT_TRUE(r) << r.error().format();
+    return r ? *r : std::vector<FileConfig>{};
+  }
+
+  Result<std::vector<Outcome>> run(const std::string& text) {
+    std::optional<Result<std::vector<Outcome>>> got;
+    materializer_.run(files(text), [&](Result<std::vector<Outcome>> r) { got = std::move(r); });
+    EXPECT_TRUE(fake_.run_until([&] { return got.has_value(); }));
+    return got ? std::move(*got) : Result<std::vector<Outcome>>(make_error("no answer"));
+  }
+
+  std::string content(const std::string& path) {
+    auto r = fake_.files.read(path);
+    return r ? *r : "(" + r.error().message + ")";
+  }
+  mode_t mode(const std::string& path) { return (*fake_.files.stat(path))->mode; }
+
+  std::map<std::string, std::string> env_;
+  FakeWiring fake_;
+  // Set before the Materializer copies the Wiring.
+  bool has_env_ = (
+      fake_.env = [this](const std::string& name) -> std::optional<std::string> {
+        auto it = env_.find(name);
+        if (it == env_.end()) return std::nullopt;
+        return it->second;
+      },
+      true);
+  std::vector<std::string> events_;
+  Materializer materializer_{fake_.wiring()};
+};
+
+TEST_F(MaterializerTest, TheFirstSourceThatYieldsWinsAndSecretsGet0600) {
+  env_["CERT_BASE64"] = "LS0tLS1CRUdJTg==";  // "-----BEGIN"
+  env_["EMPTY"] = "";
+  auto r = run(R"({files: [{name: "cert", path: "/etc/ssl/certs/ssl.crt",
+                   sources: [{base64_env: "UNSET"}, {env: "EMPTY"}, {base64_env: "CERT_BASE64"}, {env: "NOT_TRIED"}]}]})");
+  ASSERT_TRUE(r) << r.error().format();
+  EXPECT_EQ(*r, std::vector<Outcome>{Outcome::kWritten});
+  EXPECT_EQ(content("/etc/ssl/certs/ssl.crt"), "-----BEGIN");
+  EXPECT_EQ(mode("/etc/ssl/certs/ssl.crt"), 0600u);
+  EXPECT_TRUE(events_.empty()) << "its owner publishes, when the jobs are subscribed";
+  publish_changes(fake_.bus, files(R"({files: [{name: "cert", path: "/a", sources: [{keep: true}]},
+                                               {name: "key", path: "/b", sources: [{keep: true}]}]})"),
+                  {Outcome::kUnchanged, Outcome::kWritten});
+  fake_.settle();
+  EXPECT_EQ(events_, std::vector<std::string>{"changed from file.key"});
+}
+
+TEST_F(MaterializerTest, ModeAndWrappedBase64) {
+  env_["KEY_BASE64"] = "aGVs\nbG8=\n";
+  auto r = run(R"({files: [{path: "/k", mode: "0640", sources: [{base64_env: "KEY_BASE64"}]}]})");
+  ASSERT_TRUE(r) << r.error().format();
+  EXPECT_EQ(content("/k"), "hello");
+  EXPECT_EQ(mode("/k"), 0640u);
+}
+
+TEST_F(MaterializerTest, UnchangedContentIsNotRewrittenAndPublishesNothing) {
+  env_["A"] = "same";
+  const char* config = R"({files: [{path: "/a", sources: [{env: "A"}]}]})";
+  ASSERT_TRUE(run(config));
+  auto before = **fake_.files.stat("/a");
+  events_.clear();
+  auto r = run(config);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, std::vector<Outcome>{Outcome::kUnchanged});
+  EXPECT_EQ(**fake_.files.stat("/a"), before) << "same inode and mtime";
+  EXPECT_TRUE(events_.empty());
+  // A new mode alone is a rewrite.
+  r = run(R"({files: [{path: "/a", mode: "0644", sources: [{env: "A"}]}]})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, std::vector<Outcome>{Outcome::kWritten});
+  EXPECT_EQ(mode("/a"), 0644u);
+}
+
+TEST_F(MaterializerTest, KeepLeavesTheImagesFileAlone) {
+  fake_.files.write_for_test("/etc/nginx/ssl.key", "image", 0644);
+  auto before = **fake_.files.stat("/etc/nginx/ssl.key");
+  auto r = run(R"({files: [{path: "/etc/nginx/ssl.key", sources: [{base64_env: "SSL_KEY_BASE64"}, {keep: true}]}]})");
+  ASSERT_TRUE(r) << r.error().format();
+  EXPECT_EQ(*r, std::vector<Outcome>{Outcome::kKept});
+  EXPECT_EQ(**fake_.files.stat("/etc/nginx/ssl.key"), before);
+  EXPECT_TRUE(events_.empty());
+}
+
+TEST_F(MaterializerTest, NoSourceYieldingIsAnErrorThatSaysWhyUnlessOptional) {
+  auto r = run(R"({files: [{path: "/k",
+  sources: [{base64_env: "K_BASE64"}, {kv: "cfg/k"}, {keep: true}]}]})");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().format(),
+            "c.json5:1:10: files[0]: no source yielded content for /k ($K_BASE64 is unset or empty; key \"cfg/k\" is "
+            "absent; no file at /k to keep); add {keep: true} to keep a file already there, or optional: true\n"
+            "{files: [{path: \"/k\",\n"
+            "         ^");
+  r = run(R"({files: [{path: "/k", optional: true, sources: [{env: "K"}]}]})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, std::vector<Outcome>{Outcome::kSkipped});
+  EXPECT_FALSE(*fake_.files.stat("/k"));
+}
+
+TEST_F(MaterializerTest, InvalidBase64NamesTheVariableNeverItsValue) {
+  env_["SSL_KEY_BASE64"] = "c2VjcmV0*c2VjcmV0";
+  auto r = run(R"({files: [{path: "/k", sources: [{base64_env: "SSL_KEY_BASE64"}]}]})");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message,
+            "files[0].sources[0]: $SSL_KEY_BASE64 is not valid base64: illegal base64 data at input byte 8");
+  EXPECT_EQ(r.error().format().find("c2VjcmV0"), std::string::npos);
+  EXPECT_FALSE(*fake_.files.stat("/k"));
+}
+
+TEST_F(MaterializerTest, ACatalogKey) {
+  fake_.expect_ok([&](auto done) {
+    fake_.catalog.put("cfg/app.json", "{\"a\":1}",
+                      [done](Result<discovery::Index> r) { done(r ? Result<void>() : Result<void>(r.error())); });
+  });
+  auto r = run(R"({files: [{path: "/app/config.json", sources: [{kv: "cfg/app.json"}]}]})");
+  ASSERT_TRUE(r) << r.error().format();
+  EXPECT_EQ(content("/app/config.json"), "{\"a\":1}");
+  EXPECT_EQ(mode("/app/config.json"), 0600u);
+}
+
+TEST_F(MaterializerTest, APathThatIsADirectoryAndAnUnwritableDirectory) {
+  fake_.files.make_dirs("/etc/ssl/certs").error();
+  env_["A"] = "x";
+  auto r = run(R"({files: [{path: "/etc/ssl/certs", sources: [{env: "A"}]}]})");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "files[0].path: /etc/ssl/certs is a directory");
+  fake_.files.set_writable_for_test("/etc/ssl/certs", false);
+  r = run(R"({files: [{path: "/etc/ssl/certs/a.crt", sources: [{env: "A"}]}]})");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "files[0].path: mkstemp /etc/ssl/certs/.a.crt.autopilot-XXXXXX: Permission denied");
+}
+
+TEST_F(MaterializerTest, OwnerNamesComeFromPasswdAndGroupWithoutNss) {
+  fake_.files.write_for_test("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnginx:x:101:102::/:/bin/false\n");
+  fake_.files.write_for_test("/etc/group", "root:x:0:\nnginx:x:102:\nssl-cert:x:110:nginx\n");
+  env_["A"] = "x";
+  auto r = run(R"({files: [{path: "/a", owner: "nginx", sources: [{env: "A"}]},
+                           {path: "/b", owner: "nginx:ssl-cert", sources: [{env: "A"}]},
+                           {path: "/c", owner: "7:8", sources: [{env: "A"}]}]})");
+  ASSERT_TRUE(r) << r.error().format();
+  auto owner = [&](const char* p) {
+    auto i = **fake_.files.stat(p);
+    return std::to_string(i.uid) + ":" + std::to_string(i.gid);
+  };
+  EXPECT_EQ(owner("/a"), "101:102");
+  EXPECT_EQ(owner("/b"), "101:110");
+  EXPECT_EQ(owner("/c"), "7:8");
+  r = run(R"({files: [{path: "/d", owner: "www", sources: [{env: "A"}]}]})");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "files[0]: owner: no user \"www\" in /etc/passwd");
+}
+
+TEST_F(MaterializerTest, AFailureStopsTheRunBeforeLaterFiles) {
+  env_["A"] = "x";
+  auto r = run(R"({files: [{path: "/a", sources: [{env: "MISSING"}]}, {path: "/b", sources: [{env: "A"}]}]})");
+  ASSERT_FALSE(r);
+  EXPECT_FALSE(*fake_.files.stat("/b"));
+}
+
+}  // namespace
+}  // namespace autopilot::files

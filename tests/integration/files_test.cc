@@ -1,0 +1,450 @@
+// `files` on the real binary: every source, every bad input that needs the
+// environment or a server (the rest are in bad_configs/140-153), modes,
+// `changed` events, secrets kept out of the output and of `-template`, a
+// stash found through the embedded catalog, optional 404s, HTTPS with a test
+// CA, and atomic replacement under a polling reader. The HTTP server is
+// files_server.py (python3) on 127.0.0.1.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "discovery/etcd/blocking_http.h"
+#include "discovery/testing.h"
+#include "harness.h"
+
+namespace autopilot::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// "aGVsbG8tc2VjcmV0" is base64 of "hello-secret".
+constexpr const char* kSecret = "hello-secret";
+constexpr const char* kSecretBase64 = "aGVsbG8tc2VjcmV0";
+
+class FileServer {
+ public:
+  explicit FileServer(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv{"python3", "-u", source_dir() + "/tests/integration/files_server.py", root.path()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    process = std::make_unique<Process>(argv);
+    auto line = process->wait_for("listening on ");
+    if (line) port = std::stoi(line->substr(line->find("on ") + 3));
+  }
+  std::string url(const std::string& path, const char* scheme = "http") const {
+    return std::string(scheme) + "://127.0.0.1:" + std::to_string(port) + path;
+  }
+  void put(const std::string& path, const std::string& content) const {
+    fs::path p = fs::path(root.path()) / path.substr(1);
+    fs::create_directories(p.parent_path());
+    std::string tmp = p.string() + ".tmp";
+    std::ofstream(tmp, std::ios::binary) << content;
+    fs::rename(tmp, p);  // the server never serves half a file
+  }
+
+  TempDir root;
+  std::unique_ptr<Process> process;
+  int port = 0;
+};
+
+mode_t mode_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return 07777;
+  return st.st_mode & 07777;
+}
+
+std::string run_to_exit(Process& p) {
+  auto exit = p.wait_exit();
+  EXPECT_TRUE(exit);
+  if (exit) {
+    EXPECT_EQ(exit->code, 0) << p.output();
+  }
+  return p.output();
+}
+
+TEST(Files, EverySourceWritesItsFileWithItsModeBeforeTheJobsStart) {
+  FileServer server({"--token", "t0ken"});
+  ASSERT_GT(server.port, 0);
+  server.put("/public/app.conf", "public-conf");
+  server.put("/private/db.pass", "db-pass");
+  TempDir dir;
+  std::string out = dir.path() + "/out";
+  fs::create_directories(out);
+  std::ofstream(out + "/image.crt") << "from-the-image";
+  std::string config = R"({
+  files: [
+    { path: ")" + out + R"(/b64.key", sources: [{ base64_env: "KEY_BASE64" }] },
+    { path: ")" + out + R"(/env.txt", sources: [{ env: "UNSET_VAR" }, { env: "PLAIN" }] },
+    { path: ")" + out + R"(/app.conf", sources: [{ url: ")" +
+                       server.url("/public/app.conf") + R"(" }] },
+    { path: ")" + out + R"(/db.pass", sources: [{ url: ")" +
+                       server.url("/private/db.pass") + R"(", token_env: "TOKEN" }] },
+    { path: ")" + out + R"(/image.crt", sources: [{ base64_env: "CRT_BASE64" }, { keep: true }] },
+    { path: ")" + out + R"(/public.conf", mode: "0640", sources: [{ url: ")" +
+                       server.url("/public/app.conf") + R"(" }] },
+  ],
+  jobs: [{ name: "app", exec: ["sh", "-c", "cat )" +
+                       out + R"(/app.conf; echo"] }],
+})";
+  Process p = run_autopilot(dir, config, {std::string("KEY_BASE64=") + kSecretBase64, "PLAIN=plain", "TOKEN=t0ken"});
+  std::string output = run_to_exit(p);
+  EXPECT_EQ(read_text(out + "/b64.key"), kSecret);
+  EXPECT_EQ(mode_of(out + "/b64.key"), 0600u);
+  EXPECT_EQ(read_text(out + "/env.txt"), "plain");
+  EXPECT_EQ(mode_of(out + "/env.txt"), 0600u);
+  EXPECT_EQ(read_text(out + "/app.conf"), "public-conf");
+  EXPECT_EQ(mode_of(out + "/app.conf"), 0644u);
+  EXPECT_EQ(read_text(out + "/db.pass"), "db-pass");
+  EXPECT_EQ(mode_of(out + "/db.pass"), 0600u);
+  EXPECT_EQ(read_text(out + "/image.crt"), "from-the-image");
+  EXPECT_EQ(mode_of(out + "/public.conf"), 0640u);
+  // The job ran after the files were in place.
+  int wrote = p.find("files: wrote .*/app.conf");
+  int ran = p.find("app .* public-conf");
+  EXPECT_GE(wrote, 0) << output;
+  EXPECT_GT(ran, wrote) << output;
+  EXPECT_GE(p.find("files: .*/image.crt: kept the file already there"), 0) << output;
+  EXPECT_EQ(output.find(kSecret), std::string::npos) << output;
+  EXPECT_EQ(output.find(kSecretBase64), std::string::npos) << output;
+  EXPECT_EQ(output.find("t0ken"), std::string::npos) << output;
+  EXPECT_EQ(output.find("db-pass"), std::string::npos) << output;
+  EXPECT_TRUE(server.process->wait_seen("GET /private/db.pass 200 auth=yes"));
+}
+
+TEST(Files, SecretsStayOutOfTheRenderedConfig) {
+  TempDir dir;
+  std::string config = R"({
+  files: [{ path: ")" + dir.path() +
+                       R"(/k", sources: [{ base64_env: "KEY_BASE64" }] }],
+  jobs: [{ name: "app", exec: "true" }],
+})";
+  std::string path = dir.write("autopilot.json5", config);
+  Process p({autopilot_bin(), "-config", path, "-template"}, {std::string("KEY_BASE64=") + kSecretBase64});
+  auto exit = p.wait_exit();
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 0) << p.output();
+  EXPECT_NE(p.output().find("KEY_BASE64"), std::string::npos) << p.output();
+  EXPECT_EQ(p.output().find(kSecretBase64), std::string::npos) << p.output();
+  EXPECT_FALSE(fs::exists(dir.path() + "/k")) << "-template writes nothing";
+}
+
+TEST(Files, SecretsStayOutOfStatusAndMetrics) {
+  TempDir dir;
+  int port = discovery::etcd::testing::free_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  Process p = run_autopilot(dir,
+                            R"({
+  files: [{ name: "key", path: ")" +
+                                dir.path() + R"(/k", sources: [{ base64_env: "KEY_BASE64" }] }],
+  jobs: [{ name: "app", exec: "sleep 30" }],
+  telemetry: { port: )" + std::to_string(port) +
+                                R"(, interfaces: ["static:127.0.0.1"] },
+})",
+                            {std::string("KEY_BASE64=") + kSecretBase64});
+  ASSERT_TRUE(p.wait_for("telemetry: serving")) << p.output();
+  ASSERT_TRUE(p.wait_seen("files: wrote")) << p.output();
+  std::string base = "http://127.0.0.1:" + std::to_string(port);
+  for (const char* path : {"/status", "/metrics"}) {
+    auto reply = discovery::etcd::testing::http_request(base, "GET", path);
+    ASSERT_TRUE(reply) << reply.error().message;
+    EXPECT_EQ(reply->status, 200) << path;
+    EXPECT_EQ(reply->body.find(kSecret), std::string::npos) << path << ": " << reply->body;
+    EXPECT_EQ(reply->body.find(kSecretBase64), std::string::npos) << path << ": " << reply->body;
+  }
+  EXPECT_EQ(p.output().find(kSecret), std::string::npos) << p.output();
+  p.signal(SIGTERM);
+  EXPECT_TRUE(p.wait_exit());
+}
+
+TEST(Files, InvalidBase64NamesTheVariableNeverItsValueAndStartsNothing) {
+  TempDir dir;
+  std::string config = R"({
+  files: [{ path: ")" + dir.path() +
+                       R"(/k", sources: [{ base64_env: "SSL_KEY_BASE64" }] }],
+  jobs: [{ name: "app", exec: "touch )" +
+                       dir.path() + R"(/started" }],
+})";
+  Process p = run_autopilot(dir, config, {"SSL_KEY_BASE64=c2VjcmV0*c2VjcmV0"});
+  auto exit = p.wait_exit();
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 2) << p.output();
+  EXPECT_NE(p.output().find("autopilot.json5:2:"), std::string::npos) << p.output();
+  EXPECT_NE(p.output().find("files[0].sources[0]: $SSL_KEY_BASE64 is not valid base64: illegal base64 data at input "
+                            "byte 8"),
+            std::string::npos)
+      << p.output();
+  EXPECT_EQ(p.output().find("c2VjcmV0"), std::string::npos) << p.output();
+  EXPECT_FALSE(fs::exists(dir.path() + "/k"));
+  EXPECT_FALSE(fs::exists(dir.path() + "/started"));
+}
+
+TEST(Files, Sha256MismatchAndARefusedUrlAfterItsRetriesAreErrors) {
+  FileServer server;
+  ASSERT_GT(server.port, 0);
+  server.put("/a", "content");
+  TempDir dir;
+  std::string zeros(64, '0');
+  Process p = run_autopilot(dir, R"({
+  files: [{ path: ")" + dir.path() + R"(/a", sources: [{ url: ")" +
+                                     server.url("/a") + R"(", sha256: ")" + zeros + R"(" }] }],
+  jobs: [{ name: "app", exec: "true" }],
+})");
+  auto exit = p.wait_exit();
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 2) << p.output();
+  // sha256("content")
+  EXPECT_NE(p.output().find(server.url("/a") +
+                            ": sha256 mismatch: the content's is "
+                            "ed7002b439e9ac845f22357d822bac1444730fbdb6016d3ec9432297b9ec9f73, the config pins " +
+                            zeros),
+            std::string::npos)
+      << p.output();
+  EXPECT_FALSE(fs::exists(dir.path() + "/a"));
+
+  int closed_port;
+  {
+    FileServer gone;
+    closed_port = gone.port;
+  }
+  TempDir dir2;
+  std::string url = "http://127.0.0.1:" + std::to_string(closed_port) + "/x";
+  Process q = run_autopilot(dir2, R"({
+  files: [{ path: ")" + dir2.path() + R"(/x", sources: [{ url: ")" +
+                                      url + R"(", retries: 1, timeout: "2s" }] }],
+  jobs: [{ name: "app", exec: "true" }],
+})");
+  exit = q.wait_exit();
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 2) << q.output();
+  EXPECT_NE(q.output().find("files[0].sources[0]: " + url + ": connect: Connection refused (after 2 attempts)"),
+            std::string::npos)
+      << q.output();
+  EXPECT_NE(q.output().find("retrying in 1s"), std::string::npos) << q.output();
+}
+
+TEST(Files, A5xxIsRetriedUntilTheServerAnswers) {
+  FileServer server({"--flaky", "2"});
+  ASSERT_GT(server.port, 0);
+  server.put("/flaky/app.json", "{}");
+  TempDir dir;
+  Process p = run_autopilot(dir, R"({
+  files: [{ path: ")" + dir.path() + R"(/app.json", sources: [{ url: ")" +
+                                     server.url("/flaky/app.json") + R"(" }] }],
+  jobs: [{ name: "app", exec: "true" }],
+})");
+  std::string output = run_to_exit(p);
+  EXPECT_EQ(read_text(dir.path() + "/app.json"), "{}");
+  EXPECT_EQ(p.count("HTTP 503; retrying in"), 2) << output;
+}
+
+TEST(Files, HttpsIsVerifiedAgainstTheGivenCa) {
+  TempDir pki;
+  std::string cert = pki.path() + "/cert.pem", key = pki.path() + "/key.pem";
+  Process openssl({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                   "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert});
+  auto made = openssl.wait_exit(30s);
+  ASSERT_TRUE(made && made->code == 0) << openssl.output();
+  FileServer server({"--cert", cert, "--key", key});
+  ASSERT_GT(server.port, 0);
+  server.put("/ssl/dhparam.pem", "dh");
+  TempDir dir;
+  std::string config = R"({
+  files: [{ path: ")" + dir.path() +
+                       R"(/dh.pem", sources: [{ url: ")" + server.url("/ssl/dhparam.pem", "https") +
+                       R"(", retries: 0 }] }],
+  jobs: [{ name: "app", exec: "true" }],
+})";
+  Process trusted = run_autopilot(dir, config, {"SSL_CERT_FILE=" + cert});
+  run_to_exit(trusted);
+  EXPECT_EQ(read_text(dir.path() + "/dh.pem"), "dh");
+
+  TempDir dir2;
+  std::string config2 = config;
+  config2.replace(config2.find(dir.path()), dir.path().size(), dir2.path());
+  Process untrusted = run_autopilot(dir2, config2, {"SSL_CERT_FILE=/nonexistent"});
+  auto exit = untrusted.wait_exit();
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 2) << untrusted.output();
+  EXPECT_NE(untrusted.output().find("TLS handshake"), std::string::npos) << untrusted.output();
+}
+
+// The seed's StashBox habit: the stash server is found through the catalog,
+// a file it has is used, and a 404 on an optional file keeps the image's.
+TEST(Files, StashFoundThroughTheCatalogAndAnOptional404KeepsTheImagesFile) {
+  FileServer stash;
+  ASSERT_GT(stash.port, 0);
+  stash.put("/ssl/ssl.crt", "stash-cert");
+  TempDir dir;
+  std::string catalog = dir.path() + "/catalog";
+  // One autopilot registers the stash server under the service name `stash`.
+  TempDir registrar_dir;
+  Process registrar = run_autopilot(registrar_dir, R"({
+  discovery: { embedded: { dir: ")" + catalog + R"(" } },
+  jobs: [{ name: "stash", exec: "sleep 60", port: )" + std::to_string(stash.port) +
+                                                       R"(,
+           interfaces: ["static:127.0.0.1"], health: { interval: "200ms", ttl: 5 } }],
+})");
+  ASSERT_TRUE(registrar.wait_for("job stash: registered")) << registrar.output();
+
+  std::string out = dir.path() + "/out";
+  fs::create_directories(out);
+  std::ofstream(out + "/ssl.key") << "image-key";
+  Process p = run_autopilot(
+      dir,
+      R"({
+  discovery: { embedded: { dir: ")" +
+          catalog + R"(" } },
+  files: [
+    { path: ")" +
+          out + R"(/ssl.crt", sources: [{ base64_env: "SSL_CERT_BASE64" }, { stash: "/ssl/ssl.crt" }, { keep: true }] },
+    { path: ")" +
+          out + R"(/ssl.key", optional: true, sources: [{ base64_env: "SSL_KEY_BASE64" }, { stash: "/ssl/ssl.key" }] },
+  ],
+  jobs: [{ name: "app", exec: "true" }],
+})");
+  std::string output = run_to_exit(p);
+  EXPECT_EQ(read_text(out + "/ssl.crt"), "stash-cert");
+  EXPECT_EQ(mode_of(out + "/ssl.crt"), 0600u);
+  EXPECT_EQ(read_text(out + "/ssl.key"), "image-key");
+  EXPECT_NE(output.find("from stash /ssl/ssl.crt"), std::string::npos) << output;
+  EXPECT_TRUE(stash.process->wait_seen("GET /ssl/ssl.key 404"));
+  registrar.signal(SIGTERM);
+  EXPECT_TRUE(registrar.wait_exit());
+}
+
+// A job waits on file.NAME's `changed`: once at start, again on a reload that
+// changes the content, not on one that does not.
+TEST(Files, ChangedEventsReachJobsAtStartAndOnReload) {
+  FileServer server;
+  ASSERT_GT(server.port, 0);
+  server.put("/app.json", "v1");
+  TempDir dir;
+  std::string conf = dir.path() + "/app.json";
+  Process p = run_autopilot(dir, R"({
+  files: [{ name: "appconf", path: ")" +
+                                     conf + R"(", sources: [{ url: ")" + server.url("/app.json") + R"(" }] }],
+  jobs: [
+    { name: "main", exec: "sleep 60" },
+    { name: "onchange", exec: ["sh", "-c", "printf 'conf is %s\\n' \"$(cat )" +
+                                     conf + R"J()\""],
+      when: { source: "file.appconf", each: "changed" } },
+  ],
+})J");
+  ASSERT_TRUE(p.wait_for("conf is v1")) << p.output();
+  p.signal(SIGHUP);
+  ASSERT_TRUE(p.wait_for("reloading")) << p.output();
+  server.put("/app.json", "v2");
+  p.signal(SIGHUP);
+  ASSERT_TRUE(p.wait_for("conf is v2")) << p.output();
+  EXPECT_EQ(p.count("conf is"), 2) << p.output();
+  EXPECT_EQ(p.count("files: wrote"), 2) << p.output();
+  p.signal(SIGTERM);
+  EXPECT_TRUE(p.wait_exit());
+}
+
+// A reader polling the path sees the old bytes or the new ones, never a
+// mix or a short file, while a 5 MB file is replaced 100 times by reloads.
+TEST(Files, AReaderNeverSeesPartialContentWhileA5MBFileIsReplaced) {
+  constexpr size_t kSize = 5 * 1024 * 1024;
+  constexpr int kRounds = 100;
+  FileServer server;
+  ASSERT_GT(server.port, 0);
+  server.put("/big", std::string(kSize, 'a'));
+  TempDir dir;
+  std::string path = dir.path() + "/big";
+  Process p = run_autopilot(dir, R"({
+  files: [{ path: ")" + path + R"(", sources: [{ url: ")" +
+                                     server.url("/big") + R"(" }] }],
+  jobs: [{ name: "main", exec: "sleep 600" }],
+})");
+  ASSERT_TRUE(p.wait_for("files: wrote")) << p.output();
+  std::atomic<bool> stop{false};
+  std::atomic<int> reads{0}, bad{0};
+  std::thread reader([&] {
+    while (!stop) {
+      std::string s = read_text(path);
+      ++reads;
+      bool whole = s.size() == kSize && s.find_first_not_of(s[0]) == std::string::npos;
+      if (!whole) ++bad;
+    }
+  });
+  for (int round = 1; round <= kRounds; ++round) {
+    server.put("/big", std::string(kSize, round % 2 ? 'b' : 'a'));
+    p.signal(SIGHUP);
+    ASSERT_TRUE(p.wait_until([&] { return p.count("files: wrote") == round + 1; }, 20s)) << "round " << round << "\n"
+                                                                                         << p.output().substr(0, 4000);
+  }
+  stop = true;
+  reader.join();
+  EXPECT_EQ(bad, 0) << "of " << reads << " reads";
+  EXPECT_GT(reads, kRounds);
+  p.signal(SIGTERM);
+  EXPECT_TRUE(p.wait_exit());
+}
+
+// A catalog key, and an owner given by names read from /etc/passwd and
+// /etc/group (no NSS in the static binary); an unknown one stops the start.
+TEST(Files, ACatalogKeyAndAnOwnerByName) {
+  discovery::testing::CatalogLoop catalog;
+  catalog.expect_ok([&](discovery::Callback<void> done) {
+    catalog.catalog->put("config/app.json", "{\"from\": \"kv\"}",
+                         [done](Result<discovery::Index> r) { done(r ? Result<void>() : Result<void>(r.error())); });
+  });
+  TempDir dir;
+  std::string out = dir.path() + "/out";
+  std::string config = R"({
+  discovery: { embedded: { dir: ")" +
+                       catalog.dir() + R"(" } },
+  files: [{ path: ")" + out +
+                       R"(/app.json", owner: "root:root", sources: [{ kv: "config/app.json" }] }],
+  jobs: [{ name: "app", exec: "true" }],
+})";
+  Process p = run_autopilot(dir, config);
+  run_to_exit(p);
+  EXPECT_EQ(read_text(out + "/app.json"), "{\"from\": \"kv\"}");
+  EXPECT_EQ(mode_of(out + "/app.json"), 0600u);
+  struct stat st {};
+  ASSERT_EQ(::stat((out + "/app.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(st.st_gid, 0u);
+
+  TempDir dir2;
+  std::string config2 = config;
+  config2.replace(config2.find("root:root"), 9, "no-such-user-here");
+  config2.replace(config2.find(out), out.size(), dir2.path());
+  Process q = run_autopilot(dir2, config2);
+  auto exit = q.wait_exit();
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 2) << q.output();
+  EXPECT_NE(q.output().find("files[0]: owner: no user \"no-such-user-here\" in /etc/passwd"), std::string::npos)
+      << q.output();
+}
+
+TEST(Files, AnUnwritableDirectoryIsAnError) {
+  TempDir dir;
+  std::string target;
+  if (::geteuid() == 0) {
+    target = "/sys/autopilot-files-test.crt";  // sysfs: no new files, even for root
+  } else {
+    fs::create_directories(dir.path() + "/ro");
+    ::chmod((dir.path() + "/ro").c_str(), 0555);
+    target = dir.path() + "/ro/a.crt";
+  }
+  Process p = run_autopilot(dir, R"({
+  files: [{ path: ")" + target + R"(", sources: [{ env: "A" }] }],
+  jobs: [{ name: "app", exec: "true" }],
+})",
+                            {"A=x"});
+  auto exit = p.wait_exit();
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 2) << p.output();
+  EXPECT_NE(p.output().find("files[0].path: mkstemp "), std::string::npos) << p.output();
+}
+
+}  // namespace
+}  // namespace autopilot::testing
