@@ -35,13 +35,13 @@ TEST(Source, ProducersAndParsedConfigNamesAreEqual) {
 }
 
 TEST(Source, CheckSourceAcceptsWhatTheConfigDefines) {
-  KnownSources known{{"app", "pre"}, {"db"}, {"nginx"}};
+  KnownSources known{{"app", "pre"}, {"db"}, {"nginx"}, {}};
   for (const char* ok : {"global", "SIGHUP", "SIGUSR2", "app", "check.pre", "watch.db", "template.nginx"})
     EXPECT_EQ(check_source(Source::parse(ok), known), std::nullopt) << ok;
 }
 
 TEST(Source, CheckSourceNamesTheValidFormsAndSuggests) {
-  KnownSources known{{"prepare"}, {"db"}, {"nginx.conf"}};
+  KnownSources known{{"prepare"}, {"db"}, {"nginx.conf"}, {}};
   auto job = check_source(Source::parse("prepar"), known);
   ASSERT_TRUE(job);
   EXPECT_EQ(*job,
