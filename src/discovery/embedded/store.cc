@@ -1,6 +1,7 @@
 #include "discovery/embedded/store.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <charconv>
@@ -26,14 +27,33 @@ Result<void> Store::init() {
   for (const std::string& dir : {root_, services_dir(), kv_dir(), locks_dir()}) {
     if (auto made = files_.make_dirs(dir); !made) return made;
   }
+  // The lock files are for the catalog's writers only (see lock_mode_).
+  auto info = files_.stat(root_);
+  if (info && *info && ((*info)->mode & S_IWGRP)) lock_mode_ = 0660;
   return {};
+}
+
+Result<FileLock> Store::take_lock() {
+  std::string path = root_ + "/catalog.lock";
+  auto lock = FileLock::try_acquire(path, lock_mode_);
+  if (!lock) return lock.error();
+  if (!lock->has_value()) {
+    Error busy = make_error(ErrorKind::kUnavailable, fmt::format("{} is held by another process", path));
+    busy.code = kLockBusyCode;
+    return busy;
+  }
+  return std::move(**lock);
+}
+
+bool Store::is_lock_busy(const Error& error) {
+  return error.kind == ErrorKind::kUnavailable && error.code == kLockBusyCode;
 }
 
 // --- instances -----------------------------------------------------------------
 
 Result<Index> Store::register_instance(const Instance& instance, std::chrono::milliseconds ttl,
                                        WallClock::time_point now) {
-  auto lock = FileLock::acquire(root_ + "/catalog.lock");
+  auto lock = take_lock();
   if (!lock) return lock.error();
   if (auto made = files_.make_dirs(service_dir(instance.name)); !made) return made.error();
   auto revision = next_revision();
@@ -55,7 +75,7 @@ Result<Index> Store::register_instance(const Instance& instance, std::chrono::mi
 }
 
 Result<void> Store::heartbeat(const std::string& id, WallClock::time_point now) {
-  auto lock = FileLock::acquire(root_ + "/catalog.lock");
+  auto lock = take_lock();
   if (!lock) return lock.error();
   auto found = find_live(id, now);
   if (!found) return found.error();
@@ -66,7 +86,7 @@ Result<void> Store::heartbeat(const std::string& id, WallClock::time_point now) 
 }
 
 Result<Index> Store::set_status(const std::string& id, Status status, WallClock::time_point now) {
-  auto lock = FileLock::acquire(root_ + "/catalog.lock");
+  auto lock = take_lock();
   if (!lock) return lock.error();
   auto found = find_live(id, now);
   if (!found) return found.error();
@@ -83,7 +103,7 @@ Result<Index> Store::set_status(const std::string& id, Status status, WallClock:
 }
 
 Result<void> Store::deregister(const std::string& id) {
-  auto lock = FileLock::acquire(root_ + "/catalog.lock");
+  auto lock = take_lock();
   if (!lock) return lock.error();
   auto names = service_dirs();
   if (!names) return names.error();
@@ -148,7 +168,7 @@ Result<size_t> Store::sweep_service(const std::string& service, WallClock::time_
     if (record && !record->is_live(now)) expired.push_back(name);
   }
   if (expired.empty()) return size_t{0};
-  auto lock = FileLock::acquire(root_ + "/catalog.lock");
+  auto lock = take_lock();
   if (!lock) return lock.error();
   size_t removed = 0;
   for (const auto& name : expired) {

@@ -1,7 +1,8 @@
 // Store: the embedded catalog's directory, operated synchronously. The
 // layout, shared by every autopilot on the host:
 //
-//   ROOT/catalog.lock               flock'ed around every change
+//   ROOT/catalog.lock               flock'ed around every change (never waited
+//                                   for: a change finds it busy and is retried)
 //   ROOT/revision                   the catalog revision (last index handed out)
 //   ROOT/services/NAME/ID.json      one instance record (records.h)
 //   ROOT/services/NAME/.index       revision of the last change to NAME's set
@@ -32,6 +33,7 @@
 
 #include "base/result.h"
 #include "discovery/catalog.h"
+#include "discovery/embedded/file_lock.h"
 #include "discovery/embedded/records.h"
 #include "log/log.h"
 #include "os/files.h"
@@ -76,6 +78,16 @@ class Store {
   Result<KvSnapshot> list_kv(const std::string& prefix);
   Result<std::optional<Index>> compare_and_set(const std::string& key, Index expected, const std::string& value);
 
+  // Whether `error` (from a change) means catalog.lock is held by another
+  // process: nothing was changed, and the same call may be made again later.
+  static bool is_lock_busy(const Error& error);
+  std::string lock_path() const { return root_ + "/catalog.lock"; }
+  // The mode lock files are made with (locks/ and catalog.lock): 0600, or
+  // 0660 when the catalog root is group-writable (a group of writers sharing
+  // a volume). Nobody outside the writers can open them, so nobody can hold
+  // them to freeze the writers.
+  mode_t lock_mode() const { return lock_mode_; }
+
   const std::string& root() const { return root_; }
   std::string services_dir() const { return root_ + "/services"; }
   // Fails when `dir` (services/ or kv/, made by open) has vanished: the
@@ -93,6 +105,8 @@ class Store {
     std::string service;
     InstanceRecord record;
   };
+  static constexpr int kLockBusyCode = 11;  // EWOULDBLOCK, in Error::code
+  Result<FileLock> take_lock();
   // Callers hold catalog.lock.
   Result<Index> next_revision();
   Result<void> write_instance(const InstanceRecord& record);
@@ -116,6 +130,7 @@ class Store {
   log::Log& log_;
   std::set<std::string> warned_;  // paths warned about, bounded
   std::uint64_t skipped_ = 0;
+  mode_t lock_mode_ = 0600;
 };
 
 }  // namespace autopilot::discovery::embedded
