@@ -35,6 +35,14 @@ TEST(Duration, RejectsBadForms) {
   EXPECT_EQ(parse_duration("5x", false).error().message, "time: unknown unit \"x\" in duration \"5x\"");
   EXPECT_EQ(parse_duration("", true).error().message, "time: invalid duration \"\"");
   EXPECT_FALSE(parse_duration("ms", true).ok());
+TEST(Strings, UrlsLoseTheirCredentials) {
+  EXPECT_EQ(without_credentials("http://root:PW@host:2379"), "http://***@host:2379");
+  EXPECT_EQ(without_credentials("a https://u@h/p?x=a@b and http://x:y@z:1, done"), "a https://***@h/p?x=a@b and http://***@z:1, done");
+  EXPECT_EQ(without_credentials("endpoints: \"http://u:p@w@h:1\","), "endpoints: \"http://***@h:1\",");
+  EXPECT_EQ(without_credentials("no url, a@b"), "no url, a@b");
+  EXPECT_EQ(without_credentials("http://host:2379"), "http://host:2379");
+}
+
 }
 
 TEST(Duration, FormatsLikeGo) {

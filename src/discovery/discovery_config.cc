@@ -18,6 +18,13 @@ std::string DiscoveryConfig::describe() const {
 
 namespace {
 
+// The excerpt of an endpoint's error shows the line without the password a
+// URL's user info may hold.
+Error without_credentials(Error e) {
+  e.source_line = autopilot::without_credentials(e.source_line);
+  return e;
+}
+
 Result<std::string> decode_string(const decode::Decoder& d, const decode::Node& obj, std::string_view key,
                                   std::string fallback) {
   auto n = d.field(obj, key);
@@ -66,7 +73,8 @@ Result<EtcdConfig> decode_etcd(const decode::Decoder& d, const decode::Node& n) 
       if (first != std::string::npos) c.endpoints.push_back(part.substr(first, part.find_last_not_of(" \t") - first + 1));
     }
     for (const auto& endpoint : c.endpoints) {
-      if (auto parsed = etcd::parse_endpoint(endpoint); !parsed) return d.error(*endpoints, parsed.error().message);
+      if (auto parsed = etcd::parse_endpoint(endpoint); !parsed)
+        return without_credentials(d.error(*endpoints, parsed.error().message));
     }
   } else {
     if (auto r = d.require_array(*endpoints); !r) return r.error();
@@ -74,7 +82,8 @@ Result<EtcdConfig> decode_etcd(const decode::Decoder& d, const decode::Node& n) 
       auto element = d.element(*endpoints, i);
       auto text = d.string(element);
       if (!text) return text.error();
-      if (auto parsed = etcd::parse_endpoint(*text); !parsed) return d.error(element, parsed.error().message);
+      if (auto parsed = etcd::parse_endpoint(*text); !parsed)
+        return without_credentials(d.error(element, parsed.error().message));
       c.endpoints.push_back(std::move(*text));
     }
   }

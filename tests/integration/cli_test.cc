@@ -59,6 +59,15 @@ TEST(Cli, NoConfigIsAClearError) {
             "autopilot: no config file: give -config PATH (or set AUTOPILOT=PATH); see autopilot --help\n");
 }
 
+TEST(Cli, AnEtcdUrlWithAPasswordIsNeverEchoed) {
+  Process p({autopilot_bin(), "catalog", "services", "--etcd", "http://root:S3cretPW@127.0.0.1:2379"});
+  auto exit = p.wait_exit();
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 2) << p.output();
+  EXPECT_EQ(p.output().find("S3cretPW"), std::string::npos) << p.output();
+  EXPECT_NE(p.output().find("http://***@127.0.0.1:2379"), std::string::npos) << p.output();
+}
+
 TEST(Cli, HelpExplainsTheCommands) {
   Process p({autopilot_bin(), "--help"});
   auto exit = p.wait_exit();
