@@ -220,5 +220,14 @@ TEST(Config, ValuesFromTheEnvironmentAreMaskedInTheMessage) {
   EXPECT_EQ(error.find("s3cret"), std::string::npos) << error;
 }
 
+TEST(Config, TheConfigTemplatesWorkIsBounded) {
+  // Two nested loops of 100000 that print nothing: 80 s without a limit.
+  std::string error = load_error(
+      "{\n  jobs: [{ name: \"app\", exec: \"true\" }],\n  {{ range loop 100000 }}{{ range loop 100000 }}{{ end }}{{ end }}\n}\n",
+      Env{});
+  EXPECT_NE(error.find("c.json5:3:"), std::string::npos) << error;
+  EXPECT_NE(error.find("exceeds the limit of 20000000 steps"), std::string::npos) << error;
+}
+
 }  // namespace
 }  // namespace autopilot::config
