@@ -250,6 +250,61 @@ TEST_F(EmbeddedCatalogTest, KeysTooLongForAFileNameAreRefused) {
   EXPECT_EQ(put.error().message, "key \"" + key + "\" is too long once encoded as a file name");
 }
 
+// --- trust model -------------------------------------------------------------------
+
+TEST_F(EmbeddedCatalogTest, DirectoriesGetFixedModesWhateverTheUmask) {
+  for (mode_t umask : {mode_t{0}, mode_t{077}}) {
+    fs::remove_all(root_ + "/catalog");
+    mode_t old = ::umask(umask);
+    auto catalog = open_catalog(options(), io_, timers_, files_, log_);
+    bool added = catalog && add(*catalog, make_instance("a1", "web")).ok();
+    ::umask(old);
+    ASSERT_TRUE(added);
+    auto dir_mode = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                    fs::perms::others_exec;
+    for (const char* dir : {"", "/services", "/kv", "/locks", "/services/web"}) {
+      EXPECT_EQ(fs::status(root_ + "/catalog" + dir).permissions(), dir_mode) << dir << " under umask " << umask;
+    }
+  }
+}
+
+TEST_F(EmbeddedCatalogTest, AWorldWritableCatalogIsWarnedAbout) {
+  std::string log_path = root_ + "/log.txt";
+  log::Log log({log::Level::kInfo, log::Format::kDefault, log_path});
+  ASSERT_TRUE(log.open().ok());
+  fs::create_directories(root_ + "/catalog");
+  fs::permissions(root_ + "/catalog", fs::perms::all);
+  auto catalog = open_catalog(options(), io_, timers_, files_, log);
+  ASSERT_TRUE(catalog);
+  EXPECT_THAT(read_file(log_path), ::testing::HasSubstr("/catalog is world-writable (mode 0777)"));
+}
+
+TEST_F(EmbeddedCatalogTest, ASymlinkPlantedInTheCatalogIsNeverFollowed) {
+  std::string elsewhere = root_ + "/elsewhere";
+  fs::create_directories(elsewhere);
+  fs::create_directories(root_ + "/catalog");
+  fs::create_directory_symlink(elsewhere, root_ + "/catalog/services");
+  auto refused = EmbeddedCatalog::open(options(), io_, timers_, files_, log_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.error().message, ::testing::HasSubstr("catalog/services is a symbolic link: refused"));
+
+  // Planted while we run: writes fail, and nothing lands where it points.
+  fs::remove(root_ + "/catalog/services");
+  auto catalog = open_catalog(options(), io_, timers_, files_, log_);
+  ASSERT_TRUE(catalog);
+  ASSERT_TRUE(add(*catalog, make_instance("a1", "web")).ok());
+  fs::rename(root_ + "/catalog/services", root_ + "/moved");
+  fs::create_directory_symlink(elsewhere, root_ + "/catalog/services");
+  fs::create_directories(elsewhere + "/web");
+  auto added = add(*catalog, make_instance("a2", "web"));
+  EXPECT_FALSE(added.ok());
+  auto removed = await_result<void>(io_, [&](auto cb) { catalog->deregister("a1", cb); });
+  EXPECT_FALSE(removed.ok());
+  EXPECT_TRUE(fs::is_empty(elsewhere + "/web")) << "nothing written through the link";
+  auto listed = list(*catalog, "web");
+  EXPECT_FALSE(listed.ok()) << "a catalog with a planted link is unavailable, not empty";
+}
+
 // --- catalog.lock held by another process -------------------------------------------
 
 // Another process holding an exclusive flock on `path`: from construction

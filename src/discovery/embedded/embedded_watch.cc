@@ -21,7 +21,7 @@ WatchHandle EmbeddedCatalog::watch_service(const std::string& service, bool heal
   auto valid = validate_service_name(service);
   // The directory is made up front so that inotify can watch it before the
   // first instance arrives.
-  if (valid) valid = files_.make_dirs(store_.service_dir(service));
+  if (valid) valid = store_.make_service_dir(service);
   if (!valid) return fail_watch<WatchUpdate>(io_, std::move(on_update), valid.error());
   watch_dir(store_.service_dir(service));
   std::uint64_t id = next_id_++;

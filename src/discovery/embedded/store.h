@@ -20,8 +20,14 @@
 // they keep the indexes.
 //
 // Records that do not parse or validate, or whose name/id disagree with
-// their path, are skipped; each such path is warned about once. Records are
-// read without following symlinks (the directory is shared).
+// their path, are skipped; each such path is warned about once. Nothing
+// below ROOT is reached through a symbolic link (the directory is shared):
+// records are read with O_NOFOLLOW, and every directory on the way to a
+// write or a removal is checked with lstat(2) first (a link planted at
+// ROOT/services is refused, not followed). The trust model: whoever may
+// write ROOT may change the catalog (docs/design.md, "catalog trust model").
+// Directories are made 0755 and files 0644 whatever the umask, lock files
+// 0600 (0660 under a group-writable ROOT).
 // Not thread-safe; one Store per EmbeddedCatalog.
 #pragma once
 
@@ -57,8 +63,13 @@ class Store {
   // `sync`: fsync every file before it is renamed into place.
   Store(std::string root, bool sync, os::Files& files, log::Log& log);
 
-  // Creates ROOT (with its parents) and its subdirectories.
+  // Creates ROOT (with its parents) and its subdirectories, each new one
+  // kDirMode whatever the umask; warns when ROOT is world-writable; refuses
+  // a symbolic link in place of a subdirectory.
   Result<void> init();
+  // services/SERVICE, made if missing (as init's).
+  Result<void> make_service_dir(const std::string& service);
+  static constexpr mode_t kDirMode = 0755;
 
   Result<Index> register_instance(const Instance& instance, std::chrono::milliseconds ttl, WallClock::time_point now);
   Result<void> heartbeat(const std::string& id, WallClock::time_point now);
@@ -115,6 +126,9 @@ class Store {
   Result<std::optional<KvEntry>> load_kv(const std::string& key);
   Result<Index> write_kv(const std::string& key, const std::string& value, const std::optional<KvEntry>& old);
 
+  Result<void> check_dir(const std::string& dir) const;
+  Result<void> make_dir(const std::string& dir);
+  Result<void> remove_file(const std::string& dir, const std::string& name);
   Result<void> write_file(const std::string& dir, const std::string& name, const std::string& content);
   Result<std::vector<std::string>> list_dir(const std::string& dir);
   Result<std::optional<std::string>> read_record_file(const std::string& path);

@@ -31,7 +31,7 @@ Result<void> Store::del(const std::string& key) {
   if (!old->has_value()) return {};
   auto revision = next_revision();
   if (!revision) return revision.error();
-  if (auto removed = files_.remove(kv_dir() + "/" + encode_key(key)); !removed) return removed;
+  if (auto removed = remove_file(kv_dir(), encode_key(key)); !removed) return removed;
   return write_index(kv_dir(), *revision);
 }
 
