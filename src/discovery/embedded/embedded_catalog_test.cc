@@ -216,6 +216,23 @@ TEST_F(EmbeddedCatalogOnFakeTimeTest, SweeperDeletesExpiredRecordFiles) {
   EXPECT_LE(fake_timers_.now() - start, 150ms) << "by the first rescan after that";
 }
 
+TEST_F(EmbeddedCatalogOnFakeTimeTest, ExpiredRecordsAreHiddenBeforeTheSweep) {
+  auto catalog = open_on_fake_time(options(false));  // no inotify, a rescan (and sweep) an hour away
+  ASSERT_TRUE(add(*catalog, make_instance("brief", "web"), 100ms).ok());
+  ASSERT_TRUE(add(*catalog, make_instance("lasting", "web"), 1h).ok());
+  fake_timers_.advance(150ms);
+  std::string path = root_ + "/catalog/services/web/brief.json";
+  auto listed = list(*catalog, "web");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_THAT(conformance::ids_of(*listed), ::testing::ElementsAre("lasting"));
+  EXPECT_TRUE(fs::exists(path)) << "not swept yet: readers skip it on their own";
+  auto names = await_result<std::vector<ServiceSummary>>(io_, [&](auto cb) { catalog->services(cb); });
+  ASSERT_TRUE(names.ok());
+  ASSERT_EQ(names->size(), 1u);
+  auto hb = await_result<void>(io_, [&](auto cb) { catalog->heartbeat("brief", cb); });
+  EXPECT_FALSE(hb.ok()) << "an expired record cannot be renewed";
+}
+
 TEST_F(EmbeddedCatalogTest, OpenMakesMissingParentsAndReportsFailures) {
   EmbeddedOptions nested = options();
   nested.dir = root_ + "/run/autopilot/catalog";

@@ -274,8 +274,7 @@ struct Watch {
   }
 };
 
-#define SKIP_WITHOUT_ETCD() \
-  if (!testing::etcd_available()) GTEST_SKIP() << "etcd is not installed (/usr/bin/etcd)"
+#define SKIP_WITHOUT_ETCD() AUTOPILOT_SKIP_WITHOUT_ETCD()
 
 TEST(EtcdClientCreate, ChecksOptions) {
   Loop loop;
