@@ -18,10 +18,10 @@ timed() {  # NAME COMMAND...: runs it and prints how long it took
 
 timed "install" bash scripts/install-deps.sh
 timed "build" env BUILD=build bash scripts/build.sh
-timed "tests" ctest --test-dir build --output-on-failure --timeout 300 -j2
+timed "tests" env AUTOPILOT_REQUIRE_ETCD=1 ctest --test-dir build --output-on-failure --timeout 300 -j2
 
 timed "sanitizer build" env BUILD=build-asan bash scripts/build.sh \
   -DAUTOPILOT_SANITIZE=ON -DAUTOPILOT_BENCH=OFF "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
-timed "sanitizer tests" env UBSAN_OPTIONS=print_stacktrace=1 \
+timed "sanitizer tests" env AUTOPILOT_REQUIRE_ETCD=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure --timeout 300 -j2
 echo "test.sh: all passed in $SECONDS s" >&2

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <csignal>
+#include <functional>
 
 #include <fmt/format.h>
 
@@ -159,11 +160,23 @@ class Runner {
     }
     supervisor_ = std::make_unique<jobs::Supervisor>(
         wiring, jobs::JobOptions{.default_stop_timeout = config_.stop_timeout}, config_.jobs, config_.main_job);
-    supervisor_->on_all_done = [this] { withdraw_telemetry_then_stop(); };
+    supervisor_->on_all_done = [this] { end_descendants_then([this] { withdraw_telemetry_then_stop(); }); };
     supervisor_->exit_status_job = config_.exit_status_job;
     log_.info(fmt::format("autopilot {} started (pid {}){}", AUTOPILOT_VERSION_STRING, ::getpid(),
                           config_.main_job.empty() ? "" : "; main job: " + config_.main_job));
     supervisor_->start();
+  }
+
+  // As a sub-reaper (not PID 1, whose exit ends its whole namespace), what
+  // the jobs left behind would outlive us: SIGTERM, then SIGKILL after
+  // stopTimeout; then `next`.
+  void end_descendants_then(std::function<void()> next) {
+    if (::getpid() == 1) return next();
+    auto grace = std::max(config_.stop_timeout, Duration::zero());
+    os_.processes().end_descendants(grace, [this, next = std::move(next)](size_t signalled) {
+      if (signalled > 0) log_.info(fmt::format("ended {} processes left behind by jobs", signalled));
+      next();
+    });
   }
 
   // The endpoint stays registered while the jobs stop (it still serves), and

@@ -14,6 +14,7 @@
 #include "app/render_command.h"
 #include "app/stash_command.h"
 #include "base/file.h"
+#include "base/strings.h"
 #include "config/config.h"
 #include "config/migrate.h"
 #include "os/linux/linux_files.h"
@@ -208,6 +209,25 @@ int main_command(int argc, char** argv, char** envp) {
   try {
     auto args = normalise_flags(argc, argv);
     cli.parse(args);
+  } catch (const CLI::ExtrasError& e) {
+    // An unknown flag: name it, with the closest known one (ninja's
+    // spellcheck). CLI11 says "...not expected: --confg" (flags normalised).
+    static const std::vector<std::string> kFlags{"config", "version", "template", "out",  "strict",
+                                                 "discovery-dir", "once", "dry", "etcd", "all", "help"};
+    std::string what = e.what();
+    size_t dash = what.find(" -", what.find(':'));
+    std::string name = dash == std::string::npos ? "" : what.substr(dash + 1);
+    name = name.substr(0, name.find_first_of(" \n"));
+    size_t first = name.find_first_not_of('-');
+    if (first != std::string::npos) {
+      name = name.substr(first);
+      name = name.substr(0, name.find('='));
+      auto close = suggest(name, kFlags);
+      fmt::print(stderr, "autopilot: unknown flag -{}{}; see autopilot --help\n", name,
+                 close ? fmt::format(" (did you mean -{}?)", *close) : "");
+      return kBadInput;
+    }
+    return cli.exit(e) == 0 ? 0 : kBadInput;
   } catch (const CLI::ParseError& e) {
     int code = cli.exit(e);
     return code == 0 ? 0 : kBadInput;

@@ -12,6 +12,20 @@ TEST(Error, FormatsPositionLineAndCaret) {
   EXPECT_EQ(e.format(), "app.json5:2:3: unknown key \"foo\"\n  foo: 1,\n  ^");
 }
 
+TEST(Error, ExcerptsQuoteControlBytesAndClipHugeLines) {
+  Error e = error_at("c.json5", "{\n  x: \"\x1b]0;pwned\x07\", bad\n}", 2, 20, "oops");
+  EXPECT_EQ(e.format(), "c.json5:2:20: oops\n  x: \"\\x1b]0;pwned\\x07\", bad\n" + std::string(25, ' ') + "^");
+  std::string huge = "{ x: \"" + std::string(50'000'000, 'a') + "\", bad }";
+  Error big = error_at("c.json5", huge, 1, 50'000'010, "oops");
+  std::string shown = big.format();
+  EXPECT_LT(shown.size(), 600u) << "about 2 x 256 bytes, not 50 MB";
+  EXPECT_NE(shown.find("...aaaa"), std::string::npos);
+  EXPECT_NE(shown.find("\", bad }"), std::string::npos);
+  size_t caret = shown.rfind('^') - shown.rfind('\n') - 1;
+  size_t line_start = shown.find('\n') + 1;
+  EXPECT_EQ(shown[line_start + caret], 'b') << "the caret stays under the column";
+}
+
 TEST(Error, FormatsWithoutPosition) { EXPECT_EQ(make_error("boom").format(), "boom"); }
 
 TEST(Strings, SuggestsCloseNames) {
@@ -19,6 +33,14 @@ TEST(Strings, SuggestsCloseNames) {
   EXPECT_EQ(suggest("stopTimout", keys), "stopTimeout");
   EXPECT_EQ(suggest("restart", keys), "restarts");
   EXPECT_EQ(suggest("zzzzzz", keys), std::nullopt);
+}
+
+TEST(Strings, UrlsLoseTheirCredentials) {
+  EXPECT_EQ(without_credentials("http://root:PW@host:2379"), "http://***@host:2379");
+  EXPECT_EQ(without_credentials("a https://u@h/p?x=a@b and http://x:y@z:1, done"), "a https://***@h/p?x=a@b and http://***@z:1, done");
+  EXPECT_EQ(without_credentials("endpoints: \"http://u:p@w@h:1\","), "endpoints: \"http://***@h:1\",");
+  EXPECT_EQ(without_credentials("no url, a@b"), "no url, a@b");
+  EXPECT_EQ(without_credentials("http://host:2379"), "http://host:2379");
 }
 
 TEST(Duration, ParsesGoForms) {

@@ -1,8 +1,17 @@
 #include "base/result.h"
 
+#include <algorithm>
 #include <string_view>
 
 namespace autopilot {
+namespace {
+
+std::string hex_byte(unsigned char c) {
+  const char* digits = "0123456789abcdef";
+  return {digits[c >> 4], digits[c & 15]};
+}
+
+}  // namespace
 
 std::string Error::format() const {
   std::string out;
@@ -16,11 +25,26 @@ std::string Error::format() const {
   }
   out += message;
   if (pos && !source_line.empty()) {
-    out += "\n" + source_line + "\n";
-    // The caret lines up with the column; tabs are kept so it aligns in a terminal.
-    for (int i = 1; i < pos->col && i - 1 < static_cast<int>(source_line.size()); ++i)
-      out += source_line[i - 1] == '\t' ? '\t' : ' ';
-    out += "^";
+    // The excerpt is at most kMaxExcerpt bytes of the line around the column
+    // (a 50 MB line must not print 50 MB), with "..." where it is clipped;
+    // control bytes (a terminal's escape sequences) are shown as \xNN. The
+    // caret lines up with the column; tabs are kept so it aligns in a terminal.
+    constexpr size_t kMaxExcerpt = 256;
+    size_t col = pos->col > 0 ? static_cast<size_t>(pos->col - 1) : 0;
+    size_t begin = 0, end = source_line.size();
+    if (end > kMaxExcerpt) {
+      begin = col > kMaxExcerpt / 2 ? std::min(col - kMaxExcerpt / 2, end - kMaxExcerpt) : 0;
+      end = begin + kMaxExcerpt;
+    }
+    std::string shown = begin > 0 ? "..." : "", under(shown.size(), ' ');
+    for (size_t i = begin; i < end; ++i) {
+      unsigned char c = static_cast<unsigned char>(source_line[i]);
+      std::string piece = (c < 0x20 && c != '\t') || c == 0x7f ? "\\x" + hex_byte(c) : std::string(1, char(c));
+      if (i < col) under += c == '\t' ? std::string("\t") : std::string(piece.size(), ' ');
+      shown += piece;
+    }
+    if (end < source_line.size()) shown += "...";
+    out += "\n" + shown + "\n" + under + "^";
   }
   return out;
 }

@@ -57,4 +57,23 @@ std::string join(std::span<const std::string> parts, std::string_view sep) {
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
+std::string without_credentials(std::string_view text) {
+  std::string out;
+  size_t done = 0;
+  for (size_t scheme = text.find("://"); scheme != std::string_view::npos; scheme = text.find("://", scheme + 3)) {
+    size_t start = scheme + 3;
+    // The authority ends at the first '/', '?', '#' or space; user info is
+    // what precedes its last '@'.
+    size_t end = text.find_first_of("/?# \t\n\"'", start);
+    if (end == std::string_view::npos) end = text.size();
+    size_t at = text.substr(start, end - start).rfind('@');
+    if (at == std::string_view::npos) continue;
+    out.append(text.substr(done, start - done));
+    out += "***";
+    done = start + at;
+  }
+  out.append(text.substr(done));
+  return out;
+}
+
 }  // namespace autopilot

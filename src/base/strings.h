@@ -20,4 +20,8 @@ std::vector<std::string> split(std::string_view s, char sep);
 std::string join(std::span<const std::string> parts, std::string_view sep);
 bool starts_with(std::string_view s, std::string_view prefix);
 
+// `text` with the user info of every URL in it ("scheme://user:password@")
+// replaced by "***@", for error messages and logs.
+std::string without_credentials(std::string_view text);
+
 }  // namespace autopilot

@@ -195,6 +195,40 @@ Result<Config> parse(const std::string& file, const std::string& text, bool text
   return c;
 }
 
+// An error in the rendered config, as shown to people: the excerpt is the
+// line as written in the file, never as rendered, and values rendered from
+// the environment are masked in the message, so that a secret (a password
+// from {{ .PW }}) reaches neither the terminal nor the log of a refused
+// reload. When rendering changed the number of lines, no excerpt is shown.
+static Error as_written(Error e, const std::string& raw, const std::string& rendered, const Env& env) {
+  if (e.pos && !e.source_line.empty()) {
+    auto written = split(raw, '\n');
+    auto shown = split(rendered, '\n');
+    size_t line = static_cast<size_t>(e.pos->line);
+    if (written.size() == shown.size() && line >= 1 && line <= written.size()) {
+      std::string_view was = written[line - 1], now = shown[line - 1];
+      if (was != now) {
+        size_t same = std::mismatch(was.begin(), was.end(), now.begin(), now.end()).first - was.begin();
+        // Past the first action on the line, the rendered column means
+        // nothing in the written line: point at that action instead.
+        if (static_cast<size_t>(e.pos->col) > same + 1) e.pos->col = static_cast<int>(same) + 1;
+        e.source_line = std::string(was);
+        if (!e.source_line.empty() && e.source_line.back() == '\r') e.source_line.pop_back();
+      }
+    } else {
+      e.source_line.clear();
+    }
+  }
+  for (const auto& [name, value] : env) {
+    // Short values ("1", "on") are not secrets and would mask too much.
+    if (value.size() < 4 || raw.find(value) != std::string::npos || rendered.find(value) == std::string::npos)
+      continue;
+    for (size_t at = e.message.find(value); at != std::string::npos; at = e.message.find(value, at + 3))
+      e.message.replace(at, value.size(), "***");
+  }
+  return e;
+}
+
 Result<Config> load(const std::string& path, const Env& env, const LoadOptions& options) {
   auto raw = read_file(path);
   if (!raw) return raw.error();
@@ -209,6 +243,7 @@ Result<Config> load(const std::string& path, const Env& env, const LoadOptions& 
     app.push_back(std::move(*a));
   }
   auto c = parse(path, *rendered, *rendered != *raw, app, options.v2_started);
+  if (!c && *rendered != *raw) return as_written(std::move(c.error()), *raw, *rendered, env);
   if (c && !options.discovery_dir.empty() && !c->discovery.etcd &&
       c->discovery.embedded_dir == discovery::kDefaultEmbeddedDir)
     c->discovery.embedded_dir = options.discovery_dir;

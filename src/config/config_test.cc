@@ -1,6 +1,10 @@
 #include "config/config.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
 
 namespace autopilot::config {
 namespace {
@@ -195,6 +199,51 @@ TEST(Config, FilesAreDecodedBeforeJobsThatWaitOnThem) {
 })", false);
   ASSERT_TRUE(served) << served.error().format();
   EXPECT_FALSE(served->needs_catalog());
+}
+
+// --- secrets in errors -------------------------------------------------------
+
+// Loads `text` from a file over `env`; the error, formatted as printed.
+std::string load_error(const std::string& text, const Env& env) {
+  char tmpl[] = "/tmp/config_test.XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  std::string path = dir + "/c.json5";
+  std::ofstream(path) << text;
+  auto c = load(path, env, LoadOptions{});
+  std::filesystem::remove_all(dir);
+  return c ? std::string("(loaded)") : c.error().format();
+}
+
+TEST(Config, AnErrorExcerptShowsTheLineAsWrittenNotTheRenderedSecret) {
+  Env env{{"PW", "hunter2-secret"}};
+  std::string error = load_error("{\n  jobs: [{ name: \"app\", exec: \"true\", pasword: \"{{ .PW }}\" }],\n}\n", env);
+  EXPECT_EQ(error.find("hunter2"), std::string::npos) << error;
+  EXPECT_NE(error.find("pasword: \"{{ .PW }}\""), std::string::npos) << error;
+}
+
+TEST(Config, APasswordWithAQuoteThatBreaksTheJsonIsNotEchoed) {
+  Env env{{"PW", "pa\"ss, w0rd: x"}};
+  std::string error = load_error("{\n  jobs: [{ name: \"app\", exec: [\"login\", \"{{ .PW }}\"] }],\n}\n", env);
+  EXPECT_NE(error, "(loaded)");
+  EXPECT_EQ(error.find("w0rd"), std::string::npos) << error;
+  EXPECT_NE(error.find("{{ .PW }}"), std::string::npos) << error;
+}
+
+TEST(Config, ValuesFromTheEnvironmentAreMaskedInTheMessage) {
+  Env env{{"EVERY", "sometimes-s3cret"}};
+  std::string error =
+      load_error("{\n  jobs: [{ name: \"app\", exec: \"true\", when: { interval: \"{{ .EVERY }}\" } }],\n}\n", env);
+  EXPECT_NE(error, "(loaded)");
+  EXPECT_EQ(error.find("s3cret"), std::string::npos) << error;
+}
+
+TEST(Config, TheConfigTemplatesWorkIsBounded) {
+  // Two nested loops of 100000 that print nothing: 80 s without a limit.
+  std::string error = load_error(
+      "{\n  jobs: [{ name: \"app\", exec: \"true\" }],\n  {{ range loop 100000 }}{{ range loop 100000 }}{{ end }}{{ end }}\n}\n",
+      Env{});
+  EXPECT_NE(error.find("c.json5:3:"), std::string::npos) << error;
+  EXPECT_NE(error.find("exceeds the limit of 20000000 steps"), std::string::npos) << error;
 }
 
 }  // namespace

@@ -6,6 +6,16 @@
 #include "base/strings.h"
 
 namespace autopilot::decode {
+
+std::string shown(const nlohmann::ordered_json& j) {
+  if (j.is_number_float()) {
+    double v = j.get<double>();
+    if (std::isnan(v)) return "NaN";  // dump() says "null"
+    if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  }
+  return j.dump();
+}
+
 namespace {
 
 std::string type_name(const nlohmann::ordered_json& j) {
@@ -138,6 +148,9 @@ Result<Duration> Decoder::duration(const Node& n, bool bare_seconds) const {
     text = n->get<std::string>();
   } else if (bare_seconds && n->is_number_integer()) {
     text = std::to_string(n->get<std::int64_t>());
+  } else if (bare_seconds && n->is_number_float()) {
+    return error(n, "must be whole seconds or a duration: " + shown(*n) +
+                        " is not a whole number (write \"2500ms\" for 2.5 s)");
   } else {
     return error(n, std::string("must be a duration like \"500ms\" or \"5s\"") +
                         (bare_seconds ? " (or whole seconds)" : "") + ", not " + type_name(*n));

@@ -31,6 +31,10 @@ struct Node {
   const nlohmann::ordered_json* operator->() const { return json; }
 };
 
+// A value as the user wrote it, for messages: NaN and Infinity by name
+// (nlohmann's dump() turns them into "null").
+std::string shown(const nlohmann::ordered_json& j);
+
 class Decoder {
  public:
   // `doc` and `text` (the text it was parsed from) must outlive the decoder.

@@ -1,5 +1,8 @@
 #include "discovery/catalog.h"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -38,6 +41,39 @@ Result<void> validate_text(std::string_view what, std::string_view text) {
     return make_error(fmt::format("{} too long ({} bytes, at most {})", what, text.size(), kMaxText));
   for (char c : text) {
     if (is_control(c)) return make_error(fmt::format("invalid {} {}: control character", what, quoted(text)));
+  }
+  return {};
+}
+
+// An instance's address reaches other programs' configs verbatim (nginx's
+// `server ADDRESS:PORT;`): only an IP (v4, or v6 with an optional %zone) or
+// a host name (RFC 1123 labels) passes. Empty is allowed (nothing to
+// advertise).
+Result<void> validate_address(std::string_view address) {
+  if (address.empty()) return {};
+  auto bad = [&] {
+    return make_error(fmt::format("invalid address {}: must be an IP address or a host name", quoted(address)));
+  };
+  if (address.size() > 253) return bad();
+  std::string text(address.substr(0, address.find('%')));
+  unsigned char ip[16];
+  if (text.find(':') != std::string::npos) {
+    if (::inet_pton(AF_INET6, text.c_str(), ip) != 1) return bad();
+    for (char c : address.substr(text.size() + (text.size() < address.size())))
+      if (!is_alpha(c) && !is_digit(c) && c != '.' && c != '_' && c != '-') return bad();
+    return {};
+  }
+  if (text.size() != address.size()) return bad();  // a zone on an IPv4 address or a name
+  if (::inet_pton(AF_INET, text.c_str(), ip) == 1) return {};
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = std::min(text.find('.', start), text.size());
+    std::string_view label = std::string_view(text).substr(start, end - start);
+    if (label.empty() && end == text.size() && start > 0) break;  // one trailing dot: a fully qualified name
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return bad();
+    for (char c : label)
+      if (!is_alpha(c) && !is_digit(c) && c != '-' && c != '_') return bad();
+    start = end + 1;
   }
   return {};
 }
@@ -105,7 +141,7 @@ Result<void> validate_instance(const Instance& instance) {
   if (instance.port < 0 || instance.port > 65535) {
     return make_error(fmt::format("invalid port {} for instance {}", instance.port, quoted(instance.id)));
   }
-  if (auto r = validate_text("address", instance.address); !r) return r;
+  if (auto r = validate_address(instance.address); !r) return r;
   if (auto r = validate_text("node", instance.node); !r) return r;
   if (instance.tags.size() > kMaxTags) return make_error(fmt::format("too many tags (at most {})", kMaxTags));
   for (const auto& tag : instance.tags) {

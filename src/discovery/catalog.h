@@ -52,7 +52,7 @@ inline bool is_healthy(Status status) { return status == Status::kPassing || sta
 struct Instance {
   std::string id;       // unique in the whole catalog
   std::string name;     // the service name
-  std::string address;  // as registered; not resolved or checked
+  std::string address;  // an IP address or a host name (validate_instance); not resolved
   int port = 0;         // 0..65535
   std::vector<std::string> tags;
   std::map<std::string, std::string> meta;

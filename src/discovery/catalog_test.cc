@@ -56,6 +56,29 @@ TEST(RecordsTest, InstanceRoundTripAndValidation) {
   }
 }
 
+TEST(CatalogTest, AddressesAreIpsOrHostNames) {
+  Instance in{"id-1", "web", "", 80, {}, {}, Status::kPassing, "n1"};
+  for (const char* ok : {"", "10.0.0.1", "::1", "fe80::1%eth0", "web-1.example.com", "web-1.example.com.", "app_1",
+                         "localhost"}) {
+    in.address = ok;
+    EXPECT_TRUE(validate_instance(in).ok()) << ok;
+  }
+  for (const char* bad : {"1.2.3.4:80; } server { listen 80", "a b", "10.0.0.1:80", "-web", "web..x", "[::1]",
+                          "1.2.3.4%eth0", "host;rm", "a\nb", "x/y"}) {
+    in.address = bad;
+    EXPECT_FALSE(validate_instance(in).ok()) << bad;
+  }
+  in.address = "1.2.3.4:80; }";
+  EXPECT_EQ(validate_instance(in).error().message,
+            "invalid address \"1.2.3.4:80; }\": must be an IP address or a host name");
+  // Read back from a record, the same check applies.
+  embedded::InstanceRecord r;
+  r.instance = {"id-1", "web", "10.0.0.1", 80, {}, {}, Status::kPassing, "n1"};
+  std::string text = embedded::encode_instance(r);
+  text.replace(text.find("10.0.0.1"), 8, "1.2.3.4:80; } server {");
+  EXPECT_FALSE(embedded::decode_instance(text).ok()) << text;
+}
+
 TEST(RecordsTest, KeyEncodingIsSafeAndReversible) {
   for (std::string key : {"a", "app/config", "a..b", "sp ace", "%41", "ünï"}) {
     std::string name = embedded::encode_key(key);

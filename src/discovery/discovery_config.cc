@@ -18,6 +18,13 @@ std::string DiscoveryConfig::describe() const {
 
 namespace {
 
+// The excerpt of an endpoint's error shows the line without the password a
+// URL's user info may hold.
+Error without_credentials(Error e) {
+  e.source_line = autopilot::without_credentials(e.source_line);
+  return e;
+}
+
 Result<std::string> decode_string(const decode::Decoder& d, const decode::Node& obj, std::string_view key,
                                   std::string fallback) {
   auto n = d.field(obj, key);
@@ -54,6 +61,10 @@ Result<EtcdConfig> decode_etcd(const decode::Decoder& d, const decode::Node& n) 
   static const std::vector<std::string> kKeys{"endpoints", "prefix", "timeout", "username", "password", "tls"};
   static const std::vector<std::string> kTlsKeys{"ca", "ca_file", "cert", "cert_file", "key", "key_file"};
   if (auto r = d.require_object(n); !r) return r.error();
+  for (const auto& key : kTlsKeys) {
+    if (auto misplaced = d.field(n, key))
+      return d.key_error(*misplaced, fmt::format("\"{0}\" belongs under \"tls\": etcd: {{ tls: {{ {0}: ... }} }}", key));
+  }
   if (auto r = d.only_keys(n, kKeys); !r) return r.error();
   EtcdConfig c;
   auto endpoints = d.field(n, "endpoints");
@@ -66,7 +77,8 @@ Result<EtcdConfig> decode_etcd(const decode::Decoder& d, const decode::Node& n) 
       if (first != std::string::npos) c.endpoints.push_back(part.substr(first, part.find_last_not_of(" \t") - first + 1));
     }
     for (const auto& endpoint : c.endpoints) {
-      if (auto parsed = etcd::parse_endpoint(endpoint); !parsed) return d.error(*endpoints, parsed.error().message);
+      if (auto parsed = etcd::parse_endpoint(endpoint); !parsed)
+        return without_credentials(d.error(*endpoints, parsed.error().message));
     }
   } else {
     if (auto r = d.require_array(*endpoints); !r) return r.error();
@@ -74,7 +86,8 @@ Result<EtcdConfig> decode_etcd(const decode::Decoder& d, const decode::Node& n) 
       auto element = d.element(*endpoints, i);
       auto text = d.string(element);
       if (!text) return text.error();
-      if (auto parsed = etcd::parse_endpoint(*text); !parsed) return d.error(element, parsed.error().message);
+      if (auto parsed = etcd::parse_endpoint(*text); !parsed)
+        return without_credentials(d.error(element, parsed.error().message));
       c.endpoints.push_back(std::move(*text));
     }
   }
@@ -155,6 +168,15 @@ Result<std::unique_ptr<Catalog>> open_catalog(const DiscoveryConfig& config, boo
     options.client.cert_pem = config.etcd->cert_pem;
     options.client.key_pem = config.etcd->key_pem;
     options.prefix = config.etcd->prefix;
+    // etcd's authentication sends the password, then a token with every
+    // request: over http:// anyone on the path reads both.
+    if (!options.client.username.empty()) {
+      for (const auto& endpoint : options.client.endpoints) {
+        if (endpoint.tls) continue;
+        log.warn(fmt::format("etcd: the username and password go to {} unencrypted (http://); use https://",
+                             endpoint.url()));
+      }
+    }
     auto catalog = etcd::EtcdCatalog::open(std::move(options), io, timers, log);
     if (!catalog) return catalog.error();
     return std::unique_ptr<Catalog>(std::move(*catalog));

@@ -99,6 +99,7 @@ TEST(EndpointTest, ExpectedStatus) {
   EXPECT_TRUE(any->is_healthy_status(200));
   EXPECT_TRUE(any->is_healthy_status(299));
   EXPECT_FALSE(any->is_healthy_status(199));
+  EXPECT_FALSE(any->is_healthy_status(300)) << "the boundary: a redirect is not healthy";
   EXPECT_FALSE(any->is_healthy_status(301));
   EXPECT_FALSE(any->is_healthy_status(503));
 

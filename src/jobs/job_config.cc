@@ -27,7 +27,7 @@ const std::vector<std::string> kRegistrationKeys{"tags", "meta", "id", "interfac
 
 Result<int> decode_restarts(const Decoder& d, const Node& n) {
   auto invalid = [&] {
-    return d.error(n, "field '" + n->dump() + "' invalid: accepts positive integers, \"unlimited\", or \"never\"");
+    return d.error(n, "field '" + decode::shown(*n) + "' invalid: accepts positive integers, \"unlimited\", or \"never\"");
   };
   if (n->is_string()) {
     const auto& s = n->get_ref<const std::string&>();

@@ -203,6 +203,36 @@ TEST_F(Fixture, RestartsThreeRestartsExactlyThreeTimesWithBackoff) {
   EXPECT_EQ(supervisor_->exit_code(), 1);
 }
 
+// Back-off is for crash loops: a run that lasted, or a success, starts the
+// count again and the next restart is immediate.
+TEST_F(Fixture, ALongRunOrASuccessResetsTheRestartBackoff) {
+  auto a = job("a");
+  a.restarts = kUnlimited;
+  start({a});
+  exit("a", 1);
+  advance(0ms);
+  exit("a", 1);
+  advance(100ms);
+  exit("a", 1);
+  advance(200ms);
+  ASSERT_EQ(count_spawned("run"), 4) << "three quick failures: 0, 100ms, 200ms";
+  advance(2s);  // this run lasts
+  exit("a", 1);
+  advance(0ms);
+  EXPECT_EQ(count_spawned("run"), 5) << "a failure after a long run restarts at once";
+  exit("a", 1);
+  advance(100ms);
+  exit("a", 1);
+  advance(200ms);
+  ASSERT_EQ(count_spawned("run"), 7);
+  exit("a", 0);  // a quick success
+  advance(0ms);
+  ASSERT_EQ(count_spawned("run"), 8);
+  exit("a", 1);
+  advance(0ms);
+  EXPECT_EQ(count_spawned("run"), 9) << "the first failure after a success restarts at once";
+}
+
 TEST_F(Fixture, PeriodicJobRunsEveryIntervalAndSkipsWhileStillRunning) {
   auto app = job("app", {"app"});
   auto tick = job("tick", {"tick"});

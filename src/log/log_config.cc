@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,13 @@ Result<LogConfig> decode_logging(const decode::Decoder& d, const decode::Node& n
     auto s = d.string(*output);
     if (!s) return s.error();
     if (s->empty()) return d.error(*output, "must be stdout, stderr or a file path");
+    // Found here, with a position, rather than when the log is opened at run.
+    if (*s != "stdout" && *s != "stderr") {
+      std::error_code ec;
+      auto dir = std::filesystem::path(*s).parent_path();
+      if (!dir.empty() && !std::filesystem::is_directory(dir, ec))
+        return d.error(*output, "the directory " + dir.string() + " does not exist");
+    }
     c.output = *s;
   }
   return c;

@@ -1,5 +1,7 @@
 #include "render/template_config.h"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -80,8 +82,14 @@ Result<mode_t> decode_perms(const Decoder& d, const Node& n) {
   std::string text;
   if (n->is_string()) {
     text = n->get<std::string>();
-  } else if (n->is_number_integer()) {
-    text = std::to_string(n->get<long long>());  // 644 means 0644: JSON has no octal numbers
+  } else if (n->is_number()) {
+    // JSON has no octal numbers: 420 may mean 0644 (decimal) or 0420 (its
+    // digits). A string says which.
+    std::string hint;
+    if (n->is_number_integer() && n->get<long long>() >= 0 && n->get<long long>() <= 07777)
+      hint = fmt::format(": JSON numbers are decimal, so {0} is mode {1:04o}; write \"{1:04o}\" (or \"{0:0>4}\")",
+                         n->get<long long>(), n->get<long long>());
+    return d.error(n, "must be an octal mode string such as \"0644\", not a number" + hint);
   } else {
     return d.error(n, "must be an octal mode string such as \"0644\"");
   }

@@ -66,6 +66,12 @@ class Exec {
     if (out_.size() > limits_.max_output_bytes)
       fail("output exceeds the limit of " + std::to_string(limits_.max_output_bytes) + " bytes", pos);
   }
+  void step(size_t pos) {
+    if (++steps_ > limits_.max_steps)
+      fail("execution exceeds the limit of " + std::to_string(limits_.max_steps) +
+               " steps (a loop too large, or nested loops?)",
+           pos);
+  }
   Value& var(int slot) { return vars_[base_ + slot]; }
   const Value& var(const Arg& a) {
     if (a.slot < 0) fail("undefined variable: " + a.text.substr(0, a.text.find('.', 1)), a.pos);
@@ -119,11 +125,13 @@ class Exec {
   std::vector<Value> vars_;
   size_t base_ = 0;
   int depth_ = 0;
+  std::uint64_t steps_ = 0;
   StackGuard stack_;
 };
 
 Flow Exec::walk_list(const Value& dot, const std::vector<Node>& list) {
   for (const Node& n : list) {
+    step(n.pos);
     switch (n.type) {
       case Node::Type::kText:
         out_ += n.text;
@@ -181,6 +189,7 @@ Flow Exec::walk_range(const Value& dot, const Node& n) {
   size_t body_mark = vars_.size();
   const std::vector<int>& decl = n.pipe->decl;
   auto one = [&](auto&& key, const Value& elem) {
+    step(n.pos);
     if (!decl.empty()) var(decl.back()) = elem;
     if (decl.size() > 1) var(decl[0]) = Value(key);
     Flow f = walk_list(elem, n.list);

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <pthread.h>
 
+#include <chrono>
 #include <functional>
 
 #include "tmpl/test_util.h"
@@ -244,6 +245,31 @@ TEST(Exec, Limits) {
   EXPECT_EQ(render("{{define \"r\"}}x{{template \"r\" .}}{{end}}{{template \"r\" .}}", Value(), MissingKey::kDefault,
                    {}, shallow),
             "EXEC: exceeded maximum template depth (3)");
+}
+
+TEST(Exec, NestedLoopsThatPrintNothingEndAtTheStepLimit) {
+  std::vector<Value> items(2000, Value(1));
+  Value data = Value::list(std::move(items));
+  // 8 billion iterations: hours without a limit.
+  auto start = std::chrono::steady_clock::now();
+  auto t = Template::parse("nginx.ctmpl", "x\n  {{range .}}{{range $}}{{range $}}{{end}}{{end}}{{end}}", {});
+  ASSERT_TRUE(t.ok());
+  auto out = t->execute(data);
+  ASSERT_FALSE(out.ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  EXPECT_EQ(out.error().message, "execution exceeds the limit of 20000000 steps (a loop too large, or nested loops?)");
+  ASSERT_TRUE(out.error().pos.has_value());
+  EXPECT_EQ(out.error().pos->file, "nginx.ctmpl");
+  EXPECT_EQ(out.error().pos->line, 2);
+  // 16 steps: the outer range, its 3 iterations, each inner range and its 3.
+  Value three = Value::list({Value(1), Value(2), Value(3)});
+  Limits few;
+  few.max_steps = 16;
+  EXPECT_EQ(render("{{range .}}{{range $}}{{end}}{{end}}", three, MissingKey::kDefault, {}, few), "");
+  few.max_steps = 15;
+  EXPECT_EQ(render("{{range .}}{{range $}}{{end}}{{end}}", three, MissingKey::kDefault, {}, few),
+            "EXEC: execution exceeds the limit of 15 steps (a loop too large, or nested loops?)");
+
 }
 
 TEST(Exec, DeepRecursionEndsBeforeTheStack) {

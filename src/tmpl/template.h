@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -102,6 +103,11 @@ enum class MissingKey {
 struct Limits {
   size_t max_output_bytes = 64u << 20;
   int max_depth = 10000;
+  // The work of one execution: every node walked and every range iteration
+  // is a step. Nested loops that print nothing would otherwise run for
+  // hours; 20 million steps take about a second and are far more than any
+  // config or catalog template needs.
+  std::uint64_t max_steps = 20'000'000;
 };
 
 struct TemplateSet;

@@ -40,10 +40,13 @@ const discovery::KvEntry* find_key(Source& source, const std::string& key) {
 enum class Depth { kChildren, kAll };
 
 // ls and tree: pairs under the folder `arg`, keys relative to it.
-Value list_pairs(Source& source, const std::string& arg, Depth depth) {
+Result<Value> list_pairs(Source& source, const std::string& arg, Depth depth) {
   std::vector<Value> out;
   if (arg.empty()) return Value::list(std::move(out));  // as consul-template: nothing to list
   std::string prefix = folder_prefix(arg);
+  if (!prefix.empty()) {  // "" lists the whole store
+    if (auto valid = discovery::validate_key(prefix); !valid) return valid.error();
+  }
   const auto* entries = source.kv(prefix);
   if (!entries) return Value::list(std::move(out));
   for (const auto& e : *entries) {
@@ -81,6 +84,7 @@ void add_kv_funcs(tmpl::FuncMap& funcs, Source& source) {
     if (args.size() != 1) return wrong_args("key", 1, args.size());
     std::string key = strip_slash(text_of(args[0]));
     if (key.empty()) return Value("");
+    if (auto valid = discovery::validate_key(key); !valid) return valid.error();
     const auto* e = find_key(source, key);
     return Value(e ? e->value : std::string());
   });
@@ -88,6 +92,7 @@ void add_kv_funcs(tmpl::FuncMap& funcs, Source& source) {
     if (args.size() != 1) return wrong_args("keyExists", 1, args.size());
     std::string key = strip_slash(text_of(args[0]));
     if (key.empty()) return Value(false);
+    if (auto valid = discovery::validate_key(key); !valid) return valid.error();
     return Value(find_key(source, key) != nullptr);
   });
   // consul-template up to 0.15 spelled it key_or_default; old templates still do.
@@ -96,6 +101,8 @@ void add_kv_funcs(tmpl::FuncMap& funcs, Source& source) {
       if (args.size() != 2) return wrong_args(name, 2, args.size());
       std::string key = strip_slash(text_of(args[0]));
       if (key.empty()) return Value(text_of(args[1]));
+      // An invalid key is the template's error, not an unavailable catalog.
+      if (auto valid = discovery::validate_key(key); !valid) return valid.error();
       const auto* e = find_key(source, key);
       return Value(e && !e->value.empty() ? e->value : text_of(args[1]));
     });

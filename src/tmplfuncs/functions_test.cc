@@ -210,6 +210,12 @@ TEST_F(DataFunctions, ErrorsNameTheFunction) {
             "EXEC: error calling service: service: want 1 or 2 arguments, got 3");
   EXPECT_EQ(render("{{ key }}"), "EXEC: error calling key: wrong number of args for key: want 1 got 0");
   EXPECT_EQ(render("{{ nodes }}"), "PARSE: function \"nodes\" not defined");
+  // An invalid key is the template's error, named as such (not "the catalog is unavailable").
+  EXPECT_EQ(render("{{ key \"../../x\" }}"),
+            "EXEC: error calling key: invalid key \"../../x\": '.' or '..' path segment");
+  EXPECT_EQ(render("{{ ls \"a/../b\" }}"),
+            "EXEC: error calling ls: invalid key \"a/../b/\": '.' or '..' path segment");
+  EXPECT_TRUE(source.kv_reads.empty()) << "nothing asked of the catalog";
 }
 
 TEST_F(DataFunctions, OutputIsDeterministic) {

@@ -123,6 +123,19 @@ TEST_F(WatchTest, TagFilterAndMetaChangesAreNotChanges) {
   EXPECT_EQ(count(Code::kStatusChanged), changed);
 }
 
+TEST_F(WatchTest, APortOnlyChangeIsAChange) {
+  add("app-1", 8001);
+  Watch w({"app", "", 1h}, wiring(), kOptions);
+  w.start();
+  settle();
+  ASSERT_EQ(count(Code::kStatusChanged), 1);
+  add("app-1", 8002);  // same id and address, another port
+  ASSERT_TRUE(run_until([&] { return count(Code::kStatusChanged) == 2; }, 1s)) << "a new port is a new endpoint";
+  ASSERT_EQ(w.instances().size(), 1u);
+  EXPECT_EQ(w.instances()[0].port, 8002);
+  EXPECT_EQ(count(Code::kStatusHealthy), 1);
+}
+
 TEST_F(WatchTest, BurstsAreCoalesced) {
   Watch w({"app", "", 1h}, wiring(), kOptions);
   w.start();

@@ -1,5 +1,6 @@
 // The command line: -version, -template, check, config from the environment.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <fstream>
 #include <sstream>
@@ -57,6 +58,45 @@ TEST(Cli, NoConfigIsAClearError) {
   EXPECT_EQ(exit->code, 2);
   EXPECT_EQ(p.output(),
             "autopilot: no config file: give -config PATH (or set AUTOPILOT=PATH); see autopilot --help\n");
+}
+
+TEST(Cli, AConfigThatIsADirectorySaysSo) {
+  TempDir dir;
+  Process p({autopilot_bin(), "-config", dir.path()});
+  auto exit = p.wait_exit();
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 2);
+  EXPECT_EQ(p.output(), "autopilot: " + dir.path() + " is a directory, not a file\n");
+}
+
+TEST(Cli, AnUnknownFlagGetsDidYouMean) {
+  Process p({autopilot_bin(), "-confg", "x.json5"});
+  auto exit = p.wait_exit();
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 2);
+  EXPECT_EQ(p.output(), "autopilot: unknown flag -confg (did you mean -config?); see autopilot --help\n");
+}
+
+TEST(Cli, AnEtcdUrlWithAPasswordIsNeverEchoed) {
+  Process p({autopilot_bin(), "catalog", "services", "--etcd", "http://root:S3cretPW@127.0.0.1:2379"});
+  auto exit = p.wait_exit();
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 2) << p.output();
+  EXPECT_EQ(p.output().find("S3cretPW"), std::string::npos) << p.output();
+  EXPECT_NE(p.output().find("http://***@127.0.0.1:2379"), std::string::npos) << p.output();
+}
+
+// The password (and then the token) would cross the network in clear.
+TEST(Cli, CredentialsSentToEtcdOverHttpAreWarnedAbout) {
+  TempDir dir;
+  std::string path = dir.write("c.json5", R"({
+  discovery: { etcd: { endpoints: "http://127.0.0.1:1", username: "root", password: "pw", timeout: "100ms" } },
+  jobs: [{ name: "app", exec: "sleep 5", port: 80, interfaces: ["static:127.0.0.1"], health: { interval: 1, ttl: 5 } }],
+})");
+  Process p({autopilot_bin(), "-config", path});
+  EXPECT_TRUE(p.wait_for("etcd: the username and password go to http://127.0.0.1:1 unencrypted")) << p.output();
+  p.signal(SIGTERM);
+  EXPECT_TRUE(p.wait_exit(20s));
 }
 
 TEST(Cli, HelpExplainsTheCommands) {

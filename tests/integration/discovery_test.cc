@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -128,6 +129,36 @@ TEST(Discovery, ThreeAutopilotsAndAWatcher) {
   EXPECT_EQ(watcher.count("WATCH-UNHEALTHY"), 1) << watcher.output();
   watcher.signal(SIGTERM);
   ASSERT_TRUE(watcher.wait_exit());
+}
+
+// Another process holding catalog.lock (any user who can open it could)
+// freezes only the catalog's writes: the loop goes on, periodic jobs run,
+// and SIGTERM is handled at once (ContainerPilot-compatible stop).
+TEST(Discovery, SigtermIsPromptWhileAnotherProcessHoldsTheCatalogLock) {
+  TempDir dir;
+  std::string catalog = dir.path() + "/catalog";
+  ASSERT_EQ(::mkdir(catalog.c_str(), 0755), 0);
+  Process holder({"flock", catalog + "/catalog.lock", "-c", "echo HOLDING; exec sleep 60"});
+  ASSERT_TRUE(holder.wait_for("HOLDING")) << holder.output();
+  // The deregistration of the app waits for the lock at most stopTimeout.
+  auto autopilot = run_autopilot(dir, fmt::format(R"({{
+  discovery: {{ embedded: {{ dir: "{0}" }} }},
+  stopTimeout: 1,
+  jobs: [
+    {{ name: "app", exec: "sleep 60", port: 9999, interfaces: ["static:127.0.0.1"], health: {{ interval: "200ms", ttl: 2 }} }},
+    {{ name: "tick", exec: "echo TICK", when: {{ interval: "100ms" }} }},
+  ],
+}})",
+                                                  catalog));
+  ASSERT_TRUE(autopilot.wait_for("catalog.lock is busy, held by pid [0-9]+ \\(flock\\)")) << autopilot.output();
+  ASSERT_TRUE(autopilot.wait_for("TICK")) << autopilot.output();
+  ASSERT_TRUE(autopilot.wait_for("TICK")) << "periodic jobs go on: " << autopilot.output();
+  auto start = std::chrono::steady_clock::now();
+  autopilot.signal(SIGTERM);
+  auto exit = autopilot.wait_exit(10s);
+  ASSERT_TRUE(exit.has_value()) << autopilot.output();
+  EXPECT_LT(seconds_since(start), 4.0) << autopilot.output();
+  EXPECT_EQ(autopilot.count("timed out"), 0) << autopilot.output();
 }
 
 }  // namespace

@@ -73,7 +73,7 @@ class Network {
 };
 
 TEST(EtcdMultiHost, AutopilotsInNetworkNamespacesAdvertiseTheirOwnAddresses) {
-  if (!etcd_available()) GTEST_SKIP() << "etcd is not installed";
+  AUTOPILOT_SKIP_WITHOUT_ETCD();
   if (::geteuid() != 0) GTEST_SKIP() << "network namespaces need root";
   Network net(4);
   ASSERT_TRUE(net.ok()) << "could not set up the network namespaces";

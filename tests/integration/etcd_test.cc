@@ -59,7 +59,7 @@ std::string watcher_config(const std::string& endpoints, const std::string& sour
 bool alive(int pid) { return ::kill(pid, 0) == 0; }
 
 TEST(Etcd, RegistrationsSurviveMemberFailuresAndAFullOutage) {
-  if (!etcd_available()) GTEST_SKIP() << "etcd is not installed";
+  AUTOPILOT_SKIP_WITHOUT_ETCD();
   auto started = EtcdCluster::start(3);
   ASSERT_TRUE(started.ok()) << started.error().message;
   EtcdCluster& etcd = **started;

@@ -183,6 +183,23 @@ TEST_F(NginxGolden, ThreeInstancesSortedAndHealthyOnly) {
   expect_nginx_accepts("3 instances");
 }
 
+// A record planted in the shared catalog directory by anyone who can write
+// it, with an address that would close nginx's upstream and open a server of
+// its own: skipped (with a warning) on read, never rendered.
+TEST_F(NginxGolden, AHostileAddressInTheCatalogIsSkippedNotRendered) {
+  register_all(three());
+  std::string dir = loop_.dir() + "/services/app/";
+  std::string record = read_text(dir + "app-11.json");
+  ASSERT_NE(record.find("\"127.0.0.11\""), std::string::npos) << record;
+  record.replace(record.find("\"127.0.0.11\""), 12, "\"1.2.3.4:80; } server { listen 8081; root /; } upstream x {\"");
+  record.replace(record.find("\"app-11\""), 8, "\"evil\"");
+  std::ofstream(dir + "evil.json") << record;
+  std::string text = render(plain_env_);
+  EXPECT_EQ(text.find("1.2.3.4"), std::string::npos) << text;
+  expect_golden("nginx-3.conf", text);
+  expect_nginx_accepts("3 instances and a hostile record");
+}
+
 // The same render through the real binary: `autopilot render -once` over
 // the same catalog directory, with the environment it is given and no other.
 TEST_F(NginxGolden, TheRenderCommandWritesTheSameBytes) {

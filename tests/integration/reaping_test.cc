@@ -51,6 +51,37 @@ TEST(Reaping, ThousandOrphansLeaveNoZombiesAsASubreaper) {
   EXPECT_GE(reaped_orphans(p), 1000) << p.output();
 }
 
+// Not PID 1: background children a job leaves behind (re-parented to us)
+// would outlive autopilot; at the end they get SIGTERM, and SIGKILL after
+// stopTimeout (one of them ignores SIGTERM).
+TEST(Reaping, ChildrenLeftBehindByAJobDoNotOutliveAutopilot) {
+  TempDir dir;
+  auto p = run_autopilot(dir, R"({
+  stopTimeout: 1,
+  jobs: [
+    { name: "app", exec: ["sh", "-c", "echo app-up; exec sleep 60"] },
+    { name: "spawner", exec: ["sh", "-c", "i=0; while [ $i -lt 200 ]; do sleep 300 & i=$((i+1)); done; (trap '' TERM; exec sleep 301) & echo forked"] },
+  ],
+})");
+  ASSERT_TRUE(p.wait_seen("app-up")) << p.output();
+  ASSERT_TRUE(p.wait_seen("job spawner: pid \\d+ exited with status 0", 30s)) << p.output();
+  std::vector<int> left;
+  ASSERT_TRUE(p.wait_until([&] {
+    left = children_of(p.pid());
+    return left.size() >= 202;  // the app, 200 sleeps and the one ignoring SIGTERM
+  })) << children_of(p.pid()).size();
+  auto start = std::chrono::steady_clock::now();
+  p.signal(SIGTERM);
+  ASSERT_TRUE(p.wait_exit()) << p.output();
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 900ms) << "SIGKILL only after stopTimeout";
+  int alive = 0;
+  for (int pid : left) {
+    char state = process_state(pid);
+    alive += state != '\0' && state != 'Z';
+  }
+  EXPECT_EQ(alive, 0) << p.output();
+}
+
 TEST(Reaping, ThousandOrphansLeaveNoZombiesAsPid1) {
   if (::geteuid() != 0) GTEST_SKIP() << "unshare --pid needs root";
   TempDir dir;

@@ -56,5 +56,19 @@ TEST(Reload, ABadConfigIsRefusedAndTheOldOneKeepsRunning) {
   ASSERT_TRUE(p.wait_exit()) << p.output();
 }
 
+// A refused reload goes to the log: the secret a line renders must not.
+TEST(Reload, ARefusedReloadLogsTheLineAsWrittenNotTheSecret) {
+  TempDir dir;
+  auto p = run_autopilot(dir, kBefore, {"DB_PASSWORD=s3cret-hunter2"});
+  ASSERT_TRUE(p.wait_seen("app-up")) << p.output();
+  dir.write("autopilot.json5", "{\n  jobs: [{ name: \"app\", exec: \"true\", pasword: \"{{ .DB_PASSWORD }}\" }],\n}\n");
+  p.signal(SIGHUP);
+  ASSERT_TRUE(p.wait_for("reload refused, keeping the running config: .*autopilot.json5:2:")) << p.output();
+  ASSERT_TRUE(p.wait_seen("pasword: \"\\{\\{ .DB_PASSWORD \\}\\}\"")) << p.output();
+  EXPECT_EQ(p.output().find("s3cret-hunter2"), std::string::npos) << p.output();
+  p.signal(SIGTERM);
+  ASSERT_TRUE(p.wait_exit()) << p.output();
+}
+
 }  // namespace
 }  // namespace autopilot::testing

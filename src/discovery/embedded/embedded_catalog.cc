@@ -51,28 +51,40 @@ void EmbeddedCatalog::register_instance(Instance instance, Duration ttl, Callbac
   auto valid = validate_instance(instance);
   auto ms = to_ttl(ttl);
   if (!valid || !ms) return complete(std::move(done), valid ? Result<void>(ms.error()) : valid);
-  auto registered = store_.register_instance(instance, *ms, options_.wall_clock());
-  mark_all();  // the id may have moved from another service
-  complete(std::move(done), drop_value(registered));
+  change<void>(
+      [this, instance = std::move(instance), ms = *ms] {
+        auto registered = store_.register_instance(instance, ms, options_.wall_clock());
+        mark_all();  // the id may have moved from another service
+        return drop_value(registered);
+      },
+      std::move(done));
 }
 
 void EmbeddedCatalog::heartbeat(const std::string& id, Callback<void> done) {
   if (auto valid = validate_instance_id(id); !valid) return complete(std::move(done), valid);
-  complete(std::move(done), store_.heartbeat(id, options_.wall_clock()));
+  change<void>([this, id] { return store_.heartbeat(id, options_.wall_clock()); }, std::move(done));
 }
 
 void EmbeddedCatalog::set_status(const std::string& id, Status status, Callback<void> done) {
   if (auto valid = validate_instance_id(id); !valid) return complete(std::move(done), valid);
-  auto changed = store_.set_status(id, status, options_.wall_clock());
-  mark_all();
-  complete(std::move(done), drop_value(changed));
+  change<void>(
+      [this, id, status] {
+        auto changed = store_.set_status(id, status, options_.wall_clock());
+        mark_all();
+        return drop_value(changed);
+      },
+      std::move(done));
 }
 
 void EmbeddedCatalog::deregister(const std::string& id, Callback<void> done) {
   if (auto valid = validate_instance_id(id); !valid) return complete(std::move(done), valid);
-  auto removed = store_.deregister(id);
-  mark_all();
-  complete(std::move(done), std::move(removed));
+  change<void>(
+      [this, id] {
+        auto removed = store_.deregister(id);
+        mark_all();
+        return removed;
+      },
+      std::move(done));
 }
 
 void EmbeddedCatalog::list(const std::string& service, bool healthy_only, Callback<std::vector<Instance>> done) {
@@ -101,6 +113,36 @@ void EmbeddedCatalog::services(Callback<std::vector<ServiceSummary>> done) {
   complete(std::move(done), Result<std::vector<ServiceSummary>>(summarize(live)));
 }
 
+// --- waiting for catalog.lock ----------------------------------------------------
+
+void EmbeddedCatalog::run_changes() {
+  change_timer_.cancel();
+  while (!changes_.empty()) {
+    bool give_up = lock_busy_since_ && timers_.now() - *lock_busy_since_ >= options_.catalog_lock_timeout;
+    if (changes_.front()(give_up) == Attempt::kBusy) {
+      if (!lock_busy_since_) {
+        lock_busy_since_ = timers_.now();
+        log_.warn(fmt::format("catalog: {} is busy{}; changes wait for it (up to {}ms)", store_.lock_path(),
+                              lock_holder_note(), options_.catalog_lock_timeout.count()));
+      }
+      change_timer_.after(options_.lock_retry_interval, [this] { run_changes(); });
+      return;
+    }
+    changes_.pop_front();
+    // A change that gave up leaves lock_busy_since_ set: the next ones get
+    // one attempt each until the lock is free again.
+    if (!give_up && lock_busy_since_) {
+      log_.info(fmt::format("catalog: {} is free again", store_.lock_path()));
+      lock_busy_since_.reset();
+    }
+  }
+}
+
+std::string EmbeddedCatalog::lock_holder_note() const {
+  std::string holder = describe_lock_holder(store_.lock_path());
+  return holder.empty() ? std::string(", held by another process") : ", held by " + holder;
+}
+
 // --- KV --------------------------------------------------------------------------
 
 void EmbeddedCatalog::get(const std::string& key, Callback<std::optional<KvEntry>> done) {
@@ -112,18 +154,26 @@ void EmbeddedCatalog::get(const std::string& key, Callback<std::optional<KvEntry
 
 void EmbeddedCatalog::put(const std::string& key, const std::string& value, Callback<Index> done) {
   if (auto valid = validate_key(key); !valid) return complete(std::move(done), Result<Index>(valid.error()));
-  auto written = store_.put(key, value);
-  kv_dirty_ = true;
-  schedule_evaluate();
-  complete(std::move(done), std::move(written));
+  change<Index>(
+      [this, key, value] {
+        auto written = store_.put(key, value);
+        kv_dirty_ = true;
+        schedule_evaluate();
+        return written;
+      },
+      std::move(done));
 }
 
 void EmbeddedCatalog::del(const std::string& key, Callback<void> done) {
   if (auto valid = validate_key(key); !valid) return complete(std::move(done), valid);
-  auto removed = store_.del(key);
-  kv_dirty_ = true;
-  schedule_evaluate();
-  complete(std::move(done), std::move(removed));
+  change<void>(
+      [this, key] {
+        auto removed = store_.del(key);
+        kv_dirty_ = true;
+        schedule_evaluate();
+        return removed;
+      },
+      std::move(done));
 }
 
 void EmbeddedCatalog::list_kv(const std::string& prefix, Callback<std::vector<KvEntry>> done) {
@@ -142,10 +192,14 @@ void EmbeddedCatalog::compare_and_set(const std::string& key, Index expected_mod
   if (auto valid = validate_key(key); !valid) {
     return complete(std::move(done), Result<std::optional<Index>>(valid.error()));
   }
-  auto written = store_.compare_and_set(key, expected_mod_index, value);
-  kv_dirty_ = true;
-  schedule_evaluate();
-  complete(std::move(done), std::move(written));
+  change<std::optional<Index>>(
+      [this, key, expected_mod_index, value] {
+        auto written = store_.compare_and_set(key, expected_mod_index, value);
+        kv_dirty_ = true;
+        schedule_evaluate();
+        return written;
+      },
+      std::move(done));
 }
 
 }  // namespace autopilot::discovery::embedded

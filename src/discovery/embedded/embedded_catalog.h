@@ -5,8 +5,14 @@
 //
 // Contract, beyond catalog.h:
 // - File I/O runs synchronously on the loop thread at call time (small files
-//   on a local, usually tmpfs, file system; writers hold catalog.lock for a
-//   few small writes); results are then posted to the loop.
+//   on a local, usually tmpfs, file system); results are then posted to the
+//   loop. Nothing waits for a flock: a change (register, heartbeat, status,
+//   deregister, put, del, CAS) that finds catalog.lock held by another
+//   process is queued and retried every lock_retry_interval, in call order,
+//   up to catalog_lock_timeout; then it fails, and the holder (pid and
+//   command, when /proc tells) is named in the log and the error. A process
+//   that holds the lock for long freezes only the catalog's writes, never
+//   our loop (signals, reaping, timers go on).
 // - Instance expiry uses the wall clock (records are shared across
 //   processes). Readers ignore expired records; a sweeper deletes them
 //   (at every rescan, and at the next expiry of a watched service), which
@@ -29,7 +35,9 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <fmt/format.h>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -51,6 +59,8 @@ struct EmbeddedOptions {
   bool use_inotify = true;
   std::chrono::milliseconds rescan_interval{2000};
   std::chrono::milliseconds lock_retry_interval{100};
+  // How long a change waits for catalog.lock held by another process.
+  std::chrono::milliseconds catalog_lock_timeout{10000};
   bool fsync = true;  // fsync every file before it is renamed into place
   // The wall clock records' expiry is measured on; tests may shift it.
   std::function<WallClock::time_point()> wall_clock = [] { return WallClock::now(); };
@@ -117,6 +127,13 @@ class EmbeddedCatalog : public Catalog {
   Result<void> start();
   template <class T>
   void complete(Callback<T> done, Result<T> result);
+  // Runs `op` (a Store change, which takes catalog.lock) now, or queued
+  // behind earlier changes while the lock is busy; `done` gets its result.
+  template <class T>
+  void change(std::function<Result<T>()> op, Callback<T> done);
+  enum class Attempt { kDone, kBusy };
+  void run_changes();
+  std::string lock_holder_note() const;
 
   // Watch machinery (embedded_watch.cc).
   void on_dir_changed(const std::string& dir);
@@ -149,6 +166,11 @@ class EmbeddedCatalog : public Catalog {
   bool kv_dirty_ = false;
   bool evaluate_posted_ = false;
   std::map<std::string, WallClock::time_point> next_expiry_;  // per watched service
+  // Changes waiting for catalog.lock, oldest first; the argument says the
+  // wait is over (fail rather than report busy).
+  std::deque<std::function<Attempt(bool give_up)>> changes_;
+  std::optional<os::Clock::time_point> lock_busy_since_;  // while another process holds catalog.lock
+  os::Timer change_timer_{timers_};
   os::Timer expiry_timer_{timers_}, rescan_timer_{timers_}, lock_timer_{timers_};
   Lifetime lifetime_;  // last: ends our posts, results and handles' cancels
 };
@@ -157,6 +179,22 @@ class EmbeddedCatalog : public Catalog {
 template <class T>
 void EmbeddedCatalog::complete(Callback<T> done, Result<T> result) {
   post_result(io_, lifetime_, std::move(done), std::move(result));
+}
+
+template <class T>
+void EmbeddedCatalog::change(std::function<Result<T>()> op, Callback<T> done) {
+  changes_.push_back([this, op = std::move(op), done = std::move(done)](bool give_up) mutable {
+    Result<T> result = op();
+    if (!result && Store::is_lock_busy(result.error())) {
+      if (!give_up) return Attempt::kBusy;
+      result.error().message = fmt::format("catalog: gave up after {}ms waiting for {}{}",
+                                           options_.catalog_lock_timeout.count(), store_.lock_path(),
+                                           lock_holder_note());
+    }
+    complete(std::move(done), std::move(result));
+    return Attempt::kDone;
+  });
+  if (changes_.size() == 1) run_changes();
 }
 
 }  // namespace autopilot::discovery::embedded

@@ -2,6 +2,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +29,13 @@ using conformance::make_instance;
 using conformance::run_until;
 
 using testing::make_temp_dir;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 std::unique_ptr<EmbeddedCatalog> open_catalog(EmbeddedOptions options, boost::asio::io_context& io, os::Timers& timers,
                                               os::Files& files, log::Log& log) {
@@ -204,6 +216,23 @@ TEST_F(EmbeddedCatalogOnFakeTimeTest, SweeperDeletesExpiredRecordFiles) {
   EXPECT_LE(fake_timers_.now() - start, 150ms) << "by the first rescan after that";
 }
 
+TEST_F(EmbeddedCatalogOnFakeTimeTest, ExpiredRecordsAreHiddenBeforeTheSweep) {
+  auto catalog = open_on_fake_time(options(false));  // no inotify, a rescan (and sweep) an hour away
+  ASSERT_TRUE(add(*catalog, make_instance("brief", "web"), 100ms).ok());
+  ASSERT_TRUE(add(*catalog, make_instance("lasting", "web"), 1h).ok());
+  fake_timers_.advance(150ms);
+  std::string path = root_ + "/catalog/services/web/brief.json";
+  auto listed = list(*catalog, "web");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_THAT(conformance::ids_of(*listed), ::testing::ElementsAre("lasting"));
+  EXPECT_TRUE(fs::exists(path)) << "not swept yet: readers skip it on their own";
+  auto names = await_result<std::vector<ServiceSummary>>(io_, [&](auto cb) { catalog->services(cb); });
+  ASSERT_TRUE(names.ok());
+  ASSERT_EQ(names->size(), 1u);
+  auto hb = await_result<void>(io_, [&](auto cb) { catalog->heartbeat("brief", cb); });
+  EXPECT_FALSE(hb.ok()) << "an expired record cannot be renewed";
+}
+
 TEST_F(EmbeddedCatalogTest, OpenMakesMissingParentsAndReportsFailures) {
   EmbeddedOptions nested = options();
   nested.dir = root_ + "/run/autopilot/catalog";
@@ -236,6 +265,153 @@ TEST_F(EmbeddedCatalogTest, KeysTooLongForAFileNameAreRefused) {
   auto put = await_result<Index>(io_, [&](auto cb) { catalog->put(key, "v", cb); });
   ASSERT_FALSE(put.ok());
   EXPECT_EQ(put.error().message, "key \"" + key + "\" is too long once encoded as a file name");
+}
+
+// --- trust model -------------------------------------------------------------------
+
+TEST_F(EmbeddedCatalogTest, DirectoriesGetFixedModesWhateverTheUmask) {
+  for (mode_t umask : {mode_t{0}, mode_t{077}}) {
+    fs::remove_all(root_ + "/catalog");
+    mode_t old = ::umask(umask);
+    auto catalog = open_catalog(options(), io_, timers_, files_, log_);
+    bool added = catalog && add(*catalog, make_instance("a1", "web")).ok();
+    ::umask(old);
+    ASSERT_TRUE(added);
+    auto dir_mode = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                    fs::perms::others_exec;
+    for (const char* dir : {"", "/services", "/kv", "/locks", "/services/web"}) {
+      EXPECT_EQ(fs::status(root_ + "/catalog" + dir).permissions(), dir_mode) << dir << " under umask " << umask;
+    }
+  }
+}
+
+TEST_F(EmbeddedCatalogTest, AWorldWritableCatalogIsWarnedAbout) {
+  std::string log_path = root_ + "/log.txt";
+  log::Log log({log::Level::kInfo, log::Format::kDefault, log_path});
+  ASSERT_TRUE(log.open().ok());
+  fs::create_directories(root_ + "/catalog");
+  fs::permissions(root_ + "/catalog", fs::perms::all);
+  auto catalog = open_catalog(options(), io_, timers_, files_, log);
+  ASSERT_TRUE(catalog);
+  EXPECT_THAT(read_file(log_path), ::testing::HasSubstr("/catalog is world-writable (mode 0777)"));
+}
+
+TEST_F(EmbeddedCatalogTest, ASymlinkPlantedInTheCatalogIsNeverFollowed) {
+  std::string elsewhere = root_ + "/elsewhere";
+  fs::create_directories(elsewhere);
+  fs::create_directories(root_ + "/catalog");
+  fs::create_directory_symlink(elsewhere, root_ + "/catalog/services");
+  auto refused = EmbeddedCatalog::open(options(), io_, timers_, files_, log_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.error().message, ::testing::HasSubstr("catalog/services is a symbolic link: refused"));
+
+  // Planted while we run: writes fail, and nothing lands where it points.
+  fs::remove(root_ + "/catalog/services");
+  auto catalog = open_catalog(options(), io_, timers_, files_, log_);
+  ASSERT_TRUE(catalog);
+  ASSERT_TRUE(add(*catalog, make_instance("a1", "web")).ok());
+  fs::rename(root_ + "/catalog/services", root_ + "/moved");
+  fs::create_directory_symlink(elsewhere, root_ + "/catalog/services");
+  fs::create_directories(elsewhere + "/web");
+  auto added = add(*catalog, make_instance("a2", "web"));
+  EXPECT_FALSE(added.ok());
+  auto removed = await_result<void>(io_, [&](auto cb) { catalog->deregister("a1", cb); });
+  EXPECT_FALSE(removed.ok());
+  EXPECT_TRUE(fs::is_empty(elsewhere + "/web")) << "nothing written through the link";
+  auto listed = list(*catalog, "web");
+  EXPECT_FALSE(listed.ok()) << "a catalog with a planted link is unavailable, not empty";
+}
+
+// --- catalog.lock held by another process -------------------------------------------
+
+// Another process holding an exclusive flock on `path`: from construction
+// until `hold` has passed or the object is destroyed, whichever comes first.
+class LockHolder {
+ public:
+  LockHolder(const std::string& path, std::chrono::milliseconds hold) {
+    int ready[2], release[2];
+    if (::pipe(ready) != 0 || ::pipe(release) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int fd = ::open(path.c_str(), O_RDWR | O_CREAT, 0600);
+      if (fd < 0 || ::flock(fd, LOCK_EX) != 0) ::_exit(1);
+      (void)!::write(ready[1], "x", 1);
+      pollfd wait{release[0], POLLIN, 0};
+      ::poll(&wait, 1, static_cast<int>(hold.count()));  // until released (EOF) or `hold` passed
+      ::_exit(0);
+    }
+    ::close(ready[1]);
+    ::close(release[0]);
+    release_fd_ = release[1];
+    char c;
+    is_holding_ = ::read(ready[0], &c, 1) == 1;
+    ::close(ready[0]);
+  }
+  ~LockHolder() {
+    if (release_fd_ >= 0) ::close(release_fd_);
+    if (pid_ > 0) ::waitpid(pid_, nullptr, 0);
+  }
+  pid_t pid() const { return pid_; }
+  bool is_holding() const { return is_holding_; }
+
+ private:
+  pid_t pid_ = -1;
+  int release_fd_ = -1;
+  bool is_holding_ = false;
+};
+
+TEST_F(EmbeddedCatalogTest, ChangesWaitOnTheLoopWhileAnotherProcessHoldsCatalogLock) {
+  std::string log_path = root_ + "/log.txt";
+  log::Log log({log::Level::kInfo, log::Format::kDefault, log_path});
+  ASSERT_TRUE(log.open().ok());
+  auto catalog = open_catalog(options(), io_, timers_, files_, log);
+  LockHolder holder(root_ + "/catalog/catalog.lock", 1500ms);
+  ASSERT_TRUE(holder.is_holding());
+  auto start = std::chrono::steady_clock::now();
+  std::optional<Result<void>> added;
+  catalog->register_instance(make_instance("a1", "web"), 30s, [&](Result<void> r) { added = std::move(r); });
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms) << "the call waited for the flock";
+  bool ticked = false;
+  os::Timer tick(timers_);
+  tick.after(100ms, [&] { ticked = true; });
+  ASSERT_TRUE(run_until(io_, [&] { return ticked; }, 1s));
+  EXPECT_FALSE(added.has_value()) << "not before the holder lets go";
+  ASSERT_TRUE(run_until(io_, [&] { return added.has_value(); }, 5s));
+  EXPECT_TRUE(added->ok()) << added->error().message;
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 1s) << "it waited for the holder";
+  EXPECT_THAT(read_file(log_path), ::testing::HasSubstr(fmt::format("catalog.lock is busy, held by pid {}", holder.pid())));
+}
+
+TEST_F(EmbeddedCatalogTest, AChangeGivesUpAfterTheLockTimeoutNamingTheHolder) {
+  EmbeddedOptions o = options();
+  o.catalog_lock_timeout = 300ms;
+  auto catalog = open_catalog(o, io_, timers_, files_, log_);
+  ASSERT_TRUE(add(*catalog, make_instance("a1", "web")).ok());
+  LockHolder holder(root_ + "/catalog/catalog.lock", 20s);
+  ASSERT_TRUE(holder.is_holding());
+  auto start = std::chrono::steady_clock::now();
+  auto put = await_result<Index>(io_, [&](auto cb) { catalog->put("k", "v", cb); });
+  ASSERT_FALSE(put.ok());
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 300ms);
+  EXPECT_THAT(put.error().message, ::testing::HasSubstr("gave up after 300ms waiting for"));
+  EXPECT_THAT(put.error().message, ::testing::HasSubstr(fmt::format("held by pid {}", holder.pid())));
+  // Reads never take the lock.
+  auto listed = list(*catalog, "web");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_THAT(conformance::ids_of(*listed), ::testing::ElementsAre("a1"));
+}
+
+TEST_F(EmbeddedCatalogTest, LockFilesAreForWritersOnlyWhateverTheUmask) {
+  mode_t old = ::umask(0);
+  auto catalog = open_catalog(options(), io_, timers_, files_, log_);
+  ASSERT_TRUE(add(*catalog, make_instance("a1", "web")).ok());
+  auto lock = await_result<std::unique_ptr<Lock>>(io_, [&](auto cb) { catalog->try_lock("leader", 10s, cb); });
+  ::umask(old);
+  ASSERT_TRUE(lock.ok() && *lock);
+  // Others could flock a file they can read, and so freeze every writer.
+  auto writers_only = fs::perms::owner_read | fs::perms::owner_write;
+  EXPECT_EQ(fs::status(root_ + "/catalog/catalog.lock").permissions(), writers_only);
+  EXPECT_EQ(fs::status(root_ + "/catalog/locks/leader.lock").permissions(), writers_only);
 }
 
 // --- 20 processes -----------------------------------------------------------------

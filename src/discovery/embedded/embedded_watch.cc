@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,7 +21,7 @@ WatchHandle EmbeddedCatalog::watch_service(const std::string& service, bool heal
   auto valid = validate_service_name(service);
   // The directory is made up front so that inotify can watch it before the
   // first instance arrives.
-  if (valid) valid = files_.make_dirs(store_.service_dir(service));
+  if (valid) valid = store_.make_service_dir(service);
   if (!valid) return fail_watch<WatchUpdate>(io_, std::move(on_update), valid.error());
   watch_dir(store_.service_dir(service));
   std::uint64_t id = next_id_++;
@@ -246,10 +247,15 @@ class FlockLock : public Lock {
 
 std::unique_ptr<Lock> EmbeddedCatalog::try_take(const std::string& name, Result<void>& error) {
   std::string path = store_.locks_dir() + "/" + name + ".lock";
-  int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  // Writers only (Store::lock_mode): a lock others cannot open, they cannot hold.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, store_.lock_mode());
   if (fd < 0) {
     error = make_error(fmt::format("open {}: {}", path, std::strerror(errno)));
     return nullptr;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 07777) != store_.lock_mode()) {
+    (void)::fchmod(fd, store_.lock_mode());  // made under a umask, or by an older autopilot (0644)
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK) error = make_error(fmt::format("flock {}: {}", path, std::strerror(errno)));

@@ -3,27 +3,59 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace autopilot::discovery::embedded {
 
-Result<FileLock> FileLock::acquire(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+Result<std::optional<FileLock>> FileLock::try_acquire(const std::string& path, mode_t mode) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0) return make_error(fmt::format("open {}: {}", path, std::strerror(errno)));
-  while (::flock(fd, LOCK_EX) != 0) {
-    if (errno == EINTR) continue;
-    auto error = make_error(fmt::format("flock {}: {}", path, std::strerror(errno)));
-    ::close(fd);
-    return error;
+  FileLock lock(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 07777) != mode) {
+    (void)::fchmod(fd, mode);  // made under a umask, or by an older autopilot (0644)
   }
-  return FileLock(fd);
+  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EINTR) continue;
+    if (errno == EWOULDBLOCK) return std::optional<FileLock>();
+    return make_error(fmt::format("flock {}: {}", path, std::strerror(errno)));
+  }
+  return std::optional<FileLock>(std::move(lock));
 }
 
 FileLock::~FileLock() {
   if (fd_ >= 0) ::close(fd_);  // closing the description drops the flock
+}
+
+std::string describe_lock_holder(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return "";
+  // /proc/locks: "1: FLOCK  ADVISORY  WRITE 4242 fd:01:1234 0 EOF"; waiters
+  // show as "1: -> FLOCK ..." and are skipped.
+  std::string device = fmt::format("{:02x}:{:02x}:{}", major(st.st_dev), minor(st.st_dev), st.st_ino);
+  std::ifstream locks("/proc/locks");
+  std::string line;
+  while (std::getline(locks, line)) {
+    std::istringstream fields(line);
+    std::string number, type, advisory, access, pid, where;
+    fields >> number >> type;
+    if (type == "->") continue;
+    fields >> advisory >> access >> pid >> where;
+    if (type != "FLOCK" || where != device) continue;
+    if (pid.empty() || pid == "0" || pid.starts_with('-')) return "";  // not in our pid namespace
+    std::string comm;
+    std::ifstream comm_file(fmt::format("/proc/{}/comm", pid));
+    std::getline(comm_file, comm);
+    return comm.empty() ? fmt::format("pid {}", pid) : fmt::format("pid {} ({})", pid, comm);
+  }
+  return "";
 }
 
 }  // namespace autopilot::discovery::embedded

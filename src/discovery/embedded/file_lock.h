@@ -1,20 +1,27 @@
 // FileLock: an exclusive flock(2) held for a scope, around the embedded
-// catalog's changes (store.h: catalog.lock). Synchronous. Internal to
-// discovery/embedded.
+// catalog's changes (store.h: catalog.lock). Never waits: a lock held by
+// another process is reported at once, and the caller retries later on its
+// loop (EmbeddedCatalog). Internal to discovery/embedded.
 #pragma once
 
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
 
 #include "base/result.h"
 
 namespace autopilot::discovery::embedded {
 
-// Holds an exclusive flock on `path` (created if needed) for its lifetime.
-// Blocks until the lock is free; the critical sections it guards are a few
-// small file writes.
+// Holds an exclusive flock on `path` for its lifetime.
 class FileLock {
  public:
-  static Result<FileLock> acquire(const std::string& path);
+  // Takes the lock if it is free; nullopt when another open file description
+  // holds it. Creates the file with `mode` (set with fchmod, whatever the
+  // umask; an existing file of ours is brought to `mode` too): a file that
+  // others cannot open is a lock they cannot freeze, since a read-only
+  // descriptor is enough to flock.
+  static Result<std::optional<FileLock>> try_acquire(const std::string& path, mode_t mode);
   FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
   FileLock& operator=(FileLock&&) = delete;
   FileLock(const FileLock&) = delete;
@@ -24,5 +31,10 @@ class FileLock {
   explicit FileLock(int fd) : fd_(fd) {}
   int fd_;
 };
+
+// Who holds a flock on `path`, from /proc/locks and /proc/PID/comm:
+// "pid 1234 (flock)"; "" when it cannot be told (no /proc, another pid
+// namespace, released meanwhile).
+std::string describe_lock_holder(const std::string& path);
 
 }  // namespace autopilot::discovery::embedded

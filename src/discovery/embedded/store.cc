@@ -1,10 +1,14 @@
 #include "discovery/embedded/store.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <charconv>
 
+#include "base/strings.h"
 #include "discovery/embedded/file_lock.h"
 
 namespace autopilot::discovery::embedded {
@@ -22,20 +26,92 @@ Store::Store(std::string root, bool sync, os::Files& files, log::Log& log)
     : root_(std::move(root)), sync_(sync), files_(files), log_(log) {}
 
 Result<void> Store::init() {
-  // With its parents: /run/autopilot may not exist yet.
-  for (const std::string& dir : {root_, services_dir(), kv_dir(), locks_dir()}) {
-    if (auto made = files_.make_dirs(dir); !made) return made;
+  // With its parents: /run/autopilot may not exist yet. The root gets
+  // kDirMode whatever the umask when we make it; an existing one keeps its
+  // mode (a shared group's 0775 or 2775 is the admin's choice).
+  auto before = files_.stat(root_);
+  bool is_new = before && !*before;
+  if (auto made = files_.make_dirs(root_); !made) return made;
+  if (is_new && ::chmod(root_.c_str(), kDirMode) != 0) return os::sys_error("chmod", root_, errno);
+  auto info = files_.stat(root_);
+  if (!info) return info.error();
+  if (!*info) return make_error(fmt::format("the catalog at {} vanished while being made", root_));
+  mode_t mode = (*info)->mode;
+  if ((mode & S_IWOTH) != 0) {
+    log_.warn(fmt::format("catalog: {} is world-writable (mode {:04o}): any user on the host can register, "
+                          "deregister or hold its locks; make it 0755 (one writer) or 0775 with a shared group",
+                          root_, mode));
+  }
+  // The lock files are for the catalog's writers only (see lock_mode_).
+  if ((mode & S_IWGRP) != 0) lock_mode_ = 0660;
+  for (const std::string& dir : {services_dir(), kv_dir(), locks_dir()}) {
+    if (auto made = make_dir(dir); !made) return made;
   }
   return {};
+}
+
+// Refuses a symbolic link (or anything but a directory) at `dir` or between
+// the root and it: the catalog is shared, and a link planted there would
+// send our writes wherever it points (a root autopilot writing into /etc).
+// The root itself may be a link: the admin chose it. Missing: code kNotFound.
+Result<void> Store::check_dir(const std::string& dir) const {
+  if (!dir.starts_with(root_)) return make_error(fmt::format("{} is outside the catalog {}", dir, root_));
+  std::string path = root_;
+  for (const auto& part : split(std::string_view(dir).substr(root_.size()), '/')) {
+    if (part.empty()) continue;
+    path += "/" + part;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return os::sys_error("lstat", path, errno);
+    if (S_ISLNK(st.st_mode))
+      return make_error(fmt::format("{} is a symbolic link: refused (links inside the catalog are never followed)", path));
+    if (!S_ISDIR(st.st_mode)) return make_error(fmt::format("{} is not a directory", path));
+  }
+  return {};
+}
+
+// A directory below the root, made with kDirMode whatever the umask.
+Result<void> Store::make_dir(const std::string& dir) {
+  auto checked = check_dir(dir);
+  if (checked || checked.error().code != os::kNotFound) return checked;
+  if (auto parent = check_dir(dir.substr(0, dir.rfind('/'))); !parent) return parent;
+  if (::mkdir(dir.c_str(), kDirMode) != 0) {
+    if (errno != EEXIST) return os::sys_error("mkdir", dir, errno);
+    return check_dir(dir);  // made by another autopilot meanwhile
+  }
+  if (::chmod(dir.c_str(), kDirMode) != 0) return os::sys_error("chmod", dir, errno);
+  return {};
+}
+
+Result<void> Store::make_service_dir(const std::string& service) { return make_dir(service_dir(service)); }
+
+Result<void> Store::remove_file(const std::string& dir, const std::string& name) {
+  if (auto checked = check_dir(dir); !checked) return checked;
+  return files_.remove(dir + "/" + name);
+}
+
+Result<FileLock> Store::take_lock() {
+  std::string path = root_ + "/catalog.lock";
+  auto lock = FileLock::try_acquire(path, lock_mode_);
+  if (!lock) return lock.error();
+  if (!lock->has_value()) {
+    Error busy = make_error(ErrorKind::kUnavailable, fmt::format("{} is held by another process", path));
+    busy.code = kLockBusyCode;
+    return busy;
+  }
+  return std::move(**lock);
+}
+
+bool Store::is_lock_busy(const Error& error) {
+  return error.kind == ErrorKind::kUnavailable && error.code == kLockBusyCode;
 }
 
 // --- instances -----------------------------------------------------------------
 
 Result<Index> Store::register_instance(const Instance& instance, std::chrono::milliseconds ttl,
                                        WallClock::time_point now) {
-  auto lock = FileLock::acquire(root_ + "/catalog.lock");
+  auto lock = take_lock();
   if (!lock) return lock.error();
-  if (auto made = files_.make_dirs(service_dir(instance.name)); !made) return made.error();
+  if (auto made = make_service_dir(instance.name); !made) return made.error();
   auto revision = next_revision();
   if (!revision) return revision;
   // The id is unique catalog-wide: drop a record of it under another name.
@@ -45,7 +121,8 @@ Result<Index> Store::register_instance(const Instance& instance, std::chrono::mi
     if (other == instance.name) continue;
     std::string path = service_dir(other) + "/" + instance.id + std::string(kRecordSuffix);
     if (!exists(path)) continue;
-    if (auto removed = files_.remove(path); !removed) return removed.error();
+    if (auto removed = remove_file(service_dir(other), instance.id + std::string(kRecordSuffix)); !removed)
+      return removed.error();
     if (auto indexed = write_index(service_dir(other), *revision); !indexed) return indexed.error();
   }
   InstanceRecord record{instance, ttl, now + ttl, *revision, *revision};
@@ -55,7 +132,7 @@ Result<Index> Store::register_instance(const Instance& instance, std::chrono::mi
 }
 
 Result<void> Store::heartbeat(const std::string& id, WallClock::time_point now) {
-  auto lock = FileLock::acquire(root_ + "/catalog.lock");
+  auto lock = take_lock();
   if (!lock) return lock.error();
   auto found = find_live(id, now);
   if (!found) return found.error();
@@ -66,7 +143,7 @@ Result<void> Store::heartbeat(const std::string& id, WallClock::time_point now) 
 }
 
 Result<Index> Store::set_status(const std::string& id, Status status, WallClock::time_point now) {
-  auto lock = FileLock::acquire(root_ + "/catalog.lock");
+  auto lock = take_lock();
   if (!lock) return lock.error();
   auto found = find_live(id, now);
   if (!found) return found.error();
@@ -83,7 +160,7 @@ Result<Index> Store::set_status(const std::string& id, Status status, WallClock:
 }
 
 Result<void> Store::deregister(const std::string& id) {
-  auto lock = FileLock::acquire(root_ + "/catalog.lock");
+  auto lock = take_lock();
   if (!lock) return lock.error();
   auto names = service_dirs();
   if (!names) return names.error();
@@ -92,22 +169,28 @@ Result<void> Store::deregister(const std::string& id) {
     if (!exists(path)) continue;
     auto revision = next_revision();
     if (!revision) return revision.error();
-    if (auto removed = files_.remove(path); !removed) return removed;
+    if (auto removed = remove_file(service_dir(service), id + std::string(kRecordSuffix)); !removed) return removed;
     if (auto indexed = write_index(service_dir(service), *revision); !indexed) return indexed;
   }
   return {};
 }
 
 Result<void> Store::require_dir(const std::string& dir) const {
-  auto info = files_.stat(dir);
-  if (info && *info && (*info)->kind == os::FileKind::kDirectory) return {};
-  return make_error(fmt::format("the catalog at {} is unavailable ({} is missing)", root_, dir));
+  auto checked = check_dir(dir);
+  if (checked) return {};
+  if (checked.error().code == os::kNotFound)
+    return make_error(fmt::format("the catalog at {} is unavailable ({} is missing)", root_, dir));
+  return make_error(fmt::format("the catalog at {} is unavailable ({})", root_, checked.error().message));
 }
 
 Result<ServiceSnapshot> Store::read_service(const std::string& service, WallClock::time_point now) {
   if (auto present = require_dir(services_dir()); !present) return present.error();
   ServiceSnapshot snapshot;
   std::string dir = service_dir(service);
+  if (auto checked = check_dir(dir); !checked && checked.error().code != os::kNotFound) {
+    skip(dir, checked.error().message);  // a planted link: nothing of it is read
+    return snapshot;
+  }
   snapshot.index = read_index_file(dir + "/.index");  // before the records: see store.h
   auto names = list_dir(dir);
   if (!names) return names.error();
@@ -138,6 +221,10 @@ Result<std::vector<std::string>> Store::service_dirs() {
 
 Result<size_t> Store::sweep_service(const std::string& service, WallClock::time_point now) {
   std::string dir = service_dir(service);
+  if (auto checked = check_dir(dir); !checked) {
+    if (checked.error().code == os::kNotFound) return size_t{0};
+    return checked.error();
+  }
   auto names = list_dir(dir);
   if (!names) return names.error();
   remove_stale_temps(dir, *names);
@@ -148,7 +235,7 @@ Result<size_t> Store::sweep_service(const std::string& service, WallClock::time_
     if (record && !record->is_live(now)) expired.push_back(name);
   }
   if (expired.empty()) return size_t{0};
-  auto lock = FileLock::acquire(root_ + "/catalog.lock");
+  auto lock = take_lock();
   if (!lock) return lock.error();
   size_t removed = 0;
   for (const auto& name : expired) {
@@ -157,7 +244,7 @@ Result<size_t> Store::sweep_service(const std::string& service, WallClock::time_
     if (!record || record->is_live(now)) continue;
     auto revision = next_revision();
     if (!revision) return revision.error();
-    if (auto gone = files_.remove(dir + "/" + name); !gone) return gone.error();
+    if (auto gone = remove_file(dir, name); !gone) return gone.error();
     if (auto indexed = write_index(dir, *revision); !indexed) return indexed.error();
     ++removed;
   }
@@ -182,6 +269,7 @@ Result<void> Store::write_index(const std::string& dir, Index index) {
 }
 
 Result<void> Store::write_file(const std::string& dir, const std::string& name, const std::string& content) {
+  if (auto checked = check_dir(dir); !checked) return checked;
   return files_.write_atomic(dir + "/" + name, content, {.mode = 0644, .durable = sync_});
 }
 
@@ -263,7 +351,7 @@ void Store::remove_stale_temps(const std::string& dir, const std::vector<std::st
     std::string path = dir + "/" + name;
     auto info = files_.stat(path);
     if (!info || !*info) continue;
-    if ((*info)->mtime < cutoff) (void)files_.remove(path);  // a writer died mid-write
+    if ((*info)->mtime < cutoff) (void)remove_file(dir, name);  // a writer died mid-write
   }
 }
 

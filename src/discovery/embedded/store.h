@@ -1,7 +1,8 @@
 // Store: the embedded catalog's directory, operated synchronously. The
 // layout, shared by every autopilot on the host:
 //
-//   ROOT/catalog.lock               flock'ed around every change
+//   ROOT/catalog.lock               flock'ed around every change (never waited
+//                                   for: a change finds it busy and is retried)
 //   ROOT/revision                   the catalog revision (last index handed out)
 //   ROOT/services/NAME/ID.json      one instance record (records.h)
 //   ROOT/services/NAME/.index       revision of the last change to NAME's set
@@ -19,8 +20,14 @@
 // they keep the indexes.
 //
 // Records that do not parse or validate, or whose name/id disagree with
-// their path, are skipped; each such path is warned about once. Records are
-// read without following symlinks (the directory is shared).
+// their path, are skipped; each such path is warned about once. Nothing
+// below ROOT is reached through a symbolic link (the directory is shared):
+// records are read with O_NOFOLLOW, and every directory on the way to a
+// write or a removal is checked with lstat(2) first (a link planted at
+// ROOT/services is refused, not followed). The trust model: whoever may
+// write ROOT may change the catalog (docs/design.md, "catalog trust model").
+// Directories are made 0755 and files 0644 whatever the umask, lock files
+// 0600 (0660 under a group-writable ROOT).
 // Not thread-safe; one Store per EmbeddedCatalog.
 #pragma once
 
@@ -32,6 +39,7 @@
 
 #include "base/result.h"
 #include "discovery/catalog.h"
+#include "discovery/embedded/file_lock.h"
 #include "discovery/embedded/records.h"
 #include "log/log.h"
 #include "os/files.h"
@@ -55,8 +63,13 @@ class Store {
   // `sync`: fsync every file before it is renamed into place.
   Store(std::string root, bool sync, os::Files& files, log::Log& log);
 
-  // Creates ROOT (with its parents) and its subdirectories.
+  // Creates ROOT (with its parents) and its subdirectories, each new one
+  // kDirMode whatever the umask; warns when ROOT is world-writable; refuses
+  // a symbolic link in place of a subdirectory.
   Result<void> init();
+  // services/SERVICE, made if missing (as init's).
+  Result<void> make_service_dir(const std::string& service);
+  static constexpr mode_t kDirMode = 0755;
 
   Result<Index> register_instance(const Instance& instance, std::chrono::milliseconds ttl, WallClock::time_point now);
   Result<void> heartbeat(const std::string& id, WallClock::time_point now);
@@ -76,6 +89,16 @@ class Store {
   Result<KvSnapshot> list_kv(const std::string& prefix);
   Result<std::optional<Index>> compare_and_set(const std::string& key, Index expected, const std::string& value);
 
+  // Whether `error` (from a change) means catalog.lock is held by another
+  // process: nothing was changed, and the same call may be made again later.
+  static bool is_lock_busy(const Error& error);
+  std::string lock_path() const { return root_ + "/catalog.lock"; }
+  // The mode lock files are made with (locks/ and catalog.lock): 0600, or
+  // 0660 when the catalog root is group-writable (a group of writers sharing
+  // a volume). Nobody outside the writers can open them, so nobody can hold
+  // them to freeze the writers.
+  mode_t lock_mode() const { return lock_mode_; }
+
   const std::string& root() const { return root_; }
   std::string services_dir() const { return root_ + "/services"; }
   // Fails when `dir` (services/ or kv/, made by open) has vanished: the
@@ -93,6 +116,8 @@ class Store {
     std::string service;
     InstanceRecord record;
   };
+  static constexpr int kLockBusyCode = 11;  // EWOULDBLOCK, in Error::code
+  Result<FileLock> take_lock();
   // Callers hold catalog.lock.
   Result<Index> next_revision();
   Result<void> write_instance(const InstanceRecord& record);
@@ -101,6 +126,9 @@ class Store {
   Result<std::optional<KvEntry>> load_kv(const std::string& key);
   Result<Index> write_kv(const std::string& key, const std::string& value, const std::optional<KvEntry>& old);
 
+  Result<void> check_dir(const std::string& dir) const;
+  Result<void> make_dir(const std::string& dir);
+  Result<void> remove_file(const std::string& dir, const std::string& name);
   Result<void> write_file(const std::string& dir, const std::string& name, const std::string& content);
   Result<std::vector<std::string>> list_dir(const std::string& dir);
   Result<std::optional<std::string>> read_record_file(const std::string& path);
@@ -116,6 +144,7 @@ class Store {
   log::Log& log_;
   std::set<std::string> warned_;  // paths warned about, bounded
   std::uint64_t skipped_ = 0;
+  mode_t lock_mode_ = 0600;
 };
 
 }  // namespace autopilot::discovery::embedded

@@ -16,7 +16,7 @@ constexpr size_t kMaxFileName = 255;  // NAME_MAX on Linux file systems
 Result<std::optional<KvEntry>> Store::get(const std::string& key) { return load_kv(key); }
 
 Result<Index> Store::put(const std::string& key, const std::string& value) {
-  auto lock = FileLock::acquire(root_ + "/catalog.lock");
+  auto lock = take_lock();
   if (!lock) return lock.error();
   auto old = load_kv(key);
   if (!old) return old.error();
@@ -24,14 +24,14 @@ Result<Index> Store::put(const std::string& key, const std::string& value) {
 }
 
 Result<void> Store::del(const std::string& key) {
-  auto lock = FileLock::acquire(root_ + "/catalog.lock");
+  auto lock = take_lock();
   if (!lock) return lock.error();
   auto old = load_kv(key);
   if (!old) return old.error();
   if (!old->has_value()) return {};
   auto revision = next_revision();
   if (!revision) return revision.error();
-  if (auto removed = files_.remove(kv_dir() + "/" + encode_key(key)); !removed) return removed;
+  if (auto removed = remove_file(kv_dir(), encode_key(key)); !removed) return removed;
   return write_index(kv_dir(), *revision);
 }
 
@@ -53,7 +53,7 @@ Result<KvSnapshot> Store::list_kv(const std::string& prefix) {
 }
 
 Result<std::optional<Index>> Store::compare_and_set(const std::string& key, Index expected, const std::string& value) {
-  auto lock = FileLock::acquire(root_ + "/catalog.lock");
+  auto lock = take_lock();
   if (!lock) return lock.error();
   auto old = load_kv(key);
   if (!old) return old.error();

@@ -2,6 +2,8 @@
 // --endpoints, minus what a gateway client cannot use (paths, user info).
 #include <fmt/format.h>
 
+#include "base/strings.h"
+
 #include <charconv>
 
 #include "discovery/etcd/client.h"
@@ -78,7 +80,7 @@ std::string Endpoint::url() const {
 
 Result<Endpoint> parse_endpoint(std::string_view text) {
   auto fail = [&](const std::string& why) {
-    return make_error(fmt::format("invalid etcd endpoint \"{}\": {}", text, why));
+    return make_error(fmt::format("invalid etcd endpoint \"{}\": {}", without_credentials(text), why));
   };
   Endpoint endpoint;
   std::string_view rest = text;

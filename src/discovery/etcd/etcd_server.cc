@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <string_view>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -94,6 +95,11 @@ struct EtcdCluster::Member {
 };
 
 bool etcd_available() { return !find_etcd().empty(); }
+
+bool etcd_required() {
+  const char* required = std::getenv("AUTOPILOT_REQUIRE_ETCD");
+  return required && *required && std::string_view(required) != "0";
+}
 
 Result<std::unique_ptr<EtcdCluster>> EtcdCluster::start(int members, const std::string& address) {
   if (members < 1) return make_error("etcd cluster: need at least one member");

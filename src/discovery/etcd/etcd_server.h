@@ -21,8 +21,21 @@
 namespace autopilot::discovery::etcd::testing {
 
 // True when /usr/bin/etcd (or `etcd` on PATH) exists; tests GTEST_SKIP
-// otherwise, saying so.
+// otherwise, saying so (AUTOPILOT_SKIP_WITHOUT_ETCD), unless etcd_required().
 bool etcd_available();
+// AUTOPILOT_REQUIRE_ETCD=1 in the environment (scripts/test.sh, CI): a
+// missing etcd fails the etcd tests instead of skipping them silently.
+bool etcd_required();
+
+// In a gtest body: skip when etcd is missing, or fail when it is required.
+#define AUTOPILOT_SKIP_WITHOUT_ETCD()                                                             \
+  do {                                                                                            \
+    if (!::autopilot::discovery::etcd::testing::etcd_available()) {                               \
+      if (::autopilot::discovery::etcd::testing::etcd_required())                                 \
+        FAIL() << "etcd is not installed, and AUTOPILOT_REQUIRE_ETCD asks for the etcd tests";    \
+      GTEST_SKIP() << "etcd is not installed (/usr/bin/etcd or on PATH)";                         \
+    }                                                                                             \
+  } while (0)
 
 struct MemberSpec {
   std::string name;  // "m1"

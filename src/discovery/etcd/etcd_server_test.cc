@@ -18,8 +18,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-#define SKIP_WITHOUT_ETCD() \
-  if (!etcd_available()) GTEST_SKIP() << "etcd is not installed (/usr/bin/etcd or on PATH)"
+#define SKIP_WITHOUT_ETCD() AUTOPILOT_SKIP_WITHOUT_ETCD()
 
 Result<void> put(const std::string& url, const std::string& key, const std::string& value) {
   nlohmann::json body = {{"key", base64_encode(key)}, {"value", base64_encode(value)}};

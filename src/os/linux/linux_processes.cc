@@ -8,6 +8,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cerrno>
+#include <filesystem>
+#include <fstream>
 #include <csignal>
 #include <utility>
 
@@ -153,7 +155,7 @@ void LinuxProcesses::reap_all() {
     int wait_status = 0;
     pid_t pid = ::waitpid(-1, &wait_status, WNOHANG);
     if (pid < 0 && errno == EINTR) continue;
-    if (pid <= 0) return;  // 0: children left, none exited; ECHILD: no children
+    if (pid <= 0) return check_descendants_ended();  // 0: children left, none exited; ECHILD: no children
     auto it = children_.find(pid);
     if (it == children_.end()) {
       ++orphans_reaped_;
@@ -165,6 +167,66 @@ void LinuxProcesses::reap_all() {
     if (auto error = launcher_.exec_error(pid)) status.exec_error = std::move(*error);
     on_reaped(child, std::move(status));
   }
+}
+
+// --- the end of a run ----------------------------------------------------------
+
+namespace {
+
+// Every descendant of `pid`, from /proc/PID/task/TID/children (children
+// first, then theirs).
+std::vector<int> descendants_of(int pid) {
+  std::vector<int> out;
+  std::vector<int> parents{pid};
+  for (size_t next = 0; next < parents.size() && out.size() < 100000; ++next) {
+    std::error_code ec;
+    std::string tasks = "/proc/" + std::to_string(parents[next]) + "/task";
+    for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+      std::ifstream children(task.path() / "children");
+      int child;
+      while (children >> child) {
+        out.push_back(child);
+        parents.push_back(child);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+size_t LinuxProcesses::signal_descendants(int sig) {
+  auto pids = descendants_of(::getpid());
+  for (int pid : pids) ::kill(pid, sig);
+  return pids.size();
+}
+
+void LinuxProcesses::end_descendants(std::chrono::nanoseconds grace, std::function<void(size_t)> done) {
+  descendants_signalled_ = signal_descendants(SIGTERM);
+  on_descendants_ended_ = std::move(done);
+  end_timer_ = std::make_unique<asio::steady_timer>(io_);
+  end_timer_->expires_after(grace);
+  end_timer_->async_wait(lifetime_.bind([this](boost::system::error_code ec) {
+    if (ec || !on_descendants_ended_) return;
+    (void)signal_descendants(SIGKILL);
+    end_timer_->expires_after(kKillWait);
+    end_timer_->async_wait(lifetime_.bind([this](boost::system::error_code ec) {
+      if (ec || !on_descendants_ended_) return;
+      auto done = std::exchange(on_descendants_ended_, nullptr);
+      done(descendants_signalled_);
+    }));
+  }));
+  // Posted: done never runs inline, and a quick exit needs no SIGCHLD.
+  asio::post(io_, lifetime_.bind([this] { check_descendants_ended(); }));
+}
+
+// After each reap while end_descendants waits: none left means done. A
+// grandchild's exit reaches us only once its parent is gone, as a SIGCHLD.
+void LinuxProcesses::check_descendants_ended() {
+  if (!on_descendants_ended_ || !descendants_of(::getpid()).empty()) return;
+  end_timer_->cancel();
+  auto done = std::exchange(on_descendants_ended_, nullptr);
+  done(descendants_signalled_);
 }
 
 void LinuxProcesses::on_reaped(const std::shared_ptr<Child>& child, ExitStatus status) {

@@ -5,8 +5,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -65,6 +67,16 @@ class LinuxProcesses : public Processes {
 
   // Processes we reaped that we did not spawn (re-parented orphans).
   std::uint64_t orphans_reaped() const { return orphans_reaped_; }
+
+  // For the end of a run when we are not PID 1 (PID 1's exit ends every
+  // process of its namespace; a sub-reaper's does not): SIGTERM to every
+  // remaining descendant (orphans re-parented to us and their children),
+  // SIGKILL to what is left after `grace`, then `done(signalled)` on the loop
+  // once none is left (or kKillWait after the SIGKILL, whatever remains);
+  // `signalled` counts the processes that got the SIGTERM.
+  // Call it once.
+  void end_descendants(std::chrono::nanoseconds grace, std::function<void(size_t signalled)> done);
+  static constexpr std::chrono::seconds kKillWait{2};
   // Spawns that did not wait for the child's exec (os/linux/spawn.h).
   std::uint64_t unwaited_starts() const { return launcher_.unwaited_starts(); }
 
@@ -80,6 +92,9 @@ class LinuxProcesses : public Processes {
   Drain drain(Child& child);
   void close_pipe_after_grace(const std::shared_ptr<Child>& child);
   void finish_if_done(const std::shared_ptr<Child>& child);
+  // Signals every descendant; how many.
+  size_t signal_descendants(int sig);
+  void check_descendants_ended();
 
   boost::asio::io_context& io_;
   boost::asio::signal_set sigchld_;
@@ -87,6 +102,10 @@ class LinuxProcesses : public Processes {
   std::map<int, std::shared_ptr<Child>> children_;  // spawned, not yet reaped
   std::vector<std::shared_ptr<Child>> draining_;    // reaped, pipes still open
   std::uint64_t orphans_reaped_ = 0;
+  // end_descendants: its callback while it waits, and its timer.
+  std::function<void(size_t)> on_descendants_ended_;
+  size_t descendants_signalled_ = 0;
+  std::unique_ptr<boost::asio::steady_timer> end_timer_;
   std::vector<char> buffer_ = std::vector<char>(16 * 1024);  // every pipe is read into it, one at a time
   // Last: a completion queued before our destruction finds it ended. The
   // handlers also share each Child: its pipe and buffers belong to the
