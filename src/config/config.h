@@ -11,6 +11,7 @@
 
 #include "base/duration.h"
 #include "base/result.h"
+#include "control/control_config.h"
 #include "discovery/discovery_config.h"
 #include "jobs/job_config.h"
 #include "render/template_config.h"
@@ -33,6 +34,8 @@ struct Config {
   discovery::DiscoveryConfig discovery;
   // The `telemetry` block: /metrics and /status are served only with one.
   std::optional<telemetry::TelemetryConfig> telemetry;
+  // The `control` block, or the default socket when there is none.
+  control::ControlConfig control;
   bool consul_given = false;  // ContainerPilot's `consul` key: ignored with a warning
   // Read as a ContainerPilot v2 config, translated into jobs and watches (config/v2.h).
   bool is_v2 = false;

@@ -19,11 +19,14 @@
 
 #include "base/result.h"
 #include "events/bus.h"
-#include "telemetry/http_server.h"
+#include "net/http_server.h"
 #include "telemetry/telemetry_config.h"
 #include "wiring/wiring.h"
 
 namespace autopilot::telemetry {
+
+using net::HttpRequest;
+using net::HttpResponse;
 
 struct StatusReport {
   struct Job {
@@ -72,7 +75,7 @@ class Telemetry {
   TelemetryConfig config_;
   Wiring wiring_;
   TelemetryOptions options_;
-  HttpServer server_;
+  net::HttpServer server_;
   events::Bus::SubscriptionId subscription_ = 0;
 };
 
