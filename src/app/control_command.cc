@@ -77,8 +77,9 @@ std::string reason(const control::ControlReply& reply) {
   return fmt::format("status {}{}{}", reply.status, text.empty() ? "" : ": ", text);
 }
 
+// One line: a config error's quoted source and caret are left out.
 int fail(const std::string& message) {
-  fmt::print(stderr, "autopilot: {}\n", message);
+  fmt::print(stderr, "autopilot: {}\n", message.substr(0, message.find('\n')));
   return kFailed;
 }
 
@@ -119,10 +120,7 @@ int run_control_command(const ControlFlags& flags, const std::string& config_fla
   auto request = request_of(flags);
   if (!request) return fail(request.error().message);
   auto socket = socket_of(config_flag, env, load);
-  if (!socket) {
-    std::string message = socket.error().format();  // one line: no quoted source and caret
-    return fail(message.substr(0, message.find('\n')));
-  }
+  if (!socket) return fail(socket.error().format());
   auto reply = control::control_request(*socket, request->method, request->target, request->body);
   if (!reply) return fail(request->flag + ": " + reply.error().message);
   if (reply->status != 200) return fail(request->flag + ": " + reason(*reply));
