@@ -48,10 +48,11 @@ struct Reply {
 
 // One request with curl over the unix socket; the body from a file, so
 // that a large one fits on no command line.
-Reply curl(const TempDir& dir, const std::string& method, const std::string& path, const std::string& body = "") {
+Reply curl(const TempDir& dir, const std::string& method, const std::string& path, const std::string& body = "",
+           const std::string& header = "X-Test: 1") {
   std::string file = dir.write("body", body);
   auto ran = run({"curl", "-sS", "--unix-socket", dir.path() + "/control.sock", "-X", method, "--data-binary",
-                  "@" + file, "-w", "\nSTATUS=%{http_code}", "http://control" + path});
+                  "@" + file, "-H", header, "-w", "\nSTATUS=%{http_code}", "http://control" + path});
   std::smatch m;
   static const std::regex kStatus("\nSTATUS=(\\d+)$");
   if (!std::regex_search(ran.output, m, kStatus)) return {-1, ran.output};
@@ -122,6 +123,8 @@ TEST(Control, EveryEndpointAndEveryBadInputOverTheSocket) {
   refused(422, "POST", "/v3/metric", R"({"temperature": 5, "hits_total": -1})",
           R"(counter \"hits_total\" cannot decrease (adding -1))");
   refused(413, "POST", "/v3/environ", R"({"A":")" + std::string(1024 * 1024, 'x') + R"("})", "request too large");
+  auto big_head = curl(dir, "GET", "/v3/ping", "", "X-Big: " + std::string(9000, 'h'));
+  EXPECT_EQ(big_head.status, 431) << big_head.body;
   refused(405, "GET", "/v3/reload", "", "405 method not allowed");
   refused(405, "PUT", "/v3/metric", "{}", "405 method not allowed");
   refused(405, "POST", "/v3/status", "", "405 method not allowed");
