@@ -113,7 +113,12 @@ class Runner {
     if (config_.telemetry)
       for (const auto& m : config_.telemetry->metrics) user_metrics.push_back(m.name);
     control::ControlOptions options{
-        .reload = [this] { return reload(); },
+        .reload =
+            [this] {
+              auto r = reload();
+              if (!r) log_.error(r.error().message);
+              return r;
+            },
         .set_maintenance = [this](bool enable) { set_maintenance(enable, "control"); },
         .putenv = [this](const std::map<std::string, std::string>& vars) { putenv(vars); },
         .status_json = [this] { return telemetry::status_json(AUTOPILOT_VERSION_STRING, status_report()); },
@@ -244,8 +249,8 @@ class Runner {
                   events::Source::global()});
   }
 
-  // SIGHUP and POST /v3/reload. The error (also logged) says why the new
-  // config was refused; the running one then stays.
+  // SIGHUP and POST /v3/reload. The error says why the new config was
+  // refused (the caller logs it); the running one then stays.
   Result<void> reload() {
     if (supervisor_->is_shutting_down()) return make_error("reload refused: autopilot is shutting down");
     config::LoadOptions load = options_.load;

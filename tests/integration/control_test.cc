@@ -285,6 +285,7 @@ TEST(Control, ReloadFromTheCommandLineIsSighup) {
   EXPECT_EQ(refused.code, 1);
   EXPECT_EQ(refused.output, "autopilot: -reload: reload refused, keeping the running config: " + dir.path() +
                                 "/autopilot.json5:1:31: jobs[0].exec: must be a command string or a list of strings\n");
+  EXPECT_TRUE(p.wait_seen("reload refused, keeping the running config: .*autopilot.json5:1:31")) << p.output();
   EXPECT_EQ(cli(dir, {"-ping"}).code, 1) << "the CLI needs a good config to find the socket";
   EXPECT_EQ(run({autopilot_bin(), "-config", cli_config, "-ping"}).output, "ok\n");
   p.signal(SIGTERM);
