@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "app/linux_wiring.h"
+#include "control/control_server.h"
 #include "discovery/discovery_config.h"
 #include "events/bus.h"
 #include "files/materializer.h"
@@ -51,8 +52,9 @@ class Runner {
  public:
   Runner(config::Config config, const RunOptions& options)
       : options_(options),
+        env_vars_(options.env),
         config_(std::move(config)),
-        os_(config_.logging, options_.env),
+        os_(config_.logging, env_vars_),
         log_(os_.log()),
         bus_(os_.bus()),
         signals_(os_.loop(), [this](int sig) { on_signal(sig); }) {}
@@ -70,8 +72,13 @@ class Runner {
       log_.error("telemetry: " + r.error().message);
       return 1;
     }
+    if (auto r = start_control(); !r) {
+      log_.error("control: " + r.error().message);
+      return 1;
+    }
     write_files_then_start_jobs();
     os_.loop().run();
+    if (control_) control_->stop();  // the socket file goes before we report the exit
     if (!supervisor_) return stopped_before_jobs_;
     int code = supervisor_->exit_code();
     log_.info(fmt::format("reaped {} orphaned processes", os_.processes().orphans_reaped()));
@@ -103,6 +110,46 @@ class Runner {
     log_.info(fmt::format("telemetry: serving /metrics and /status on {}:{}", config_.telemetry->address,
                           telemetry_->port()));
     return {};
+  }
+
+  // Before the jobs, so that nothing starts when a `control.socket` cannot be
+  // listened on. Without a `control` block the default socket is only tried
+  // (ContainerPilot always listens there): a second autopilot on the host or
+  // a user who may not write /var/run still runs, without the socket.
+  Result<void> start_control() {
+    std::vector<std::string> user_metrics;
+    if (config_.telemetry)
+      for (const auto& m : config_.telemetry->metrics) user_metrics.push_back(m.name);
+    control::ControlOptions options{
+        .reload =
+            [this] {
+              auto r = reload();
+              if (!r) log_.error(r.error().message);
+              return r;
+            },
+        .set_maintenance = [this](bool enable) { set_maintenance(enable, "control"); },
+        .putenv = [this](const std::map<std::string, std::string>& vars) { putenv(vars); },
+        .status_json = [this] { return telemetry::status_json(AUTOPILOT_VERSION_STRING, status_report()); },
+        .user_metrics = std::move(user_metrics)};
+    control_ = std::make_unique<control::ControlServer>(config_.control, os_.wiring(), std::move(options));
+    if (auto r = control_->start(); !r) {
+      control_.reset();
+      if (config_.control.is_given) return r;
+      log_.warn("control: " + r.error().message + "; running without the control socket (give `control.socket` "
+                "a path this process can use)");
+      return {};
+    }
+    log_.info("control: serving the control API on " + config_.control.socket);
+    return {};
+  }
+
+  // POST /v3/environ: ContainerPilot sets its own environment, so every
+  // later child inherits it and the next reload renders the config over it;
+  // we keep it in env_vars_ instead (no setenv) and rebuild the children's.
+  void putenv(const std::map<std::string, std::string>& vars) {
+    for (const auto& [k, v] : vars) env_vars_[k] = v;
+    env_ = child_environment(env_vars_, config_);
+    log_.info(fmt::format("control: {} environment variable(s) set for later jobs", vars.size()));
   }
 
   // What /status shows: ContainerPilot's Services are the jobs with a port.
@@ -149,7 +196,7 @@ class Runner {
   }
 
   void start_jobs() {
-    env_ = child_environment(options_.env, config_);
+    env_ = child_environment(env_vars_, config_);
     os_.set_child_env([this] { return child_env(); });
     const Wiring wiring = os_.wiring();
     if (os_.catalog()) {
@@ -200,13 +247,13 @@ class Runner {
         supervisor_->shutdown();
         break;
       case SIGHUP:
-        reload();
+        if (auto r = reload(); !r) log_.error(r.error().message);
         // With files to write, the reload ends later; it publishes SIGHUP then.
         if (!materializer_ || !materializer_->is_running()) publish_sighup();
         break;
       case SIGUSR1:
         if (config_.is_v2) {
-          toggle_maintenance();
+          set_maintenance(!in_maintenance_, "SIGUSR1");
           break;
         }
         if (auto r = log_.reopen(); !r) log_.error("reopening the log: " + r.error().message);
@@ -250,42 +297,48 @@ class Runner {
     return v2_env_;
   }
 
-  // ContainerPilot v2's SIGUSR1: every registered job leaves the healthy
-  // lists (its checks pause) until the next SIGUSR1.
-  void toggle_maintenance() {
-    in_maintenance_ = !in_maintenance_;
-    log_.info(in_maintenance_ ? "SIGUSR1: entering maintenance" : "SIGUSR1: leaving maintenance");
-    bus_.publish({in_maintenance_ ? events::Code::kEnterMaintenance : events::Code::kExitMaintenance,
+  // Every registered job leaves the healthy lists (its checks pause) until
+  // maintenance ends, when it registers again (ContainerPilot's defect D3:
+  // it never came back). From the control socket, or a v2 config's SIGUSR1
+  // (a toggle). Asking for the state already in force changes nothing.
+  void set_maintenance(bool enable, const char* by) {
+    if (enable == in_maintenance_) return;
+    in_maintenance_ = enable;
+    log_.info(fmt::format("{}: {} maintenance", by, enable ? "entering" : "leaving"));
+    bus_.publish({enable ? events::Code::kEnterMaintenance : events::Code::kExitMaintenance,
                   events::Source::global()});
   }
 
-  void reload() {
-    if (supervisor_->is_shutting_down()) return;
+  // SIGHUP and POST /v3/reload. The error says why the new config was
+  // refused (the caller logs it); the running one then stays.
+  Result<void> reload() {
+    if (!supervisor_) return make_error("reload refused: the config's files are still being written");
+    if (supervisor_->is_shutting_down()) return make_error("reload refused: autopilot is shutting down");
     config::LoadOptions load = options_.load;
     load.v2_started = config_.is_v2;
-    auto fresh = config::load(options_.config_path, options_.env, load);
-    if (!fresh) {
-      log_.error("reload refused, keeping the running config: " + fresh.error().format());
-      return;
-    }
+    auto fresh = config::load(options_.config_path, env_vars_, load);
+    if (!fresh) return make_error("reload refused, keeping the running config: " + fresh.error().format());
     if (auto r = log_.reconfigure(fresh->logging); !r) log_.error("reload: logging: " + r.error().message);
     if (os_.catalog() && fresh->discovery != catalog_config_) {
       log_.warn("reload: the catalog cannot change while running; keeping the " + catalog_config_.describe() +
                 " (restart autopilot to switch)");
       fresh->discovery = catalog_config_;
     }
-    if (!os_.catalog() && fresh->needs_catalog()) {
-      log_.error("reload refused: the new config registers or watches services, which needs the catalog; "
-                 "restart autopilot to open it");
-      return;
-    }
+    if (!os_.catalog() && fresh->needs_catalog())
+      return make_error("reload refused: the new config registers or watches services, which needs the catalog; "
+                        "restart autopilot to open it");
     if (fresh->telemetry != config_.telemetry)
       log_.warn("reload: the telemetry block cannot change while running; keeping the running one (restart "
                 "autopilot to apply it)");
     fresh->telemetry = config_.telemetry;
+    if (fresh->control.socket != config_.control.socket)
+      log_.warn("reload: the control socket cannot change while running; keeping " + config_.control.socket +
+                " (restart autopilot to apply it)");
+    fresh->control = config_.control;
     if (fresh->files.empty()) {
       if (materializer_) materializer_->cancel();  // an older reload's run
-      return apply(std::move(*fresh));
+      apply(std::move(*fresh));
+      return {};
     }
     // The files first, so that jobs the new config starts find them; a file
     // that cannot be written refuses the reload (files written before it stay).
@@ -302,13 +355,14 @@ class Runner {
       }
       publish_sighup();
     });
+    return {};
   }
 
   void publish_sighup() { bus_.publish({events::Code::kSignal, events::Source::signal("SIGHUP")}); }
 
   void apply(config::Config fresh) {
     config_ = std::move(fresh);
-    env_ = child_environment(options_.env, config_);
+    env_ = child_environment(env_vars_, config_);
     log_.info("reloading " + options_.config_path);
     if (watches_) watches_->reload(config_.watches);
     if (renderers_) renderers_->reload(config_.templates);
@@ -317,6 +371,9 @@ class Runner {
   }
 
   const RunOptions& options_;
+  // Our environment plus what /v3/environ set: the templates' `env`, the
+  // children's and what a reload renders the config over.
+  config::Env env_vars_;
   config::Config config_;
   os::Environment env_;  // children's environment (v2 adds the pids to it)
   os::Environment v2_env_, v2_env_base_;
@@ -330,6 +387,7 @@ class Runner {
   std::unique_ptr<telemetry::Telemetry> telemetry_;
   std::unique_ptr<files::Materializer> materializer_;
   int stopped_before_jobs_ = 0;  // the exit status when no job started
+  std::unique_ptr<control::ControlServer> control_;
   std::unique_ptr<watches::Watches> watches_;
   std::unique_ptr<render::Renderers> renderers_;
   std::unique_ptr<jobs::Supervisor> supervisor_;

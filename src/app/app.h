@@ -7,6 +7,8 @@
 //   SIGUSR1          reopen the log file; with a ContainerPilot v2 config,
 //                    toggle maintenance instead, as v2 did
 //   SIGUSR2          publish the SIGUSR2 signal event
+// and serves the control socket (control/control_server.h), whose reload,
+// maintenance and environment requests are the same actions.
 #pragma once
 
 #include <string>

@@ -11,6 +11,7 @@
 
 #include "app/app.h"
 #include "app/catalog_command.h"
+#include "app/control_command.h"
 #include "app/render_command.h"
 #include "app/stash_command.h"
 #include "base/file.h"
@@ -39,6 +40,9 @@ reaps zombies, forwards signals and shuts down in order.
   autopilot migrate -config v2.json [-out F] [APP ...]
                                               print a ContainerPilot v2 config as v3 (JSON5)
   autopilot -version
+  autopilot -reload | -maintenance enable|disable | -putenv K=V | -putmetric K=V | -ping [-config FILE]
+                                              ask the running autopilot, through its control socket
+  autopilot status [-config FILE] [--json]    the running autopilot's jobs, services and watches
   autopilot render -template "in.ctmpl:out.conf[:cmd]" [-once] [-dry]   render from the catalog (consul-template's CLI)
   autopilot catalog services [-config FILE | --discovery-dir DIR | --etcd URLS]
                                               list the services with a live instance (JSON)
@@ -71,8 +75,9 @@ std::vector<std::string> normalise_flags(int argc, char** argv) {
 // The app starts at the first word that is neither a flag, a flag's value nor
 // a subcommand; it and everything after it are the app's, untouched.
 std::vector<std::string> split_app(int& argc, char** argv) {
-  static const std::vector<std::string> kWithValue{"config", "out", "discovery-dir"};
-  static const std::vector<std::string> kSubcommands{"check", "render", "catalog", "stash"};
+  static const std::vector<std::string> kWithValue{"config",      "out",    "discovery-dir",
+                                                   "maintenance", "putenv", "putmetric"};
+  static const std::vector<std::string> kSubcommands{"check", "render", "catalog", "stash", "status"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--") {
@@ -151,6 +156,24 @@ int main_command(int argc, char** argv, char** envp) {
   cli.add_option("--discovery-dir", discovery_dir,
                  "The embedded catalog's directory when the config names no catalog (a v2 config)")
       ->option_text("DIR");
+  ControlFlags control;
+  cli.add_flag("--reload", control.reload, "Reload the running autopilot's config (as SIGHUP)");
+  cli.add_option("--maintenance", control.maintenance,
+                 "enable: take every service out of the catalog's healthy lists; disable: bring them back")
+      ->option_text("enable|disable");
+  cli.add_option("--putenv", control.putenv, "Set K=V in the environment of jobs started later (repeatable)")
+      ->option_text("K=V")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cli.add_option("--putmetric", control.putmetric,
+                 "Update the telemetry metric K by V: counters add, gauges set, histograms observe (repeatable)")
+      ->option_text("K=V")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cli.add_flag("--ping", control.ping, "Check that the running autopilot answers on its control socket");
+  CLI::App* status = cli.add_subcommand("status", "Show the running autopilot's jobs, services and watches");
+  status->add_option("--config", config_flag, "Find the control socket in this config")->option_text("FILE");
+  status->add_flag("--json", control.json, "Print the JSON of /v3/status instead of a table");
   CLI::App* check = cli.add_subcommand("check", "Validate the config and exit: 0 when good, 2 with the error");
   check->add_option("--config", config_flag, "Config file (JSON5)")->option_text("FILE");
   check->add_flag("--strict", strict, "An unset environment variable in the config template is an error");
@@ -253,6 +276,8 @@ int main_command(int argc, char** argv, char** envp) {
     return run_catalog_command(query, env);
   }
   config::LoadOptions load{strict, app, discovery_dir};
+  control.status = static_cast<bool>(*status);
+  if (control.any() && !template_only) return run_control_command(control, config_flag, env, load);
   if (*migrate) return run_migrate(config_flag, app, migrate_out, env);
   auto path = config::resolve_path(config_flag, env);
   if (!path) {

@@ -29,19 +29,9 @@ using decode::Node;
 const std::vector<std::string> kTopKeys{"consul",    "discovery", "logging", "stopTimeout", "jobs",   "watches",
                                         "templates", "telemetry", "control", "mainJob",     "files"};
 
-Result<void> refuse_unavailable(const Decoder& d, const Node& root) {
-  static const std::vector<std::pair<std::string, std::string>> kLater{
-      {"control", "the control socket"}};
-  for (const auto& [key, what] : kLater) {
-    if (auto n = d.field(root, key)) return d.key_error(*n, "needs " + what + ", which this build does not have yet");
-  }
-  return {};
-}
-
 Result<Config> decode_config(const Decoder& d, const std::string& file) {
   Node root = d.root();
   if (auto r = d.only_keys(root, kTopKeys); !r) return r.error();
-  if (auto r = refuse_unavailable(d, root); !r) return r.error();
   Config c;
   c.file = file;
   if (auto n = d.field(root, "logging")) {
@@ -70,6 +60,11 @@ Result<Config> decode_config(const Decoder& d, const std::string& file) {
     auto t = telemetry::decode_telemetry(d, *n);
     if (!t) return t.error();
     c.telemetry = std::move(*t);
+  }
+  if (auto n = d.field(root, "control")) {
+    auto control = control::decode_control(d, *n);
+    if (!control) return control.error();
+    c.control = std::move(*control);
   }
   if (auto n = d.field(root, "watches")) {
     auto w = watches::decode_watches(d, *n);

@@ -11,6 +11,7 @@
 
 #include "base/duration.h"
 #include "base/result.h"
+#include "control/control_config.h"
 #include "discovery/discovery_config.h"
 #include "files/file_config.h"
 #include "jobs/job_config.h"
@@ -39,6 +40,8 @@ struct Config {
   // The catalog was named (the `discovery` key or --discovery-dir), so the
   // telemetry endpoint registers even when nothing else needs a catalog.
   bool discovery_given = false;
+  // The `control` block, or the default socket when there is none.
+  control::ControlConfig control;
   bool consul_given = false;  // ContainerPilot's `consul` key: ignored with a warning
   // Read as a ContainerPilot v2 config, translated into jobs and watches (config/v2.h).
   bool is_v2 = false;

@@ -248,3 +248,21 @@ TEST(Config, TheConfigTemplatesWorkIsBounded) {
 
 }  // namespace
 }  // namespace autopilot::config
+
+namespace autopilot::config {
+namespace {
+
+TEST(Control, TheSocketIsTheBlocksOrContainerPilotsDefault) {
+  auto given = parse("c.json5", R"({ control: { socket: "/tmp/ap.sock" } })", false);
+  ASSERT_TRUE(given.ok()) << given.error().format();
+  EXPECT_EQ(given->control, (control::ControlConfig{.socket = "/tmp/ap.sock", .is_given = true}));
+  auto empty_block = parse("c.json5", "{ control: {} }", false);
+  ASSERT_TRUE(empty_block.ok()) << empty_block.error().format();
+  EXPECT_EQ(empty_block->control, (control::ControlConfig{.socket = "/var/run/containerpilot.socket", .is_given = true}));
+  auto none = parse("c.json5", "{ jobs: [] }", false);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->control, (control::ControlConfig{.socket = "/var/run/containerpilot.socket", .is_given = false}));
+}
+
+}  // namespace
+}  // namespace autopilot::config

@@ -27,11 +27,14 @@
 #include "base/duration.h"
 #include "events/bus.h"
 #include "jobs/service.h"
-#include "telemetry/http_server.h"
+#include "net/http_server.h"
 #include "telemetry/telemetry_config.h"
 #include "wiring/wiring.h"
 
 namespace autopilot::telemetry {
+
+using net::HttpRequest;
+using net::HttpResponse;
 
 struct StatusReport {
   struct Job {
@@ -85,7 +88,7 @@ class Telemetry {
   TelemetryConfig config_;
   Wiring wiring_;
   TelemetryOptions options_;
-  HttpServer server_;
+  net::HttpServer server_;
   events::Bus::SubscriptionId subscription_ = 0;
   std::unique_ptr<jobs::Service> registration_;
 };

@@ -1,12 +1,5 @@
 #include "telemetry/telemetry.h"
 
-#include <thread>
-
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
 #include "telemetry/process_metrics.h"
@@ -14,9 +7,6 @@
 
 namespace autopilot::telemetry {
 namespace {
-
-namespace asio = boost::asio;
-using asio::ip::tcp;
 
 TelemetryConfig local_config() {
   TelemetryConfig c;
@@ -166,67 +156,6 @@ TEST(ProcessMetrics, ParsesProcStat) {
   EXPECT_EQ(s->start_time, 1'700'000'010.0);
   EXPECT_EQ(s->resident_bytes, 300.0 * 4096);
   EXPECT_FALSE(parse_proc_stat("garbage", 100, 0, 4096));
-}
-
-// A real server on 127.0.0.1: requests written by a blocking client on
-// another thread, the loop run here until the client is done.
-class ServerTest : public ::testing::Test {
- protected:
-  // Sends `raw` on one connection and returns everything read until the
-  // server closes it.
-  std::string exchange(HttpServer& server, std::string raw) {
-    std::string got;
-    std::thread client([&] {
-      asio::io_context io;
-      tcp::socket s(io);
-      s.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(server.port())});
-      asio::write(s, asio::buffer(raw));
-      boost::system::error_code ec;
-      asio::read(s, asio::dynamic_buffer(got), ec);
-      asio::post(loop_, [this] { loop_.stop(); });
-    });
-    loop_.restart();
-    loop_.run_for(std::chrono::seconds(10));
-    client.join();
-    return got;
-  }
-
-  asio::io_context loop_;
-};
-
-TEST_F(ServerTest, KeepsTheConnectionAliveAndAnswersInOrder) {
-  int calls = 0;
-  HttpServer server(loop_, [&](const HttpRequest& r) {
-    ++calls;
-    return HttpResponse::text(200, r.method + " " + r.path + "\n");
-  });
-  ASSERT_TRUE(server.listen("127.0.0.1", 0));
-  ASSERT_GT(server.port(), 0);
-  auto got = exchange(server,
-                      "GET /a?q HTTP/1.1\r\nHost: x\r\n\r\n"
-                      "GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-  EXPECT_EQ(calls, 2);
-  EXPECT_EQ(got,
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 7\r\n\r\nGET /a\n"
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
-            "Content-Length: 7\r\n\r\nGET /b\n");
-}
-
-TEST_F(ServerTest, RefusesARequestOverTheBound) {
-  HttpServer server(loop_, [](const HttpRequest&) { return HttpResponse{}; });
-  ASSERT_TRUE(server.listen("127.0.0.1", 0));
-  std::string huge = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(HttpServer::kHeaderLimit, 'a') + "\r\n\r\n";
-  auto got = exchange(server, huge);
-  EXPECT_EQ(got.substr(0, got.find("\r\n")), "HTTP/1.1 431 Request Header Fields Too Large");
-}
-
-TEST_F(ServerTest, ListenFailureNamesTheAddress) {
-  HttpServer a(loop_, [](const HttpRequest&) { return HttpResponse{}; });
-  ASSERT_TRUE(a.listen("127.0.0.1", 0));
-  HttpServer b(loop_, [](const HttpRequest&) { return HttpResponse{}; });
-  auto r = b.listen("127.0.0.1", a.port());
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().message, "listening on 127.0.0.1:" + std::to_string(a.port()) + ": Address already in use");
 }
 
 }  // namespace

@@ -1,13 +1,18 @@
 // HttpServer: a small HTTP/1.1 server on the event loop (Boost.Beast, no
-// thread), for /metrics and /status. Each request is answered by a handler
-// that runs on the loop and must not block; keep-alive is honoured.
+// thread), listening either on a TCP address and port (telemetry's /metrics
+// and /status) or on a unix stream socket (the control socket). Each request
+// is answered by a handler that runs on the loop and must not block;
+// keep-alive is honoured.
 //
-// Bounds, so that no client can make it grow: a request head of at most
-// kHeaderLimit bytes and a body of at most kBodyLimit (431 / 413 and the
-// connection closed), at most kMaxConnections open connections (more are
-// closed on accept), and a connection idle for kIdleTimeout is closed. The
-// idle deadline is the only timer, and only while a connection is open.
+// Bounds, so that no client can make it grow (HttpLimits, per server): a
+// request head of at most `header_bytes` and a body of at most `body_bytes`
+// (431 / 413 and the connection closed), at most `connections` open
+// connections (more are closed on accept), and a connection idle for
+// `idle_timeout` is closed. The idle deadline is the only timer, and only
+// while a connection is open.
 #pragma once
+
+#include <sys/types.h>
 
 #include <chrono>
 #include <functional>
@@ -21,13 +26,14 @@
 #include "base/lifetime.h"
 #include "base/result.h"
 
-namespace autopilot::telemetry {
+namespace autopilot::net {
 
 struct HttpRequest {
   std::string method;  // "GET"
   std::string target;  // "/metrics?x=1"
   std::string path;    // "/metrics"
   std::string accept = {};  // the Accept header ("" when absent): /metrics picks its format by it
+  std::string body = {};
 };
 
 struct HttpResponse {
@@ -45,17 +51,19 @@ struct HttpResponse {
   }
 };
 
+struct HttpLimits {
+  size_t header_bytes = 8 * 1024;
+  size_t body_bytes = 8 * 1024;
+  size_t connections = 64;
+  std::chrono::seconds idle_timeout{30};
+};
+
 class HttpServer {
  public:
-  static constexpr size_t kHeaderLimit = 8 * 1024;
-  static constexpr size_t kBodyLimit = 8 * 1024;
-  static constexpr size_t kMaxConnections = 64;
-  static constexpr std::chrono::seconds kIdleTimeout{30};
-
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
-  HttpServer(boost::asio::io_context& loop, Handler handler);
-  // Closes the listener and every connection.
+  HttpServer(boost::asio::io_context& loop, Handler handler, HttpLimits limits = {});
+  // Closes the listener and every connection, and removes the socket file.
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -64,14 +72,21 @@ class HttpServer {
   // The error names the address ("listening on 10.0.0.1:9090: Address
   // already in use").
   Result<void> listen(const std::string& address, int port);
-  // The port listened on (the chosen one for port 0).
+  // Listens on a unix stream socket at `path`, mode 0600 (net/socket_path.h:
+  // a stale socket there is replaced, anything else is refused). The file is
+  // removed by stop(), if it is still ours.
+  Result<void> listen_unix(const std::string& path);
+  // The port listened on (the chosen one for port 0); 0 for a unix socket.
   int port() const;
+  const HttpLimits& limits() const;
   void stop();
 
  private:
   struct State;
+  template <class Protocol>
   class Session;
-  void accept();
+  template <class Acceptor>
+  void accept(Acceptor& acceptor);
 
   boost::asio::io_context& loop_;
   // Shared with the sessions: their in-flight reads and writes hold it (the
@@ -80,4 +95,4 @@ class HttpServer {
   Lifetime lifetime_;  // last: the accept handlers end before the rest
 };
 
-}  // namespace autopilot::telemetry
+}  // namespace autopilot::net
