@@ -91,7 +91,7 @@ void HttpConnection::handshake(std::function<void(Result<void>)> done) {
                         });
 }
 
-void HttpConnection::send(const HttpRequest& request, std::function<void(Result<int>)> done) {
+void HttpConnection::send(const OutgoingRequest& request, std::function<void(Result<int>)> done) {
   ++requests_;
   failed_stale_ = false;
   request_.emplace(http::string_to_verb(request.method), request.target, 11);

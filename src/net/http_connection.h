@@ -39,7 +39,7 @@ struct HttpEndpoint {
   bool operator==(const HttpEndpoint&) const = default;
 };
 
-struct HttpRequest {
+struct OutgoingRequest {
   std::string target;  // "/v3/kv/range"
   std::string body;
   std::string token;  // sent raw in Authorization when not empty
@@ -62,7 +62,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   // Connects to the first of `addresses` that accepts (then the TLS handshake).
   void connect(const net::Addresses& addresses, std::function<void(Result<void>)> done);
   // Writes `request` and reads the reply's head; yields the HTTP status.
-  void send(const HttpRequest& request, std::function<void(Result<int>)> done);
+  void send(const OutgoingRequest& request, std::function<void(Result<int>)> done);
   // The next piece of the body.
   void read_some(std::function<void(Result<BodyPiece>)> done);
   // The rest of the body; more than `limit` bytes is an error of kind kOutOfRange.

@@ -145,7 +145,7 @@ void HttpGet::on_resolved(const std::shared_ptr<Exchange>& exchange, Result<Addr
 
 void HttpGet::on_connected(const std::shared_ptr<Exchange>& exchange) {
   if (exchange != current_) return;
-  HttpRequest request{exchange->url.target, "", exchange->options.authorization, "GET", {}};
+  OutgoingRequest request{exchange->url.target, "", exchange->options.authorization, "GET", {}};
   exchange->conn->send(request, lifetime_.bind([this, exchange](Result<int> status) {
     if (!status) return finish(exchange, unavailable(make_error(exchange->url.str() + ": " + status.error().message)));
     exchange->status = *status;

@@ -28,7 +28,7 @@ auto ClientCore::guarded(const std::shared_ptr<Attempt>& attempt, F f) {
   };
 }
 
-std::shared_ptr<ClientCore::Attempt> ClientCore::attempt(size_t member, HttpRequest request, bool is_stream,
+std::shared_ptr<ClientCore::Attempt> ClientCore::attempt(size_t member, OutgoingRequest request, bool is_stream,
                                                          std::function<void(Outcome)> done) {
   auto attempt = std::make_shared<Attempt>();
   attempt->member = member;

@@ -33,12 +33,12 @@ namespace autopilot::discovery::etcd {
 
 using net::BodyPiece;
 using net::HttpConnection;
-using net::HttpRequest;
+using net::OutgoingRequest;
 
 // A POST to the JSON gateway. A member that knows it has no leader fails it
 // at once (503) instead of holding it until its own 7 s timeout.
-inline HttpRequest gateway_request(std::string target, std::string body, std::string token) {
-  return HttpRequest{std::move(target), std::move(body), std::move(token), "POST",
+inline OutgoingRequest gateway_request(std::string target, std::string body, std::string token) {
+  return OutgoingRequest{std::move(target), std::move(body), std::move(token), "POST",
                      {{"Content-Type", "application/json"}, {"Grpc-Metadata-Hasleader", "true"}}};
 }
 
@@ -87,7 +87,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   };
   struct Attempt {
     size_t member = 0;
-    HttpRequest request;
+    OutgoingRequest request;
     bool is_stream = false;
     std::function<void(Outcome)> done;
     std::shared_ptr<HttpConnection> conn;
@@ -131,7 +131,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   Error unavailable(const Request& request) const;
 
   // client_attempt.cc
-  std::shared_ptr<Attempt> attempt(size_t member, HttpRequest request, bool is_stream,
+  std::shared_ptr<Attempt> attempt(size_t member, OutgoingRequest request, bool is_stream,
                                    std::function<void(Outcome)> done);
   void open_connection(const std::shared_ptr<Attempt>& attempt, bool from_pool);
   void connect(const std::shared_ptr<Attempt>& attempt, Result<net::Addresses> addresses);

@@ -47,7 +47,7 @@ void ClientCore::open_stream(const std::shared_ptr<Stream>& stream) {
   if (stream->tried == members_.size()) return end_stream(stream, unavailable(*stream));
   size_t member = (stream->start + stream->tried) % members_.size();
   std::string token = stream->with_auth ? token_ : std::string();
-  HttpRequest request = gateway_request(stream->target, stream->body, token);
+  OutgoingRequest request = gateway_request(stream->target, stream->body, token);
   stream->attempt = attempt(member, std::move(request), true, [this, stream, member, token](Outcome outcome) {
     note(member, outcome);
     switch (outcome.verdict) {
@@ -113,7 +113,7 @@ void ClientCore::schedule_probe(const std::shared_ptr<Stream>& stream) {
     stream->probe_timer = 0;
     if (stream->ended) return;
     std::string token = needs_auth() ? token_ : std::string();
-    HttpRequest request = gateway_request("/v3/maintenance/status", "{}", token);
+    OutgoingRequest request = gateway_request("/v3/maintenance/status", "{}", token);
     stream->attempt = attempt(stream->member, std::move(request), false, [this, stream](Outcome outcome) {
       if (stream->ended) return;
       if (outcome.verdict == Verdict::kUnavailable) {
