@@ -72,11 +72,11 @@ class Runner {
       log_.error("telemetry: " + r.error().message);
       return 1;
     }
-    if (auto r = start_control(); !r) {
-      log_.error("control: " + r.error().message);
-      return 1;
+    if (config_.files.empty()) {
+      if (!start_control_then_jobs()) return 1;
+    } else {
+      write_files_then_start_jobs();
     }
-    write_files_then_start_jobs();
     os_.loop().run();
     if (control_) control_->stop();  // the socket file goes before we report the exit
     if (!supervisor_) return stopped_before_jobs_;
@@ -181,7 +181,6 @@ class Runner {
   // The `files` entries are written before any job starts; a failure is a
   // config error (exit 2, its file:line:col), and no job starts.
   void write_files_then_start_jobs() {
-    if (config_.files.empty()) return start_jobs();
     materializer_ = std::make_unique<files::Materializer>(os_.wiring());
     materializer_->run(config_.files, [this](Result<std::vector<files::Outcome>> written) {
       if (!written) {
@@ -190,9 +189,24 @@ class Runner {
         os_.loop().stop();
         return;
       }
-      start_jobs();
+      if (!start_control_then_jobs()) {
+        stopped_before_jobs_ = 1;
+        os_.loop().stop();
+        return;
+      }
       files::publish_changes(bus_, config_.files, *written);
     });
+  }
+
+  // The control socket once the files are there (a config error in them
+  // exits 2 first); false when it stopped the start (exit 1, no job ran).
+  bool start_control_then_jobs() {
+    if (auto r = start_control(); !r) {
+      log_.error("control: " + r.error().message);
+      return false;
+    }
+    start_jobs();
+    return true;
   }
 
   void start_jobs() {

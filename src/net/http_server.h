@@ -32,8 +32,8 @@ struct HttpRequest {
   std::string method;  // "GET"
   std::string target;  // "/metrics?x=1"
   std::string path;    // "/metrics"
-  std::string accept = {};  // the Accept header ("" when absent): /metrics picks its format by it
   std::string body = {};
+  std::string accept = {};  // the Accept header ("" when absent): /metrics picks its format by it
 };
 
 struct HttpResponse {

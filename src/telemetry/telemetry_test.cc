@@ -123,7 +123,7 @@ TEST(Telemetry, AnswersStatusMetricsAndRefusesOtherMethodsAndPaths) {
   auto metrics = t.handle({"GET", "/metrics?x=1", "/metrics"});
   EXPECT_EQ(metrics.status, 200);
   EXPECT_EQ(metrics.content_type, "text/plain; version=0.0.4; charset=utf-8");
-  auto open_metrics = t.handle({"GET", "/metrics", "/metrics", "application/openmetrics-text;version=1.0.0,*/*;q=0.1"});
+  auto open_metrics = t.handle({"GET", "/metrics", "/metrics", "", "application/openmetrics-text;version=1.0.0,*/*;q=0.1"});
   EXPECT_EQ(open_metrics.content_type, "application/openmetrics-text; version=1.0.0; charset=utf-8");
   EXPECT_TRUE(open_metrics.body.ends_with("\n# EOF\n")) << open_metrics.body;
   EXPECT_NE(open_metrics.body.find("# TYPE process_cpu_seconds counter\nprocess_cpu_seconds_total "), std::string::npos)
