@@ -128,7 +128,7 @@ TEST(Telemetry, AnswersStatusMetricsAndRefusesOtherMethodsAndPaths) {
   EXPECT_TRUE(open_metrics.body.ends_with("\n# EOF\n")) << open_metrics.body;
   EXPECT_NE(open_metrics.body.find("# TYPE process_cpu_seconds counter\nprocess_cpu_seconds_total "), std::string::npos)
       << open_metrics.body;
-  EXPECT_EQ(t.handle({"GET", "/metrics", "/metrics", "text/plain"}).content_type, metrics::kTextContentType);
+  EXPECT_EQ(t.handle({"GET", "/metrics", "/metrics", "", "text/plain"}).content_type, metrics::kTextContentType);
   auto post = t.handle({"POST", "/status", "/status"});
   EXPECT_EQ(post.status, 405);
   EXPECT_EQ(post.headers, (std::vector<std::pair<std::string, std::string>>{{"Allow", "GET"}}));
