@@ -18,6 +18,8 @@ std::optional<std::string> suggest(std::string_view word, std::span<const std::s
 
 std::vector<std::string> split(std::string_view s, char sep);
 std::string join(std::span<const std::string> parts, std::string_view sep);
+// The value of one hexadecimal digit, or -1.
+int hex_digit(char c);
 bool starts_with(std::string_view s, std::string_view prefix);
 
 // `text` with the user info of every URL in it ("scheme://user:password@")

@@ -1,4 +1,5 @@
 #include "net/http_server.h"
+#include "net/tcp_listen.h"
 
 #include <sys/stat.h>
 
@@ -128,22 +129,10 @@ HttpServer::~HttpServer() { stop(); }
 const HttpLimits& HttpServer::limits() const { return state_->limits; }
 
 Result<void> HttpServer::listen(const std::string& address, int port) {
-  auto where = [&] {
-    return (address.find(':') != std::string::npos ? "[" + address + "]" : address) + ":" + std::to_string(port);
-  };
-  beast::error_code ec;
-  auto ip = asio::ip::make_address(address, ec);
-  if (ec) return make_error("listening on " + where() + ": " + ec.message());
-  tcp::endpoint endpoint(ip, static_cast<unsigned short>(port));
   auto& a = state_->tcp_acceptor;
-  if (!a.open(endpoint.protocol(), ec) && !a.set_option(asio::socket_base::reuse_address(true), ec) &&
-      !a.bind(endpoint, ec) && !a.listen(asio::socket_base::max_listen_connections, ec)) {
-    accept(a);
-    return {};
-  }
-  beast::error_code ignored;
-  a.close(ignored);
-  return make_error("listening on " + where() + ": " + ec.message());
+  if (auto r = listen_tcp(a, address, port); !r) return r;
+  accept(a);
+  return {};
 }
 
 Result<void> HttpServer::listen_unix(const std::string& path) {

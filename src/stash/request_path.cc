@@ -7,21 +7,14 @@
 namespace autopilot::stash {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 Result<std::string> decode_segment(std::string_view raw) {
   std::string out;
   out.reserve(raw.size());
   for (size_t i = 0; i < raw.size(); ++i) {
     unsigned char c = raw[i];
     if (c == '%') {
-      int h = i + 1 < raw.size() ? hex_value(raw[i + 1]) : -1;
-      int l = i + 2 < raw.size() ? hex_value(raw[i + 2]) : -1;
+      int h = i + 1 < raw.size() ? hex_digit(raw[i + 1]) : -1;
+      int l = i + 2 < raw.size() ? hex_digit(raw[i + 2]) : -1;
       if (h < 0 || l < 0) return make_error("a bad percent escape");
       c = static_cast<unsigned char>(h * 16 + l);
       i += 2;

@@ -14,6 +14,8 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include "net/tcp_listen.h"
+
 namespace autopilot::stash {
 
 namespace asio = boost::asio;
@@ -162,22 +164,10 @@ Result<void> StashServer::use_tls(const TlsConfig& tls) {
 }
 
 Result<void> StashServer::listen(const std::string& address, int port) {
-  auto where = [&] {
-    return (address.find(':') != std::string::npos ? "[" + address + "]" : address) + ":" + std::to_string(port);
-  };
-  beast::error_code ec;
-  auto ip = asio::ip::make_address(address, ec);
-  if (ec) return make_error("listening on " + where() + ": " + ec.message());
-  tcp::endpoint endpoint(ip, static_cast<unsigned short>(port));
   auto& a = state_->acceptor;
-  if (!a.open(endpoint.protocol(), ec) && !a.set_option(asio::socket_base::reuse_address(true), ec) &&
-      !a.bind(endpoint, ec) && !a.listen(asio::socket_base::max_listen_connections, ec)) {
-    accept();
-    return {};
-  }
-  beast::error_code ignored;
-  a.close(ignored);
-  return make_error("listening on " + where() + ": " + ec.message());
+  if (auto r = net::listen_tcp(a, address, port); !r) return r;
+  accept();
+  return {};
 }
 
 int StashServer::port() const {

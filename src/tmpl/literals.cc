@@ -3,18 +3,12 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "base/strings.h"
 #include "tmpl/go_format.h"
 #include "tmpl/parser.h"
 
 namespace autopilot::tmpl {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // strconv.UnquoteChar: one (possibly escaped) character of s starting at i.
 // Returns false on invalid syntax. `raw_byte` is set for \x and octal escapes.
@@ -78,7 +72,7 @@ bool unquote_char(std::string_view s, size_t& i, char quote, int64_t& r, bool& r
       if (i + n > s.size()) return false;
       int64_t v = 0;
       for (int k = 0; k < n; ++k) {
-        int h = hex_value(s[i + k]);
+        int h = hex_digit(s[i + k]);
         if (h < 0) return false;
         v = v * 16 + h;
       }
@@ -124,7 +118,7 @@ bool underscores_ok(std::string_view s) {
   }
   for (; i < s.size(); ++i) {
     char c = s[i];
-    bool digit = (c >= '0' && c <= '9') || (hex && hex_value(c) >= 0);
+    bool digit = (c >= '0' && c <= '9') || (hex && hex_digit(c) >= 0);
     if (digit) {
       saw = '0';
     } else if (c == '_') {
@@ -160,7 +154,7 @@ std::optional<std::pair<bool, unsigned __int128>> parse_int(std::string_view s) 
   unsigned __int128 v = 0;
   for (char c : digits) {
     if (c == '_') continue;
-    int d = hex_value(c);
+    int d = hex_digit(c);
     if (d < 0 || d >= base) return std::nullopt;
     v = v * base + d;
     if (v > (static_cast<unsigned __int128>(1) << 65)) return std::nullopt;
