@@ -3,7 +3,8 @@
 // `changed` events, secrets kept out of the output and of `-template`, a
 // stash found through the embedded catalog, optional 404s, HTTPS with a test
 // CA, and atomic replacement under a polling reader. The HTTP server is
-// files_server.py (python3) on 127.0.0.1.
+// files_server.py (python3) on 127.0.0.1, except in the one test that runs a
+// real `autopilot stash`.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -315,6 +316,72 @@ TEST(Files, StashFoundThroughTheCatalogAndAnOptional404KeepsTheImagesFile) {
   EXPECT_TRUE(stash.process->wait_seen("GET /ssl/ssl.key 404"));
   registrar.signal(SIGTERM);
   EXPECT_TRUE(registrar.wait_exit());
+}
+
+// Both halves of the StashBox habit together: a real `autopilot stash`
+// (file mount, bearer token from its environment) registers itself as the
+// service `stash` in an embedded catalog; once it is passing there, an
+// autopilot finds it by name, fetches the certificate with its token, keeps
+// the image's key on an optional 404, and only then starts its job.
+TEST(Files, FromARealAutopilotStashFoundThroughTheCatalog) {
+  constexpr const char* kCert = "-----BEGIN CERTIFICATE-----\nMIIBstash0cert\n-----END CERTIFICATE-----\n";
+  constexpr const char* kToken = "stash-t0ken-9f3";
+  TempDir stash_dir;
+  fs::create_directories(stash_dir.path() + "/srv/ssl");
+  stash_dir.write("srv/ssl/ssl.crt", kCert);
+  std::string catalog = stash_dir.path() + "/catalog";
+  // No service name: StashBox's servers register as `stash` by default.
+  std::string cfg = stash_dir.write("stash.json", R"({ "tokenEnv": "STASH_TOKEN",
+  "mounts": [ { "mount": "/", "provider": "file", "basePath": ")" + stash_dir.path() + R"(/srv" } ],
+  "service": { "interfaces": ["static:127.0.0.1"], "interval": "200ms", "ttl": 2 } })");
+  Process stash({autopilot_bin(), "stash", "-p", "0", "-c", cfg, "--discovery-dir", catalog},
+                {std::string("STASH_TOKEN=") + kToken});
+  auto serving = stash.wait_for("stash: serving .* on [0-9.]+:\\d+");
+  ASSERT_TRUE(serving) << stash.output();
+  // Passing in the catalog: `catalog service` lists passing instances only.
+  bool passing = stash.wait_until([&] {
+    Process list({autopilot_bin(), "catalog", "service", "stash", "--discovery-dir", catalog});
+    auto exit = list.wait_exit();
+    return exit && exit->code == 0 && list.output().find("\"port\"") != std::string::npos;
+  });
+  ASSERT_TRUE(passing) << stash.output();
+
+  TempDir dir;
+  std::string out = dir.path() + "/out";
+  fs::create_directories(out);
+  std::ofstream(out + "/ssl.key") << "image-key";
+  mode_t image_key_mode = mode_of(out + "/ssl.key");
+  Process p = run_autopilot(dir, R"({
+  discovery: { embedded: { dir: ")" + catalog + R"(" } },
+  files: [
+    { path: ")" + out + R"(/ssl.crt",
+      sources: [{ base64_env: "SSL_CERT_BASE64" }, { stash: "/ssl/ssl.crt", token_env: "STASH_TOKEN" }] },
+    { path: ")" + out + R"(/ssl.key", optional: true,
+      sources: [{ base64_env: "SSL_KEY_BASE64" }, { stash: "/ssl/ssl.key", token_env: "STASH_TOKEN" }] },
+  ],
+  jobs: [{ name: "app", exec: ["sh", "-c", "test -s )" + out + R"(/ssl.crt && echo cert-in-place"] }],
+})",
+                            {std::string("STASH_TOKEN=") + kToken});
+  std::string output = run_to_exit(p);
+  EXPECT_EQ(read_text(out + "/ssl.crt"), kCert);
+  EXPECT_EQ(mode_of(out + "/ssl.crt"), 0600u);  // a stash is a secret source
+  EXPECT_EQ(read_text(out + "/ssl.key"), "image-key");
+  EXPECT_EQ(mode_of(out + "/ssl.key"), image_key_mode);  // untouched
+  int wrote = p.find("files: wrote .*/ssl.crt");
+  int ran = p.find("app .*cert-in-place");
+  EXPECT_GE(wrote, 0) << output;
+  EXPECT_GT(ran, wrote) << output;
+  EXPECT_GE(p.find("from stash /ssl/ssl.crt"), 0) << output;
+  EXPECT_GE(p.find("ssl.key: no source yielded content; optional, left as it is"), 0) << output;
+  EXPECT_EQ(output.find(kToken), std::string::npos) << output;
+  EXPECT_EQ(output.find("MIIBstash0cert"), std::string::npos) << output;
+
+  stash.signal(SIGTERM);
+  auto exit = stash.wait_exit();
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 0) << stash.output();
+  EXPECT_EQ(stash.output().find(kToken), std::string::npos) << stash.output();
+  EXPECT_EQ(stash.output().find("MIIBstash0cert"), std::string::npos) << stash.output();
 }
 
 // A job waits on file.NAME's `changed`: once at start, again on a reload that
