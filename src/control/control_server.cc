@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "metrics/record.h"
+
 namespace autopilot::control {
 namespace {
 
@@ -63,15 +65,6 @@ std::optional<double> metric_value(const Json& v) {
   while (*end && std::isspace(static_cast<unsigned char>(*end))) ++end;
   if (end != begin + s.size()) return std::nullopt;
   return d;
-}
-
-void apply(metrics::FamilyBase& f, double v) {
-  switch (f.type()) {
-    case metrics::Type::kCounter: (void)static_cast<metrics::Family<metrics::Counter>&>(f).get().add(v); break;
-    case metrics::Type::kGauge: static_cast<metrics::Family<metrics::Gauge>&>(f).get().set(v); break;
-    case metrics::Type::kHistogram: static_cast<metrics::Family<metrics::Histogram>&>(f).get().observe(v); break;
-    case metrics::Type::kSummary: static_cast<metrics::Family<metrics::Summary>&>(f).get().observe(v); break;
-  }
 }
 
 }  // namespace
@@ -146,7 +139,7 @@ HttpResponse ControlServer::put_metrics(const std::string& body) {
   if (!j) return failure(422, j.error().message);
   // Every update is checked before the first is made: a refused request
   // changes nothing.
-  std::vector<std::pair<metrics::FamilyBase*, double>> updates;
+  std::vector<std::pair<std::string, double>> updates;
   for (const auto& [name, value] : j->items()) {
     const auto& known = options_.user_metrics;
     metrics::FamilyBase* f = nullptr;
@@ -158,9 +151,10 @@ HttpResponse ControlServer::put_metrics(const std::string& body) {
     if (!v) return failure(422, "the value of \"" + name + "\" must be a number, not " + value.dump());
     if (f->type() == metrics::Type::kCounter && !(*v >= 0))
       return failure(422, "counter \"" + name + "\" cannot decrease (adding " + metrics::format_value(*v) + ")");
-    updates.emplace_back(f, *v);
+    updates.emplace_back(name, *v);
   }
-  for (const auto& [f, v] : updates) apply(*f, v);
+  // Checked above, so none of these fails.
+  for (const auto& [name, v] : updates) (void)metrics::record_value(*wiring_.metrics, name, v);
   return ok();
 }
 
