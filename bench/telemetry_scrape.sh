@@ -5,6 +5,7 @@
 # with the telemetry block against without it, both running at once.
 #   bench/telemetry_scrape.sh [scrapes] [idle_seconds]   (defaults 5000, 20)
 #   BUILD=build-xyz bench/telemetry_scrape.sh
+#   AUTOPILOT_BIN=/path/to/autopilot bench/telemetry_scrape.sh   (another binary, e.g. for an A/B)
 # CPU per scrape: autopilot's utime+stime from /proc/PID/stat across N
 # scrapes on one keep-alive connection (curl -K), divided by N (clock ticks:
 # 10 ms resolution, hence many scrapes). Prints text-format and OpenMetrics
@@ -14,8 +15,12 @@ cd "$(dirname "$0")/.."
 scrapes="${1:-5000}"
 idle="${2:-20}"
 build="${BUILD:-build}"
-ninja -C "$build" autopilot >/dev/null
-bin="$PWD/$build/src/autopilot"
+if [ -n "${AUTOPILOT_BIN:-}" ]; then
+  bin="$AUTOPILOT_BIN"
+else
+  ninja -C "$build" autopilot >/dev/null
+  bin="$PWD/$build/src/autopilot"
+fi
 tmp="$(mktemp -d /tmp/autopilot-telemetry-bench-XXXXXX)"
 pids=()
 stop_pid() {

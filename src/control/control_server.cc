@@ -54,17 +54,13 @@ Result<Json> parse_object(const std::string& body) {
 
 // ContainerPilot takes numbers and, from -putmetric, numbers in strings
 // (trimmed, as Go's strconv.ParseFloat after strings.TrimSpace).
+// A JSON number, or a string read as the sensors' output is (Go's
+// ParseFloat after trimming, which is what ContainerPilot applies to
+// `-putmetric` values): one rule for every way a value comes in.
 std::optional<double> metric_value(const Json& v) {
   if (v.is_number()) return v.get<double>();
   if (!v.is_string()) return std::nullopt;
-  const std::string& s = v.get_ref<const std::string&>();
-  const char* begin = s.c_str();
-  char* end = nullptr;
-  double d = std::strtod(begin, &end);
-  if (end == begin) return std::nullopt;
-  while (*end && std::isspace(static_cast<unsigned char>(*end))) ++end;
-  if (end != begin + s.size()) return std::nullopt;
-  return d;
+  return metrics::parse_sample(v.get_ref<const std::string&>());
 }
 
 }  // namespace

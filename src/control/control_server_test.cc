@@ -165,6 +165,9 @@ TEST_F(ControlServerTest, MetricRefusesUnknownNamesBadValuesAndDecreasingCounter
   EXPECT_EQ(error(R"({"app_queue":"many"})"), R"({"error":"the value of \"app_queue\" must be a number, not \"many\""})" "\n");
   EXPECT_EQ(error(R"({"app_queue":true})"), R"({"error":"the value of \"app_queue\" must be a number, not true"})" "\n");
   EXPECT_EQ(error(R"({"app_queue":"5x"})").substr(0, 9), R"({"error":)");
+  // The sensors' rule (Go's ParseFloat): no hexadecimal floats, no empty text.
+  EXPECT_EQ(error(R"({"app_queue":"0x10"})"), R"({"error":"the value of \"app_queue\" must be a number, not \"0x10\""})" "\n");
+  EXPECT_EQ(error(R"({"app_queue":"  "})").substr(0, 9), R"({"error":)");
   EXPECT_EQ(error("[1]"), R"({"error":"the body must be a JSON object, not array"})" "\n");
   EXPECT_EQ(gauge("app_queue"), 0) << "a refused request set something";
   EXPECT_EQ(counter("app_jobs_total"), 0);

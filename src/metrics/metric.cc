@@ -57,14 +57,30 @@ void Summary::observe(double v) {
   ++count_;
 }
 
+namespace {
+// Nearest rank: the index of the smallest value with at least q of n at or below it.
+size_t rank_index(double q, size_t n) {
+  auto rank = static_cast<size_t>(std::ceil(q * static_cast<double>(n)));
+  return rank == 0 ? 0 : std::min(rank, n) - 1;
+}
+}  // namespace
+
 double Summary::quantile(double q) const {
   if (window_.empty()) return std::numeric_limits<double>::quiet_NaN();
   std::vector<double> sorted = window_;
-  // Nearest rank: the smallest value with at least q of the window at or below it.
-  auto rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-  size_t index = rank == 0 ? 0 : std::min(rank, sorted.size()) - 1;
+  size_t index = rank_index(q, sorted.size());
   std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(index), sorted.end());
   return sorted[index];
+}
+
+std::vector<double> Summary::quantiles() const {
+  const auto& objectives = default_objectives();
+  std::vector<double> out(objectives.size(), std::numeric_limits<double>::quiet_NaN());
+  if (window_.empty()) return out;
+  std::vector<double> sorted = window_;
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 0; i < objectives.size(); ++i) out[i] = sorted[rank_index(objectives[i].quantile, sorted.size())];
+  return out;
 }
 
 }  // namespace autopilot::metrics

@@ -49,6 +49,8 @@ class Histogram {
   const std::vector<double>& bounds() const { return *bounds_; }
   // Observations <= bounds()[i], cumulative.
   std::uint64_t cumulative(size_t i) const;
+  // Observations in bucket i alone: above bounds()[i-1], at most bounds()[i].
+  std::uint64_t bucket(size_t i) const { return counts_[i]; }
   double sum() const { return sum_; }
   std::uint64_t count() const { return count_; }
 
@@ -76,6 +78,8 @@ class Summary {
   void observe(double v);
   // The q-quantile of the window (nearest rank); NaN when nothing was observed.
   double quantile(double q) const;
+  // quantile() of each default objective, in order, from one sort of the window.
+  std::vector<double> quantiles() const;
   double sum() const { return sum_; }
   std::uint64_t count() const { return count_; }
 

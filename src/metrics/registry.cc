@@ -1,6 +1,9 @@
 #include "metrics/registry.h"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdint>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -60,22 +63,76 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// A sample value. Whole numbers below 1e15 (counts, bucket totals, most
+// counters) go through to_chars on an integer, which prints what the
+// shortest round-trip form would ("3", "1024") at a fraction of the cost.
 void append_value(std::string& out, double v) {
-  if (std::isnan(v)) out += "NaN";
-  else if (std::isinf(v)) out += v > 0 ? "+Inf" : "-Inf";
-  else fmt::format_to(std::back_inserter(out), "{}", v);
+  if (std::isnan(v)) {
+    out += "NaN";
+  } else if (std::isinf(v)) {
+    out += v > 0 ? "+Inf" : "-Inf";
+  } else if (v > -1e15 && v < 1e15 && v == std::trunc(v) && !(v == 0 && std::signbit(v))) {
+    char buf[24];
+    auto end = std::to_chars(buf, buf + sizeof buf, static_cast<std::int64_t>(v)).ptr;
+    out.append(buf, end);
+  } else {
+    char buf[32];
+    auto end = fmt::format_to_n(buf, sizeof buf, "{}", v).out;
+    out.append(buf, end);
+  }
 }
 
-// One sample line: name, suffix, labels (with `extra`), value. Written
-// straight into `out`: a scrape writes hundreds, so no temporaries.
-void write_sample(std::string& out, const FamilyBase& f, std::string_view name, std::string_view suffix,
-                  const std::vector<std::string>& values, std::string_view extra, double v) {
+// A series' labels without the closing brace (`{a="x",b="y"`), or "" when it
+// has none: computed once per series, then shared by every sample of it.
+std::string series_prefix(const FamilyBase& f, const std::vector<std::string>& values) {
+  std::string prefix;
+  if (values.empty()) return prefix;
+  f.append_labels(prefix, values);
+  prefix.pop_back();  // the '}'
+  return prefix;
+}
+
+// One sample line: name, suffix, the series' labels (with `extra`), value.
+// Written straight into `out`: a scrape writes hundreds, so no temporaries.
+void write_sample(std::string& out, std::string_view name, std::string_view suffix, std::string_view prefix,
+                  std::string_view extra, double v) {
   out += name;
   out += suffix;
-  f.append_labels(out, values, extra);
+  if (!prefix.empty()) {
+    out += prefix;
+    if (!extra.empty()) {
+      out += ',';
+      out += extra;
+    }
+    out += '}';
+  } else if (!extra.empty()) {
+    out += '{';
+    out += extra;
+    out += '}';
+  }
   out += ' ';
   append_value(out, v);
   out += '\n';
+}
+
+// The `le` labels of a histogram's buckets in one format. Most families share
+// the default bounds, so the texts of the last bounds seen are kept and only
+// rebuilt when a family with other bounds is written.
+const std::vector<std::string>& bucket_labels(const std::vector<double>& bounds, Format format) {
+  struct Cache {
+    std::vector<double> bounds;
+    std::vector<std::string> labels;
+    bool valid = false;
+  };
+  thread_local Cache caches[2];
+  Cache& c = caches[format == Format::kOpenMetrics ? 1 : 0];
+  if (!c.valid || c.bounds != bounds) {
+    c.bounds = bounds;
+    c.labels.clear();
+    for (double b : bounds) c.labels.push_back("le=\"" + bound_text(b, format) + '"');
+    c.valid = true;
+  }
+  return c.labels;
 }
 
 }  // namespace
@@ -174,36 +231,46 @@ std::string FamilyBase::sample_name(Format format) const {
 void write_series(const FamilyBase& f, std::string& out, Format format, const std::vector<std::string>& values,
                   const Counter& m) {
   bool add_total = format == Format::kOpenMetrics && !f.name().ends_with("_total");
-  write_sample(out, f, f.name(), add_total ? "_total" : "", values, {}, m.value());
+  write_sample(out, f.name(), add_total ? "_total" : "", series_prefix(f, values), {}, m.value());
 }
 
 void write_series(const FamilyBase& f, std::string& out, Format, const std::vector<std::string>& values,
                   const Gauge& m) {
-  write_sample(out, f, f.name(), {}, values, {}, m.value());
+  write_sample(out, f.name(), {}, series_prefix(f, values), {}, m.value());
 }
 
 void write_series(const FamilyBase& f, std::string& out, Format format, const std::vector<std::string>& values,
                   const Histogram& m) {
-  std::string le;
+  const std::string prefix = series_prefix(f, values);
+  const auto& le = bucket_labels(m.bounds(), format);
   std::uint64_t cumulative = 0;
-  for (size_t i = 0; i < m.bounds().size(); ++i) {
-    le = "le=\"" + bound_text(m.bounds()[i], format) + '"';
-    cumulative = m.cumulative(i);
-    write_sample(out, f, f.name(), "_bucket", values, le, static_cast<double>(cumulative));
+  for (size_t i = 0; i < le.size(); ++i) {
+    cumulative += m.bucket(i);
+    write_sample(out, f.name(), "_bucket", prefix, le[i], static_cast<double>(cumulative));
   }
-  write_sample(out, f, f.name(), "_bucket", values, "le=\"+Inf\"", static_cast<double>(m.count()));
-  write_sample(out, f, f.name(), "_sum", values, {}, m.sum());
-  write_sample(out, f, f.name(), "_count", values, {}, static_cast<double>(m.count()));
+  write_sample(out, f.name(), "_bucket", prefix, "le=\"+Inf\"", static_cast<double>(m.count()));
+  write_sample(out, f.name(), "_sum", prefix, {}, m.sum());
+  write_sample(out, f.name(), "_count", prefix, {}, static_cast<double>(m.count()));
 }
 
 void write_series(const FamilyBase& f, std::string& out, Format format, const std::vector<std::string>& values,
                   const Summary& m) {
-  for (const auto& o : default_objectives()) {
-    auto q = "quantile=\"" + bound_text(o.quantile, format) + '"';
-    write_sample(out, f, f.name(), {}, values, q, m.quantile(o.quantile));
-  }
-  write_sample(out, f, f.name(), "_sum", values, {}, m.sum());
-  write_sample(out, f, f.name(), "_count", values, {}, static_cast<double>(m.count()));
+  // The objectives are fixed, so are their labels: built once per format.
+  static const auto labels = [] {
+    std::array<std::vector<std::string>, 2> texts;
+    for (const auto& o : default_objectives()) {
+      texts[0].push_back("quantile=\"" + bound_text(o.quantile, Format::kText) + '"');
+      texts[1].push_back("quantile=\"" + bound_text(o.quantile, Format::kOpenMetrics) + '"');
+    }
+    return texts;
+  }();
+  const auto& quantile_labels = labels[format == Format::kOpenMetrics ? 1 : 0];
+  const std::string prefix = series_prefix(f, values);
+  const auto values_at = m.quantiles();
+  for (size_t i = 0; i < quantile_labels.size(); ++i)
+    write_sample(out, f.name(), {}, prefix, quantile_labels[i], values_at[i]);
+  write_sample(out, f.name(), "_sum", prefix, {}, m.sum());
+  write_sample(out, f.name(), "_count", prefix, {}, static_cast<double>(m.count()));
 }
 
 Result<void> Registry::check_new(const std::string& name, const std::vector<std::string>& labels,

@@ -166,6 +166,39 @@ TEST(FormatValue, WritesPrometheusSpecials) {
 namespace autopilot::metrics {
 namespace {
 
+TEST(Registry, SampleValuesAreWrittenAsFormatValueWritesThem) {
+  // The writer has a fast path for whole numbers; it must print what the
+  // shortest round-trip form prints, on both sides of its limits.
+  const double values[] = {0, -0.0, 1, -1, 3, 1024, 0.5, -2.25, 1e-7, 123456789, 99999999999999, 999999999999999,
+                           1e15, -1e15, 1e16, 1e21, 4503599627370496.0, 0.1 + 0.2, 1.5e300, -7e-300};
+  for (double v : values) {
+    Registry r;
+    auto g = r.gauge("g", "");
+    ASSERT_TRUE(g);
+    (*g)->get().set(v);
+    EXPECT_EQ(r.expose(), "# TYPE g gauge\ng " + format_value(v) + "\n") << v;
+  }
+}
+
+TEST(Registry, HistogramsWithDifferentBoundsKeepTheirOwnBucketLabels) {
+  // Bucket labels are cached by bounds: two families with different bounds,
+  // written one after the other, in both formats.
+  Registry r;
+  auto a = r.histogram("a", "", {}, {1, 2});
+  auto b = r.histogram("b", "", {"k"}, {0.25});
+  ASSERT_TRUE(a && b);
+  (*a)->get().observe(1.5);
+  (*b)->with({"x"}).observe(0.1);
+  const std::string text = r.expose();
+  EXPECT_NE(text.find("a_bucket{le=\"1\"} 0\na_bucket{le=\"2\"} 1\na_bucket{le=\"+Inf\"} 1\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("b_bucket{k=\"x\",le=\"0.25\"} 1\nb_bucket{k=\"x\",le=\"+Inf\"} 1\n"), std::string::npos)
+      << text;
+  const std::string om = r.expose(Format::kOpenMetrics);
+  EXPECT_NE(om.find("a_bucket{le=\"1.0\"} 0\na_bucket{le=\"2.0\"} 1\n"), std::string::npos) << om;
+  EXPECT_EQ(r.expose(), text) << "the text format again, after the OpenMetrics labels were built";
+}
+
 TEST(OperatorMetrics, RegistersEveryFamilyOnceAndEscapesLabelValuesFromConfig) {
   Registry r;
   auto m = OperatorMetrics::create(r);
