@@ -72,10 +72,11 @@ class Decoder {
   // For a document translated from another (a v2 config): the path to show
   // for each pointer and what lies below it, in the original's spelling.
   void set_shown_paths(std::map<std::string, std::string> paths) { shown_paths_ = std::move(paths); }
+  // The path of n as the user wrote it (`services[1]` in a v2 file, `jobs[1]` in v3).
+  std::string shown_path(const Node& n) const;
 
  private:
   Error at(const SourcePos& pos, std::string_view path, std::string_view message) const;
-  std::string shown_path(const Node& n) const;
 
   const json5::Document& doc_;
   std::string_view text_;

@@ -246,8 +246,8 @@ Result<std::vector<JobConfig>> decode_jobs(const Decoder& d, const Node& jobs) {
     auto job = decode_job(d, n);
     if (!job) return job.error();
     if (auto [it, inserted] = seen.emplace(job->name, i); !inserted) {
-      return d.error(*d.field(n, "name"), "duplicate job name \"" + job->name + "\" (also jobs[" +
-                                               std::to_string(it->second) + "])");
+      return d.error(*d.field(n, "name"), "duplicate job name \"" + job->name + "\" (also " +
+                                               d.shown_path(d.element(jobs, it->second)) + ")");
     }
     out.push_back(std::move(*job));
   }
