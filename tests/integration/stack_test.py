@@ -13,31 +13,20 @@ leaving nothing. Environment: AUTOPILOT_BIN, DEMO_APP, STACK_RUN (set by
 ctest); STACK_NET (default 127.0.9, away from a stack someone runs on the
 default 127.0.1); STACK_HTTP_PORT / STACK_HTTPS_PORT (default: free ports).
 """
-import base64
-import http.client
 import json
 import os
-import socket
-import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../stack"))
+from stacklib import Client, free_port, wait_for, websocket_echo  # noqa: E402
+
 RUN = os.environ.get("STACK_RUN") or os.path.join(os.path.dirname(__file__), "../../stack/run.sh")
 NET = os.environ.get("STACK_NET", "127.0.9")
 STACK_DIR = tempfile.mkdtemp(prefix="autopilot-stack-test-")
-
-
-def free_port():
-    # Not 80/443: a machine with Debian's nginx package may run its own nginx
-    # on *:80. A port free on every address now; the stack binds it next.
-    with socket.socket() as s:
-        s.bind(("0.0.0.0", 0))
-        return s.getsockname()[1]
-
-
 ENV = dict(os.environ, STACK_DIR=STACK_DIR, STACK_NET=NET,
            STACK_HTTP_PORT=os.environ.get("STACK_HTTP_PORT") or str(free_port()),
            STACK_HTTPS_PORT=os.environ.get("STACK_HTTPS_PORT") or str(free_port()))
@@ -58,78 +47,6 @@ def run(*args, timeout=90):
 def status():
     out = run("status", "--json")
     return json.loads(out.stdout)
-
-
-def wait_for(pred, seconds, step=0.1):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(step)
-    return pred()
-
-
-class Client:
-    """HTTPS (or HTTP) requests to one proxy, from a chosen source address."""
-
-    def __init__(self, ca):
-        self.ctx = ssl.create_default_context(cafile=ca)
-
-    def request(self, url_base, path, method="GET", headers=None, body=None, source="127.0.0.1", timeout=5):
-        scheme, rest = url_base.split("://")
-        host, port = rest.split(":")
-        if scheme == "https":
-            conn = http.client.HTTPSConnection(host, int(port), context=self.ctx, timeout=timeout,
-                                               source_address=(source, 0))
-        else:
-            conn = http.client.HTTPConnection(host, int(port), timeout=timeout, source_address=(source, 0))
-        try:
-            conn.request(method, path, body=body, headers=headers or {})
-            r = conn.getresponse()
-            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read().decode(errors="replace")
-        finally:
-            conn.close()
-
-
-def websocket_echo(ctx, host, port, path, messages):
-    """A minimal WebSocket client over TLS: masked text frames out, frames back."""
-    raw = socket.create_connection((host, port), timeout=5)
-    s = ctx.wrap_socket(raw, server_hostname=host)
-    key = base64.b64encode(os.urandom(16)).decode()
-    s.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = s.recv(1)
-        if not chunk:
-            raise IOError("closed during the handshake")
-        head += chunk
-    if not head.startswith(b"HTTP/1.1 101"):
-        raise IOError("no upgrade: " + head.decode(errors="replace").splitlines()[0])
-
-    def recv_exact(n):
-        buf = b""
-        while len(buf) < n:
-            chunk = s.recv(n - len(buf))
-            if not chunk:
-                raise IOError("closed")
-            buf += chunk
-        return buf
-
-    answers = []
-    for m in messages:
-        payload = m.encode()
-        mask = os.urandom(4)
-        frame = bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        s.sendall(frame)
-        b0, b1 = recv_exact(2)
-        n = b1 & 0x7F
-        if n == 126:
-            n = int.from_bytes(recv_exact(2), "big")
-        answers.append(recv_exact(n).decode())
-    s.close()
-    return answers
 
 
 def catalog_addresses(service):
