@@ -176,6 +176,8 @@ void Job::run() {
   sensor_output_.clear();
   os::SpawnSpec spec{config_.exec, wiring_.child_env ? wiring_.child_env() : os::Environment{},
                      !config_.raw_logging};
+  // A sensor's value is its stdout, as v2 read it; its stderr stays ours.
+  spec.capture_stderr = config_.sensor_metric.empty();
   auto pid_holder = std::make_shared<int>(0);
   os::SpawnCallbacks callbacks{
       lifetime_.bind([this, pid_holder](std::string_view line) {

@@ -31,11 +31,14 @@ struct SpawnSpec {
   std::vector<std::string> argv;  // argv[0] is looked up in PATH from `env`
   Environment env;                // the child's whole environment
   bool capture_output = true;     // false: the child writes straight to our stdout/stderr
+  // With capture_output: false captures stdout alone and leaves stderr ours
+  // (a v2 sensor's value is its stdout; its diagnostics must not spoil it).
+  bool capture_stderr = true;
 };
 
 struct SpawnCallbacks {
   // One call per complete line of the child's output (stdout and stderr are
-  // one stream, in the order written), without the newline; a final
+  // one stream, in the order written, unless !capture_stderr), without the newline; a final
   // unterminated line is delivered before on_exit.
   std::function<void(std::string_view line)> on_line;
   // Exactly once, after the process is reaped and its pipes are drained.

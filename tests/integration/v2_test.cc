@@ -238,7 +238,7 @@ TEST(V2, SensorsSetTheirMetricFromTheCheckOutputAndDropWhatIsNotANumber) {
       "port": {}, "interfaces": ["static:127.0.0.1"],
       "sensors": [
         {{ "namespace": "app", "name": "load", "help": "load", "type": "gauge", "poll": 1,
-          "check": ["sh", "-c", "echo '  42.5 '"] }},
+          "check": ["sh", "-c", "echo 'warning: slow disk' >&2; echo '  42.5 '"] }},
         {{ "namespace": "app", "name": "requests_total", "help": "requests", "type": "counter", "poll": 1,
           "check": ["sh", "-c", "echo 3"] }},
         {{ "namespace": "app", "name": "junk", "help": "junk", "type": "gauge", "poll": 1,
@@ -254,6 +254,8 @@ TEST(V2, SensorsSetTheirMetricFromTheCheckOutputAndDropWhatIsNotANumber) {
            metrics.find("app_requests_total 6\n") != std::string::npos;
   }, std::chrono::seconds(8))) << metrics << p.output();
   EXPECT_NE(metrics.find("app_junk 0\n"), std::string::npos) << "never set: " << metrics;
+  // Its stderr is not part of the value (v2 read stdout alone); it reaches ours.
+  EXPECT_TRUE(p.wait_seen("warning: slow disk")) << p.output();
   EXPECT_TRUE(p.wait_seen("job sensor-app_junk: sensor output \"12ms\" is not one number; app_junk not recorded"))
       << p.output();
   // A sensor's output is its value, not logged. Each line is looked at after

@@ -112,6 +112,19 @@ TEST_F(LinuxProcessesTest, StdoutAndStderrAreOneStreamInTheOrderWrittenWithParti
   EXPECT_EQ(r->lines_at_exit, r->lines.size()) << "a line came after on_exit";
 }
 
+TEST_F(LinuxProcessesTest, WithoutCapturedStderrOnlyStdoutIsReadAndStderrIsOurs) {
+  // Waited (first) and unwaited (later) starts alike.
+  std::error_code ec;
+  const std::string ours = std::filesystem::read_symlink("/proc/self/fd/2", ec).string();
+  for (int i = 0; i < 3; ++i) {
+    SpawnSpec spec = sh("echo out; echo 'a warning on stderr' >&2; readlink /proc/$$/fd/2; printf 42");
+    spec.capture_stderr = false;
+    auto r = run(spec);
+    ASSERT_TRUE(r->exit);
+    EXPECT_THAT(r->lines, ElementsAre("out", ours, "42")) << "start " << i;
+  }
+}
+
 TEST_F(LinuxProcessesTest, LongLinesAreSplit) {
   // 150000 'a's then a newline, then 5 'b's with no newline.
   auto r = run(sh("head -c 150000 /dev/zero | tr '\\0' a; echo; printf bbbbb"));

@@ -95,6 +95,7 @@ struct ChildPlan {
   char* const* envp;
   int stdin_fd;   // /dev/null, or -1 to close 0
   int output_fd;  // stdout and stderr; -1: inherit
+  bool output_stderr = true;  // false: output_fd is stdout alone, stderr is inherited
   std::atomic<int> exec_errno = 0;  // written by the child when it cannot exec
 };
 
@@ -118,7 +119,7 @@ int child_main(void* arg) {
     long flags = sys(SYS_fcntl, plan->output_fd, F_GETFL);
     if (flags >= 0 && (flags & O_NONBLOCK)) sys(SYS_fcntl, plan->output_fd, F_SETFL, flags & ~O_NONBLOCK);
     rc = sys(SYS_dup3, plan->output_fd, 1, 0);
-    if (rc >= 0) rc = sys(SYS_dup3, plan->output_fd, 2, 0);
+    if (rc >= 0 && plan->output_stderr) rc = sys(SYS_dup3, plan->output_fd, 2, 0);
   }
   const std::uint64_t none = 0;
   sys(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&none), 0, 8);
@@ -177,7 +178,7 @@ int dev_null() {
 // checks; 0 or the errno of the child's set-up or exec.
 int spawn_errno(const std::string& path, const SpawnSpec& spec, int output_fd, pid_t& pid) {
   std::vector<char*> argv = c_strings(spec.argv);
-  ChildPlan plan{path.c_str(), argv.data(), spec.env.envp(), dev_null(), output_fd};
+  ChildPlan plan{path.c_str(), argv.data(), spec.env.envp(), dev_null(), output_fd, spec.capture_stderr};
 
   ChildStack& stack = child_stack();
   std::lock_guard hold(stack.lock);
@@ -352,6 +353,7 @@ Result<int> Launcher::start_unwaited(size_t index, const std::string& path, cons
   slot.plan.envp = slot.env.envp();
   slot.plan.stdin_fd = dev_null();
   slot.plan.output_fd = output_fd;
+  slot.plan.output_stderr = spec.capture_stderr;
   slot.plan.exec_errno.store(0, std::memory_order_relaxed);
   slot.busy.store(1, std::memory_order_relaxed);
   int child;
