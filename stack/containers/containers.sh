@@ -13,8 +13,9 @@
 #
 # Everything is named after the compose project, STACK_PROJECT (default
 # autopilot-stack): containers PROJECT_SERVICE_1, network PROJECT_default,
-# volume PROJECT_catalog, images localhost/autopilot-stack-TIER:PROJECT. The
-# base image (stack/containers/base.sh) stays, cached. State (the project's
+# volume PROJECT_catalog, images localhost/autopilot-stack-TIER:PROJECT, the
+# base's tag for the builds localhost/PROJECT-base. The base image
+# (stack/containers/base.sh) stays, cached. State (the project's
 # names, the stack's CA, the build context) lives in STACK_DIR.
 #
 # Environment: STACK_DIR (default /tmp/autopilot-stack), STACK_PROJECT,
@@ -48,6 +49,7 @@ load_state() {
   CA="$STACK_DIR/ca/ca.crt"
   NETWORK="${PROJECT}_default"
   VOLUME="${PROJECT}_catalog"
+  BASE_TAG="localhost/$PROJECT-base:latest"
 }
 
 project_containers() {  # the project's container names, sorted
@@ -88,14 +90,22 @@ stage_context() {
   for tier in $TIERS; do cp -r "$stack/$tier" "$ctx/stack/$tier"; done
 }
 
-build_images() {  # build_images BASE: the three tiers at once (mostly apt-get waiting on the network)
-  local base="$1" tier pids=() failed=0 p
+# The tiers' images, all three at once (mostly apt-get waiting on the
+# network), FROM the base image tagged for this project: a build's working
+# container is named after its base (PROJECT-base-working-container), so
+# `down` finds what an interrupted build left. Interrupted, the builds are
+# stopped and waited for.
+build_images() {  # build_images BASE
+  local tier pids=() failed=0 p
+  podman tag "$1" "$BASE_TAG"
+  trap 'kill -TERM "${pids[@]}" 2>/dev/null; wait; exit 143' TERM INT
   for tier in $TIERS; do
-    podman build --quiet --build-arg "BASE=$base" -t "$PREFIX-$tier:$PROJECT" -f "$stack/$tier/Dockerfile" \
+    podman build --quiet --build-arg "BASE=$BASE_TAG" -t "$PREFIX-$tier:$PROJECT" -f "$stack/$tier/Dockerfile" \
       "$STACK_DIR/context" >"$STACK_DIR/build-$tier.log" 2>&1 &
     pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p" || failed=1; done
+  trap - TERM INT
   if [ $failed = 1 ]; then
     for tier in $TIERS; do tail -5 "$STACK_DIR/build-$tier.log" >&2; done
     return 1
@@ -268,9 +278,13 @@ cmd_down() {
   ! podman pod exists "pod_$PROJECT" 2>/dev/null || podman pod rm -f "pod_$PROJECT" >/dev/null
   ! podman network exists "$NETWORK" 2>/dev/null || podman network rm -f "$NETWORK" >/dev/null
   ! podman volume exists "$VOLUME" 2>/dev/null || podman volume rm -f "$VOLUME" >/dev/null
+  # Working containers of interrupted builds, then the tags (the base's own tag stays).
+  podman ps -a --external --format '{{.ID}} {{.Names}}' | awk -v n="$PROJECT-base-working-container" \
+    'index($2, n) == 1 { print $1 }' | xargs -r podman rm -f >/dev/null 2>&1 || true
   for tier in $TIERS; do
     ! podman image exists "$PREFIX-$tier:$PROJECT" || podman rmi -f "$PREFIX-$tier:$PROJECT" >/dev/null
   done
+  ! podman image exists "$BASE_TAG" || podman untag "$BASE_TAG" "$BASE_TAG" >/dev/null
   rm -rf "${STACK_DIR:?}"
   # Nothing of the project left?
   c=$(project_containers)

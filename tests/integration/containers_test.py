@@ -47,7 +47,22 @@ def check(cond, what):
 
 
 def run(*args, timeout=600):
-    return subprocess.run([RUN, *args], env=ENV, capture_output=True, text=True, timeout=timeout)
+    """run.sh ARGS in its own process group: interrupted (a signal, a timeout), the whole group gets SIGTERM
+    (podman build and podman-compose clean up after themselves), then SIGKILL after 20 s."""
+    p = subprocess.Popen([RUN, *args], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except BaseException:
+        for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(p.pid, sig)
+                p.wait(wait)
+                break
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                continue
+        raise
+    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
 
 
 def podman(*args):
@@ -150,6 +165,10 @@ def leftovers(project):
     left += [f"volume {n}" for n in podman("volume", "ls", "--format", "{{.Name}}").split() if n.startswith(project + "_")]
     left += [f"image {n}" for n in podman("images", "--format", "{{.Repository}}:{{.Tag}}").split()
              if n.endswith(":" + project)]
+    left += [f"image {n}" for n in podman("images", "--format", "{{.Repository}}:{{.Tag}}").split()
+             if n.startswith(f"localhost/{project}-base:")]
+    left += [f"build container {n}" for n in podman("ps", "-a", "--external", "--format", "{{.Names}}").split()
+             if n.startswith(f"{project}-base-working-container")]
     left += [f"pod {n}" for n in podman("pod", "ls", "--format", "{{.Name}}").split() if n == "pod_" + project]
     return left
 
@@ -160,7 +179,9 @@ def remove_dead_runs():
     for line in podman("ps", "-a", "--format", "{{.Names}}").split() + \
             podman("network", "ls", "--format", "{{.Name}}").split() + \
             podman("volume", "ls", "--format", "{{.Name}}").split() + \
-            [t.split(":")[-1] for t in podman("images", "--format", "{{.Repository}}:{{.Tag}}").split()]:
+            podman("ps", "-a", "--external", "--format", "{{.Names}}").split() + \
+            [t.split(":")[-1] for t in podman("images", "--format", "{{.Repository}}:{{.Tag}}").split()] + \
+            [t.split("/")[-1] for t in podman("images", "--format", "{{.Repository}}").split()]:
         m = re.match(re.escape(PREFIX) + r"(\d+)", line)
         if m and not os.path.exists(f"/proc/{m.group(1)}"):
             seen.add(m.group(0))
