@@ -266,12 +266,13 @@ container_of() {  # the container of service NAME
 }
 
 cmd_down() {
-  local c tier
+  local c tier all front
   # Graceful first (autopilot deregisters and stops its jobs), proxies and
   # apps before Redis, then by name whatever is left.
   mapfile -t all < <(project_containers)
+  mapfile -t front < <(printf '%s\n' "${all[@]}" | grep -E "_(proxy|app)-[0-9]+_" || true)
   if [ ${#all[@]} -gt 0 ]; then
-    podman stop -t 10 $(printf '%s\n' "${all[@]}" | grep -E "_(proxy|app)-[0-9]+_" || true) >/dev/null 2>&1 || true
+    [ ${#front[@]} = 0 ] || podman stop -t 10 "${front[@]}" >/dev/null 2>&1 || true
     podman stop -t 10 "${all[@]}" >/dev/null 2>&1 || true
     podman rm -f "${all[@]}" >/dev/null 2>&1 || true
   fi

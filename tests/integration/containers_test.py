@@ -34,7 +34,7 @@ RUN = os.environ.get("STACK_RUN") or os.path.join(os.path.dirname(__file__), "..
 CONTAINERS_CONF = os.path.join(os.path.dirname(RUN), "containers", "containers.conf")
 PREFIX = "autopilot-ctest-"
 PROJECT = f"{PREFIX}{os.getpid()}"
-STACK_DIR = tempfile.mkdtemp(prefix="autopilot-containers-test-")
+STACK_DIR = tempfile.mkdtemp(prefix=f"autopilot-containers-test-{os.getpid()}-")
 ENV = dict(os.environ, STACK_DIR=STACK_DIR, STACK_PROJECT=PROJECT, CONTAINERS_CONF=CONTAINERS_CONF)
 failures = []
 
@@ -185,9 +185,14 @@ def remove_dead_runs():
         m = re.match(re.escape(PREFIX) + r"(\d+)", line)
         if m and not os.path.exists(f"/proc/{m.group(1)}"):
             seen.add(m.group(0))
+    tmp = tempfile.gettempdir()
+    for d in os.listdir(tmp):  # the state dirs of dead runs
+        m = re.match(r"autopilot-containers-test-(\d+)-", d)
+        if m and not os.path.exists(f"/proc/{m.group(1)}"):
+            shutil.rmtree(os.path.join(tmp, d), ignore_errors=True)
     for project in seen:
         print(f"removing the leftovers of a dead run: {project}")
-        d = tempfile.mkdtemp(prefix="autopilot-containers-test-")
+        d = tempfile.mkdtemp(prefix=f"autopilot-containers-test-{os.getpid()}-")
         with open(os.path.join(d, "containers.env"), "w") as f:
             f.write(f"PROJECT={project}\nPREFIX=localhost/autopilot-stack\n")
         subprocess.run([RUN, "down"], env=dict(ENV, STACK_DIR=d), capture_output=True, timeout=120)
