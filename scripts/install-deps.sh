@@ -16,6 +16,10 @@ packages=(
   prometheus                                                 # promtool checks /metrics; a real Prometheus scrapes autopilots
   python3-prometheus-client                                  # its strict OpenMetrics parser checks /metrics in that format
   redis-server redis-sentinel redis-tools                    # the reference stack's Redis tier (stack/, ctest -L stack)
+  # The stack as real containers (stack/containers/, ctest -L containers): Debian's podman with runc (crun
+  # refuses the hybrid cgroup layout here), podman-compose to run stack/compose.yaml, docker-compose only for
+  # its `config` check, debootstrap for the base image (no registry needed), catatonit for podman pods.
+  podman runc podman-compose docker-compose debootstrap catatonit
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -10,10 +10,11 @@
 #   run.sh stop NAME           stop one container gracefully (SIGTERM to its autopilot)
 #   run.sh kill NAME           kill -9 one container's whole process tree (a crash)
 #   run.sh down                stop everything; no process, port or file is left
+#   run.sh up --containers     the same tiers as podman containers (stack/containers/)
 #
 # Tiers now: proxy x2 (nginx, $NET.1-2), app x2 ($NET.11-), redis x3
 # (redis-server + redis-sentinel, $NET.21-23). Not yet: discovery (etcd),
-# config (stash), monitoring (Prometheus); `up --etcd` and `--containers`.
+# config (stash), monitoring (Prometheus); `up --etcd`.
 #
 # Environment: STACK_DIR (default /tmp/autopilot-stack), STACK_NET (default
 # 127.0.1), STACK_HTTP_PORT / STACK_HTTPS_PORT (default 80 / 443),
@@ -315,6 +316,14 @@ cmd_down() {
   fi
 }
 
+# The same tiers as podman containers: `up --containers`, then every command
+# on a stack brought up so (its state dir says), in stack/containers/.
+if [ "${2:-}" = --containers ] || { [ "${1:-}" != up ] && [ -f "$STACK_DIR/containers.env" ]; }; then
+  args=()
+  for a in "$@"; do [ "$a" = --containers ] || args+=("$a"); done
+  exec "$here/containers/containers.sh" "${args[@]}"
+fi
+
 case "${1:-}" in
   up) cmd_up ;;
   status) if [ "${2:-}" = "--json" ]; then status_json; else status_text; fi ;;
@@ -322,5 +331,5 @@ case "${1:-}" in
   stop) [ -n "${2:-}" ] && [ -d "$STACK_DIR/$2" ] || die "no container ${2:-}"; stop_containers "$2" ;;
   kill) [ -n "${2:-}" ] && [ -d "$STACK_DIR/$2" ] || die "no container ${2:-}"; kill_container "$2" ;;
   down) cmd_down ;;
-  *) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 2 ;;
+  *) sed -n '2,21s/^# \{0,1\}//p' "$0"; exit 2 ;;
 esac

@@ -1,5 +1,13 @@
 # Shared by the Redis tier's scripts (sourced). Environment from stack/run.sh:
-# IP (this member's address), WORKDIR, CATALOG, AUTOPILOT_BIN.
+# IP (this member's address), WORKDIR, CATALOG, AUTOPILOT_BIN; in a container
+# (stack/redis/Dockerfile) IP is unset: this member's address is eth0's, and
+# the servers also listen on 127.0.0.1 for autopilot's local checks.
+if [ -n "${IP:-}" ]; then
+  BIND="$IP"
+else
+  IP=$(hostname -I | cut -d' ' -f1)
+  BIND="$IP 127.0.0.1"
+fi
 REDIS_PORT=6379
 SENTINEL_PORT=26379
 

@@ -42,7 +42,7 @@ fi
 conf="$WORKDIR/redis.conf"
 cat > "$conf" <<CONF
 # Written by stack/redis/redis-start.sh at each start.
-bind $IP
+bind $BIND
 bind-source-addr $IP
 replica-announce-ip $IP
 port $REDIS_PORT

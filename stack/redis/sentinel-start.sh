@@ -7,7 +7,7 @@ set -u
 conf="$WORKDIR/sentinel.conf"
 cat > "$conf" <<CONF
 # Written by stack/redis/sentinel-start.sh at each start; then rewritten by Sentinel.
-bind $IP
+bind $BIND
 bind-source-addr $IP
 sentinel announce-ip $IP
 port $SENTINEL_PORT

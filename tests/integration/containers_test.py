@@ -1,0 +1,311 @@
+#!/usr/bin/env python3
+"""The reference stack as podman containers (stack/run.sh up --containers).
+
+    containers_test.py            (ctest -L containers)
+
+Builds the tiers' images (on the cached debootstrap base image: a cold run
+builds that too), brings stack/compose.yaml up under podman-compose, then
+checks: every tier registered with its own eth0 address (the catalog on the
+shared volume lists exactly the containers' addresses), HTTPS through both
+proxies with the stack's CA, the 301 on http, affinity over 20 requests, a
+WebSocket echo through TLS, a cache HIT, and `podman kill` of the Redis master
+(a replica promoted and registered as `redis`, /session writing to it). Then
+`down`, and nothing of the project may be left: containers, network, volume,
+image tags (only the cached base image stays). The clean-up runs on failure
+and on SIGTERM/SIGINT too; projects left by a test run whose process died
+(SIGKILL) are removed by the next run. Prints each phase's time.
+Environment: AUTOPILOT_BIN, DEMO_APP, STACK_RUN (set by ctest).
+"""
+import base64
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+RUN = os.environ.get("STACK_RUN") or os.path.join(os.path.dirname(__file__), "../../stack/run.sh")
+CONTAINERS_CONF = os.path.join(os.path.dirname(RUN), "containers", "containers.conf")
+PREFIX = "autopilot-ctest-"
+PROJECT = f"{PREFIX}{os.getpid()}"
+STACK_DIR = tempfile.mkdtemp(prefix=f"autopilot-containers-test-{os.getpid()}-")
+ENV = dict(os.environ, STACK_DIR=STACK_DIR, STACK_PROJECT=PROJECT, CONTAINERS_CONF=CONTAINERS_CONF)
+failures = []
+
+
+def check(cond, what):
+    print(("ok    " if cond else "FAIL  ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+    return cond
+
+
+def run(*args, timeout=600):
+    """run.sh ARGS in its own process group: interrupted (a signal, a timeout), the whole group gets SIGTERM
+    (podman build and podman-compose clean up after themselves), then SIGKILL after 20 s."""
+    p = subprocess.Popen([RUN, *args], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except BaseException:
+        for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(p.pid, sig)
+                p.wait(wait)
+                break
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                continue
+        raise
+    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
+
+
+def podman(*args):
+    return subprocess.run(["podman", *args], env=ENV, capture_output=True, text=True, timeout=120).stdout
+
+
+def status():
+    return json.loads(run("status", "--json", timeout=60).stdout)
+
+
+def wait_for(pred, seconds, step=0.2):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = pred()
+        if value:
+            return value
+        time.sleep(step)
+    return pred()
+
+
+class Client:
+    """HTTPS (or HTTP) to a proxy's address, verifying the certificate's name (`tls_name`) against the CA."""
+
+    def __init__(self, ca, tls_name):
+        self.ctx = ssl.create_default_context(cafile=ca)
+        self.tls_name = tls_name
+
+    def connect(self, host, port, timeout=5):
+        return self.ctx.wrap_socket(socket.create_connection((host, port), timeout=timeout),
+                                    server_hostname=self.tls_name)
+
+    def request(self, url_base, path, method="GET", headers=None, body=None, timeout=5):
+        scheme, rest = url_base.split("://")
+        host, port = rest.split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+        if scheme == "https":
+            conn.sock = self.connect(host, int(port), timeout)
+        try:
+            conn.request(method, path, body=body, headers=dict(headers or {}, Host=self.tls_name))
+            r = conn.getresponse()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read().decode(errors="replace")
+        finally:
+            conn.close()
+
+
+def websocket_echo(client, host, port, path, messages):
+    """A minimal WebSocket client over TLS: masked text frames out, frames back."""
+    s = client.connect(host, port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall((f"GET {path} HTTP/1.1\r\nHost: {client.tls_name}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = s.recv(1)
+        if not chunk:
+            raise IOError("closed during the handshake")
+        head += chunk
+    if not head.startswith(b"HTTP/1.1 101"):
+        raise IOError("no upgrade: " + head.decode(errors="replace").splitlines()[0])
+
+    def recv_exact(n):
+        buf = b""
+        while len(buf) < n:
+            chunk = s.recv(n - len(buf))
+            if not chunk:
+                raise IOError("closed")
+            buf += chunk
+        return buf
+
+    answers = []
+    for m in messages:
+        payload = m.encode()
+        mask = os.urandom(4)
+        s.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+        _, b1 = recv_exact(2)
+        n = b1 & 0x7F
+        if n == 126:
+            n = int.from_bytes(recv_exact(2), "big")
+        answers.append(recv_exact(n).decode())
+    s.close()
+    return answers
+
+
+def catalog_addresses(catalog, service):
+    autopilot = os.environ.get("AUTOPILOT_BIN", os.path.join(os.path.dirname(RUN), "../build/src/autopilot"))
+    out = subprocess.run([autopilot, "catalog", "service", service, "--discovery-dir", catalog],
+                         capture_output=True, text=True)
+    try:
+        return sorted(i["address"] for i in json.loads(out.stdout))
+    except ValueError:
+        return []
+
+
+def leftovers(project):
+    """What podman still has of PROJECT (by name), as a list of strings."""
+    left = []
+    names = podman("ps", "-a", "--format", "{{.Names}}").split()
+    left += [f"container {n}" for n in names if n.startswith(project + "_")]
+    left += [f"network {n}" for n in podman("network", "ls", "--format", "{{.Name}}").split() if n.startswith(project + "_")]
+    left += [f"volume {n}" for n in podman("volume", "ls", "--format", "{{.Name}}").split() if n.startswith(project + "_")]
+    left += [f"image {n}" for n in podman("images", "--format", "{{.Repository}}:{{.Tag}}").split()
+             if n.endswith(":" + project)]
+    left += [f"image {n}" for n in podman("images", "--format", "{{.Repository}}:{{.Tag}}").split()
+             if n.startswith(f"localhost/{project}-base:")]
+    left += [f"build container {n}" for n in podman("ps", "-a", "--external", "--format", "{{.Names}}").split()
+             if n.startswith(f"{project}-base-working-container")]
+    left += [f"pod {n}" for n in podman("pod", "ls", "--format", "{{.Name}}").split() if n == "pod_" + project]
+    return left
+
+
+def remove_dead_runs():
+    """Projects of earlier runs of this test whose process is gone (killed by a timeout) are removed by name."""
+    seen = set()
+    for line in podman("ps", "-a", "--format", "{{.Names}}").split() + \
+            podman("network", "ls", "--format", "{{.Name}}").split() + \
+            podman("volume", "ls", "--format", "{{.Name}}").split() + \
+            podman("ps", "-a", "--external", "--format", "{{.Names}}").split() + \
+            [t.split(":")[-1] for t in podman("images", "--format", "{{.Repository}}:{{.Tag}}").split()] + \
+            [t.split("/")[-1] for t in podman("images", "--format", "{{.Repository}}").split()]:
+        m = re.match(re.escape(PREFIX) + r"(\d+)", line)
+        if m and not os.path.exists(f"/proc/{m.group(1)}"):
+            seen.add(m.group(0))
+    tmp = tempfile.gettempdir()
+    for d in os.listdir(tmp):  # the state dirs of dead runs
+        m = re.match(r"autopilot-containers-test-(\d+)-", d)
+        if m and not os.path.exists(f"/proc/{m.group(1)}"):
+            shutil.rmtree(os.path.join(tmp, d), ignore_errors=True)
+    for project in seen:
+        print(f"removing the leftovers of a dead run: {project}")
+        d = tempfile.mkdtemp(prefix=f"autopilot-containers-test-{os.getpid()}-")
+        with open(os.path.join(d, "containers.env"), "w") as f:
+            f.write(f"PROJECT={project}\nPREFIX=localhost/autopilot-stack\n")
+        subprocess.run([RUN, "down"], env=dict(ENV, STACK_DIR=d), capture_output=True, timeout=120)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def main():
+    if not shutil.which("podman") or not shutil.which("podman-compose"):
+        print("FAIL  needs podman and podman-compose (scripts/install-deps.sh)")
+        sys.exit(1)
+
+    def on_signal(signum, _frame):
+        raise SystemExit(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    remove_dead_runs()
+    try:
+        test()
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the clean-up runs to its end
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if failures and os.path.exists(os.path.join(STACK_DIR, "containers.env")):
+            for name in ("proxy-1", "app-1", "redis-1", "redis-2", "redis-3"):
+                out = run("logs", name, timeout=60)
+                lines = [l for l in (out.stdout + out.stderr).splitlines(True) if " check." not in l]
+                print(f"--- {name} (end)\n" + "".join(lines[-60:]))
+        t = time.monotonic()
+        out = run("down", "--containers")
+        check(out.returncode == 0, f"down exits 0 ({time.monotonic() - t:.1f} s) {out.stderr.strip()}")
+        left = leftovers(PROJECT)
+        check(not left, f"down: nothing of {PROJECT} left {left}")
+        check(not os.path.exists(STACK_DIR), "down: the state dir is gone")
+        shutil.rmtree(STACK_DIR, ignore_errors=True)
+    if failures:
+        print(f"{len(failures)} check(s) failed:", *failures, sep="\n  ")
+        sys.exit(1)
+    print("all checks passed")
+
+
+def test():
+    t0 = time.monotonic()
+    out = run("up", "--containers")
+    print(out.stderr.strip())
+    if not check(out.returncode == 0, f"up --containers exits 0 ({time.monotonic() - t0:.1f} s in all)"):
+        print(out.stdout)
+        return
+    st = status()
+    tiers = st["tiers"]
+    check(len(tiers["proxy"]) == 2 and len(tiers["app"]) == 2 and len(tiers["redis"]) == 3,
+          "tiers: 2 proxies, 2 apps, 3 redis")
+    check(all(i["healthy"] for t in ("proxy", "app", "redis") for i in tiers[t]), "every tier healthy")
+    roles = sorted(i["role"] for i in tiers["redis"])
+    check(roles == ["master", "replica", "replica"], f"one redis master, two replicas {roles}")
+
+    # Registered with their own eth0 addresses: each container's eth0 is what the catalog lists.
+    for tier, services in (("proxy", ["nginx"]), ("app", ["app"]), ("redis", ["redis", "redis-replica"])):
+        eth0 = sorted(podman("exec", i["container"], "hostname", "-I").split()[0] for i in tiers[tier])
+        listed = sorted(a for s in services for a in catalog_addresses(st["catalog"], s))
+        check(eth0 == listed and len(set(eth0)) == len(eth0) and not any(a.startswith("127.") for a in eth0),
+              f"{tier}: the catalog lists each container's eth0 address {listed} (eth0: {eth0})")
+
+    c = Client(st["ca"], tiers["proxy"][0]["tls_name"])
+    paths = st["paths"]
+    for p in tiers["proxy"]:
+        code, headers, body = c.request(p["https"], "/")
+        check(code == 200 and "x-instance" in headers and "via https" in body,
+              f"https through {p['name']} with the stack's CA: {code} {body.strip()}")
+        code, headers, _ = c.request(p["http"], "/some/page?x=1")
+        check(code == 301 and headers.get("location", "").startswith("https://") and
+              headers["location"].endswith("/some/page?x=1"), f"http on {p['name']}: 301 to {headers.get('location')}")
+
+    proxy = tiers["proxy"][0]
+    seen = {c.request(proxy["https"], "/")[1].get("x-instance") for _ in range(20)}
+    check(len(seen) == 1, f"affinity: one client, one instance over 20 requests {seen}")
+
+    host, port = proxy["https"].split("://")[1].split(":")
+    msgs = [f"hello {i}" for i in range(5)]
+    try:
+        answers = websocket_echo(c, host, int(port), paths["websocket"], msgs)
+    except Exception as e:  # noqa: BLE001 - reported as a failed check
+        answers = [repr(e)]
+    check(answers == msgs, f"websocket echo through TLS {answers}")
+
+    first = c.request(proxy["https"], paths["static"])[1].get("x-proxy-cache")
+    code, headers, _ = c.request(proxy["https"], paths["static"])
+    check(code == 200 and headers.get("x-proxy-cache") == "HIT", f"static file: {first} then {headers.get('x-proxy-cache')}")
+
+    code, headers, body = c.request(proxy["https"], paths["session"], method="POST", body="v1")
+    cookie = headers.get("set-cookie", "").split(";")[0]
+    check(code == 200 and cookie.startswith("sid="), f"session in Redis: {body.strip()}")
+
+    # podman kill of the Redis master's container: a replica takes over and registers as `redis`.
+    master = [r for r in tiers["redis"] if r["role"] == "master"][0]
+    t = time.monotonic()
+    out = run("kill", master["name"], timeout=60)
+    check(out.returncode == 0, f"podman kill {master['name']} (the master, {master['address']}) {out.stderr.strip()}")
+
+    def promoted():
+        addresses = catalog_addresses(st["catalog"], "redis")
+        return addresses if len(addresses) == 1 and addresses[0] != master["address"] else None
+
+    new_master = wait_for(promoted, 40)
+    check(bool(new_master), f"a replica promoted and registered as redis: {new_master} ({time.monotonic() - t:.1f} s)")
+
+    def session_ok():
+        code, _, body = c.request(proxy["https"], paths["session"], method="POST", body="v2", headers={"Cookie": cookie})
+        return body if code == 200 and new_master and f"master {new_master[0]}:6379" in body else None
+
+    body = wait_for(session_ok, 20)
+    check(bool(body), f"/session writes succeed on the new master ({time.monotonic() - t:.1f} s after the kill): "
+                      f"{(body or '').strip()}")
+
+
+if __name__ == "__main__":
+    main()
