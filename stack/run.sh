@@ -11,13 +11,17 @@
 #   run.sh kill NAME           kill -9 one container's whole process tree (a crash)
 #   run.sh down                stop everything; no process, port or file is left
 #
-# Tiers now: proxy x2 (nginx, $NET.1-2), app x2 ($NET.11-), redis x3
-# (redis-server + redis-sentinel, $NET.21-23). Not yet: discovery (etcd),
-# config (stash), monitoring (Prometheus); `up --etcd` and `--containers`.
+# Tiers: proxy x2 (nginx, $NET.1-2), app x2 ($NET.11-), redis x3
+# (redis-server + redis-sentinel, $NET.21-23), config x1 (autopilot stash,
+# $NET.31), monitoring x1 (Prometheus, $NET.41). Every autopilot serves its
+# telemetry on its own address. Not yet: `--containers`.
 #
 # Environment: STACK_DIR (default /tmp/autopilot-stack), STACK_NET (default
 # 127.0.1), STACK_HTTP_PORT / STACK_HTTPS_PORT (default 80 / 443),
-# AUTOPILOT_BUILD (default ../build), AUTOPILOT_BIN, DEMO_APP.
+# STACK_STASH_PORT (8080), STACK_PROMETHEUS_PORT (9091),
+# STACK_TELEMETRY_PORT (9090), AUTOPILOT_BUILD (default ../build),
+# AUTOPILOT_BIN, DEMO_APP. `up` records the settings in the state dir; the
+# other commands read them from there.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build="${AUTOPILOT_BUILD:-$here/../build}"
@@ -27,9 +31,27 @@ STACK_DIR="${STACK_DIR:-/tmp/autopilot-stack}"
 NET="${STACK_NET:-127.0.1}"
 HTTP_PORT="${STACK_HTTP_PORT:-80}"
 HTTPS_PORT="${STACK_HTTPS_PORT:-443}"
+STASH_PORT="${STACK_STASH_PORT:-8080}"
+PROMETHEUS_PORT="${STACK_PROMETHEUS_PORT:-9091}"
+TELEMETRY_PORT="${STACK_TELEMETRY_PORT:-9090}"
 APP_PORT=8000
+MODE=embedded
+ETCD_ENDPOINTS=""
+# The settings of a stack that is up win over the environment's.
+settings() {
+  printf 'NET=%q\nHTTP_PORT=%q\nHTTPS_PORT=%q\nSTASH_PORT=%q\nPROMETHEUS_PORT=%q\nTELEMETRY_PORT=%q\nMODE=%q\nETCD_ENDPOINTS=%q\n' \
+    "$NET" "$HTTP_PORT" "$HTTPS_PORT" "$STASH_PORT" "$PROMETHEUS_PORT" "$TELEMETRY_PORT" "$MODE" "$ETCD_ENDPOINTS"
+}
+if [ "${1:-}" != up ] && [ -f "$STACK_DIR/stack.env" ]; then
+  . "$STACK_DIR/stack.env"
+fi
 CATALOG="$STACK_DIR/catalog"
 CA="$STACK_DIR/ca/ca.crt"
+# What `autopilot catalog` needs to read this stack's catalog.
+set_catalog_args() {
+  if [ "$MODE" = etcd ]; then CATALOG_ARGS=(--etcd "$ETCD_ENDPOINTS"); else CATALOG_ARGS=(--discovery-dir "$CATALOG"); fi
+}
+set_catalog_args
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 log() { echo "run.sh: $*" >&2; }
@@ -84,16 +106,28 @@ start_container() {  # start_container TIER INDEX IP
   mkdir -p "$dir"
   chmod 755 "$dir"  # nginx workers run as nobody
   printf 'TIER=%s\nINDEX=%s\nIP=%s\n' "$tier" "$index" "$ip" > "$dir/container.env"
-  if [ "$tier" = proxy ]; then  # the image's default certificate path
-    mkdir -p "$dir/ssl"
-    cp "$STACK_DIR/ca/server.crt" "$dir/ssl/ssl.crt"
-    cp "$STACK_DIR/ca/server.key" "$dir/ssl/ssl.key"
-  fi
+  local extra=()  # what the tier's "image" holds, and its own environment
+  case "$tier" in
+    proxy)  # the image's default certificate: not the stack's (files replaces it)
+      mkdir -p "$dir/ssl"
+      cp "$STACK_DIR/ca/image.crt" "$dir/ssl/ssl.crt"
+      cp "$STACK_DIR/ca/image.key" "$dir/ssl/ssl.key"
+      extra=(STASH_TOKEN="$(cat "$STACK_DIR/ca/stash.token")") ;;
+    config)  # what the stash serves
+      mkdir -p "$dir/ssl"
+      cp "$STACK_DIR/ca/server.crt" "$dir/ssl/ssl.crt"
+      cp "$STACK_DIR/ca/server.key" "$dir/ssl/ssl.key"
+      extra=(STASH_TOKEN="$(cat "$STACK_DIR/ca/stash.token")" STASHBOX__address="$ip") ;;
+    monitoring)
+      cp "$here/monitoring/prometheus.yml" "$dir/prometheus.yml" ;;
+  esac
   (
     cd "$dir"
-    AUTOPILOT_STACK="$STACK_DIR" AUTOPILOT_CONTAINER="$dir" CATALOG="$CATALOG" WORKDIR="$dir" IP="$ip" NAME="$tier-$index" \
+    env AUTOPILOT_STACK="$STACK_DIR" AUTOPILOT_CONTAINER="$dir" CATALOG="$CATALOG" ETCD_ENDPOINTS="$ETCD_ENDPOINTS" \
+      WORKDIR="$dir" IP="$ip" NAME="$tier-$index" TIER="$tier" \
       HTTP_PORT="$HTTP_PORT" HTTPS_PORT="$HTTPS_PORT" APP_PORT="$APP_PORT" DEMO_APP="$DEMO_APP" \
-      AUTOPILOT_BIN="$AUTOPILOT_BIN" STACK_SRC="$here" \
+      STASH_PORT="$STASH_PORT" PROMETHEUS_PORT="$PROMETHEUS_PORT" TELEMETRY_PORT="$TELEMETRY_PORT" \
+      AUTOPILOT_BIN="$AUTOPILOT_BIN" STACK_SRC="$here" "${extra[@]}" \
       setsid "$AUTOPILOT_BIN" -config "$here/$tier/autopilot.json5" </dev/null >"$dir/autopilot.log" 2>&1 &
     echo $! > "$dir/autopilot.pid"
   )
@@ -129,7 +163,10 @@ kill_container() {  # kill -9 every process of the container
 
 # --- certificates -------------------------------------------------------------
 
-# A throwaway CA and a server certificate for the proxies' addresses.
+# A throwaway CA and a server certificate for the proxies' addresses (the
+# config tier serves them), a self-signed one standing for the certificate
+# baked into the proxy image (which the stack's CA does not trust), and the
+# bearer token the stash wants.
 make_certificates() {
   local d="$STACK_DIR/ca" san="DNS:localhost,IP:127.0.0.1" i
   for i in 1 2 3 4 5 6 7 8 9; do san+=",IP:$NET.$i"; done
@@ -141,12 +178,15 @@ make_certificates() {
     "$san" > "$d/server.ext"
   openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
     -extfile "$d/server.ext" -out "$d/server.crt" 2>/dev/null
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=the proxy image's default certificate" \
+    -keyout "$d/image.key" -out "$d/image.crt" 2>/dev/null
+  (umask 077 && openssl rand -hex 16 > "$d/stash.token")
 }
 
 # --- status -------------------------------------------------------------------
 
 healthy_in() {  # healthy_in SERVICE ADDRESS: is ADDRESS a healthy instance of SERVICE?
-  "$AUTOPILOT_BIN" catalog service "$1" --discovery-dir "$CATALOG" 2>/dev/null |
+  "$AUTOPILOT_BIN" catalog service "$1" "${CATALOG_ARGS[@]}" 2>/dev/null |
     grep -o '"address": *"[^"]*"' | grep -q "\"$2\""
 }
 
@@ -183,8 +223,8 @@ container_json() {
   case "$tier" in
     proxy)
       $alive && healthy_in nginx "$ip" && healthy=true
-      printf '{"name":"%s","address":"%s","http":"http://%s:%s","https":"https://%s:%s","healthy":%s,"pid":%s}' \
-        "$name" "$ip" "$ip" "$HTTP_PORT" "$ip" "$HTTPS_PORT" "$healthy" "$pid" ;;
+      printf '{"name":"%s","address":"%s","http":"http://%s:%s","https":"https://%s:%s","healthy":%s,"certificate":"%s","pid":%s}' \
+        "$name" "$ip" "$ip" "$HTTP_PORT" "$ip" "$HTTPS_PORT" "$healthy" "$(certificate_source "$name")" "$pid" ;;
     app)
       $alive && healthy_in app "$ip" && healthy=true
       printf '{"name":"%s","address":"%s","port":%s,"healthy":%s,"pid":%s}' "$name" "$ip" "$APP_PORT" "$healthy" "$pid" ;;
@@ -199,15 +239,44 @@ container_json() {
       printf '{"name":"%s","address":"%s","port":6379,"sentinel_port":26379,"role":"%s","healthy":%s,"sentinel_ready":%s,"sentinel_master":"%s","pid":%s}' \
         "$name" "$ip" "$role" "$healthy" "$(sentinel_ready "$ip")" \
         "$(redis-cli -h "$ip" -p 26379 --raw SENTINEL get-master-addr-by-name mymaster 2>/dev/null | head -1)" "$pid" ;;
+    config)
+      $alive && healthy_in stash "$ip" && healthy=true
+      printf '{"name":"%s","address":"%s","port":%s,"url":"http://%s:%s","healthy":%s,"pid":%s}' \
+        "$name" "$ip" "$STASH_PORT" "$ip" "$STASH_PORT" "$healthy" "$pid" ;;
+    monitoring)
+      local targets="" up=0 down=0
+      if $alive && healthy_in prometheus "$ip"; then
+        healthy=true
+        targets=$(curl -s --max-time 2 "http://$ip:$PROMETHEUS_PORT/api/v1/targets?state=active" 2>/dev/null) || targets=""
+        up=$( (grep -o '"health":"up"' <<<"$targets" || true) | wc -l)
+        down=$( (grep -o '"health":"\(down\|unknown\)"' <<<"$targets" || true) | wc -l)
+      fi
+      printf '{"name":"%s","address":"%s","port":%s,"url":"http://%s:%s","healthy":%s,"targets_up":%s,"targets_down":%s,"pid":%s}' \
+        "$name" "$ip" "$PROMETHEUS_PORT" "$ip" "$PROMETHEUS_PORT" "$healthy" "$up" "$down" "$pid" ;;
   esac
+}
+
+# Where a proxy's certificate came from, as its autopilot logged it when
+# `files` wrote it: "stash /ssl/ssl.crt", "base64_env SSL_CERT_BASE64" or
+# "keep" (the image's own).
+certificate_source() {
+  local log="$STACK_DIR/$1/autopilot.log"
+  if grep -q 'files: .*ssl.crt: kept' "$log" 2>/dev/null; then
+    echo keep
+  else
+    grep -o 'files: wrote [^ ]*ssl.crt .* from .*' "$log" 2>/dev/null | tail -1 | sed 's/.* from //'
+  fi
 }
 
 status_json() {
   local tier first name
-  printf '{"stack_dir":"%s","catalog":"%s","ca":"%s",' "$STACK_DIR" "$CATALOG" "$CA"
+  local args="" a
+  for a in "${CATALOG_ARGS[@]}"; do args+="${args:+,}\"$a\""; done
+  printf '{"stack_dir":"%s","mode":"%s","catalog":"%s","catalog_args":[%s],"ca":"%s","telemetry_port":%s,' \
+    "$STACK_DIR" "$MODE" "$([ "$MODE" = etcd ] && echo "$ETCD_ENDPOINTS" || echo "$CATALOG")" "$args" "$CA" "$TELEMETRY_PORT"
   printf '"paths":{"root":"/","static":"/static/app.css","websocket":"/ws","session":"/session","health":"/health"},'
   printf '"tiers":{'
-  for tier in proxy app redis; do
+  for tier in proxy app redis config monitoring; do
     printf '"%s":[' "$tier"
     first=1
     for name in $(containers "$tier"); do
@@ -217,7 +286,14 @@ status_json() {
     done
     printf '],'
   done
-  printf '"discovery":[],"config":[],"monitoring":[]}}\n'
+  printf '"discovery":[%s]}}\n' "$(discovery_json)"
+}
+
+# The discovery tier: the embedded catalog's directory, or the etcd members.
+discovery_json() {
+  local healthy=false
+  [ -d "$CATALOG" ] && healthy=true
+  printf '{"name":"catalog","kind":"embedded","path":"%s","healthy":%s}' "$CATALOG" "$healthy"
 }
 
 status_text() {
@@ -248,8 +324,10 @@ wait_healthy() {  # wait_healthy SECONDS
 # --- commands -----------------------------------------------------------------
 
 cmd_up() {
-  command -v nginx >/dev/null && command -v redis-server >/dev/null && command -v redis-sentinel >/dev/null ||
-    die "needs nginx, redis-server and redis-sentinel (scripts/install-deps.sh)"
+  local tool
+  for tool in nginx redis-server redis-sentinel redis-cli prometheus openssl curl; do
+    command -v "$tool" >/dev/null || die "needs $tool (scripts/install-deps.sh)"
+  done
   [ -x "$AUTOPILOT_BIN" ] && [ -x "$DEMO_APP" ] || die "build first: $AUTOPILOT_BIN and $DEMO_APP"
   local name
   for name in $(containers); do
@@ -261,6 +339,7 @@ cmd_up() {
   rm -rf "${STACK_DIR:?}"
   mkdir -p "$CATALOG"
   chmod 755 "$STACK_DIR"
+  settings > "$STACK_DIR/stack.env"
   make_certificates
   local started
   started=$(date +%s%N)
@@ -272,6 +351,8 @@ cmd_up() {
   start_container redis 1 "$NET.21"
   start_container redis 2 "$NET.22"
   start_container redis 3 "$NET.23"
+  start_container config 1 "$NET.31"
+  start_container monitoring 1 "$NET.41"
   if wait_healthy 60; then
     log "every tier healthy after $((($(date +%s%N) - started) / 1000000)) ms"
   else
@@ -305,6 +386,7 @@ cmd_down() {
   # The app and proxy tiers first, so nothing writes to Redis while it goes.
   stop_containers $(containers proxy) $(containers app)
   stop_containers $(containers redis)
+  stop_containers $(containers config) $(containers monitoring)
   pids=$(pids_under "$STACK_DIR")
   [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
   rm -rf "${STACK_DIR:?}"

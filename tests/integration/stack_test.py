@@ -38,9 +38,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-ENV = dict(os.environ, STACK_DIR=STACK_DIR, STACK_NET=NET,
-           STACK_HTTP_PORT=os.environ.get("STACK_HTTP_PORT") or str(free_port()),
-           STACK_HTTPS_PORT=os.environ.get("STACK_HTTPS_PORT") or str(free_port()))
+ENV = dict(os.environ, STACK_DIR=STACK_DIR, STACK_NET=NET)
+for var in ("STACK_HTTP_PORT", "STACK_HTTPS_PORT", "STACK_STASH_PORT", "STACK_PROMETHEUS_PORT", "STACK_TELEMETRY_PORT"):
+    ENV[var] = os.environ.get(var) or str(free_port())
 failures = []
 
 
@@ -132,10 +132,12 @@ def websocket_echo(ctx, host, port, path, messages):
     return answers
 
 
+CATALOG_ARGS = ["--discovery-dir", os.path.join(STACK_DIR, "catalog")]  # status --json says which
+
+
 def catalog_addresses(service):
     autopilot = os.environ.get("AUTOPILOT_BIN", os.path.join(os.path.dirname(RUN), "../build/src/autopilot"))
-    out = subprocess.run([autopilot, "catalog", "service", service, "--discovery-dir", os.path.join(STACK_DIR, "catalog")],
-                         capture_output=True, text=True)
+    out = subprocess.run([autopilot, "catalog", "service", service, *CATALOG_ARGS], capture_output=True, text=True)
     try:
         return [i["address"] for i in json.loads(out.stdout)]
     except ValueError:
@@ -180,14 +182,46 @@ def test():
         print(out.stdout, out.stderr)
         return
     st = status()
+    CATALOG_ARGS[:] = st["catalog_args"]
     tiers = st["tiers"]
     check(len(tiers["proxy"]) == 2 and len(tiers["app"]) == 2 and len(tiers["redis"]) == 3, "tiers: 2 proxies, 2 apps, 3 redis")
-    check(all(i["healthy"] for t in ("proxy", "app", "redis") for i in tiers[t]), "every tier healthy")
+    check(len(tiers["config"]) == 1 and len(tiers["monitoring"]) == 1 and tiers["discovery"],
+          "tiers: 1 config, 1 monitoring, discovery")
+    check(all(i["healthy"] for t in tiers for i in tiers[t]), "every tier healthy")
     check(all(i["sentinel_ready"] for i in tiers["redis"]), "every sentinel knows every member")
     roles = sorted(i["role"] for i in tiers["redis"])
     check(roles == ["master", "replica", "replica"], f"one redis master, two replicas {roles}")
     c = Client(st["ca"])
     paths = st["paths"]
+
+    # The config tier: the proxies' certificate and key came from the stash
+    # (the image's own certificate is not signed by the stack's CA, so the
+    # https checks below fail without it), which wants its token.
+    certs = [p["certificate"] for p in tiers["proxy"]]
+    check(certs == ["stash /ssl/ssl.crt"] * 2, f"the proxies' certificates came from the stash {certs}")
+    stash = tiers["config"][0]
+    code = c.request(stash["url"], "/ssl/ssl.key")[0]
+    check(code == 401, f"the stash refuses the key without the token: {code}")
+
+    # The monitoring tier: Prometheus scrapes every autopilot of the stack,
+    # found through the catalog's `containerpilot` service.
+    prometheus = tiers["monitoring"][0]
+    want = sorted(f"{i['address']}:{st['telemetry_port']}" for t in tiers if t != "discovery" for i in tiers[t])
+    if st["mode"] == "etcd":
+        want = sorted(want + [f"{i['address']}:{st['telemetry_port']}" for i in tiers["discovery"]])
+    seen = []
+
+    def all_targets_up():
+        code, _, body = c.request(prometheus["url"], "/api/v1/targets?state=active")
+        if code != 200:
+            return False
+        active = json.loads(body)["data"]["activeTargets"]
+        seen[:] = sorted(f"{t['labels']['instance']} {t['health']}" for t in active)
+        return seen == [f"{w} up" for w in want]
+
+    t = time.monotonic()
+    check(wait_for(all_targets_up, 20, 0.5),
+          f"Prometheus scrapes every autopilot, all up ({len(want)}, {time.monotonic() - t:.1f} s): {seen}")
 
     for p in tiers["proxy"]:
         code, headers, body = c.request(p["https"], "/")
