@@ -4,7 +4,8 @@
 # working directory under the state dir; the tiers find each other through
 # the embedded catalog (a shared directory).
 #
-#   run.sh up                  start every tier (any order), wait until all are healthy
+#   run.sh up [--etcd]         start every tier (any order), wait until all are healthy;
+#                              --etcd: on a 3-member etcd cluster (the discovery tier)
 #   run.sh status [--json]     each tier's instances, health and (Redis) role
 #   run.sh scale app=N         start or gracefully stop app instances
 #   run.sh stop NAME           stop one container gracefully (SIGTERM to its autopilot)
@@ -13,13 +14,16 @@
 #
 # Tiers: proxy x2 (nginx, $NET.1-2), app x2 ($NET.11-), redis x3
 # (redis-server + redis-sentinel, $NET.21-23), config x1 (autopilot stash,
-# $NET.31), monitoring x1 (Prometheus, $NET.41). Every autopilot serves its
-# telemetry on its own address. Not yet: `--containers`.
+# $NET.31), monitoring x1 (Prometheus, $NET.41), and the discovery tier: the
+# embedded catalog (a directory, $STACK_DIR/catalog), or with --etcd etcd x3
+# ($NET.51-53). Every autopilot serves its telemetry on its own address.
+# Not yet: `--containers`.
 #
 # Environment: STACK_DIR (default /tmp/autopilot-stack), STACK_NET (default
 # 127.0.1), STACK_HTTP_PORT / STACK_HTTPS_PORT (default 80 / 443),
 # STACK_STASH_PORT (8080), STACK_PROMETHEUS_PORT (9091),
-# STACK_TELEMETRY_PORT (9090), AUTOPILOT_BUILD (default ../build),
+# STACK_TELEMETRY_PORT (9090), STACK_ETCD_CLIENT_PORT / STACK_ETCD_PEER_PORT
+# (2379 / 2380), AUTOPILOT_BUILD (default ../build),
 # AUTOPILOT_BIN, DEMO_APP. `up` records the settings in the state dir; the
 # other commands read them from there.
 set -euo pipefail
@@ -34,13 +38,17 @@ HTTPS_PORT="${STACK_HTTPS_PORT:-443}"
 STASH_PORT="${STACK_STASH_PORT:-8080}"
 PROMETHEUS_PORT="${STACK_PROMETHEUS_PORT:-9091}"
 TELEMETRY_PORT="${STACK_TELEMETRY_PORT:-9090}"
+ETCD_CLIENT_PORT="${STACK_ETCD_CLIENT_PORT:-2379}"
+ETCD_PEER_PORT="${STACK_ETCD_PEER_PORT:-2380}"
 APP_PORT=8000
 MODE=embedded
 ETCD_ENDPOINTS=""
 # The settings of a stack that is up win over the environment's.
 settings() {
-  printf 'NET=%q\nHTTP_PORT=%q\nHTTPS_PORT=%q\nSTASH_PORT=%q\nPROMETHEUS_PORT=%q\nTELEMETRY_PORT=%q\nMODE=%q\nETCD_ENDPOINTS=%q\n' \
-    "$NET" "$HTTP_PORT" "$HTTPS_PORT" "$STASH_PORT" "$PROMETHEUS_PORT" "$TELEMETRY_PORT" "$MODE" "$ETCD_ENDPOINTS"
+  printf 'NET=%q\nHTTP_PORT=%q\nHTTPS_PORT=%q\nSTASH_PORT=%q\nPROMETHEUS_PORT=%q\nTELEMETRY_PORT=%q\n' \
+    "$NET" "$HTTP_PORT" "$HTTPS_PORT" "$STASH_PORT" "$PROMETHEUS_PORT" "$TELEMETRY_PORT"
+  printf 'ETCD_CLIENT_PORT=%q\nETCD_PEER_PORT=%q\nMODE=%q\nETCD_ENDPOINTS=%q\n' \
+    "$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT" "$MODE" "$ETCD_ENDPOINTS"
 }
 if [ "${1:-}" != up ] && [ -f "$STACK_DIR/stack.env" ]; then
   . "$STACK_DIR/stack.env"
@@ -120,6 +128,10 @@ start_container() {  # start_container TIER INDEX IP
       extra=(STASH_TOKEN="$(cat "$STACK_DIR/ca/stash.token")" STASHBOX__address="$ip") ;;
     monitoring)
       cp "$here/monitoring/prometheus.yml" "$dir/prometheus.yml" ;;
+    discovery)
+      local i cluster=""
+      for i in 1 2 3; do cluster+="${cluster:+,}discovery-$i=http://$NET.$((50 + i)):$ETCD_PEER_PORT"; done
+      extra=(ETCD_CLUSTER="$cluster" ETCD_CLIENT_PORT="$ETCD_CLIENT_PORT" ETCD_PEER_PORT="$ETCD_PEER_PORT") ;;
   esac
   (
     cd "$dir"
@@ -243,6 +255,11 @@ container_json() {
       $alive && healthy_in stash "$ip" && healthy=true
       printf '{"name":"%s","address":"%s","port":%s,"url":"http://%s:%s","healthy":%s,"pid":%s}' \
         "$name" "$ip" "$STASH_PORT" "$ip" "$STASH_PORT" "$healthy" "$pid" ;;
+    discovery)
+      $alive && curl -s --max-time 1 "http://$ip:$ETCD_CLIENT_PORT/health" 2>/dev/null | grep -q '"health":"true"' &&
+        healthy=true
+      printf '{"name":"%s","kind":"etcd","address":"%s","port":%s,"url":"http://%s:%s","healthy":%s,"pid":%s}' \
+        "$name" "$ip" "$ETCD_CLIENT_PORT" "$ip" "$ETCD_CLIENT_PORT" "$healthy" "$pid" ;;
     monitoring)
       local targets="" up=0 down=0
       if $alive && healthy_in prometheus "$ip"; then
@@ -289,11 +306,20 @@ status_json() {
   printf '"discovery":[%s]}}\n' "$(discovery_json)"
 }
 
-# The discovery tier: the embedded catalog's directory, or the etcd members.
+# The discovery tier: the embedded catalog's directory, or the etcd members
+# (healthy: the member answers /health with a leader in the cluster).
 discovery_json() {
-  local healthy=false
-  [ -d "$CATALOG" ] && healthy=true
-  printf '{"name":"catalog","kind":"embedded","path":"%s","healthy":%s}' "$CATALOG" "$healthy"
+  local healthy=false name first=1
+  if [ "$MODE" != etcd ]; then
+    [ -d "$CATALOG" ] && healthy=true
+    printf '{"name":"catalog","kind":"embedded","path":"%s","healthy":%s}' "$CATALOG" "$healthy"
+    return
+  fi
+  for name in $(containers discovery); do
+    [ $first = 1 ] || printf ','
+    first=0
+    container_json "$name"
+  done
 }
 
 status_text() {
@@ -324,7 +350,16 @@ wait_healthy() {  # wait_healthy SECONDS
 # --- commands -----------------------------------------------------------------
 
 cmd_up() {
-  local tool
+  local tool i
+  case "${1:-}" in
+    "") ;;
+    --etcd)
+      MODE=etcd
+      for i in 1 2 3; do ETCD_ENDPOINTS+="${ETCD_ENDPOINTS:+,}http://$NET.$((50 + i)):$ETCD_CLIENT_PORT"; done
+      set_catalog_args
+      command -v etcd >/dev/null || die "needs etcd (Debian's etcd-server; scripts/install-deps.sh)" ;;
+    *) die "usage: run.sh up [--etcd]" ;;
+  esac
   for tool in nginx redis-server redis-sentinel redis-cli prometheus openssl curl; do
     command -v "$tool" >/dev/null || die "needs $tool (scripts/install-deps.sh)"
   done
@@ -343,7 +378,8 @@ cmd_up() {
   make_certificates
   local started
   started=$(date +%s%N)
-  # Any order works; the catalog sorts it out. Proxies first, to show it.
+  # Any order works; the catalog sorts it out. Proxies first, to show it
+  # (on etcd they wait for the cluster as for any catalog outage).
   start_container proxy 1 "$NET.1"
   start_container proxy 2 "$NET.2"
   start_container app 1 "$NET.11"
@@ -353,6 +389,9 @@ cmd_up() {
   start_container redis 3 "$NET.23"
   start_container config 1 "$NET.31"
   start_container monitoring 1 "$NET.41"
+  if [ "$MODE" = etcd ]; then
+    for i in 1 2 3; do start_container discovery "$i" "$NET.$((50 + i))"; done
+  fi
   if wait_healthy 60; then
     log "every tier healthy after $((($(date +%s%N) - started) / 1000000)) ms"
   else
@@ -387,6 +426,7 @@ cmd_down() {
   stop_containers $(containers proxy) $(containers app)
   stop_containers $(containers redis)
   stop_containers $(containers config) $(containers monitoring)
+  stop_containers $(containers discovery)  # last: the others deregister from it
   pids=$(pids_under "$STACK_DIR")
   [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
   rm -rf "${STACK_DIR:?}"
@@ -398,7 +438,7 @@ cmd_down() {
 }
 
 case "${1:-}" in
-  up) cmd_up ;;
+  up) cmd_up "${2:-}" ;;
   status) if [ "${2:-}" = "--json" ]; then status_json; else status_text; fi ;;
   scale) cmd_scale "${2:-}" ;;
   stop) [ -n "${2:-}" ] && [ -d "$STACK_DIR/$2" ] || die "no container ${2:-}"; stop_containers "$2" ;;

@@ -1,11 +1,16 @@
 # Shared by the Redis tier's scripts (sourced). Environment from stack/run.sh:
-# IP (this member's address), WORKDIR, CATALOG, AUTOPILOT_BIN.
+# IP (this member's address), WORKDIR, CATALOG or ETCD_ENDPOINTS, AUTOPILOT_BIN.
 REDIS_PORT=6379
 SENTINEL_PORT=26379
 
+# The flags that name the stack's catalog to `autopilot catalog` and `lock`.
+catalog_flags() {
+  if [ -n "${ETCD_ENDPOINTS:-}" ]; then echo --etcd "$ETCD_ENDPOINTS"; else echo --discovery-dir "$CATALOG"; fi
+}
+
 # The addresses of SERVICE's healthy instances in the catalog, one a line.
 catalog_addresses() {
-  "$AUTOPILOT_BIN" catalog service "$1" --discovery-dir "$CATALOG" 2>/dev/null |
+  "$AUTOPILOT_BIN" catalog service "$1" $(catalog_flags) 2>/dev/null |
     grep -o '"address": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/'
 }
 

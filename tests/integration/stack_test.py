@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """The reference stack (stack/run.sh), end to end on the embedded catalog.
 
-    stack_test.py            (ctest -L stack runs it alone)
+    stack_test.py [--etcd]   (ctest -L stack runs both)
+
+With --etcd the stack runs on its 3-member etcd cluster (the discovery
+tier), and the test also kills the etcd leader's container: nothing may
+change (every tier stays healthy and registered, requests keep succeeding),
+and the rest of the test runs on the two members left.
 
 Brings the stack up with real nginx, redis-server and redis-sentinel, then
 checks through both proxies over TLS (the stack's CA): the 301 on http,
@@ -26,6 +31,7 @@ import threading
 import time
 
 RUN = os.environ.get("STACK_RUN") or os.path.join(os.path.dirname(__file__), "../../stack/run.sh")
+ETCD = "--etcd" in sys.argv[1:]
 NET = os.environ.get("STACK_NET", "127.0.9")
 STACK_DIR = tempfile.mkdtemp(prefix="autopilot-stack-test-")
 
@@ -39,7 +45,8 @@ def free_port():
 
 
 ENV = dict(os.environ, STACK_DIR=STACK_DIR, STACK_NET=NET)
-for var in ("STACK_HTTP_PORT", "STACK_HTTPS_PORT", "STACK_STASH_PORT", "STACK_PROMETHEUS_PORT", "STACK_TELEMETRY_PORT"):
+for var in ("STACK_HTTP_PORT", "STACK_HTTPS_PORT", "STACK_STASH_PORT", "STACK_PROMETHEUS_PORT", "STACK_TELEMETRY_PORT",
+            "STACK_ETCD_CLIENT_PORT", "STACK_ETCD_PEER_PORT"):
     ENV[var] = os.environ.get(var) or str(free_port())
 failures = []
 
@@ -144,6 +151,58 @@ def catalog_addresses(service):
         return []
 
 
+def etcd_leader(discovery):
+    """The name of the member the others follow, from /v3/maintenance/status."""
+    for m in discovery:
+        try:
+            conn = http.client.HTTPConnection(m["address"], m["port"], timeout=2)
+            conn.request("POST", "/v3/maintenance/status", body="{}")
+            st = json.loads(conn.getresponse().read())
+            conn.close()
+        except (OSError, ValueError):
+            continue
+        if st.get("leader") and st.get("header", {}).get("member_id") == st["leader"]:
+            return m["name"]
+    return None
+
+
+def kill_etcd_leader(c, tiers):
+    """kill -9 of the etcd leader's container: for 6 s (twice the instances'
+    TTL) every tier stays healthy, the catalog keeps the same instances, and
+    requests through both proxies succeed; then its remains are cleared."""
+    leader = etcd_leader(tiers["discovery"])
+    check(leader is not None, f"the etcd leader: {leader}")
+    if not leader:
+        return
+    before = {t: sorted((i["name"], i.get("role", "")) for i in tiers[t]) for t in tiers if t != "discovery"}
+    apps = sorted(catalog_addresses("app"))
+    out = run("kill", leader)
+    check(out.returncode == 0, f"kill -9 of {leader}, the etcd leader")
+    changes, failures_seen, t = [], [], time.monotonic()
+    while time.monotonic() - t < 6:
+        st = status()["tiers"]
+        now = {t: sorted((i["name"], i.get("role", "")) for i in st[t]) for t in st if t != "discovery"}
+        unhealthy = [i["name"] for t in st if t != "discovery" for i in st[t] if not i["healthy"]]
+        if now != before or unhealthy:
+            changes.append((round(time.monotonic() - t, 1), unhealthy))
+        if sorted(catalog_addresses("app")) != apps:
+            changes.append((round(time.monotonic() - t, 1), "app set", catalog_addresses("app")))
+        for p in st["proxy"]:
+            try:
+                code = c.request(p["https"], "/")[0]
+            except Exception as e:  # noqa: BLE001
+                code = repr(e)
+            if code != 200:
+                failures_seen.append(code)
+        time.sleep(0.3)
+    check(not changes and not failures_seen,
+          f"the etcd leader killed: nothing changes for 6 s (changes {changes[:3]}, failed requests {failures_seen[:3]})")
+    live = [m for m in status()["tiers"]["discovery"] if m["healthy"]]
+    check(len(live) == 2, f"two etcd members left, healthy: {[m['name'] for m in live]}")
+    out = run("stop", leader)  # clears the dead member's directory, so that `scale` finds every tier healthy
+    check(out.returncode == 0, f"{leader}'s remains cleared")
+
+
 def main():
     try:
         test()
@@ -177,7 +236,7 @@ def main():
 
 def test():
     t0 = time.monotonic()
-    out = run("up")
+    out = run("up", *(["--etcd"] if ETCD else []))
     if not check(out.returncode == 0, f"up exits 0 ({time.monotonic() - t0:.1f} s) {out.stderr.strip()}"):
         print(out.stdout, out.stderr)
         return
@@ -222,6 +281,9 @@ def test():
     t = time.monotonic()
     check(wait_for(all_targets_up, 20, 0.5),
           f"Prometheus scrapes every autopilot, all up ({len(want)}, {time.monotonic() - t:.1f} s): {seen}")
+    if ETCD:
+        check([i["kind"] for i in tiers["discovery"]] == ["etcd"] * 3, "discovery: 3 etcd members")
+        kill_etcd_leader(c, tiers)
 
     for p in tiers["proxy"]:
         code, headers, body = c.request(p["https"], "/")
