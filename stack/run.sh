@@ -2,7 +2,7 @@
 # The reference stack on one machine, in process mode: each "container" is a
 # process tree under its own autopilot, with its own loopback address and
 # working directory under the state dir; the tiers find each other through
-# the embedded catalog (a shared directory).
+# the catalog: the embedded one (a shared directory), or etcd with --etcd.
 #
 #   run.sh up [--etcd]         start every tier (any order), wait until all are healthy;
 #                              --etcd: on a 3-member etcd cluster (the discovery tier)
@@ -444,5 +444,5 @@ case "${1:-}" in
   stop) [ -n "${2:-}" ] && [ -d "$STACK_DIR/$2" ] || die "no container ${2:-}"; stop_containers "$2" ;;
   kill) [ -n "${2:-}" ] && [ -d "$STACK_DIR/$2" ] || die "no container ${2:-}"; kill_container "$2" ;;
   down) cmd_down ;;
-  *) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 2 ;;
+  *) sed -n '2,28s/^# \{0,1\}//p' "$0"; exit 2 ;;
 esac

@@ -105,7 +105,8 @@ TEST_P(LockCommand, AKilledHolderFreesTheLock) {
   ASSERT_TRUE(waiter_exit);
   EXPECT_EQ(waiter_exit->code, 0) << waiter.output();
   auto waited = std::chrono::steady_clock::now() - started;
-  EXPECT_LT(waited, GetParam() ? 5s : 1s) << waiter.output();
+  // Bounds with room for a loaded machine; a lock that outlived its holder would take the whole wait.
+  EXPECT_LT(waited, GetParam() ? 8s : 3s) << waiter.output();
   int command_pid = std::atoi(read_text(pid_file).c_str());
   if (command_pid > 0) ::kill(command_pid, SIGKILL);
 }
