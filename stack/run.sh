@@ -234,9 +234,13 @@ container_json() {
   pid=$(container_pid "$name") && alive=true || pid=0
   case "$tier" in
     proxy)
+      local serving=false
       $alive && healthy_in nginx "$ip" && healthy=true
-      printf '{"name":"%s","address":"%s","http":"http://%s:%s","https":"https://%s:%s","healthy":%s,"certificate":"%s","pid":%s}' \
-        "$name" "$ip" "$ip" "$HTTP_PORT" "$ip" "$HTTPS_PORT" "$healthy" "$(certificate_source "$name")" "$pid" ;;
+      # Serving: an app answers through it over https, with the stack's CA.
+      $healthy && [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" --max-time 2 "https://$ip:$HTTPS_PORT/" 2>/dev/null)" = 200 ] &&
+        serving=true
+      printf '{"name":"%s","address":"%s","http":"http://%s:%s","https":"https://%s:%s","healthy":%s,"serving":%s,"certificate":"%s","pid":%s}' \
+        "$name" "$ip" "$ip" "$HTTP_PORT" "$ip" "$HTTPS_PORT" "$healthy" "$serving" "$(certificate_source "$name")" "$pid" ;;
     app)
       $alive && healthy_in app "$ip" && healthy=true
       printf '{"name":"%s","address":"%s","port":%s,"healthy":%s,"pid":%s}' "$name" "$ip" "$APP_PORT" "$healthy" "$pid" ;;
@@ -335,6 +339,7 @@ all_healthy() {
   local json
   json=$(status_json)
   ! grep -q '"healthy":false' <<<"$json" && ! grep -q '"sentinel_ready":false' <<<"$json" &&
+    ! grep -q '"serving":false' <<<"$json" &&
     grep -q '"healthy":true' <<<"$json"
 }
 
