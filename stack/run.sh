@@ -197,9 +197,19 @@ make_certificates() {
 
 # --- status -------------------------------------------------------------------
 
-healthy_in() {  # healthy_in SERVICE ADDRESS: is ADDRESS a healthy instance of SERVICE?
-  "$AUTOPILOT_BIN" catalog service "$1" "${CATALOG_ARGS[@]}" 2>/dev/null |
-    grep -o '"address": *"[^"]*"' | grep -q "\"$2\""
+# healthy_in SERVICE ADDRESS: is ADDRESS a healthy instance of SERVICE? A
+# read that fails (etcd electing a leader answers "no leader" for about a
+# second) is asked again, at most 3 s: it says nothing about the instance.
+healthy_in() {
+  local out i
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    if out=$("$AUTOPILOT_BIN" catalog service "$1" "${CATALOG_ARGS[@]}" 2>/dev/null); then
+      grep -o '"address": *"[^"]*"' <<<"$out" | grep -q "\"$2\""
+      return
+    fi
+    sleep 0.3
+  done
+  return 1
 }
 
 redis_role() {

@@ -9,9 +9,16 @@ catalog_flags() {
 }
 
 # The addresses of SERVICE's healthy instances in the catalog, one a line.
+# A read that fails (etcd electing a leader says "no leader" for about a
+# second) is asked again, at most 3 s, rather than taken for "none".
 catalog_addresses() {
-  "$AUTOPILOT_BIN" catalog service "$1" $(catalog_flags) 2>/dev/null |
-    grep -o '"address": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/'
+  local out i=0
+  while ! out=$("$AUTOPILOT_BIN" catalog service "$1" $(catalog_flags) 2>/dev/null); do
+    i=$((i + 1))
+    [ $i -lt 10 ] || return 1
+    sleep 0.3
+  done
+  printf '%s\n' "$out" | grep -o '"address": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/'
 }
 
 # The master the sentinel at $1 knows, or nothing.

@@ -144,7 +144,13 @@ CATALOG_ARGS = ["--discovery-dir", os.path.join(STACK_DIR, "catalog")]  # status
 
 def catalog_addresses(service):
     autopilot = os.environ.get("AUTOPILOT_BIN", os.path.join(os.path.dirname(RUN), "../build/src/autopilot"))
-    out = subprocess.run([autopilot, "catalog", "service", service, *CATALOG_ARGS], capture_output=True, text=True)
+    # A failed read (etcd electing a leader says "no leader" for a second) is
+    # asked again: it says nothing about the service.
+    for _ in range(10):
+        out = subprocess.run([autopilot, "catalog", "service", service, *CATALOG_ARGS], capture_output=True, text=True)
+        if out.returncode == 0:
+            break
+        time.sleep(0.3)
     try:
         return [i["address"] for i in json.loads(out.stdout)]
     except ValueError:
