@@ -2,9 +2,10 @@
 # The reference stack on one machine, in process mode: each "container" is a
 # process tree under its own autopilot, with its own loopback address and
 # working directory under the state dir; the tiers find each other through
-# the embedded catalog (a shared directory).
+# the catalog: the embedded one (a shared directory), or etcd with --etcd.
 #
-#   run.sh up                  start every tier (any order), wait until all are healthy
+#   run.sh up [--etcd]         start every tier (any order), wait until all are healthy;
+#                              --etcd: on a 3-member etcd cluster (the discovery tier)
 #   run.sh status [--json]     each tier's instances, health and (Redis) role
 #   run.sh scale app=N         start or gracefully stop app instances
 #   run.sh stop NAME           stop one container gracefully (SIGTERM to its autopilot)
@@ -12,13 +13,21 @@
 #   run.sh down                stop everything; no process, port or file is left
 #   run.sh up --containers     the same tiers as podman containers (stack/containers/)
 #
-# Tiers now: proxy x2 (nginx, $NET.1-2), app x2 ($NET.11-), redis x3
-# (redis-server + redis-sentinel, $NET.21-23). Not yet: discovery (etcd),
-# config (stash), monitoring (Prometheus); `up --etcd`.
+# Tiers: proxy x2 (nginx, $NET.1-2), app x2 ($NET.11-), redis x3
+# (redis-server + redis-sentinel, $NET.21-23), config x1 (autopilot stash,
+# $NET.31), monitoring x1 (Prometheus, $NET.41), and the discovery tier: the
+# embedded catalog (a directory, $STACK_DIR/catalog), or with --etcd etcd x3
+# ($NET.51-53). Every autopilot serves its telemetry on its own address.
+# --containers runs proxy, app and redis as podman containers (not yet the
+# config, monitoring and etcd tiers).
 #
 # Environment: STACK_DIR (default /tmp/autopilot-stack), STACK_NET (default
 # 127.0.1), STACK_HTTP_PORT / STACK_HTTPS_PORT (default 80 / 443),
-# AUTOPILOT_BUILD (default ../build), AUTOPILOT_BIN, DEMO_APP.
+# STACK_STASH_PORT (8080), STACK_PROMETHEUS_PORT (9091),
+# STACK_TELEMETRY_PORT (9090), STACK_ETCD_CLIENT_PORT / STACK_ETCD_PEER_PORT
+# (2379 / 2380), AUTOPILOT_BUILD (default ../build),
+# AUTOPILOT_BIN, DEMO_APP. `up` records the settings in the state dir; the
+# other commands read them from there.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build="${AUTOPILOT_BUILD:-$here/../build}"
@@ -28,9 +37,31 @@ STACK_DIR="${STACK_DIR:-/tmp/autopilot-stack}"
 NET="${STACK_NET:-127.0.1}"
 HTTP_PORT="${STACK_HTTP_PORT:-80}"
 HTTPS_PORT="${STACK_HTTPS_PORT:-443}"
+STASH_PORT="${STACK_STASH_PORT:-8080}"
+PROMETHEUS_PORT="${STACK_PROMETHEUS_PORT:-9091}"
+TELEMETRY_PORT="${STACK_TELEMETRY_PORT:-9090}"
+ETCD_CLIENT_PORT="${STACK_ETCD_CLIENT_PORT:-2379}"
+ETCD_PEER_PORT="${STACK_ETCD_PEER_PORT:-2380}"
 APP_PORT=8000
+MODE=embedded
+ETCD_ENDPOINTS=""
+# The settings of a stack that is up win over the environment's.
+settings() {
+  printf 'NET=%q\nHTTP_PORT=%q\nHTTPS_PORT=%q\nSTASH_PORT=%q\nPROMETHEUS_PORT=%q\nTELEMETRY_PORT=%q\n' \
+    "$NET" "$HTTP_PORT" "$HTTPS_PORT" "$STASH_PORT" "$PROMETHEUS_PORT" "$TELEMETRY_PORT"
+  printf 'ETCD_CLIENT_PORT=%q\nETCD_PEER_PORT=%q\nMODE=%q\nETCD_ENDPOINTS=%q\n' \
+    "$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT" "$MODE" "$ETCD_ENDPOINTS"
+}
+if [ "${1:-}" != up ] && [ -f "$STACK_DIR/stack.env" ]; then
+  . "$STACK_DIR/stack.env"
+fi
 CATALOG="$STACK_DIR/catalog"
 CA="$STACK_DIR/ca/ca.crt"
+# What `autopilot catalog` needs to read this stack's catalog.
+set_catalog_args() {
+  if [ "$MODE" = etcd ]; then CATALOG_ARGS=(--etcd "$ETCD_ENDPOINTS"); else CATALOG_ARGS=(--discovery-dir "$CATALOG"); fi
+}
+set_catalog_args
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 log() { echo "run.sh: $*" >&2; }
@@ -85,16 +116,32 @@ start_container() {  # start_container TIER INDEX IP
   mkdir -p "$dir"
   chmod 755 "$dir"  # nginx workers run as nobody
   printf 'TIER=%s\nINDEX=%s\nIP=%s\n' "$tier" "$index" "$ip" > "$dir/container.env"
-  if [ "$tier" = proxy ]; then  # the image's default certificate path
-    mkdir -p "$dir/ssl"
-    cp "$STACK_DIR/ca/server.crt" "$dir/ssl/ssl.crt"
-    cp "$STACK_DIR/ca/server.key" "$dir/ssl/ssl.key"
-  fi
+  local extra=()  # what the tier's "image" holds, and its own environment
+  case "$tier" in
+    proxy)  # the image's default certificate: not the stack's (files replaces it)
+      mkdir -p "$dir/ssl"
+      cp "$STACK_DIR/ca/image.crt" "$dir/ssl/ssl.crt"
+      cp "$STACK_DIR/ca/image.key" "$dir/ssl/ssl.key"
+      extra=(STASH_TOKEN="$(cat "$STACK_DIR/ca/stash.token")") ;;
+    config)  # what the stash serves
+      mkdir -p "$dir/ssl"
+      cp "$STACK_DIR/ca/server.crt" "$dir/ssl/ssl.crt"
+      cp "$STACK_DIR/ca/server.key" "$dir/ssl/ssl.key"
+      extra=(STASH_TOKEN="$(cat "$STACK_DIR/ca/stash.token")" STASHBOX__address="$ip") ;;
+    monitoring)
+      cp "$here/monitoring/prometheus.yml" "$dir/prometheus.yml" ;;
+    discovery)
+      local i cluster=""
+      for i in 1 2 3; do cluster+="${cluster:+,}discovery-$i=http://$NET.$((50 + i)):$ETCD_PEER_PORT"; done
+      extra=(ETCD_CLUSTER="$cluster" ETCD_CLIENT_PORT="$ETCD_CLIENT_PORT" ETCD_PEER_PORT="$ETCD_PEER_PORT") ;;
+  esac
   (
     cd "$dir"
-    AUTOPILOT_STACK="$STACK_DIR" AUTOPILOT_CONTAINER="$dir" CATALOG="$CATALOG" WORKDIR="$dir" IP="$ip" NAME="$tier-$index" \
+    env AUTOPILOT_STACK="$STACK_DIR" AUTOPILOT_CONTAINER="$dir" CATALOG="$CATALOG" ETCD_ENDPOINTS="$ETCD_ENDPOINTS" \
+      WORKDIR="$dir" IP="$ip" NAME="$tier-$index" TIER="$tier" \
       HTTP_PORT="$HTTP_PORT" HTTPS_PORT="$HTTPS_PORT" APP_PORT="$APP_PORT" DEMO_APP="$DEMO_APP" \
-      AUTOPILOT_BIN="$AUTOPILOT_BIN" STACK_SRC="$here" \
+      STASH_PORT="$STASH_PORT" PROMETHEUS_PORT="$PROMETHEUS_PORT" TELEMETRY_PORT="$TELEMETRY_PORT" \
+      AUTOPILOT_BIN="$AUTOPILOT_BIN" STACK_SRC="$here" "${extra[@]}" \
       setsid "$AUTOPILOT_BIN" -config "$here/$tier/autopilot.json5" </dev/null >"$dir/autopilot.log" 2>&1 &
     echo $! > "$dir/autopilot.pid"
   )
@@ -130,7 +177,10 @@ kill_container() {  # kill -9 every process of the container
 
 # --- certificates -------------------------------------------------------------
 
-# A throwaway CA and a server certificate for the proxies' addresses.
+# A throwaway CA and a server certificate for the proxies' addresses (the
+# config tier serves them), a self-signed one standing for the certificate
+# baked into the proxy image (which the stack's CA does not trust), and the
+# bearer token the stash wants.
 make_certificates() {
   local d="$STACK_DIR/ca" san="DNS:localhost,IP:127.0.0.1" i
   for i in 1 2 3 4 5 6 7 8 9; do san+=",IP:$NET.$i"; done
@@ -142,13 +192,26 @@ make_certificates() {
     "$san" > "$d/server.ext"
   openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
     -extfile "$d/server.ext" -out "$d/server.crt" 2>/dev/null
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=the proxy image's default certificate" \
+    -keyout "$d/image.key" -out "$d/image.crt" 2>/dev/null
+  (umask 077 && openssl rand -hex 16 > "$d/stash.token")
 }
 
 # --- status -------------------------------------------------------------------
 
-healthy_in() {  # healthy_in SERVICE ADDRESS: is ADDRESS a healthy instance of SERVICE?
-  "$AUTOPILOT_BIN" catalog service "$1" --discovery-dir "$CATALOG" 2>/dev/null |
-    grep -o '"address": *"[^"]*"' | grep -q "\"$2\""
+# healthy_in SERVICE ADDRESS: is ADDRESS a healthy instance of SERVICE? A
+# read that fails (etcd electing a leader answers "no leader" for about a
+# second) is asked again, at most 3 s: it says nothing about the instance.
+healthy_in() {
+  local out i
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    if out=$("$AUTOPILOT_BIN" catalog service "$1" "${CATALOG_ARGS[@]}" 2>/dev/null); then
+      grep -o '"address": *"[^"]*"' <<<"$out" | grep -q "\"$2\""
+      return
+    fi
+    sleep 0.3
+  done
+  return 1
 }
 
 redis_role() {
@@ -183,9 +246,13 @@ container_json() {
   pid=$(container_pid "$name") && alive=true || pid=0
   case "$tier" in
     proxy)
+      local serving=false
       $alive && healthy_in nginx "$ip" && healthy=true
-      printf '{"name":"%s","address":"%s","http":"http://%s:%s","https":"https://%s:%s","healthy":%s,"pid":%s}' \
-        "$name" "$ip" "$ip" "$HTTP_PORT" "$ip" "$HTTPS_PORT" "$healthy" "$pid" ;;
+      # Serving: an app answers through it over https, with the stack's CA.
+      $healthy && [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" --max-time 2 "https://$ip:$HTTPS_PORT/" 2>/dev/null)" = 200 ] &&
+        serving=true
+      printf '{"name":"%s","address":"%s","http":"http://%s:%s","https":"https://%s:%s","healthy":%s,"serving":%s,"certificate":"%s","pid":%s}' \
+        "$name" "$ip" "$ip" "$HTTP_PORT" "$ip" "$HTTPS_PORT" "$healthy" "$serving" "$(certificate_source "$name")" "$pid" ;;
     app)
       $alive && healthy_in app "$ip" && healthy=true
       printf '{"name":"%s","address":"%s","port":%s,"healthy":%s,"pid":%s}' "$name" "$ip" "$APP_PORT" "$healthy" "$pid" ;;
@@ -200,15 +267,49 @@ container_json() {
       printf '{"name":"%s","address":"%s","port":6379,"sentinel_port":26379,"role":"%s","healthy":%s,"sentinel_ready":%s,"sentinel_master":"%s","pid":%s}' \
         "$name" "$ip" "$role" "$healthy" "$(sentinel_ready "$ip")" \
         "$(redis-cli -h "$ip" -p 26379 --raw SENTINEL get-master-addr-by-name mymaster 2>/dev/null | head -1)" "$pid" ;;
+    config)
+      $alive && healthy_in stash "$ip" && healthy=true
+      printf '{"name":"%s","address":"%s","port":%s,"url":"http://%s:%s","healthy":%s,"pid":%s}' \
+        "$name" "$ip" "$STASH_PORT" "$ip" "$STASH_PORT" "$healthy" "$pid" ;;
+    discovery)
+      $alive && curl -s --max-time 1 "http://$ip:$ETCD_CLIENT_PORT/health" 2>/dev/null | grep -q '"health":"true"' &&
+        healthy=true
+      printf '{"name":"%s","kind":"etcd","address":"%s","port":%s,"url":"http://%s:%s","healthy":%s,"pid":%s}' \
+        "$name" "$ip" "$ETCD_CLIENT_PORT" "$ip" "$ETCD_CLIENT_PORT" "$healthy" "$pid" ;;
+    monitoring)
+      local targets="" up=0 down=0
+      if $alive && healthy_in prometheus "$ip"; then
+        healthy=true
+        targets=$(curl -s --max-time 2 "http://$ip:$PROMETHEUS_PORT/api/v1/targets?state=active" 2>/dev/null) || targets=""
+        up=$( (grep -o '"health":"up"' <<<"$targets" || true) | wc -l)
+        down=$( (grep -o '"health":"\(down\|unknown\)"' <<<"$targets" || true) | wc -l)
+      fi
+      printf '{"name":"%s","address":"%s","port":%s,"url":"http://%s:%s","healthy":%s,"targets_up":%s,"targets_down":%s,"pid":%s}' \
+        "$name" "$ip" "$PROMETHEUS_PORT" "$ip" "$PROMETHEUS_PORT" "$healthy" "$up" "$down" "$pid" ;;
   esac
+}
+
+# Where a proxy's certificate came from, as its autopilot logged it when
+# `files` wrote it: "stash /ssl/ssl.crt", "base64_env SSL_CERT_BASE64" or
+# "keep" (the image's own).
+certificate_source() {
+  local log="$STACK_DIR/$1/autopilot.log"
+  if grep -q 'files: .*ssl.crt: kept' "$log" 2>/dev/null; then
+    echo keep
+  else
+    grep -o 'files: wrote [^ ]*ssl.crt .* from .*' "$log" 2>/dev/null | tail -1 | sed 's/.* from //'
+  fi
 }
 
 status_json() {
   local tier first name
-  printf '{"stack_dir":"%s","catalog":"%s","ca":"%s",' "$STACK_DIR" "$CATALOG" "$CA"
+  local args="" a
+  for a in "${CATALOG_ARGS[@]}"; do args+="${args:+,}\"$a\""; done
+  printf '{"stack_dir":"%s","mode":"%s","catalog":"%s","catalog_args":[%s],"ca":"%s","telemetry_port":%s,' \
+    "$STACK_DIR" "$MODE" "$([ "$MODE" = etcd ] && echo "$ETCD_ENDPOINTS" || echo "$CATALOG")" "$args" "$CA" "$TELEMETRY_PORT"
   printf '"paths":{"root":"/","static":"/static/app.css","websocket":"/ws","session":"/session","health":"/health"},'
   printf '"tiers":{'
-  for tier in proxy app redis; do
+  for tier in proxy app redis config monitoring; do
     printf '"%s":[' "$tier"
     first=1
     for name in $(containers "$tier"); do
@@ -218,7 +319,23 @@ status_json() {
     done
     printf '],'
   done
-  printf '"discovery":[],"config":[],"monitoring":[]}}\n'
+  printf '"discovery":[%s]}}\n' "$(discovery_json)"
+}
+
+# The discovery tier: the embedded catalog's directory, or the etcd members
+# (healthy: the member answers /health with a leader in the cluster).
+discovery_json() {
+  local healthy=false name first=1
+  if [ "$MODE" != etcd ]; then
+    [ -d "$CATALOG" ] && healthy=true
+    printf '{"name":"catalog","kind":"embedded","path":"%s","healthy":%s}' "$CATALOG" "$healthy"
+    return
+  fi
+  for name in $(containers discovery); do
+    [ $first = 1 ] || printf ','
+    first=0
+    container_json "$name"
+  done
 }
 
 status_text() {
@@ -234,6 +351,7 @@ all_healthy() {
   local json
   json=$(status_json)
   ! grep -q '"healthy":false' <<<"$json" && ! grep -q '"sentinel_ready":false' <<<"$json" &&
+    ! grep -q '"serving":false' <<<"$json" &&
     grep -q '"healthy":true' <<<"$json"
 }
 
@@ -249,8 +367,19 @@ wait_healthy() {  # wait_healthy SECONDS
 # --- commands -----------------------------------------------------------------
 
 cmd_up() {
-  command -v nginx >/dev/null && command -v redis-server >/dev/null && command -v redis-sentinel >/dev/null ||
-    die "needs nginx, redis-server and redis-sentinel (scripts/install-deps.sh)"
+  local tool i
+  case "${1:-}" in
+    "") ;;
+    --etcd)
+      MODE=etcd
+      for i in 1 2 3; do ETCD_ENDPOINTS+="${ETCD_ENDPOINTS:+,}http://$NET.$((50 + i)):$ETCD_CLIENT_PORT"; done
+      set_catalog_args
+      command -v etcd >/dev/null || die "needs etcd (Debian's etcd-server; scripts/install-deps.sh)" ;;
+    *) die "usage: run.sh up [--etcd]" ;;
+  esac
+  for tool in nginx redis-server redis-sentinel redis-cli prometheus openssl curl; do
+    command -v "$tool" >/dev/null || die "needs $tool (scripts/install-deps.sh)"
+  done
   [ -x "$AUTOPILOT_BIN" ] && [ -x "$DEMO_APP" ] || die "build first: $AUTOPILOT_BIN and $DEMO_APP"
   local name
   for name in $(containers); do
@@ -262,10 +391,12 @@ cmd_up() {
   rm -rf "${STACK_DIR:?}"
   mkdir -p "$CATALOG"
   chmod 755 "$STACK_DIR"
+  settings > "$STACK_DIR/stack.env"
   make_certificates
   local started
   started=$(date +%s%N)
-  # Any order works; the catalog sorts it out. Proxies first, to show it.
+  # Any order works; the catalog sorts it out. Proxies first, to show it
+  # (on etcd they wait for the cluster as for any catalog outage).
   start_container proxy 1 "$NET.1"
   start_container proxy 2 "$NET.2"
   start_container app 1 "$NET.11"
@@ -273,6 +404,11 @@ cmd_up() {
   start_container redis 1 "$NET.21"
   start_container redis 2 "$NET.22"
   start_container redis 3 "$NET.23"
+  start_container config 1 "$NET.31"
+  start_container monitoring 1 "$NET.41"
+  if [ "$MODE" = etcd ]; then
+    for i in 1 2 3; do start_container discovery "$i" "$NET.$((50 + i))"; done
+  fi
   if wait_healthy 60; then
     log "every tier healthy after $((($(date +%s%N) - started) / 1000000)) ms"
   else
@@ -306,6 +442,8 @@ cmd_down() {
   # The app and proxy tiers first, so nothing writes to Redis while it goes.
   stop_containers $(containers proxy) $(containers app)
   stop_containers $(containers redis)
+  stop_containers $(containers config) $(containers monitoring)
+  stop_containers $(containers discovery)  # last: the others deregister from it
   pids=$(pids_under "$STACK_DIR")
   [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
   rm -rf "${STACK_DIR:?}"
@@ -325,11 +463,11 @@ if [ "${2:-}" = --containers ] || { [ "${1:-}" != up ] && [ -f "$STACK_DIR/conta
 fi
 
 case "${1:-}" in
-  up) cmd_up ;;
+  up) cmd_up "${2:-}" ;;
   status) if [ "${2:-}" = "--json" ]; then status_json; else status_text; fi ;;
   scale) cmd_scale "${2:-}" ;;
   stop) [ -n "${2:-}" ] && [ -d "$STACK_DIR/$2" ] || die "no container ${2:-}"; stop_containers "$2" ;;
   kill) [ -n "${2:-}" ] && [ -d "$STACK_DIR/$2" ] || die "no container ${2:-}"; kill_container "$2" ;;
   down) cmd_down ;;
-  *) sed -n '2,21s/^# \{0,1\}//p' "$0"; exit 2 ;;
+  *) sed -n '2,30s/^# \{0,1\}//p' "$0"; exit 2 ;;
 esac

@@ -12,8 +12,10 @@
 #include "app/app.h"
 #include "app/catalog_command.h"
 #include "app/control_command.h"
+#include "app/lock_command.h"
 #include "app/render_command.h"
 #include "app/stash_command.h"
+#include "base/duration.h"
 #include "base/file.h"
 #include "base/strings.h"
 #include "config/config.h"
@@ -50,6 +52,8 @@ reaps zombies, forwards signals and shuts down in order.
                                               list NAME's healthy (--all: all) instances (JSON)
   autopilot stash [-p PORT] [-c config.json] [--discovery-dir DIR | --etcd URLS]
                                               serve files and secrets, StashBox-compatible
+  autopilot lock NAME [--ttl D] [--timeout D | --no-wait] [-config FILE | --discovery-dir DIR | --etcd URLS] -- CMD ...
+                                              run CMD holding the catalog lock NAME (released when it exits)
 
 The config path may also come from $AUTOPILOT or $CONTAINERPILOT (a path or a
 file:// URL). Signals: TERM/INT shut down gracefully, HUP reloads the config,
@@ -77,7 +81,7 @@ std::vector<std::string> normalise_flags(int argc, char** argv) {
 std::vector<std::string> split_app(int& argc, char** argv) {
   static const std::vector<std::string> kWithValue{"config",      "out",    "discovery-dir",
                                                    "maintenance", "putenv", "putmetric"};
-  static const std::vector<std::string> kSubcommands{"check", "render", "catalog", "stash", "status"};
+  static const std::vector<std::string> kSubcommands{"check", "render", "catalog", "stash", "status", "lock"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--") {
@@ -94,6 +98,16 @@ std::vector<std::string> split_app(int& argc, char** argv) {
     }
     // `check` and `migrate` take a v2 app after their flags, as a run does.
     if (a == "migrate" || a == "check") continue;
+    // `lock`'s command is everything after its `--`, kept from the flag parsing.
+    if (a == "lock") {
+      for (int j = i + 1; j < argc; ++j) {
+        if (std::string(argv[j]) != "--") continue;
+        std::vector<std::string> command(argv + j + 1, argv + argc);
+        argc = j;
+        return command;
+      }
+      return {};
+    }
     if (std::find(kSubcommands.begin(), kSubcommands.end(), a) != kSubcommands.end()) return {};
     std::vector<std::string> app(argv + i, argv + argc);
     argc = i;
@@ -228,6 +242,22 @@ int main_command(int argc, char** argv, char** envp) {
       ->option_text("DIR");
   stash_cmd->add_option("--etcd", stash_options.etcd, "Register in (and serve kv mounts from) etcd at these URLS")
       ->option_text("URLS");
+  LockOptions lock_options;
+  std::string lock_ttl, lock_timeout;
+  CLI::App* lock_cmd = cli.add_subcommand(
+      "lock", "Run a command holding a catalog lock, released when it exits: autopilot lock NAME [flags] -- CMD ...");
+  lock_cmd->add_option("name", lock_options.name, "The lock's name (as a service name)")->required();
+  lock_cmd->add_option("--ttl", lock_ttl, "etcd: how long a dead holder keeps the lock (default 15s)")
+      ->option_text("DURATION");
+  lock_cmd->add_option("--timeout", lock_timeout, "Give up (exit 1) when the lock is not ours within this")
+      ->option_text("DURATION");
+  lock_cmd->add_flag("--no-wait", lock_options.no_wait, "Exit 1 at once when another holder has the lock");
+  lock_cmd->add_option("--config", lock_options.config_flag, "Use the catalog this config uses")->option_text("FILE");
+  lock_cmd->add_option("--discovery-dir", lock_options.discovery_dir, "Use the embedded catalog at DIR")
+      ->option_text("DIR");
+  lock_cmd->add_option("--etcd", lock_options.etcd, "Use etcd at these client URLs (comma separated)")
+      ->option_text("URLS");
+  lock_cmd->add_flag("--strict", lock_options.strict, "An unset environment variable in the config template is an error");
   std::vector<std::string> app = split_app(argc, argv);
   try {
     auto args = normalise_flags(argc, argv);
@@ -236,7 +266,8 @@ int main_command(int argc, char** argv, char** envp) {
     // An unknown flag: name it, with the closest known one (ninja's
     // spellcheck). CLI11 says "...not expected: --confg" (flags normalised).
     static const std::vector<std::string> kFlags{"config", "version", "template", "out",  "strict",
-                                                 "discovery-dir", "once", "dry", "etcd", "all", "help"};
+                                                 "discovery-dir", "once", "dry", "etcd", "all", "help",
+                                                 "ttl", "timeout", "no-wait"};
     std::string what = e.what();
     size_t dash = what.find(" -", what.find(':'));
     std::string name = dash == std::string::npos ? "" : what.substr(dash + 1);
@@ -264,6 +295,23 @@ int main_command(int argc, char** argv, char** envp) {
   if (*stash_cmd) {
     if (stash_port >= 0) stash_options.port = stash_port;
     return run_stash_command(stash_options, env);
+  }
+  if (*lock_cmd) {
+    // Durations as in configs: "15s", "500ms", or bare seconds.
+    for (const auto& [flag, text] : {std::pair{"--ttl", lock_ttl}, std::pair{"--timeout", lock_timeout}}) {
+      if (text.empty()) continue;
+      auto parsed = parse_duration(text, true);
+      if (!parsed) {
+        fmt::print(stderr, "autopilot: lock: {}: {}\n", flag, parsed.error().message);
+        return kBadInput;
+      }
+      if (std::string_view(flag) == "--ttl") lock_options.ttl = *parsed;
+      else lock_options.timeout = *parsed;
+    }
+    if (lock_options.config_flag.empty()) lock_options.config_flag = config_flag;
+    lock_options.strict = lock_options.strict || strict;
+    lock_options.command = std::move(app);
+    return run_lock_command(lock_options, env);
   }
   if (*render_cmd) {
     if (render_request.config_flag.empty()) render_request.config_flag = config_flag;

@@ -1,5 +1,5 @@
 # Shared by the Redis tier's scripts (sourced). Environment from stack/run.sh:
-# IP (this member's address), WORKDIR, CATALOG, AUTOPILOT_BIN; in a container
+# IP (this member's address), WORKDIR, CATALOG or ETCD_ENDPOINTS, AUTOPILOT_BIN; in a container
 # (stack/redis/Dockerfile) IP is unset: this member's address is eth0's, and
 # the servers also listen on 127.0.0.1 for autopilot's local checks.
 if [ -n "${IP:-}" ]; then
@@ -11,10 +11,22 @@ fi
 REDIS_PORT=6379
 SENTINEL_PORT=26379
 
+# The flags that name the stack's catalog to `autopilot catalog` and `lock`.
+catalog_flags() {
+  if [ -n "${ETCD_ENDPOINTS:-}" ]; then echo --etcd "$ETCD_ENDPOINTS"; else echo --discovery-dir "$CATALOG"; fi
+}
+
 # The addresses of SERVICE's healthy instances in the catalog, one a line.
+# A read that fails (etcd electing a leader says "no leader" for about a
+# second) is asked again, at most 3 s, rather than taken for "none".
 catalog_addresses() {
-  "$AUTOPILOT_BIN" catalog service "$1" --discovery-dir "$CATALOG" 2>/dev/null |
-    grep -o '"address": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/'
+  local out i=0
+  while ! out=$("$AUTOPILOT_BIN" catalog service "$1" $(catalog_flags) 2>/dev/null); do
+    i=$((i + 1))
+    [ $i -lt 10 ] || return 1
+    sleep 0.3
+  done
+  printf '%s\n' "$out" | grep -o '"address": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/'
 }
 
 # The master the sentinel at $1 knows, or nothing.

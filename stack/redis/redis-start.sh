@@ -1,72 +1,31 @@
 #!/bin/sh
 # The Redis tier's redis-server job: elect, then exec redis-server.
 #
-# Election, as the seed did, under the catalog's lock `redis-election` (the
-# embedded catalog's locks are flock(2)s on LOCKS/NAME.lock, so this is the
-# same lock autopilot's catalog API takes):
-# 1. the sentinels of the other members, if any answer, know the master
-#    (after a failover, the catalog catches up only at the next check);
-# 2. else the catalog's healthy `redis` (master) instance;
-# 3. else nobody is master: this member becomes it, and keeps the lock until
-#    the catalog lists it as `redis`, so a member starting meanwhile finds it.
-# A member restarting while the sentinels name a master that is itself (it
-# crashed) or not a live master (a failover under way) waits for them, at
-# most 30 s, then replicates the new master.
+# The election (redis-elect.sh) runs under the catalog's lock through
+# `autopilot lock`, which works on the embedded catalog and on etcd alike. It
+# runs detached (a child of autopilot, the subreaper, not of redis-server)
+# because the master keeps the lock after redis-server has started, until
+# the catalog lists it; this script waits for its decision (redis.conf),
+# then execs redis-server. Gives up (and autopilot restarts the job) when
+# the election ends without a decision or takes more than 65 s.
 set -u
 . "$(dirname "$0")/lib.sh"
-mkdir -p "$CATALOG/locks"
-exec 9>"$CATALOG/locks/redis-election.lock"
-flock 9
-
-# The sentinels' master, once it is another member that says it is master:
-# while a failover is under way they may name a dead node, or this one.
+conf="$WORKDIR/redis.conf"
+rm -f "$conf" "$WORKDIR/election.pid"
+( "$AUTOPILOT_BIN" lock redis-election $(catalog_flags) --ttl 15s --timeout 60s -- \
+    sh "$(dirname "$0")/redis-elect.sh" </dev/null &
+  echo $! > "$WORKDIR/election.pid" )
 i=0
-while :; do
-  master=$(sentinels_master)
-  [ -z "$master" ] && break
-  [ "$master" != "$IP" ] && [ "$(role_of "$master")" = master ] && break
-  [ $i = 0 ] && echo "election: the sentinels name $master, not a live master yet: waiting for their failover"
+until [ -f "$conf" ]; do
+  if ! kill -0 "$(cat "$WORKDIR/election.pid")" 2>/dev/null && [ ! -f "$conf" ]; then
+    echo "election: ended without a decision"
+    exit 1
+  fi
   i=$((i + 1))
-  if [ $i -ge 300 ]; then
-    master=""
-    break
+  if [ $i -gt 650 ]; then
+    echo "election: no decision within 65 s"
+    exit 1
   fi
   sleep 0.1
 done
-if [ -z "$master" ]; then
-  for a in $(catalog_addresses redis); do
-    [ "$a" != "$IP" ] && master="$a" && break
-  done
-fi
-
-conf="$WORKDIR/redis.conf"
-cat > "$conf" <<CONF
-# Written by stack/redis/redis-start.sh at each start.
-bind $BIND
-bind-source-addr $IP
-replica-announce-ip $IP
-port $REDIS_PORT
-dir $WORKDIR
-protected-mode no
-daemonize no
-logfile ""
-save ""
-appendonly no
-CONF
-if [ -n "$master" ]; then
-  echo "election: replica of $master"
-  echo "replicaof $master $REDIS_PORT" >> "$conf"
-else
-  echo "election: no master anywhere: this member ($IP) is the master"
-  # Keeps the lock (fd 9) in a detached process until the catalog lists us.
-  ( (
-    i=0
-    while [ $i -lt 150 ]; do
-      catalog_addresses redis | grep -qx "$IP" && break
-      sleep 0.1
-      i=$((i + 1))
-    done
-  ) </dev/null >/dev/null 2>&1 & )
-fi
-exec 9>&-
 exec redis-server "$conf"

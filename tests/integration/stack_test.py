@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """The reference stack (stack/run.sh), end to end on the embedded catalog.
 
-    stack_test.py            (ctest -L stack runs it alone)
+    stack_test.py [--etcd]   (ctest -L stack runs both)
+
+With --etcd the stack runs on its 3-member etcd cluster (the discovery
+tier), and the test also kills the etcd leader's container: nothing may
+change (every tier stays healthy and registered, requests keep succeeding),
+and the rest of the test runs on the two members left.
 
 Brings the stack up with real nginx, redis-server and redis-sentinel, then
 checks through both proxies over TLS (the stack's CA): the 301 on http,
@@ -13,6 +18,7 @@ leaving nothing. Environment: AUTOPILOT_BIN, DEMO_APP, STACK_RUN (set by
 ctest); STACK_NET (default 127.0.9, away from a stack someone runs on the
 default 127.0.1); STACK_HTTP_PORT / STACK_HTTPS_PORT (default: free ports).
 """
+import http.client
 import json
 import os
 import subprocess
@@ -25,11 +31,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../
 from stacklib import Client, free_port, wait_for, websocket_echo  # noqa: E402
 
 RUN = os.environ.get("STACK_RUN") or os.path.join(os.path.dirname(__file__), "../../stack/run.sh")
+ETCD = "--etcd" in sys.argv[1:]
 NET = os.environ.get("STACK_NET", "127.0.9")
 STACK_DIR = tempfile.mkdtemp(prefix="autopilot-stack-test-")
-ENV = dict(os.environ, STACK_DIR=STACK_DIR, STACK_NET=NET,
-           STACK_HTTP_PORT=os.environ.get("STACK_HTTP_PORT") or str(free_port()),
-           STACK_HTTPS_PORT=os.environ.get("STACK_HTTPS_PORT") or str(free_port()))
+ENV = dict(os.environ, STACK_DIR=STACK_DIR, STACK_NET=NET)
+for var in ("STACK_HTTP_PORT", "STACK_HTTPS_PORT", "STACK_STASH_PORT", "STACK_PROMETHEUS_PORT", "STACK_TELEMETRY_PORT",
+            "STACK_ETCD_CLIENT_PORT", "STACK_ETCD_PEER_PORT"):
+    ENV[var] = os.environ.get(var) or str(free_port())
 failures = []
 
 
@@ -51,12 +59,69 @@ def status():
 
 def catalog_addresses(service):
     autopilot = os.environ.get("AUTOPILOT_BIN", os.path.join(os.path.dirname(RUN), "../build/src/autopilot"))
-    out = subprocess.run([autopilot, "catalog", "service", service, "--discovery-dir", os.path.join(STACK_DIR, "catalog")],
-                         capture_output=True, text=True)
+    # A failed read (etcd electing a leader says "no leader" for a second) is
+    # asked again: it says nothing about the service.
+    for _ in range(10):
+        out = subprocess.run([autopilot, "catalog", "service", service, *CATALOG_ARGS], capture_output=True, text=True)
+        if out.returncode == 0:
+            break
+        time.sleep(0.3)
     try:
         return [i["address"] for i in json.loads(out.stdout)]
     except ValueError:
         return []
+
+
+def etcd_leader(discovery):
+    """The name of the member the others follow, from /v3/maintenance/status."""
+    for m in discovery:
+        try:
+            conn = http.client.HTTPConnection(m["address"], m["port"], timeout=2)
+            conn.request("POST", "/v3/maintenance/status", body="{}")
+            st = json.loads(conn.getresponse().read())
+            conn.close()
+        except (OSError, ValueError):
+            continue
+        if st.get("leader") and st.get("header", {}).get("member_id") == st["leader"]:
+            return m["name"]
+    return None
+
+
+def kill_etcd_leader(c, tiers):
+    """kill -9 of the etcd leader's container: for 6 s (twice the instances'
+    TTL) every tier stays healthy, the catalog keeps the same instances, and
+    requests through both proxies succeed; then its remains are cleared."""
+    leader = etcd_leader(tiers["discovery"])
+    check(leader is not None, f"the etcd leader: {leader}")
+    if not leader:
+        return
+    before = {t: sorted((i["name"], i.get("role", "")) for i in tiers[t]) for t in tiers if t != "discovery"}
+    apps = sorted(catalog_addresses("app"))
+    out = run("kill", leader)
+    check(out.returncode == 0, f"kill -9 of {leader}, the etcd leader")
+    changes, failures_seen, t = [], [], time.monotonic()
+    while time.monotonic() - t < 6:
+        st = status()["tiers"]
+        now = {t: sorted((i["name"], i.get("role", "")) for i in st[t]) for t in st if t != "discovery"}
+        unhealthy = [i["name"] for t in st if t != "discovery" for i in st[t] if not i["healthy"]]
+        if now != before or unhealthy:
+            changes.append((round(time.monotonic() - t, 1), unhealthy))
+        if sorted(catalog_addresses("app")) != apps:
+            changes.append((round(time.monotonic() - t, 1), "app set", catalog_addresses("app")))
+        for p in st["proxy"]:
+            try:
+                code = c.request(p["https"], "/")[0]
+            except Exception as e:  # noqa: BLE001
+                code = repr(e)
+            if code != 200:
+                failures_seen.append(code)
+        time.sleep(0.3)
+    check(not changes and not failures_seen,
+          f"the etcd leader killed: nothing changes for 6 s (changes {changes[:3]}, failed requests {failures_seen[:3]})")
+    live = [m for m in status()["tiers"]["discovery"] if m["healthy"]]
+    check(len(live) == 2, f"two etcd members left, healthy: {[m['name'] for m in live]}")
+    out = run("stop", leader)  # clears the dead member's directory, so that `scale` finds every tier healthy
+    check(out.returncode == 0, f"{leader}'s remains cleared")
 
 
 def main():
@@ -92,19 +157,54 @@ def main():
 
 def test():
     t0 = time.monotonic()
-    out = run("up")
+    out = run("up", *(["--etcd"] if ETCD else []))
     if not check(out.returncode == 0, f"up exits 0 ({time.monotonic() - t0:.1f} s) {out.stderr.strip()}"):
         print(out.stdout, out.stderr)
         return
     st = status()
+    CATALOG_ARGS[:] = st["catalog_args"]
     tiers = st["tiers"]
     check(len(tiers["proxy"]) == 2 and len(tiers["app"]) == 2 and len(tiers["redis"]) == 3, "tiers: 2 proxies, 2 apps, 3 redis")
-    check(all(i["healthy"] for t in ("proxy", "app", "redis") for i in tiers[t]), "every tier healthy")
+    check(len(tiers["config"]) == 1 and len(tiers["monitoring"]) == 1 and tiers["discovery"],
+          "tiers: 1 config, 1 monitoring, discovery")
+    check(all(i["healthy"] for t in tiers for i in tiers[t]), "every tier healthy")
     check(all(i["sentinel_ready"] for i in tiers["redis"]), "every sentinel knows every member")
     roles = sorted(i["role"] for i in tiers["redis"])
     check(roles == ["master", "replica", "replica"], f"one redis master, two replicas {roles}")
     c = Client(st["ca"])
     paths = st["paths"]
+
+    # The config tier: the proxies' certificate and key came from the stash
+    # (the image's own certificate is not signed by the stack's CA, so the
+    # https checks below fail without it), which wants its token.
+    certs = [p["certificate"] for p in tiers["proxy"]]
+    check(certs == ["stash /ssl/ssl.crt"] * 2, f"the proxies' certificates came from the stash {certs}")
+    stash = tiers["config"][0]
+    code = c.request(stash["url"], "/ssl/ssl.key")[0]
+    check(code == 401, f"the stash refuses the key without the token: {code}")
+
+    # The monitoring tier: Prometheus scrapes every autopilot of the stack,
+    # found through the catalog's `containerpilot` service.
+    prometheus = tiers["monitoring"][0]
+    want = sorted(f"{i['address']}:{st['telemetry_port']}" for t in tiers if t != "discovery" for i in tiers[t])
+    if st["mode"] == "etcd":
+        want = sorted(want + [f"{i['address']}:{st['telemetry_port']}" for i in tiers["discovery"]])
+    seen = []
+
+    def all_targets_up():
+        code, _, body = c.request(prometheus["url"], "/api/v1/targets?state=active")
+        if code != 200:
+            return False
+        active = json.loads(body)["data"]["activeTargets"]
+        seen[:] = sorted(f"{t['labels']['instance']} {t['health']}" for t in active)
+        return seen == [f"{w} up" for w in want]
+
+    t = time.monotonic()
+    check(wait_for(all_targets_up, 20, 0.5),
+          f"Prometheus scrapes every autopilot, all up ({len(want)}, {time.monotonic() - t:.1f} s): {seen}")
+    if ETCD:
+        check([i["kind"] for i in tiers["discovery"]] == ["etcd"] * 3, "discovery: 3 etcd members")
+        kill_etcd_leader(c, tiers)
 
     for p in tiers["proxy"]:
         code, headers, body = c.request(p["https"], "/")

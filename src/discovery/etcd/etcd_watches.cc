@@ -6,6 +6,7 @@
 #include "discovery/etcd/etcd_catalog.h"
 #include "discovery/etcd/mirror.h"
 #include "discovery/callbacks.h"
+#include "discovery/deferred_release.h"
 
 namespace autopilot::discovery::etcd {
 
@@ -84,7 +85,7 @@ WatchHandle EtcdCatalog::watch_prefix(const std::string& prefix, Index from_inde
 // --- locks -------------------------------------------------------------------------------
 
 // A held lock: its key and the lease it hangs on, kept alive every TTL/3.
-class EtcdCatalog::EtcdLock : public Lock {
+class EtcdCatalog::EtcdLock : public Lock, public DeferredRelease {
  public:
   EtcdLock(EtcdCatalog& catalog, std::string name, LeaseId lease, std::int64_t ttl_s)
       : catalog_(catalog), name_(std::move(name)), key_(catalog.layout_.lock_key(name_)), lease_(lease),
@@ -97,14 +98,21 @@ class EtcdCatalog::EtcdLock : public Lock {
   bool is_held() const override { return held_; }
   void on_lost(std::function<void()> callback) override { on_lost_ = std::move(callback); }
 
-  void release() override {
-    if (!held_) return;
+  void release() override { release_then(nullptr); }
+  // The delete's answer means the lock is free for the next holder.
+  void release_then(std::function<void()> released) override {
+    if (!held_) {
+      if (released) released();
+      return;
+    }
     held_ = false;
     stop();
     // Deleting the key frees the lock now; revoking the lease cleans up.
     Json txn = {{"compare", Json::array({compare(key_, "LEASE", "EQUAL", lease_)})},
                 {"success", Json::array({delete_op(key_)})}};
-    catalog_.client_->call("kv/txn", std::move(txn), [](Result<Json>) {});
+    catalog_.client_->call("kv/txn", std::move(txn), [released = std::move(released)](Result<Json>) {
+      if (released) released();
+    });
     catalog_.revoke(lease_);
   }
 
