@@ -31,7 +31,7 @@ int free_port() {
   return ntohs(addr.sin_port);
 }
 
-std::string app_config(const std::string& catalog, const std::string& ip, int port) {
+std::string discovery_app_config(const std::string& catalog, const std::string& ip, int port) {
   return fmt::format(R"({{
   discovery: {{ embedded: {{ dir: "{0}" }} }},
   jobs: [{{
@@ -42,7 +42,7 @@ std::string app_config(const std::string& catalog, const std::string& ip, int po
                      catalog, DEMO_APP, ip, port);
 }
 
-std::string watcher_config(const std::string& catalog) {
+std::string discovery_watcher_config(const std::string& catalog) {
   return fmt::format(R"({{
   discovery: {{ embedded: {{ dir: "{0}" }} }},
   watches: [{{ name: "app", interval: 5 }}],
@@ -69,10 +69,10 @@ TEST(Discovery, ThreeAutopilotsAndAWatcher) {
     return s + "\\]";
   };
   TempDir wdir, adir, bdir, cdir;
-  auto watcher = run_autopilot(wdir, watcher_config(catalog));
-  auto a = run_autopilot(adir, app_config(catalog, "127.0.0.11", port));
-  auto b = run_autopilot(bdir, app_config(catalog, "127.0.0.12", port));
-  auto c = run_autopilot(cdir, app_config(catalog, "127.0.0.13", port));
+  auto watcher = run_autopilot(wdir, discovery_watcher_config(catalog));
+  auto a = run_autopilot(adir, discovery_app_config(catalog, "127.0.0.11", port));
+  auto b = run_autopilot(bdir, discovery_app_config(catalog, "127.0.0.12", port));
+  auto c = run_autopilot(cdir, discovery_app_config(catalog, "127.0.0.13", port));
   int a_app = demo_app_pid(a), b_app = demo_app_pid(b);
   ASSERT_GT(a_app, 0) << a.output() << watcher.output();
   ASSERT_GT(b_app, 0) << b.output();

@@ -28,7 +28,7 @@ std::string endpoints_of(const EtcdCluster& etcd) {
   return "[\"" + out + "\"]";
 }
 
-std::string app_config(const std::string& endpoints, const std::string& ip, int port) {
+std::string etcd_app_config(const std::string& endpoints, const std::string& ip, int port) {
   return fmt::format(R"({{
   discovery: {{ etcd: {{ endpoints: {0}, prefix: "/it/", timeout: "500ms" }} }},
   jobs: [{{
@@ -39,7 +39,7 @@ std::string app_config(const std::string& endpoints, const std::string& ip, int 
                      endpoints, DEMO_APP, ip, port);
 }
 
-std::string watcher_config(const std::string& endpoints, const std::string& source, const std::string& out) {
+std::string etcd_watcher_config(const std::string& endpoints, const std::string& source, const std::string& out) {
   return fmt::format(R"({{
   discovery: {{ etcd: {{ endpoints: {0}, prefix: "/it/", timeout: "500ms" }} }},
   watches: [{{ name: "app", interval: 5 }}],
@@ -56,7 +56,7 @@ std::string watcher_config(const std::string& endpoints, const std::string& sour
                      endpoints, source, out);
 }
 
-bool alive(int pid) { return ::kill(pid, 0) == 0; }
+bool process_exists(int pid) { return ::kill(pid, 0) == 0; }
 
 TEST(Etcd, RegistrationsSurviveMemberFailuresAndAFullOutage) {
   AUTOPILOT_SKIP_WITHOUT_ETCD();
@@ -74,10 +74,10 @@ TEST(Etcd, RegistrationsSurviveMemberFailuresAndAFullOutage) {
   std::string rendered = wdir.path() + "/upstreams.txt";
   std::string source = wdir.path() + "/upstreams.ctmpl";
   std::ofstream(source) << "{{ range service \"app\" }}{{ .Address }}:{{ .Port }} {{ end }}";
-  auto watcher = run_autopilot(wdir, watcher_config(endpoints, source, rendered));
-  auto a = run_autopilot(adir, app_config(endpoints, "127.0.0.11", port));
-  auto b = run_autopilot(bdir, app_config(endpoints, "127.0.0.12", port));
-  auto c = run_autopilot(cdir, app_config(endpoints, "127.0.0.13", port));
+  auto watcher = run_autopilot(wdir, etcd_watcher_config(endpoints, source, rendered));
+  auto a = run_autopilot(adir, etcd_app_config(endpoints, "127.0.0.11", port));
+  auto b = run_autopilot(bdir, etcd_app_config(endpoints, "127.0.0.12", port));
+  auto c = run_autopilot(cdir, etcd_app_config(endpoints, "127.0.0.13", port));
   int a_app = demo_app_pid(a), b_app = demo_app_pid(b), c_app = demo_app_pid(c);
   ASSERT_GT(a_app, 0) << a.output();
   ASSERT_GT(b_app, 0) << b.output();
@@ -133,8 +133,11 @@ TEST(Etcd, RegistrationsSurviveMemberFailuresAndAFullOutage) {
   for (int i = 0; i < 3; ++i) etcd.stop(i);
   // Watched every 100 ms for the 30 s: the first app death or file change ends the wait early.
   watcher.wait_until(
-      [&] { return !alive(a_app) || !alive(b_app) || !alive(c_app) || read_text(rendered) != full; }, 30s);
-  for (int pid : {a_app, b_app, c_app}) ASSERT_TRUE(alive(pid)) << "an app died during the outage";
+      [&] {
+        return !process_exists(a_app) || !process_exists(b_app) || !process_exists(c_app) || read_text(rendered) != full;
+      },
+      30s);
+  for (int pid : {a_app, b_app, c_app}) ASSERT_TRUE(process_exists(pid)) << "an app died during the outage";
   EXPECT_EQ(read_text(rendered), full) << "the rendered file changed during the outage";
   auto restarted = etcd.restart(std::vector<int>{0, 1, 2});
   ASSERT_TRUE(restarted.ok()) << restarted.error().message << etcd.log_tail(0);

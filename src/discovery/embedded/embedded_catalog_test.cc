@@ -333,6 +333,10 @@ class LockHolder {
     if (::pipe(ready) != 0 || ::pipe(release) != 0) return;
     pid_ = ::fork();
     if (pid_ == 0) {
+      // Its own copy of the write end would keep `release` from ever reading
+      // EOF: the holder would sit out the whole `hold` after being released.
+      ::close(release[1]);
+      ::close(ready[0]);
       int fd = ::open(path.c_str(), O_RDWR | O_CREAT, 0600);
       if (fd < 0 || ::flock(fd, LOCK_EX) != 0) ::_exit(1);
       (void)!::write(ready[1], "x", 1);
