@@ -30,6 +30,8 @@ namespace autopilot::os {
 // Error::code when the path (or a directory on the way) does not exist:
 // gRPC's NOT_FOUND, the code space Error::code already speaks (base/result.h).
 inline constexpr int kNotFound = 5;
+// Error::code when a Dir met a symbolic link below it (ELOOP's number).
+inline constexpr int kRefusedLink = 40;
 
 // The temp file stage() makes beside `name`: ".<name>.autopilot-XXXXXX" (the
 // X's become a unique suffix). Watches never report such entries.
@@ -40,7 +42,8 @@ bool is_temp_name(std::string_view name);
 // implementation uses: "CALL PATH: <strerror(err)>", code kNotFound for ENOENT.
 Error sys_error(std::string_view call, std::string_view path, int err);
 
-enum class FileKind { kFile, kDirectory, kOther };
+// kSymlink only from Dir::stat, which does not follow links.
+enum class FileKind { kFile, kDirectory, kOther, kSymlink };
 
 // What stat() finds, through symlinks.
 struct FileInfo {
@@ -97,6 +100,55 @@ class Files {
     virtual Result<void> commit() = 0;
   };
 
+  // An exclusive lock on a file (flock(2)), held until destroyed.
+  class Lock {
+   public:
+    virtual ~Lock() = default;
+  };
+
+  // A directory that others may write into (the embedded catalog), opened
+  // once: every path given to it is relative to it ("services/web/a1.json",
+  // plain names joined by '/': no "", ".", ".." or leading '/'), and is
+  // reached from the open directory without following a symbolic link, on
+  // the way or at the end. A link anywhere below is refused with
+  // "PATH is a symbolic link: refused" (PATH the link's full path), so a link
+  // planted there cannot send a write, a removal or a read elsewhere (code
+  // kRefusedLink). The
+  // directory itself is whatever the path named when it was opened (the
+  // opener chose it); renaming or replacing it later does not move the
+  // handle. Errors otherwise as Files' ("open PATH: ...", code kNotFound).
+  class Dir {
+   public:
+    virtual ~Dir() = default;
+    // The path it was opened with.
+    virtual const std::string& path() const = 0;
+    // The directory itself (fstat), and its mode set (fchmod: no umask).
+    virtual Result<FileInfo> info() = 0;
+    virtual Result<void> set_mode(mode_t mode) = 0;
+
+    // Files::read of a regular file no larger than `max_bytes`.
+    virtual Result<std::string> read(const std::string& rel, size_t max_bytes) = 0;
+    // What lstat(2) finds (a link is kSymlink); nothing there: nullopt.
+    virtual Result<std::optional<FileInfo>> stat(const std::string& rel) = 0;
+    // The names in the directory `rel`, sorted, as Files::list.
+    virtual Result<std::vector<std::string>> list(const std::string& rel) = 0;
+    // One directory (its parent must exist) with `mode` whatever the umask;
+    // an existing directory is fine (its mode is kept).
+    virtual Result<void> make_dir(const std::string& rel, mode_t mode) = 0;
+    // Removes the file (or link) `rel`; already gone is fine.
+    virtual Result<void> remove(const std::string& rel) = 0;
+    // Files::write_atomic: a temp file beside `rel`, renamed over it.
+    virtual Result<void> write_atomic(const std::string& rel, const std::string& content,
+                                      const WriteOptions& options) = 0;
+    // Takes an exclusive lock on the file `rel` (made with `mode`, whatever
+    // the umask; a file of ours with another mode is brought to it) if it is
+    // free: nullptr when another open file holds it. Never waits. The file
+    // is opened read-only, so a failed attempt changes nothing others
+    // watch; with `notify_release`, releasing the lock is reported to
+    // watches of its directory (a close after writing), to wake waiters.
+    virtual Result<std::unique_ptr<Lock>> try_lock(const std::string& rel, mode_t mode, bool notify_release) = 0;
+  };
+
   using OnChange = std::function<void(const std::string& dir)>;
 
   virtual ~Files() = default;
@@ -142,6 +194,10 @@ class Files {
   // Errors: "link TARGET TEMP: ...", "rename TEMP PATH: ..."; on failure
   // `path` is untouched and no temp link is left.
   virtual Result<void> link_atomic(const std::string& target, const std::string& path) = 0;
+
+  // Opens the directory `path` (following links in `path` itself) as a Dir.
+  // Errors: "open PATH: ..." (code kNotFound when it does not exist).
+  virtual Result<std::unique_ptr<Dir>> open_dir(const std::string& path) = 0;
 
   // Calls `on_change(dir)` on the loop, never inline, after entries of `dir`
   // were created, removed or renamed in or out, files in it were closed after

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "discovery/embedded/file_lock.h"
+
 namespace autopilot::discovery::embedded {
 
 EmbeddedCatalog::EmbeddedCatalog(EmbeddedOptions options, boost::asio::io_context& io, os::Timers& timers,

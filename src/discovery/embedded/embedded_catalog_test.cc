@@ -322,6 +322,100 @@ TEST_F(EmbeddedCatalogTest, ASymlinkPlantedInTheCatalogIsNeverFollowed) {
   EXPECT_FALSE(listed.ok()) << "a catalog with a planted link is unavailable, not empty";
 }
 
+// LinuxFiles, but the first write below services/web/ is preceded by
+// `before_write`: another user's move at the worst moment, between
+// whatever the catalog checked and the write itself.
+class RacingFiles : public os::Files {
+ public:
+  RacingFiles(os::Files& real, std::function<void()> before_write)
+      : real_(real), before_write_(std::move(before_write)) {}
+  using Files::read;
+  Result<std::string> read(const std::string& p, const os::ReadLimits& l) override { return real_.read(p, l); }
+  Result<std::optional<os::FileInfo>> stat(const std::string& p) override { return real_.stat(p); }
+  Result<std::vector<std::string>> list(const std::string& d) override { return real_.list(d); }
+  Result<void> make_dirs(const std::string& d) override { return real_.make_dirs(d); }
+  Result<void> remove(const std::string& p) override { return real_.remove(p); }
+  Result<std::unique_ptr<StagedWrite>> stage(const std::string& p, const std::string& c,
+                                              const os::WriteOptions& o) override {
+    if (p.find("/services/web/") != std::string::npos) race();
+    return real_.stage(p, c, o);
+  }
+  Result<void> link_atomic(const std::string& t, const std::string& p) override { return real_.link_atomic(t, p); }
+  Result<std::unique_ptr<Watch>> watch(const std::string& d, OnChange f) override { return real_.watch(d, f); }
+  Result<std::unique_ptr<Dir>> open_dir(const std::string& p) override {
+    auto dir = real_.open_dir(p);
+    if (!dir) return dir;
+    return std::unique_ptr<Dir>(std::make_unique<RacingDir>(*this, std::move(*dir)));
+  }
+
+ private:
+  class RacingDir : public Dir {
+   public:
+    RacingDir(RacingFiles& files, std::unique_ptr<Dir> real) : files_(files), real_(std::move(real)) {}
+    const std::string& path() const override { return real_->path(); }
+    Result<os::FileInfo> info() override { return real_->info(); }
+    Result<void> set_mode(mode_t m) override { return real_->set_mode(m); }
+    Result<std::string> read(const std::string& r, size_t n) override { return real_->read(r, n); }
+    Result<std::optional<os::FileInfo>> stat(const std::string& r) override { return real_->stat(r); }
+    Result<std::vector<std::string>> list(const std::string& r) override { return real_->list(r); }
+    Result<void> make_dir(const std::string& r, mode_t m) override { return real_->make_dir(r, m); }
+    Result<void> remove(const std::string& r) override { return real_->remove(r); }
+    Result<void> write_atomic(const std::string& r, const std::string& c, const os::WriteOptions& o) override {
+      if (r.starts_with("services/web/")) files_.race();
+      return real_->write_atomic(r, c, o);
+    }
+    Result<std::unique_ptr<Lock>> try_lock(const std::string& r, mode_t m, bool n) override {
+      return real_->try_lock(r, m, n);
+    }
+
+   private:
+    RacingFiles& files_;
+    std::unique_ptr<Dir> real_;
+  };
+
+  void race() {
+    if (auto f = std::exchange(before_write_, nullptr)) f();
+  }
+  os::Files& real_;
+  std::function<void()> before_write_;
+};
+
+TEST_F(EmbeddedCatalogTest, ALinkSwappedInBetweenCheckAndWriteIsNotFollowed) {
+  std::string elsewhere = root_ + "/elsewhere";
+  fs::create_directories(elsewhere);
+  std::string web = root_ + "/catalog/services/web";
+  RacingFiles racing(files_, [&] {
+    fs::rename(web, root_ + "/moved");
+    fs::create_directory_symlink(elsewhere, web);
+  });
+  auto catalog = open_catalog(options(), io_, timers_, racing, log_);
+  ASSERT_TRUE(catalog);
+  fs::create_directories(web);  // the directory a registration checks, there already
+  auto added = add(*catalog, make_instance("a1", "web"));
+  EXPECT_FALSE(added.ok()) << "the write found the link, and refused it";
+  EXPECT_TRUE(fs::is_empty(elsewhere)) << "nothing written through the link";
+}
+
+TEST_F(EmbeddedCatalogTest, ALinkPlantedAtARecordIsNeitherReadNorWrittenThrough) {
+  auto catalog = open_catalog(options(), io_, timers_, files_, log_);
+  ASSERT_TRUE(catalog);
+  ASSERT_TRUE(add(*catalog, make_instance("a1", "web")).ok());
+  std::string record = root_ + "/catalog/services/web/a1.json";
+  std::string target = root_ + "/target.json";
+  fs::copy_file(record, target);  // a valid record, reachable only through the link
+  std::string original = read_file(target);
+  fs::remove(record);
+  fs::create_symlink(target, record);
+  auto listed = list(*catalog, "web");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty()) << "the link is not read";
+  ASSERT_TRUE(add(*catalog, make_instance("a1", "web")).ok());
+  EXPECT_FALSE(fs::is_symlink(record)) << "the write replaced the link";
+  EXPECT_EQ(read_file(target), original) << "and left its target alone";
+  ASSERT_TRUE(await_result<void>(io_, [&](auto cb) { catalog->deregister("a1", cb); }).ok());
+  EXPECT_TRUE(fs::exists(target));
+}
+
 // --- catalog.lock held by another process -------------------------------------------
 
 // Another process holding an exclusive flock on `path`: from construction

@@ -217,53 +217,37 @@ void EmbeddedCatalog::watch_dir(const std::string& dir) {
 
 namespace {
 
-// A held flock. lock_fd_ holds the lock; notify_fd_, a write-mode descriptor
-// of the same file, exists only so that its close (by release() or by the
-// kernel when we die) is an IN_CLOSE_WRITE event that wakes the waiters.
-// Waiters open read-only, so their failed attempts wake nobody.
+// A held flock (Store::try_lock_file): the file is opened read-only, and a
+// write-mode descriptor of it is closed after the lock is freed, so that
+// the release (by release() or by the kernel when we die) is an
+// IN_CLOSE_WRITE event that wakes the waiters, whose failed attempts wake
+// nobody.
 class FlockLock : public Lock {
  public:
-  FlockLock(std::string name, int lock_fd, int notify_fd)
-      : name_(std::move(name)), lock_fd_(lock_fd), notify_fd_(notify_fd) {}
-  ~FlockLock() override { release(); }
+  FlockLock(std::string name, std::unique_ptr<os::Files::Lock> held) : name_(std::move(name)), held_(std::move(held)) {}
 
   const std::string& name() const override { return name_; }
-  void release() override {
-    if (lock_fd_ >= 0) ::close(lock_fd_);  // first: free the lock, then wake the waiters
-    if (notify_fd_ >= 0) ::close(notify_fd_);
-    lock_fd_ = notify_fd_ = -1;
-  }
-  bool is_held() const override { return lock_fd_ >= 0; }
+  void release() override { held_.reset(); }
+  bool is_held() const override { return held_ != nullptr; }
   void on_lost(std::function<void()> callback) override { on_lost_ = std::move(callback); }
 
  private:
   std::string name_;
-  int lock_fd_;
-  int notify_fd_;
+  std::unique_ptr<os::Files::Lock> held_;
   std::function<void()> on_lost_;  // never called: a flock is not lost while its holder lives
 };
 
 }  // namespace
 
 std::unique_ptr<Lock> EmbeddedCatalog::try_take(const std::string& name, Result<void>& error) {
-  std::string path = store_.locks_dir() + "/" + name + ".lock";
   // Writers only (Store::lock_mode): a lock others cannot open, they cannot hold.
-  int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, store_.lock_mode());
-  if (fd < 0) {
-    error = make_error(fmt::format("open {}: {}", path, std::strerror(errno)));
+  auto held = store_.try_lock_file(name);
+  if (!held) {
+    error = held.error();
     return nullptr;
   }
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 07777) != store_.lock_mode()) {
-    (void)::fchmod(fd, store_.lock_mode());  // made under a umask, or by an older autopilot (0644)
-  }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    if (errno != EWOULDBLOCK) error = make_error(fmt::format("flock {}: {}", path, std::strerror(errno)));
-    ::close(fd);
-    return nullptr;
-  }
-  int notify_fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-  return std::make_unique<FlockLock>(name, fd, notify_fd);
+  if (!*held) return nullptr;
+  return std::make_unique<FlockLock>(name, std::move(*held));
 }
 
 void EmbeddedCatalog::try_lock(const std::string& name, Duration, Callback<std::unique_ptr<Lock>> done) {

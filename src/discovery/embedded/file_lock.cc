@@ -1,38 +1,13 @@
 #include "discovery/embedded/file_lock.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
 namespace autopilot::discovery::embedded {
-
-Result<std::optional<FileLock>> FileLock::try_acquire(const std::string& path, mode_t mode) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (fd < 0) return make_error(fmt::format("open {}: {}", path, std::strerror(errno)));
-  FileLock lock(fd);
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 07777) != mode) {
-    (void)::fchmod(fd, mode);  // made under a umask, or by an older autopilot (0644)
-  }
-  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EINTR) continue;
-    if (errno == EWOULDBLOCK) return std::optional<FileLock>();
-    return make_error(fmt::format("flock {}: {}", path, std::strerror(errno)));
-  }
-  return std::optional<FileLock>(std::move(lock));
-}
-
-FileLock::~FileLock() {
-  if (fd_ >= 0) ::close(fd_);  // closing the description drops the flock
-}
 
 std::string describe_lock_holder(const std::string& path) {
   struct stat st {};

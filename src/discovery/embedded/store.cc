@@ -3,13 +3,9 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
-#include <cerrno>
-
 #include <algorithm>
 #include <charconv>
 
-#include "base/strings.h"
-#include "discovery/embedded/file_lock.h"
 
 namespace autopilot::discovery::embedded {
 namespace {
@@ -32,11 +28,17 @@ Result<void> Store::init() {
   auto before = files_.stat(root_);
   bool is_new = before && !*before;
   if (auto made = files_.make_dirs(root_); !made) return made;
-  if (is_new && ::chmod(root_.c_str(), kDirMode) != 0) return os::sys_error("chmod", root_, errno);
-  auto info = files_.stat(root_);
+  // From here on, everything below the root is reached from this handle,
+  // never through a link (os::Files::Dir).
+  auto dir = files_.open_dir(root_);
+  if (!dir) return dir.error();
+  dir_ = std::move(*dir);
+  if (is_new) {
+    if (auto set = dir_->set_mode(kDirMode); !set) return set;
+  }
+  auto info = dir_->info();
   if (!info) return info.error();
-  if (!*info) return make_error(fmt::format("the catalog at {} vanished while being made", root_));
-  mode_t mode = (*info)->mode;
+  mode_t mode = info->mode;
   if ((mode & S_IWOTH) != 0) {
     log_.warn(fmt::format("catalog: {} is world-writable (mode {:04o}): any user on the host can register, "
                           "deregister or hold its locks; make it 0755 (one writer) or 0775 with a shared group",
@@ -44,61 +46,40 @@ Result<void> Store::init() {
   }
   // The lock files are for the catalog's writers only (see lock_mode_).
   if ((mode & S_IWGRP) != 0) lock_mode_ = 0660;
-  for (const std::string& dir : {services_dir(), kv_dir(), locks_dir()}) {
-    if (auto made = make_dir(dir); !made) return made;
+  for (const char* sub : {kServices, kKv, kLocks}) {
+    if (auto made = make_dir(sub); !made) return made;
   }
   return {};
 }
 
-// Refuses a symbolic link (or anything but a directory) at `dir` or between
-// the root and it: the catalog is shared, and a link planted there would
-// send our writes wherever it points (a root autopilot writing into /etc).
-// The root itself may be a link: the admin chose it. Missing: code kNotFound.
-Result<void> Store::check_dir(const std::string& dir) const {
-  if (!dir.starts_with(root_)) return make_error(fmt::format("{} is outside the catalog {}", dir, root_));
-  std::string path = root_;
-  for (const auto& part : split(std::string_view(dir).substr(root_.size()), '/')) {
-    if (part.empty()) continue;
-    path += "/" + part;
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) return os::sys_error("lstat", path, errno);
-    if (S_ISLNK(st.st_mode))
-      return make_error(fmt::format("{} is a symbolic link: refused (links inside the catalog are never followed)", path));
-    if (!S_ISDIR(st.st_mode)) return make_error(fmt::format("{} is not a directory", path));
-  }
+// ROOT anew at each operation: a catalog moved away or replaced is seen as
+// it was when ROOT was reached by path; below ROOT, everything goes through
+// the one descriptor.
+Result<void> Store::open_root() {
+  auto dir = files_.open_dir(root_);
+  if (!dir) return make_error(fmt::format("the catalog at {} is unavailable ({})", root_, dir.error().message));
+  dir_ = std::move(*dir);
   return {};
 }
 
-// A directory below the root, made with kDirMode whatever the umask.
-Result<void> Store::make_dir(const std::string& dir) {
-  auto checked = check_dir(dir);
-  if (checked || checked.error().code != os::kNotFound) return checked;
-  if (auto parent = check_dir(dir.substr(0, dir.rfind('/'))); !parent) return parent;
-  if (::mkdir(dir.c_str(), kDirMode) != 0) {
-    if (errno != EEXIST) return os::sys_error("mkdir", dir, errno);
-    return check_dir(dir);  // made by another autopilot meanwhile
-  }
-  if (::chmod(dir.c_str(), kDirMode) != 0) return os::sys_error("chmod", dir, errno);
-  return {};
-}
+// A directory below the root (its parent there already), made with
+// kDirMode whatever the umask; a link in its place is refused.
+Result<void> Store::make_dir(const std::string& rel) { return dir_->make_dir(rel, kDirMode); }
 
-Result<void> Store::make_service_dir(const std::string& service) { return make_dir(service_dir(service)); }
+Result<void> Store::make_service_dir(const std::string& service) { return make_dir(service_rel(service)); }
 
-Result<void> Store::remove_file(const std::string& dir, const std::string& name) {
-  if (auto checked = check_dir(dir); !checked) return checked;
-  return files_.remove(dir + "/" + name);
-}
+Result<void> Store::remove_file(const std::string& rel) { return dir_->remove(rel); }
 
-Result<FileLock> Store::take_lock() {
-  std::string path = root_ + "/catalog.lock";
-  auto lock = FileLock::try_acquire(path, lock_mode_);
+Result<std::unique_ptr<os::Files::Lock>> Store::take_lock() {
+  if (auto opened = open_root(); !opened) return opened.error();
+  auto lock = dir_->try_lock("catalog.lock", lock_mode_, false);
   if (!lock) return lock.error();
-  if (!lock->has_value()) {
-    Error busy = make_error(ErrorKind::kUnavailable, fmt::format("{} is held by another process", path));
+  if (!*lock) {
+    Error busy = make_error(ErrorKind::kUnavailable, fmt::format("{} is held by another process", lock_path()));
     busy.code = kLockBusyCode;
     return busy;
   }
-  return std::move(**lock);
+  return std::move(*lock);
 }
 
 bool Store::is_lock_busy(const Error& error) {
@@ -109,6 +90,7 @@ bool Store::is_lock_busy(const Error& error) {
 
 Result<Index> Store::register_instance(const Instance& instance, std::chrono::milliseconds ttl,
                                        WallClock::time_point now) {
+  if (auto opened = open_root(); !opened) return opened.error();
   auto lock = take_lock();
   if (!lock) return lock.error();
   if (auto made = make_service_dir(instance.name); !made) return made.error();
@@ -119,19 +101,19 @@ Result<Index> Store::register_instance(const Instance& instance, std::chrono::mi
   if (!names) return names.error();
   for (const auto& other : *names) {
     if (other == instance.name) continue;
-    std::string path = service_dir(other) + "/" + instance.id + std::string(kRecordSuffix);
-    if (!exists(path)) continue;
-    if (auto removed = remove_file(service_dir(other), instance.id + std::string(kRecordSuffix)); !removed)
-      return removed.error();
-    if (auto indexed = write_index(service_dir(other), *revision); !indexed) return indexed.error();
+    std::string rel = record_rel(other, instance.id);
+    if (!exists(rel)) continue;
+    if (auto removed = remove_file(rel); !removed) return removed.error();
+    if (auto indexed = write_index(service_rel(other), *revision); !indexed) return indexed.error();
   }
   InstanceRecord record{instance, ttl, now + ttl, *revision, *revision};
   if (auto written = write_instance(record); !written) return written.error();
-  if (auto indexed = write_index(service_dir(instance.name), *revision); !indexed) return indexed.error();
+  if (auto indexed = write_index(service_rel(instance.name), *revision); !indexed) return indexed.error();
   return *revision;
 }
 
 Result<void> Store::heartbeat(const std::string& id, WallClock::time_point now) {
+  if (auto opened = open_root(); !opened) return opened.error();
   auto lock = take_lock();
   if (!lock) return lock.error();
   auto found = find_live(id, now);
@@ -143,6 +125,7 @@ Result<void> Store::heartbeat(const std::string& id, WallClock::time_point now) 
 }
 
 Result<Index> Store::set_status(const std::string& id, Status status, WallClock::time_point now) {
+  if (auto opened = open_root(); !opened) return opened.error();
   auto lock = take_lock();
   if (!lock) return lock.error();
   auto found = find_live(id, now);
@@ -155,44 +138,49 @@ Result<Index> Store::set_status(const std::string& id, Status status, WallClock:
   record.instance.status = status;
   record.mod_index = *revision;
   if (auto written = write_instance(record); !written) return written.error();
-  if (auto indexed = write_index(service_dir(record.instance.name), *revision); !indexed) return indexed.error();
+  if (auto indexed = write_index(service_rel(record.instance.name), *revision); !indexed) return indexed.error();
   return *revision;
 }
 
 Result<void> Store::deregister(const std::string& id) {
+  if (auto opened = open_root(); !opened) return opened.error();
   auto lock = take_lock();
   if (!lock) return lock.error();
   auto names = service_dirs();
   if (!names) return names.error();
   for (const auto& service : *names) {
-    std::string path = service_dir(service) + "/" + id + std::string(kRecordSuffix);
-    if (!exists(path)) continue;
+    std::string rel = record_rel(service, id);
+    if (!exists(rel)) continue;
     auto revision = next_revision();
     if (!revision) return revision.error();
-    if (auto removed = remove_file(service_dir(service), id + std::string(kRecordSuffix)); !removed) return removed;
-    if (auto indexed = write_index(service_dir(service), *revision); !indexed) return indexed;
+    if (auto removed = remove_file(rel); !removed) return removed;
+    if (auto indexed = write_index(service_rel(service), *revision); !indexed) return indexed;
   }
   return {};
 }
 
-Result<void> Store::require_dir(const std::string& dir) const {
-  auto checked = check_dir(dir);
-  if (checked) return {};
-  if (checked.error().code == os::kNotFound)
-    return make_error(fmt::format("the catalog at {} is unavailable ({} is missing)", root_, dir));
-  return make_error(fmt::format("the catalog at {} is unavailable ({})", root_, checked.error().message));
+Result<void> Store::require_dir(const std::string& rel) const {
+  auto info = dir_->stat(rel);
+  if (info && *info && (*info)->kind == os::FileKind::kDirectory) return {};
+  std::string dir = root_ + "/" + rel;
+  if (!info) return make_error(fmt::format("the catalog at {} is unavailable ({})", root_, info.error().message));
+  if (!*info) return make_error(fmt::format("the catalog at {} is unavailable ({} is missing)", root_, dir));
+  if ((*info)->kind == os::FileKind::kSymlink)
+    return make_error(fmt::format("the catalog at {} is unavailable ({} is a symbolic link: refused)", root_, dir));
+  return make_error(fmt::format("the catalog at {} is unavailable ({} is not a directory)", root_, dir));
 }
 
 Result<ServiceSnapshot> Store::read_service(const std::string& service, WallClock::time_point now) {
-  if (auto present = require_dir(services_dir()); !present) return present.error();
+  if (auto opened = open_root(); !opened) return opened.error();
+  if (auto present = require_dir(kServices); !present) return present.error();
   ServiceSnapshot snapshot;
-  std::string dir = service_dir(service);
-  if (auto checked = check_dir(dir); !checked && checked.error().code != os::kNotFound) {
-    skip(dir, checked.error().message);  // a planted link: nothing of it is read
-    return snapshot;
-  }
+  std::string dir = service_rel(service);
   snapshot.index = read_index_file(dir + "/.index");  // before the records: see store.h
   auto names = list_dir(dir);
+  if (!names && names.error().code == os::kRefusedLink) {
+    skip(root_ + "/" + dir, names.error().message);  // a planted link: nothing of it is read
+    return snapshot;
+  }
   if (!names) return names.error();
   for (const auto& name : *names) {
     if (!is_record_name(name)) continue;
@@ -211,8 +199,9 @@ Result<ServiceSnapshot> Store::read_service(const std::string& service, WallCloc
 }
 
 Result<std::vector<std::string>> Store::service_dirs() {
-  if (auto present = require_dir(services_dir()); !present) return present.error();
-  auto names = list_dir(services_dir());
+  if (auto opened = open_root(); !opened) return opened.error();
+  if (auto present = require_dir(kServices); !present) return present.error();
+  auto names = list_dir(kServices);
   if (!names) return names;
   std::erase_if(*names, [](const std::string& n) { return !validate_service_name(n).ok(); });
   std::sort(names->begin(), names->end());
@@ -220,11 +209,8 @@ Result<std::vector<std::string>> Store::service_dirs() {
 }
 
 Result<size_t> Store::sweep_service(const std::string& service, WallClock::time_point now) {
-  std::string dir = service_dir(service);
-  if (auto checked = check_dir(dir); !checked) {
-    if (checked.error().code == os::kNotFound) return size_t{0};
-    return checked.error();
-  }
+  if (auto opened = open_root(); !opened) return opened.error();
+  std::string dir = service_rel(service);
   auto names = list_dir(dir);
   if (!names) return names.error();
   remove_stale_temps(dir, *names);
@@ -244,7 +230,7 @@ Result<size_t> Store::sweep_service(const std::string& service, WallClock::time_
     if (!record || record->is_live(now)) continue;
     auto revision = next_revision();
     if (!revision) return revision.error();
-    if (auto gone = remove_file(dir, name); !gone) return gone.error();
+    if (auto gone = remove_file(dir + "/" + name); !gone) return gone.error();
     if (auto indexed = write_index(dir, *revision); !indexed) return indexed.error();
     ++removed;
   }
@@ -254,36 +240,34 @@ Result<size_t> Store::sweep_service(const std::string& service, WallClock::time_
 // --- helpers -------------------------------------------------------------------
 
 Result<Index> Store::next_revision() {
-  Index next = read_index_file(root_ + "/revision") + 1;
-  if (auto written = write_file(root_, "revision", std::to_string(next)); !written) return written.error();
+  Index next = read_index_file("revision") + 1;
+  if (auto written = write_file("revision", std::to_string(next)); !written) return written.error();
   return next;
 }
 
 Result<void> Store::write_instance(const InstanceRecord& record) {
-  return write_file(service_dir(record.instance.name), record.instance.id + std::string(kRecordSuffix),
-                    encode_instance(record));
+  return write_file(record_rel(record.instance.name, record.instance.id), encode_instance(record));
 }
 
 Result<void> Store::write_index(const std::string& dir, Index index) {
-  return write_file(dir, ".index", std::to_string(index));
+  return write_file(dir + "/.index", std::to_string(index));
 }
 
-Result<void> Store::write_file(const std::string& dir, const std::string& name, const std::string& content) {
-  if (auto checked = check_dir(dir); !checked) return checked;
-  return files_.write_atomic(dir + "/" + name, content, {.mode = 0644, .durable = sync_});
+Result<void> Store::write_file(const std::string& rel, const std::string& content) {
+  return dir_->write_atomic(rel, content, {.mode = 0644, .durable = sync_});
 }
 
-// Names in `dir`; an absent dir is empty.
-Result<std::vector<std::string>> Store::list_dir(const std::string& dir) {
-  auto names = files_.list(dir);
+// Names in the directory `rel`; an absent one is empty.
+Result<std::vector<std::string>> Store::list_dir(const std::string& rel) {
+  auto names = dir_->list(rel);
   if (!names && names.error().code == os::kNotFound) return std::vector<std::string>();
   return names;
 }
 
 // The content of a record or index file, or nullopt if it does not exist.
 // Refuses symlinks, non-regular files and files larger than kMaxRecordBytes.
-Result<std::optional<std::string>> Store::read_record_file(const std::string& path) {
-  auto text = files_.read(path, os::ReadLimits{kMaxRecordBytes, false});
+Result<std::optional<std::string>> Store::read_record_file(const std::string& rel) {
+  auto text = dir_->read(rel, kMaxRecordBytes);
   if (!text) {
     if (text.error().code == os::kNotFound) return std::optional<std::string>();
     return text.error();
@@ -293,8 +277,8 @@ Result<std::optional<std::string>> Store::read_record_file(const std::string& pa
 
 // An index stored as decimal text (0 when absent or unreadable: such files
 // are only ever written atomically, so they are never torn).
-Index Store::read_index_file(const std::string& path) {
-  auto content = read_record_file(path);
+Index Store::read_index_file(const std::string& rel) {
+  auto content = read_record_file(rel);
   if (!content || !content->has_value()) return 0;
   const std::string& text = **content;
   Index value = 0;
@@ -302,8 +286,8 @@ Index Store::read_index_file(const std::string& path) {
   return value;
 }
 
-bool Store::exists(const std::string& path) {
-  auto info = files_.stat(path);
+bool Store::exists(const std::string& rel) {
+  auto info = dir_->stat(rel);
   return info && info->has_value();
 }
 
@@ -318,8 +302,9 @@ Result<std::optional<Store::Found>> Store::find_live(const std::string& id, Wall
 }
 
 std::optional<InstanceRecord> Store::load_instance(const std::string& service, const std::string& file) {
-  std::string path = service_dir(service) + "/" + file;
-  auto text = read_record_file(path);
+  std::string rel = service_rel(service) + "/" + file;
+  std::string path = root_ + "/" + rel;
+  auto text = read_record_file(rel);
   if (!text) {
     skip(path, text.error().message);
     return std::nullopt;
@@ -348,10 +333,10 @@ void Store::remove_stale_temps(const std::string& dir, const std::vector<std::st
   auto cutoff = WallClock::now() - kStaleTemp;
   for (const auto& name : names) {
     if (!os::is_temp_name(name)) continue;
-    std::string path = dir + "/" + name;
-    auto info = files_.stat(path);
+    std::string rel = dir + "/" + name;
+    auto info = dir_->stat(rel);
     if (!info || !*info) continue;
-    if ((*info)->mtime < cutoff) (void)remove_file(dir, name);  // a writer died mid-write
+    if ((*info)->mtime < cutoff) (void)remove_file(rel);  // a writer died mid-write
   }
 }
 

@@ -22,16 +22,19 @@
 // Records that do not parse or validate, or whose name/id disagree with
 // their path, are skipped; each such path is warned about once. Nothing
 // below ROOT is reached through a symbolic link (the directory is shared):
-// records are read with O_NOFOLLOW, and every directory on the way to a
-// write or a removal is checked with lstat(2) first (a link planted at
-// ROOT/services is refused, not followed). The trust model: whoever may
-// write ROOT may change the catalog (docs/design.md, "catalog trust model").
+// ROOT is opened once (os::Files::Dir) and every read, write, removal,
+// directory and lock below it is reached from that descriptor one name at a
+// time with O_NOFOLLOW (openat, mkdirat, renameat, unlinkat), so a link
+// planted at ROOT/services or at a record is refused, never followed, and
+// there is no window between a check and the use. The trust model: whoever
+// may write ROOT may change the catalog (docs/design.md, "catalog trust model").
 // Directories are made 0755 and files 0644 whatever the umask, lock files
 // 0600 (0660 under a group-writable ROOT).
 // Not thread-safe; one Store per EmbeddedCatalog.
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -39,7 +42,6 @@
 
 #include "base/result.h"
 #include "discovery/catalog.h"
-#include "discovery/embedded/file_lock.h"
 #include "discovery/embedded/records.h"
 #include "log/log.h"
 #include "os/files.h"
@@ -64,8 +66,9 @@ class Store {
   Store(std::string root, bool sync, os::Files& files, log::Log& log);
 
   // Creates ROOT (with its parents) and its subdirectories, each new one
-  // kDirMode whatever the umask; warns when ROOT is world-writable; refuses
-  // a symbolic link in place of a subdirectory.
+  // kDirMode whatever the umask, and opens ROOT for everything that follows;
+  // warns when ROOT is world-writable; refuses a symbolic link in place of a
+  // subdirectory. Called once, before anything else.
   Result<void> init();
   // services/SERVICE, made if missing (as init's).
   Result<void> make_service_dir(const std::string& service);
@@ -93,6 +96,13 @@ class Store {
   // process: nothing was changed, and the same call may be made again later.
   static bool is_lock_busy(const Error& error);
   std::string lock_path() const { return root_ + "/catalog.lock"; }
+  // Takes the lock file locks/NAME.lock if it is free (nullptr when held),
+  // reached as every other file (no link followed); releasing it wakes the
+  // watches of locks/.
+  Result<std::unique_ptr<os::Files::Lock>> try_lock_file(const std::string& name) {
+    if (auto opened = open_root(); !opened) return opened.error();
+    return dir_->try_lock(std::string(kLocks) + "/" + name + ".lock", lock_mode_, true);
+  }
   // The mode lock files are made with (locks/ and catalog.lock): 0600, or
   // 0660 when the catalog root is group-writable (a group of writers sharing
   // a volume). Nobody outside the writers can open them, so nobody can hold
@@ -101,9 +111,10 @@ class Store {
 
   const std::string& root() const { return root_; }
   std::string services_dir() const { return root_ + "/services"; }
-  // Fails when `dir` (services/ or kv/, made by open) has vanished: the
-  // catalog is unavailable, which readers must not take for "empty".
-  Result<void> require_dir(const std::string& dir) const;
+  // Fails when `rel` (services or kv, made by init) has vanished or is not
+  // a directory: the catalog is unavailable, which readers must not take
+  // for "empty".
+  Result<void> require_dir(const std::string& rel) const;
   std::string service_dir(const std::string& service) const { return root_ + "/services/" + service; }
   std::string kv_dir() const { return root_ + "/kv"; }
   std::string locks_dir() const { return root_ + "/locks"; }
@@ -117,7 +128,16 @@ class Store {
     InstanceRecord record;
   };
   static constexpr int kLockBusyCode = 11;  // EWOULDBLOCK, in Error::code
-  Result<FileLock> take_lock();
+  // The subdirectories, relative to ROOT as every path given to dir_.
+  static constexpr const char* kServices = "services";
+  static constexpr const char* kKv = "kv";
+  static constexpr const char* kLocks = "locks";
+  static std::string service_rel(const std::string& service) { return std::string(kServices) + "/" + service; }
+  static std::string record_rel(const std::string& service, const std::string& id) {
+    return service_rel(service) + "/" + id + ".json";
+  }
+  static std::string kv_rel(const std::string& key) { return std::string(kKv) + "/" + encode_key(key); }
+  Result<std::unique_ptr<os::Files::Lock>> take_lock();
   // Callers hold catalog.lock.
   Result<Index> next_revision();
   Result<void> write_instance(const InstanceRecord& record);
@@ -126,14 +146,15 @@ class Store {
   Result<std::optional<KvEntry>> load_kv(const std::string& key);
   Result<Index> write_kv(const std::string& key, const std::string& value, const std::optional<KvEntry>& old);
 
-  Result<void> check_dir(const std::string& dir) const;
-  Result<void> make_dir(const std::string& dir);
-  Result<void> remove_file(const std::string& dir, const std::string& name);
-  Result<void> write_file(const std::string& dir, const std::string& name, const std::string& content);
-  Result<std::vector<std::string>> list_dir(const std::string& dir);
-  Result<std::optional<std::string>> read_record_file(const std::string& path);
-  Index read_index_file(const std::string& path);
-  bool exists(const std::string& path);
+  Result<void> open_root();
+  // Paths relative to ROOT, reached through dir_.
+  Result<void> make_dir(const std::string& rel);
+  Result<void> remove_file(const std::string& rel);
+  Result<void> write_file(const std::string& rel, const std::string& content);
+  Result<std::vector<std::string>> list_dir(const std::string& rel);
+  Result<std::optional<std::string>> read_record_file(const std::string& rel);
+  Index read_index_file(const std::string& rel);
+  bool exists(const std::string& rel);
   std::optional<InstanceRecord> load_instance(const std::string& service, const std::string& file);
   void skip(const std::string& path, const std::string& why);
   void remove_stale_temps(const std::string& dir, const std::vector<std::string>& names);
@@ -141,6 +162,7 @@ class Store {
   std::string root_;
   bool sync_;
   os::Files& files_;
+  std::unique_ptr<os::Files::Dir> dir_;  // ROOT, opened anew by each operation
   log::Log& log_;
   std::set<std::string> warned_;  // paths warned about, bounded
   std::uint64_t skipped_ = 0;

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 
-#include "discovery/embedded/file_lock.h"
 #include "discovery/embedded/store.h"
 
 namespace autopilot::discovery::embedded {
@@ -13,9 +12,13 @@ constexpr size_t kMaxFileName = 255;  // NAME_MAX on Linux file systems
 
 }  // namespace
 
-Result<std::optional<KvEntry>> Store::get(const std::string& key) { return load_kv(key); }
+Result<std::optional<KvEntry>> Store::get(const std::string& key) {
+  if (auto opened = open_root(); !opened) return opened.error();
+  return load_kv(key);
+}
 
 Result<Index> Store::put(const std::string& key, const std::string& value) {
+  if (auto opened = open_root(); !opened) return opened.error();
   auto lock = take_lock();
   if (!lock) return lock.error();
   auto old = load_kv(key);
@@ -24,6 +27,7 @@ Result<Index> Store::put(const std::string& key, const std::string& value) {
 }
 
 Result<void> Store::del(const std::string& key) {
+  if (auto opened = open_root(); !opened) return opened.error();
   auto lock = take_lock();
   if (!lock) return lock.error();
   auto old = load_kv(key);
@@ -31,15 +35,16 @@ Result<void> Store::del(const std::string& key) {
   if (!old->has_value()) return {};
   auto revision = next_revision();
   if (!revision) return revision.error();
-  if (auto removed = remove_file(kv_dir(), encode_key(key)); !removed) return removed;
-  return write_index(kv_dir(), *revision);
+  if (auto removed = remove_file(kv_rel(key)); !removed) return removed;
+  return write_index(kKv, *revision);
 }
 
 Result<KvSnapshot> Store::list_kv(const std::string& prefix) {
-  if (auto present = require_dir(kv_dir()); !present) return present.error();
+  if (auto opened = open_root(); !opened) return opened.error();
+  if (auto present = require_dir(kKv); !present) return present.error();
   KvSnapshot snapshot;
-  snapshot.index = read_index_file(kv_dir() + "/.index");  // before the entries: see store.h
-  auto names = list_dir(kv_dir());
+  snapshot.index = read_index_file(std::string(kKv) + "/.index");  // before the entries: see store.h
+  auto names = list_dir(kKv);
   if (!names) return names.error();
   for (const auto& name : *names) {
     auto key = decode_key(name);
@@ -53,6 +58,7 @@ Result<KvSnapshot> Store::list_kv(const std::string& prefix) {
 }
 
 Result<std::optional<Index>> Store::compare_and_set(const std::string& key, Index expected, const std::string& value) {
+  if (auto opened = open_root(); !opened) return opened.error();
   auto lock = take_lock();
   if (!lock) return lock.error();
   auto old = load_kv(key);
@@ -73,7 +79,7 @@ Result<std::optional<KvEntry>> Store::load_kv(const std::string& key) {
     return make_error(fmt::format("key \"{}\" is too long once encoded as a file name", key));
   }
   std::string path = kv_dir() + "/" + encode_key(key);
-  auto text = read_record_file(path);
+  auto text = read_record_file(kv_rel(key));
   if (!text) {
     skip(path, text.error().message);
     return std::optional<KvEntry>();
@@ -94,8 +100,8 @@ Result<Index> Store::write_kv(const std::string& key, const std::string& value, 
   KvEntry entry{key, value, old ? old->create_index : *revision, *revision};
   auto text = encode_kv(entry);
   if (!text) return text.error();
-  if (auto written = write_file(kv_dir(), encode_key(key), *text); !written) return written.error();
-  if (auto indexed = write_index(kv_dir(), *revision); !indexed) return indexed.error();
+  if (auto written = write_file(kv_rel(key), *text); !written) return written.error();
+  if (auto indexed = write_index(kKv, *revision); !indexed) return indexed.error();
   return *revision;
 }
 

@@ -28,6 +28,7 @@ std::string parent_of(const std::string& normal_path) { return fs::path(normal_p
 
 struct FakeFiles::Node {
   bool is_dir = false;
+  bool is_link = false;  // content is the target
   std::string content;
   mode_t mode = 0644;
   uid_t uid = 0;
@@ -103,7 +104,7 @@ Result<std::string> FakeFiles::read(const std::string& path, const ReadLimits& l
   std::string p = normal(path);
   Node* node = find(p);
   if (!node) return missing_error("open", p, path);
-  if (node->is_dir) return make_error(fmt::format("{} is not a regular file", path));
+  if (node->is_dir || node->is_link) return make_error(fmt::format("{} is not a regular file", path));
   if (node->content.size() > limits.max_bytes) {
     return make_error(fmt::format("{} is larger than {} bytes", path, limits.max_bytes));
   }
@@ -118,7 +119,8 @@ Result<std::optional<FileInfo>> FakeFiles::stat(const std::string& path) {
     if (error.code == kNotFound) return std::optional<FileInfo>();
     return error;
   }
-  return std::optional<FileInfo>(FileInfo{node->is_dir ? FileKind::kDirectory : FileKind::kFile, node->content.size(),
+  FileKind kind = node->is_dir ? FileKind::kDirectory : node->is_link ? FileKind::kOther : FileKind::kFile;
+  return std::optional<FileInfo>(FileInfo{kind, node->content.size(),
                                           node->mtime, node->mode, node->inode, node->uid, node->gid});
 }
 
@@ -244,6 +246,11 @@ void FakeFiles::write_for_test(const std::string& path, const std::string& conte
   if (is_seen) changed(p);
 }
 
+void FakeFiles::symlink_for_test(const std::string& path, const std::string& target) {
+  write_for_test(path, target, 0777);
+  entries_[normal(path)]->is_link = true;
+}
+
 void FakeFiles::remove_for_test(const std::string& path) {
   std::string p = normal(path);
   std::erase_if(entries_, [&](const auto& entry) { return entry.first == p || entry.first.starts_with(p + "/"); });
@@ -271,6 +278,147 @@ void FakeFiles::deliver() {
   std::vector<std::string> dirs = std::move(pending_);
   pending_.clear();
   for (const auto& dir : dirs) watches_.notify(dir);
+}
+
+// --- Dir -------------------------------------------------------------------------
+
+class FakeFiles::FakeLock : public Files::Lock {
+ public:
+  FakeLock(FakeFiles& files, std::string path, bool notify) : files_(files), path_(std::move(path)), notify_(notify) {}
+  ~FakeLock() override {
+    files_.held_locks_.erase(path_);
+    if (notify_) files_.changed(path_);
+  }
+
+ private:
+  FakeFiles& files_;
+  std::string path_;
+  bool notify_;
+};
+
+class FakeFiles::FakeDir : public Files::Dir {
+ public:
+  FakeDir(FakeFiles& files, std::string path, std::string key)
+      : files_(files), path_(std::move(path)), key_(std::move(key)) {}
+
+  const std::string& path() const override { return path_; }
+
+  Result<FileInfo> info() override {
+    Node* node = files_.find(key_);
+    if (!node) return sys_error("fstat", path_, ENOENT);
+    return FileInfo{FileKind::kDirectory, 0, node->mtime, node->mode, node->inode, node->uid, node->gid};
+  }
+
+  Result<void> set_mode(mode_t mode) override {
+    Node* node = files_.find(key_);
+    if (!node) return sys_error("chmod", path_, ENOENT);
+    node->mode = mode;
+    return {};
+  }
+
+  Result<std::string> read(const std::string& rel, size_t max_bytes) override {
+    auto p = resolve(rel);
+    if (!p) return p.error();
+    return files_.read(*p, ReadLimits{max_bytes, false});
+  }
+
+  Result<std::optional<FileInfo>> stat(const std::string& rel) override {
+    auto p = resolve(rel, false);
+    if (!p && p.error().code == kNotFound) return std::optional<FileInfo>();
+    if (!p) return p.error();
+    auto info = files_.stat(*p);
+    if (info && *info && files_.find(*p)->is_link) (*info)->kind = FileKind::kSymlink;
+    return info;
+  }
+
+  Result<std::vector<std::string>> list(const std::string& rel) override {
+    auto p = resolve(rel);
+    if (!p) return p.error();
+    return files_.list(*p);
+  }
+
+  Result<void> make_dir(const std::string& rel, mode_t mode) override {
+    auto p = resolve(rel);
+    if (!p) return p.error();
+    if (Node* node = files_.find(*p)) {
+      return node->is_dir ? Result<void>() : sys_error("open", *p, ENOTDIR);
+    }
+    if (auto ok = files_.check_writable("mkdir", parent_of(*p), *p); !ok) return ok;
+    files_.entries_[*p] = files_.new_node(true, mode);
+    files_.changed(*p);
+    return {};
+  }
+
+  Result<void> remove(const std::string& rel) override {
+    auto p = resolve(rel, false);
+    if (!p) return p.error().code == kNotFound ? Result<void>() : Result<void>(p.error());
+    return files_.remove(*p);
+  }
+
+  Result<void> write_atomic(const std::string& rel, const std::string& content,
+                            const WriteOptions& options) override {
+    auto p = resolve(rel, false);
+    if (!p) return p.error();
+    return files_.write_atomic(*p, content, options);  // renames over a link, as renameat does
+  }
+
+  Result<std::unique_ptr<Files::Lock>> try_lock(const std::string& rel, mode_t mode, bool notify_release) override {
+    auto p = resolve(rel);
+    if (!p) return p.error();
+    if (!files_.find(*p)) {
+      if (auto ok = files_.check_writable("open", parent_of(*p), *p); !ok) return ok.error();
+      files_.entries_[*p] = files_.new_node(false, mode);
+    }
+    if (!files_.held_locks_.insert(*p).second) return std::unique_ptr<Files::Lock>();
+    return std::unique_ptr<Files::Lock>(std::make_unique<FakeLock>(files_, *p, notify_release));
+  }
+
+ private:
+  // The normalised path of `rel`, refused when a name on the way (and at the
+  // end, when `check_last`) is a link; missing is kNotFound.
+  Result<std::string> resolve(const std::string& rel, bool check_last = true) const {
+    std::string path = key_ == "/" ? "" : key_;
+    auto names = fs::path(rel);
+    if (rel.empty() || rel.starts_with('/')) return make_error(fmt::format("{}: \"{}\" is not a plain relative path", path_, rel));
+    std::vector<std::string> parts;
+    for (const auto& part : names) parts.push_back(part.string());
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const std::string& name = parts[i];
+      if (name.empty() || name == "." || name == "..")
+        return make_error(fmt::format("{}: \"{}\" is not a plain relative path", path_, rel));
+      path += "/" + name;
+      bool last = i + 1 == parts.size();
+      Node* node = files_.find(path);
+      if (!node) {
+        if (!last) return sys_error("open", shown(parts, i), ENOENT);
+        continue;
+      }
+      if (node->is_link && (!last || check_last)) {
+        Error error = make_error(fmt::format("{} is a symbolic link: refused", shown(parts, i)));
+        error.code = kRefusedLink;
+        return error;
+      }
+      if (!last && !node->is_dir) return sys_error("open", shown(parts, i), ENOTDIR);
+    }
+    return path;
+  }
+
+  std::string shown(const std::vector<std::string>& parts, size_t upto) const {
+    std::string s = path_;
+    for (size_t i = 0; i <= upto; ++i) s += "/" + parts[i];
+    return s;
+  }
+
+  FakeFiles& files_;
+  std::string path_, key_;
+};
+
+Result<std::unique_ptr<Files::Dir>> FakeFiles::open_dir(const std::string& path) {
+  std::string p = normal(path);
+  Node* node = find(p);
+  if (!node) return missing_error("open", p, path);
+  if (!node->is_dir) return sys_error("open", path, ENOTDIR);
+  return std::unique_ptr<Dir>(std::make_unique<FakeDir>(*this, path, p));
 }
 
 }  // namespace autopilot::os

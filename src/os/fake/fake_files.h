@@ -18,7 +18,10 @@ namespace autopilot::os {
 
 // Contract, beyond Files:
 // - Paths are taken lexically: relative ones start at "/", "." and ".." are
-//   resolved, and there are no symlinks. "/" exists from the start.
+//   resolved, and links are not followed. "/" exists from the start.
+// - A Dir (open_dir) refuses a link made by symlink_for_test on its way,
+//   as LinuxFiles' does; its locks are held in memory, shared by every Dir
+//   of this FakeFiles.
 // - Errors have the words and codes LinuxFiles gives (the same calls, paths
 //   and strerror texts), e.g. "mkstemp /etc/.a.conf.autopilot-XXXXXX:
 //   Permission denied".
@@ -48,6 +51,7 @@ class FakeFiles : public Files {
   Result<std::unique_ptr<StagedWrite>> stage(const std::string& path, const std::string& content,
                                               const WriteOptions& options) override;
   Result<void> link_atomic(const std::string& target, const std::string& path) override;
+  Result<std::unique_ptr<Dir>> open_dir(const std::string& path) override;
   Result<std::unique_ptr<Watch>> watch(const std::string& dir, OnChange on_change) override;
 
   // Writes `content` into `path` in place, as another program would,
@@ -56,6 +60,10 @@ class FakeFiles : public Files {
   // through a symlink into another directory or on a network file system).
   void write_for_test(const std::string& path, const std::string& content, mode_t mode = 0644,
                       bool is_seen = true);
+  // Puts a symbolic link to `target` at `path` (replacing a file there), as
+  // another program would. Path-based calls see it as kOther and do not
+  // follow it; a Dir refuses it.
+  void symlink_for_test(const std::string& path, const std::string& target);
   // Removes a file or a whole directory tree, as another program would.
   void remove_for_test(const std::string& path);
 
@@ -74,6 +82,8 @@ class FakeFiles : public Files {
  private:
   struct Node;
   class FakeStagedWrite;
+  class FakeDir;
+  class FakeLock;
   struct Temp {
     std::string key;    // normalised
     std::string shown;  // in the caller's spelling, for errors and temp_path()
@@ -92,6 +102,7 @@ class FakeFiles : public Files {
   Timers& timers_;
   std::map<std::string, std::shared_ptr<Node>> entries_;  // normalised path -> file or directory
   std::set<std::string> unwritable_;  // normalised directories
+  std::set<std::string> held_locks_;  // normalised paths locked through a Dir
   std::optional<int> next_rename_error_, next_write_error_;
   std::uint64_t next_inode_ = 1, next_temp_ = 1, changes_ = 0;
   WatchRegistry watches_;  // by normalised directory

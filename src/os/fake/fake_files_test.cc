@@ -161,5 +161,48 @@ TEST_F(FakeFilesTest, OnlyTheChangedDirectoryIsReportedAndAnEndedWatchHearsNothi
             "inotify_add_watch /nope: No such file or directory");
 }
 
+TEST_F(FakeFilesTest, DirRefusesALinkOnTheWayAsLinuxFilesDoes) {
+  files_.write_for_test("/root/services/web/a1.json", "ours");
+  files_.write_for_test("/elsewhere/web/a1.json", "theirs");
+  auto dir = files_.open_dir("/root");
+  ASSERT_TRUE(dir.ok());
+  Files::Dir& root = **dir;
+  EXPECT_EQ(*root.read("services/web/a1.json", 100), "ours");
+  files_.remove_for_test("/root/services");
+  files_.symlink_for_test("/root/services", "/elsewhere");
+  std::string refused = "/root/services is a symbolic link: refused";
+  EXPECT_EQ(root.read("services/web/a1.json", 100).error().message, refused);
+  EXPECT_EQ(root.write_atomic("services/web/a2.json", "x", {}).error().message, refused);
+  EXPECT_EQ(root.list("services").error().message, refused);
+  EXPECT_EQ(root.make_dir("services/db", 0755).error().message, refused);
+  EXPECT_EQ((**root.stat("services")).kind, FileKind::kSymlink);
+  EXPECT_FALSE(files_.stat("/elsewhere/web/a2.json")->has_value());
+
+  files_.remove_for_test("/root/services");
+  files_.write_for_test("/root/services/web/.keep", "");
+  files_.symlink_for_test("/root/services/web/a1.json", "/elsewhere/web/a1.json");
+  EXPECT_EQ(root.read("services/web/a1.json", 100).error().message,
+            "/root/services/web/a1.json is a symbolic link: refused");
+  ASSERT_TRUE(root.write_atomic("services/web/a1.json", "ours", {}).ok()) << "replaces the link";
+  EXPECT_EQ(*root.read("services/web/a1.json", 100), "ours");
+  EXPECT_EQ(*files_.read("/elsewhere/web/a1.json"), "theirs");
+}
+
+TEST_F(FakeFilesTest, DirLocksAreExclusiveAndTheirReleaseIsSeen) {
+  files_.write_for_test("/root/locks/.keep", "");
+  auto dir = files_.open_dir("/root");
+  ASSERT_TRUE(dir.ok());
+  auto w = watch("/root/locks");
+  auto first = (*dir)->try_lock("locks/a.lock", 0600, true);
+  ASSERT_TRUE(first.ok() && *first);
+  EXPECT_EQ(*(*dir)->try_lock("locks/a.lock", 0600, true), nullptr);
+  timers_.advance(Duration::zero());
+  seen_.clear();
+  first->reset();
+  timers_.advance(Duration::zero());
+  EXPECT_EQ(seen_, std::vector<std::string>{"/root/locks"});
+  EXPECT_NE(*(*dir)->try_lock("locks/a.lock", 0600, true), nullptr);
+}
+
 }  // namespace
 }  // namespace autopilot::os

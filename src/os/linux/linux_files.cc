@@ -1,5 +1,8 @@
 #include "os/linux/linux_files.h"
 
+#include "os/linux/linux_dir.h"
+#include "os/linux/posix_files.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,16 +18,6 @@
 namespace autopilot::os {
 namespace {
 
-// SIGCHLD is not SA_RESTART (os/linux/linux_processes.h): retry on EINTR.
-template <class F>
-auto no_eintr(F call) {
-  decltype(call()) r;
-  do {
-    r = call();
-  } while (r < 0 && errno == EINTR);
-  return r;
-}
-
 std::string dir_of(const std::string& path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
@@ -37,29 +30,6 @@ std::string base_of(const std::string& path) {
 
 std::string temp_pattern(const std::string& dir, const std::string& base) {
   return (dir.ends_with('/') ? dir : dir + "/") + temp_name(base);
-}
-
-FileInfo info_of(const struct stat& st) {
-  FileKind kind = S_ISREG(st.st_mode) ? FileKind::kFile : S_ISDIR(st.st_mode) ? FileKind::kDirectory : FileKind::kOther;
-  auto mtime = std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
-  return FileInfo{kind,
-                  static_cast<std::uint64_t>(st.st_size),
-                  std::chrono::system_clock::time_point(
-                      std::chrono::duration_cast<std::chrono::system_clock::duration>(mtime)),
-                  static_cast<mode_t>(st.st_mode & 07777),
-                  static_cast<std::uint64_t>(st.st_ino),
-                  st.st_uid,
-                  st.st_gid};
-}
-
-Result<void> write_all(int fd, const std::string& bytes, const std::string& path) {
-  size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t n = no_eintr([&] { return ::write(fd, bytes.data() + off, bytes.size() - off); });
-    if (n < 0) return sys_error("write", path, errno);
-    off += static_cast<size_t>(n);
-  }
-  return {};
 }
 
 // Writes `bytes` to a new temp file beside `dest`, with its final owner and
@@ -123,25 +93,6 @@ Result<std::string> link_to_temp(const std::string& target, const std::string& d
   }
 }
 
-// The rest of read(), on the open `fd`.
-Result<std::string> read_open(int fd, const std::string& path, const ReadLimits& limits) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return sys_error("fstat", path, errno);
-  if (!S_ISREG(st.st_mode)) return make_error(fmt::format("{} is not a regular file", path));
-  auto too_large = [&] { return make_error(fmt::format("{} is larger than {} bytes", path, limits.max_bytes)); };
-  if (static_cast<std::uint64_t>(st.st_size) > limits.max_bytes) return too_large();
-  std::string content;
-  char buf[64 * 1024];
-  for (;;) {  // to EOF, not st_size: /proc files say 0
-    ssize_t n = no_eintr([&] { return ::read(fd, buf, sizeof buf); });
-    if (n < 0) return sys_error("read", path, errno);
-    if (n == 0) break;
-    content.append(buf, static_cast<size_t>(n));
-    if (content.size() > limits.max_bytes) return too_large();
-  }
-  return content;
-}
-
 class LinuxStagedWrite : public Files::StagedWrite {
  public:
   LinuxStagedWrite(std::string temp, std::string dest, bool durable)
@@ -164,6 +115,61 @@ class LinuxStagedWrite : public Files::StagedWrite {
 };
 
 }  // namespace
+
+FileInfo info_of(const struct stat& st) {
+  FileKind kind = S_ISREG(st.st_mode)   ? FileKind::kFile
+                  : S_ISDIR(st.st_mode) ? FileKind::kDirectory
+                  : S_ISLNK(st.st_mode) ? FileKind::kSymlink
+                                        : FileKind::kOther;
+  auto mtime = std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
+  return FileInfo{kind,
+                  static_cast<std::uint64_t>(st.st_size),
+                  std::chrono::system_clock::time_point(
+                      std::chrono::duration_cast<std::chrono::system_clock::duration>(mtime)),
+                  static_cast<mode_t>(st.st_mode & 07777),
+                  static_cast<std::uint64_t>(st.st_ino),
+                  st.st_uid,
+                  st.st_gid};
+}
+
+Result<void> write_all(int fd, const std::string& bytes, const std::string& path) {
+  size_t off = 0;
+  while (off < bytes.size()) {
+    ssize_t n = no_eintr([&] { return ::write(fd, bytes.data() + off, bytes.size() - off); });
+    if (n < 0) return sys_error("write", path, errno);
+    off += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+std::vector<std::string> list_open(DIR* d) {
+  std::vector<std::string> names;
+  while (dirent* entry = ::readdir(d)) {
+    std::string_view name = entry->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Result<std::string> read_open(int fd, const std::string& path, const ReadLimits& limits) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return sys_error("fstat", path, errno);
+  if (!S_ISREG(st.st_mode)) return make_error(fmt::format("{} is not a regular file", path));
+  auto too_large = [&] { return make_error(fmt::format("{} is larger than {} bytes", path, limits.max_bytes)); };
+  if (static_cast<std::uint64_t>(st.st_size) > limits.max_bytes) return too_large();
+  std::string content;
+  char buf[64 * 1024];
+  for (;;) {  // to EOF, not st_size: /proc files say 0
+    ssize_t n = no_eintr([&] { return ::read(fd, buf, sizeof buf); });
+    if (n < 0) return sys_error("read", path, errno);
+    if (n == 0) break;
+    content.append(buf, static_cast<size_t>(n));
+    if (content.size() > limits.max_bytes) return too_large();
+  }
+  return content;
+}
 
 LinuxFiles::LinuxFiles(boost::asio::io_context& io)
     : dir_watcher_(io, [this](const std::string& dir) { watches_.notify(dir); }, is_temp_name),
@@ -192,14 +198,7 @@ Result<std::optional<FileInfo>> LinuxFiles::stat(const std::string& path) {
 Result<std::vector<std::string>> LinuxFiles::list(const std::string& dir) {
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) return sys_error("opendir", dir, errno);
-  std::vector<std::string> names;
-  while (dirent* entry = ::readdir(d)) {
-    std::string_view name = entry->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
+  return list_open(d);
 }
 
 Result<void> LinuxFiles::make_dirs(const std::string& dir) {
@@ -241,6 +240,8 @@ Result<void> LinuxFiles::link_atomic(const std::string& target, const std::strin
   sync_dir(dir);
   return {};
 }
+
+Result<std::unique_ptr<Files::Dir>> LinuxFiles::open_dir(const std::string& path) { return open_linux_dir(path); }
 
 Result<std::unique_ptr<Files::Watch>> LinuxFiles::watch(const std::string& dir, OnChange on_change) {
   if (!dir_watcher_.is_started()) {

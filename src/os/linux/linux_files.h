@@ -38,6 +38,7 @@ class LinuxFiles : public Files {
   Result<std::unique_ptr<StagedWrite>> stage(const std::string& path, const std::string& content,
                                               const WriteOptions& options) override;
   Result<void> link_atomic(const std::string& target, const std::string& path) override;
+  Result<std::unique_ptr<Dir>> open_dir(const std::string& path) override;
   Result<std::unique_ptr<Watch>> watch(const std::string& dir, OnChange on_change) override;
 
  private:

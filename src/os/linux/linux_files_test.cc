@@ -342,5 +342,76 @@ TEST_F(LinuxFilesTest, WatchingAMissingDirectoryFails) {
   EXPECT_EQ(watch.error().message, "inotify_add_watch " + path("nope") + ": No such file or directory");
 }
 
+// --- Dir: nothing below it reached through a link -------------------------------
+
+TEST_F(LinuxFilesTest, DirRefusesALinkOnTheWayOrAtTheEnd) {
+  fs::create_directories(path("root/services/web"));
+  fs::create_directories(path("elsewhere/web"));
+  put("elsewhere/web/a1.json", "theirs");
+  put("elsewhere/secret", "secret");
+  auto dir = files_.open_dir(path("root"));
+  ASSERT_TRUE(dir.ok()) << dir.error().message;
+  Files::Dir& root = **dir;
+  EXPECT_EQ(root.read("services/web/a1.json", 100).error().code, kNotFound);
+  ASSERT_TRUE(root.write_atomic("services/web/a1.json", "ours", {}).ok());
+  EXPECT_EQ(*root.read("services/web/a1.json", 100), "ours");
+
+  // A link in place of a directory: every call is refused, nothing lands there.
+  fs::rename(path("root/services"), path("moved"));
+  fs::create_directory_symlink(path("elsewhere"), path("root/services"));
+  std::string refused = path("root/services") + " is a symbolic link: refused";
+  EXPECT_EQ(root.read("services/web/a1.json", 100).error().message, refused);
+  EXPECT_EQ(root.write_atomic("services/web/a2.json", "x", {}).error().message, refused);
+  EXPECT_EQ(root.remove("services/web/a1.json").error().message, refused);
+  EXPECT_EQ(root.list("services/web").error().message, refused);
+  EXPECT_EQ(root.list("services").error().message, refused);
+  EXPECT_EQ(root.make_dir("services/db", 0755).error().message, refused);
+  EXPECT_EQ(root.try_lock("services/x.lock", 0600, false).error().message, refused);
+  EXPECT_EQ(root.make_dir("services", 0755).error().message, refused) << "an existing link is no directory";
+  EXPECT_EQ((**root.stat("services")).kind, FileKind::kSymlink);
+  EXPECT_EQ(slurp(path("elsewhere/web/a1.json")), "theirs");
+  EXPECT_FALSE(fs::exists(path("elsewhere/web/a2.json")));
+  EXPECT_FALSE(fs::exists(path("elsewhere/db")));
+
+  // A link at the end: not read; a write replaces the link, not its target.
+  fs::remove(path("root/services"));
+  fs::rename(path("moved"), path("root/services"));
+  fs::remove(path("root/services/web/a1.json"));
+  fs::create_symlink(path("elsewhere/secret"), path("root/services/web/a1.json"));
+  EXPECT_EQ(root.read("services/web/a1.json", 100).error().message,
+            path("root/services/web/a1.json") + " is a symbolic link: refused");
+  ASSERT_TRUE(root.write_atomic("services/web/a1.json", "ours", {.mode = 0644}).ok());
+  EXPECT_FALSE(fs::is_symlink(path("root/services/web/a1.json")));
+  EXPECT_EQ(slurp(path("elsewhere/secret")), "secret");
+  EXPECT_EQ(mode_of(path("root/services/web/a1.json")), 0644u);
+  fs::create_symlink(path("elsewhere/secret"), path("root/services/web/a3.json"));
+  ASSERT_TRUE(root.remove("services/web/a3.json").ok());
+  EXPECT_EQ(slurp(path("elsewhere/secret")), "secret") << "the link went, not its target";
+  EXPECT_FALSE(root.read("../elsewhere/secret", 100).ok()) << "\"..\" is not a plain name";
+  EXPECT_FALSE(root.read("/etc/passwd", 100).ok());
+}
+
+TEST_F(LinuxFilesTest, DirMakesDirectoriesAndLocksWithTheirModesWhateverTheUmask) {
+  fs::create_directories(path("root"));
+  auto dir = files_.open_dir(path("root"));
+  ASSERT_TRUE(dir.ok());
+  mode_t old = ::umask(0077);
+  ASSERT_TRUE((*dir)->make_dir("locks", 0755).ok());
+  ASSERT_TRUE((*dir)->make_dir("locks", 0755).ok()) << "an existing directory is fine";
+  auto first = (*dir)->try_lock("locks/a.lock", 0660, true);
+  ::umask(old);
+  EXPECT_EQ(mode_of(path("root/locks")), 0755u);
+  ASSERT_TRUE(first.ok() && *first);
+  EXPECT_EQ(mode_of(path("root/locks/a.lock")), 0660u);
+  auto second = (*dir)->try_lock("locks/a.lock", 0660, true);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*second, nullptr) << "held: not waited for";
+  first->reset();
+  auto third = (*dir)->try_lock("locks/a.lock", 0660, true);
+  ASSERT_TRUE(third.ok());
+  EXPECT_NE(*third, nullptr);
+  EXPECT_EQ(names(), std::vector<std::string>{"root"}) << "no temp file left anywhere";
+}
+
 }  // namespace
 }  // namespace autopilot::os
