@@ -57,6 +57,9 @@ def status():
     return json.loads(out.stdout)
 
 
+CATALOG_ARGS = ["--discovery-dir", os.path.join(STACK_DIR, "catalog")]  # status --json says which
+
+
 def catalog_addresses(service):
     autopilot = os.environ.get("AUTOPILOT_BIN", os.path.join(os.path.dirname(RUN), "../build/src/autopilot"))
     # A failed read (etcd electing a leader says "no leader" for a second) is
