@@ -6,7 +6,6 @@
 #include <cerrno>
 
 #include <algorithm>
-#include <charconv>
 
 #include "base/strings.h"
 #include "discovery/embedded/file_lock.h"
@@ -296,10 +295,7 @@ Result<std::optional<std::string>> Store::read_record_file(const std::string& pa
 Index Store::read_index_file(const std::string& path) {
   auto content = read_record_file(path);
   if (!content || !content->has_value()) return 0;
-  const std::string& text = **content;
-  Index value = 0;
-  std::from_chars(text.data(), text.data() + text.size(), value);
-  return value;
+  return parse_index(**content);
 }
 
 bool Store::exists(const std::string& path) {
