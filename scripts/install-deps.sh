@@ -16,6 +16,7 @@ packages=(
   prometheus                                                 # promtool checks /metrics; a real Prometheus scrapes autopilots
   python3-prometheus-client                                  # its strict OpenMetrics parser checks /metrics in that format
   redis-server redis-sentinel redis-tools                    # the reference stack's Redis tier (stack/, ctest -L stack)
+  clang libclang-rt-dev                                      # fuzz/run.sh: clang++ with libFuzzer and the ASan/UBSan runtimes
 )
 missing=()
 for p in "${packages[@]}"; do
