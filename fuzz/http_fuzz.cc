@@ -130,16 +130,18 @@ std::optional<http::request<http::string_body>> parse(std::string_view text, siz
   parser.body_limit(body_limit);
   parser.eager(true);
   boost::beast::error_code ec;
+  // Every turn consumes input or ends: a put that takes nothing (the header
+  // is not complete, the input is used up, or a body waits for more) is the
+  // client closing the connection.
   while (!parser.is_done()) {
-    size_t n = parser.put(boost::asio::buffer(text.data(), text.size()), ec);
+    size_t n = text.empty() ? 0 : parser.put(boost::asio::buffer(text.data(), text.size()), ec);
     text.remove_prefix(n);
-    if (ec == http::error::need_more) {
-      if (n > 0 && !text.empty()) continue;
+    if (ec && ec != http::error::need_more) return std::nullopt;
+    ec = {};
+    if (n == 0) {
       parser.put_eof(ec);
       if (ec || !parser.is_done()) return std::nullopt;
-      break;
     }
-    if (ec) return std::nullopt;
   }
   return parser.release();
 }

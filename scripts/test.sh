@@ -6,7 +6,7 @@
 #   build-asan/  under AddressSanitizer (leaks included) and UndefinedBehavior-
 #                Sanitizer: dynamic, no layout, no benchmarks, -O1 with line
 #                tables only (it compiles about as fast as build/ does).
-# Then it builds the libFuzzer targets and runs each for 30 s (fuzz/run.sh --ci).
+# Then it builds the libFuzzer targets and runs each for 20 s (fuzz/run.sh --ci).
 # CI runs this (.ci/run); it prints how long each step took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,8 +25,9 @@ timed "sanitizer build" env BUILD=build-asan bash scripts/build.sh \
   -DAUTOPILOT_SANITIZE=ON -DAUTOPILOT_BENCH=OFF "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
 timed "sanitizer tests" env AUTOPILOT_REQUIRE_ETCD=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure --timeout 300 -j2
-# The libFuzzer targets (fuzz/run.sh): built with clang, then each run for
-# 30 s on its seeds and earlier findings; a crash, hang or leak fails.
-timed "fuzz build" sh fuzz/run.sh --build
+# The libFuzzer targets (fuzz/run.sh): built with clang at -O0 (build-fuzz-ci/),
+# then each run for 20 s on its seeds and earlier findings; a crash, hang or
+# leak fails.
+timed "fuzz build" sh fuzz/run.sh --build --ci
 timed "fuzz" env FUZZ_NO_BUILD=1 sh fuzz/run.sh --ci
 echo "test.sh: all passed in $SECONDS s" >&2
