@@ -20,6 +20,7 @@ packages=(
   # refuses the hybrid cgroup layout here), podman-compose to run stack/compose.yaml, docker-compose only for
   # its `config` check, debootstrap for the base image (no registry needed), catatonit for podman pods.
   podman runc podman-compose docker-compose debootstrap catatonit
+  clang libclang-rt-dev                                      # fuzz/run.sh: clang++ with libFuzzer and the ASan/UBSan runtimes
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -6,6 +6,7 @@
 #   build-asan/  under AddressSanitizer (leaks included) and UndefinedBehavior-
 #                Sanitizer: dynamic, no layout, no benchmarks, -O1 with line
 #                tables only (it compiles about as fast as build/ does).
+# Then it builds the libFuzzer targets and runs each for 20 s (fuzz/run.sh --ci).
 # CI runs this (.ci/run); it prints how long each step took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,4 +27,9 @@ timed "sanitizer build" env BUILD=build-asan bash scripts/build.sh \
 # build-asan's is dynamic (libasan), so they run once, above.
 timed "sanitizer tests" env AUTOPILOT_REQUIRE_ETCD=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure --timeout 300 -j2 -LE containers
+# The libFuzzer targets (fuzz/run.sh): built with clang at -O0 (build-fuzz-ci/),
+# then each run for 20 s on its seeds and earlier findings; a crash, hang or
+# leak fails.
+timed "fuzz build" sh fuzz/run.sh --build --ci
+timed "fuzz" env FUZZ_NO_BUILD=1 sh fuzz/run.sh --ci
 echo "test.sh: all passed in $SECONDS s" >&2

@@ -15,7 +15,8 @@
 #include "config/v2.h"
 #include "config/template_funcs.h"
 #include "decode/decoder.h"
-#include "jobs/supervisor.h"
+#include "jobs/job_config.h"
+#include "jobs/main_job.h"
 #include "json5/json5.h"
 #include "log/log_config.h"
 #include "tmpl/template.h"
@@ -105,7 +106,7 @@ Result<Config> decode_config(const Decoder& d, const std::string& file) {
     }
     c.main_job = *s;
   } else {
-    c.main_job = jobs::Supervisor::default_main_job(c.jobs);
+    c.main_job = jobs::choose_main_job(c.jobs);
   }
   return c;
 }

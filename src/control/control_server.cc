@@ -43,7 +43,7 @@ Result<Json> parse_object(const std::string& body) {
   Json j;
   try {
     j = Json::parse(body);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, and out_of_range for a number beyond a double (1e999)
     std::string what = e.what();
     auto at = what.find("] ");  // drop nlohmann's "[json.exception.parse_error.101] "
     return make_error("invalid JSON: " + (at == std::string::npos ? what : what.substr(at + 2)));

@@ -135,6 +135,19 @@ TEST_F(ControlServerTest, EnvironRefusesWhatIsNotAnObjectOfStrings) {
   EXPECT_TRUE(env.empty()) << "a refused request set something";
 }
 
+// Found by fuzz/http_fuzz (fuzz/findings/http_fuzz/crash-94fa…): nlohmann
+// throws out_of_range, not parse_error, for a number beyond a double; it
+// escaped the handler and ended the process.
+TEST_F(ControlServerTest, ANumberBeyondADoubleIsInvalidJsonNotACrash) {
+  for (const char* path : {"/v3/metric", "/v3/environ"}) {
+    auto r = server().handle(post(path, R"({"app_jobs_total":21e308})"));
+    EXPECT_EQ(r.status, 422) << path;
+    EXPECT_EQ(r.body, R"({"error":"invalid JSON: number overflow parsing '21e308'"})" "\n") << path;
+  }
+  EXPECT_EQ(counter("app_jobs_total"), 0);
+  EXPECT_TRUE(env.empty());
+}
+
 TEST_F(ControlServerTest, MetricUpdatesEachKindAsContainerPilot) {
   auto r = server().handle(post("/v3/metric", R"({"app_jobs_total":2,"app_queue":"7.5 ","app_latency":0.3,)"
                                               R"("app_size":"12"})"));

@@ -79,6 +79,42 @@ TEST(CatalogTest, AddressesAreIpsOrHostNames) {
   EXPECT_FALSE(embedded::decode_instance(text).ok()) << text;
 }
 
+// Found writing fuzz/catalog_fuzz (inputs in fuzz/findings/catalog_fuzz/): times beyond the
+// clock's range overflowed converting milliseconds to the clock's
+// nanoseconds (UBSan: signed overflow), and a TTL near that range made
+// `now + ttl` overflow at the next heartbeat.
+TEST(RecordsTest, TimesOutsideTheClocksRangeAreRefused) {
+  embedded::InstanceRecord r;
+  r.instance = {"id-1", "web", "10.0.0.1", 80, {}, {}, Status::kPassing, "n1"};
+  r.ttl = std::chrono::milliseconds(1500);
+  r.create_index = 1;
+  r.mod_index = 1;
+  std::string text = embedded::encode_instance(r);
+  auto with = [&](const std::string& field, const std::string& value) {
+    std::string t = text;
+    auto at = t.find("\"" + field + "\":") + field.size() + 3;
+    t.replace(at, t.find_first_of(",}", at) - at, value);
+    return t;
+  };
+  for (const char* v : {"9223372036854775807", "-9223372036854775807", "9300000000000"}) {
+    auto bad = embedded::decode_instance(with("expires_unix_ms", v));
+    ASSERT_FALSE(bad.ok()) << v;
+    EXPECT_EQ(bad.error().message, "ttl_ms and expires_unix_ms must be within the clock's range");
+  }
+  EXPECT_FALSE(embedded::decode_instance(with("ttl_ms", "9223372036854775807")).ok());
+  auto long_ttl = embedded::decode_instance(with("ttl_ms", "3153600000001"));  // 100 years (of 365 days) and 1 ms
+  ASSERT_FALSE(long_ttl.ok());
+  EXPECT_EQ(long_ttl.error().message, "ttl_ms is too large");
+  EXPECT_TRUE(embedded::decode_instance(with("ttl_ms", "3153600000000")).ok());
+  EXPECT_TRUE(embedded::decode_instance(with("expires_unix_ms", "-5")).ok());
+}
+
+TEST(RecordsTest, IndexFiles) {
+  EXPECT_EQ(embedded::parse_index("42\n"), 42u);
+  EXPECT_EQ(embedded::parse_index("18446744073709551615"), 18446744073709551615u);
+  for (const char* zero : {"", "\n", "-1", "x1", "18446744073709551616"}) EXPECT_EQ(embedded::parse_index(zero), 0u);
+}
+
 TEST(RecordsTest, KeyEncodingIsSafeAndReversible) {
   for (std::string key : {"a", "app/config", "a..b", "sp ace", "%41", "ünï"}) {
     std::string name = embedded::encode_key(key);

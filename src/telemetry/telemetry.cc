@@ -1,7 +1,5 @@
 #include "telemetry/telemetry.h"
 
-#include <nlohmann/json.hpp>
-
 #include "events/event.h"
 #include "metrics/registry.h"
 #include "telemetry/process_metrics.h"
@@ -20,19 +18,6 @@ Result<void> register_user_metric(metrics::Registry& r, const MetricConfig& m) {
 }
 
 }  // namespace
-
-std::string status_json(const std::string& version, const StatusReport& report) {
-  nlohmann::ordered_json j;
-  j["Version"] = version;
-  j["Jobs"] = nlohmann::ordered_json::array();
-  for (const auto& job : report.jobs) j["Jobs"].push_back({{"Name", job.name}, {"Status", job.status}});
-  j["Services"] = nlohmann::ordered_json::array();
-  for (const auto& s : report.services)
-    j["Services"].push_back({{"Name", s.name}, {"Address", s.address}, {"Port", s.port}, {"Status", s.status}});
-  j["Watches"] = report.watches;
-  // Replaced, not thrown on: a job name is the user's, and may not be UTF-8.
-  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-}
 
 Telemetry::Telemetry(TelemetryConfig config, const Wiring& wiring, TelemetryOptions options)
     : config_(std::move(config)),
@@ -93,20 +78,7 @@ void Telemetry::withdraw(Duration limit, std::function<void()> done) {
 }
 
 HttpResponse Telemetry::handle(const HttpRequest& request) {
-  if (request.path != "/metrics" && request.path != "/status") return HttpResponse::text(404, "404 page not found\n");
-  if (request.method != "GET") {
-    auto r = HttpResponse::text(405, "405 method not allowed\n");
-    r.headers.emplace_back("Allow", "GET");
-    return r;
-  }
-  if (request.path == "/metrics") {
-    auto format = metrics::negotiate_format(request.accept);
-    return HttpResponse::text(200, wiring_.metrics->expose(format),
-                              format == metrics::Format::kOpenMetrics ? metrics::kOpenMetricsContentType
-                                                                      : metrics::kTextContentType);
-  }
-  StatusReport report = options_.status ? options_.status() : StatusReport{};
-  return HttpResponse::text(200, status_json(options_.version, report), "application/json");
+  return answer(request, *wiring_.metrics, options_.version, options_.status);
 }
 
 }  // namespace autopilot::telemetry

@@ -28,27 +28,11 @@
 #include "events/bus.h"
 #include "jobs/service.h"
 #include "net/http_server.h"
+#include "telemetry/endpoints.h"
 #include "telemetry/telemetry_config.h"
 #include "wiring/wiring.h"
 
 namespace autopilot::telemetry {
-
-using net::HttpRequest;
-using net::HttpResponse;
-
-struct StatusReport {
-  struct Job {
-    std::string name, status;  // status: healthy, unhealthy, maintenance, unknown
-  };
-  struct Service {
-    std::string name, address;
-    int port = 0;
-    std::string status;
-  };
-  std::vector<Job> jobs;          // jobs without a port
-  std::vector<Service> services;  // jobs with a port
-  std::vector<std::string> watches;
-};
 
 struct TelemetryOptions {
   std::string version;
@@ -56,9 +40,6 @@ struct TelemetryOptions {
   // Instances each watched service had when last seen.
   std::function<std::vector<std::pair<std::string, size_t>>()> watch_instances = {};
 };
-
-// /status as JSON.
-std::string status_json(const std::string& version, const StatusReport& report);
 
 class Telemetry {
  public:

@@ -40,6 +40,7 @@ namespace {
 Result<std::chrono::milliseconds> to_ttl(Duration ttl) {
   auto ms = std::chrono::ceil<std::chrono::milliseconds>(ttl);
   if (ms.count() <= 0) return make_error("ttl must be positive");
+  if (ms > kMaxTtl) return make_error("ttl is too large (at most 100 years)");
   return ms;
 }
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 #include <nlohmann/json.hpp>
 
 #include "discovery/instance_json.h"
@@ -16,6 +18,13 @@ constexpr int kFormatVersion = 1;
 std::int64_t to_unix_ms(WallClock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
+
+// Milliseconds as far as a WallClock time point reaches (about 292 years
+// either way): beyond that the conversion would overflow.
+constexpr std::int64_t kMaxUnixMs =
+    std::chrono::duration_cast<std::chrono::milliseconds>(WallClock::duration::max()).count();
+
+bool in_clock_range(std::int64_t ms) { return ms >= -kMaxUnixMs && ms <= kMaxUnixMs; }
 
 WallClock::time_point from_unix_ms(std::int64_t ms) {
   return WallClock::time_point(std::chrono::duration_cast<WallClock::duration>(std::chrono::milliseconds(ms)));
@@ -64,12 +73,18 @@ Result<InstanceRecord> decode_instance(std::string_view text) {
     auto instance = instance_from_json(j);
     if (!instance) return instance.error();
     r.instance = std::move(*instance);
-    r.ttl = std::chrono::milliseconds(j.at("ttl_ms").get<std::int64_t>());
-    r.expires = from_unix_ms(j.at("expires_unix_ms").get<std::int64_t>());
+    auto ttl_ms = j.at("ttl_ms").get<std::int64_t>();
+    auto expires_ms = j.at("expires_unix_ms").get<std::int64_t>();
+    if (!in_clock_range(ttl_ms) || !in_clock_range(expires_ms)) {
+      return make_error("ttl_ms and expires_unix_ms must be within the clock's range");
+    }
+    r.ttl = std::chrono::milliseconds(ttl_ms);
+    r.expires = from_unix_ms(expires_ms);
     if (!get_index(j, "create_index", r.create_index) || !get_index(j, "mod_index", r.mod_index)) {
       return make_error("create_index and mod_index must be unsigned integers");
     }
     if (r.ttl.count() <= 0) return make_error("ttl_ms must be positive");
+    if (r.ttl > kMaxTtl) return make_error("ttl_ms is too large");
     return r;
   });
 }
@@ -98,6 +113,12 @@ Result<KvEntry> decode_kv(std::string_view text) {
     if (auto valid = validate_key(e.key); !valid) return valid.error();
     return e;
   });
+}
+
+Index parse_index(std::string_view text) {
+  Index value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
 }
 
 std::string encode_key(std::string_view key) {

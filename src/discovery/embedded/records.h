@@ -32,6 +32,10 @@ struct InstanceRecord {
   bool is_live(WallClock::time_point now) const { return now < expires; }
 };
 
+// Longest TTL a record may have (a reader refuses more: expiry times stay
+// far from the clock's limits).
+constexpr std::chrono::milliseconds kMaxTtl = std::chrono::hours(24 * 365 * 100);
+
 // Largest record file a reader accepts.
 constexpr size_t kMaxRecordBytes = 64 * 1024;
 
@@ -41,6 +45,10 @@ Result<InstanceRecord> decode_instance(std::string_view text);
 // Fails when the value is not valid UTF-8 (JSON strings must be).
 Result<std::string> encode_kv(const KvEntry& entry);
 Result<KvEntry> decode_kv(std::string_view text);
+
+// The content of a `.index` or `revision` file: the decimal index at its
+// start; 0 when there is none (a missing or torn file reads as "no change").
+Index parse_index(std::string_view text);
 
 // A KV key as one safe file name: letters, digits, '-' and '_' stay, every
 // other byte becomes %XX, then ".kv" is appended. Never contains '/', never

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <charconv>
 
 
 namespace autopilot::discovery::embedded {
@@ -280,10 +279,7 @@ Result<std::optional<std::string>> Store::read_record_file(const std::string& re
 Index Store::read_index_file(const std::string& rel) {
   auto content = read_record_file(rel);
   if (!content || !content->has_value()) return 0;
-  const std::string& text = **content;
-  Index value = 0;
-  std::from_chars(text.data(), text.data() + text.size(), value);
-  return value;
+  return parse_index(**content);
 }
 
 bool Store::exists(const std::string& rel) {

@@ -14,6 +14,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -24,6 +25,7 @@
 #include "discovery/etcd/blocking_http.h"
 #include "discovery/etcd/etcd_server.h"
 #include "discovery/etcd/gateway_reply.h"
+#include "discovery/etcd/wire.h"
 #include "os/linux/asio_timers.h"
 #include "os/linux/loop_testing.h"
 
@@ -154,6 +156,43 @@ TEST(GatewayReply, GrpcCodesMapToErrorKinds) {
   EXPECT_EQ(error.kind, ErrorKind::kNotFound);
   EXPECT_EQ(error.code, kCodeNotFound);
   EXPECT_EQ(grpc_error(kCodeInvalidArgument, "etcdserver: user name is empty").kind, ErrorKind::kUnauthenticated);
+}
+
+// Found writing fuzz/catalog_fuzz (inputs in fuzz/findings/catalog_fuzz/): a watch frame
+// with a field of another type (`"canceled": 1`, a non-string `type` or
+// `cancel_reason`, an event that is not an object) made nlohmann's value()
+// throw out of the watch's frame handler; a revision of more than 19 digits
+// overflowed int64 (UBSan).
+TEST(Wire, WatchFramesOfTheWrongShapeAreReadNotThrown) {
+  auto frame = read_watch_frame(Json::parse(R"({"canceled": 1, "cancel_reason": 7, "compact_revision": "x",
+    "events": [1, {"type": 3, "kv": {"key": "YQ==", "mod_revision": "5"}}, {"kv": 2},
+               {"type": "DELETE", "kv": {"key": "Yg==", "mod_revision": 6}}]})"));
+  EXPECT_FALSE(frame.canceled);
+  EXPECT_EQ(frame.cancel_reason, "");
+  EXPECT_EQ(frame.compact_revision, 0);
+  ASSERT_EQ(frame.events.size(), 2u);
+  EXPECT_FALSE(frame.events[0].is_delete);
+  EXPECT_EQ(frame.events[0].kv.key, "a");
+  EXPECT_EQ(frame.events[0].kv.mod_revision, 5u);
+  EXPECT_TRUE(frame.events[1].is_delete);
+  EXPECT_EQ(frame.events[1].kv.key, "b");
+  ASSERT_EQ(frame.malformed.size(), 1u);
+  EXPECT_EQ(frame.malformed[0].message, "etcd reply: a key-value is not an object");
+  auto canceled = read_watch_frame(
+      Json::parse(R"({"canceled": true, "compact_revision": "12", "cancel_reason": "mvcc: compacted"})"));
+  EXPECT_TRUE(canceled.canceled);
+  EXPECT_EQ(canceled.compact_revision, 12);
+  EXPECT_EQ(canceled.cancel_reason, "mvcc: compacted");
+  EXPECT_TRUE(read_watch_frame(Json::parse("[1]")).events.empty());
+}
+
+TEST(Wire, IntFieldsOutOfRangeAreMalformed) {
+  auto j = Json::parse(R"({"a": "9223372036854775807", "b": "-9223372036854775808", "c": "99999999999999999999",
+                          "d": "-99999999999999999999", "e": "12x", "f": "", "g": "-", "h": 42, "i": true})");
+  EXPECT_EQ(int_field(j, "a"), INT64_MAX);
+  EXPECT_EQ(int_field(j, "b"), INT64_MIN);
+  for (const char* zero : {"c", "d", "e", "f", "g", "i", "missing"}) EXPECT_EQ(int_field(j, zero), 0) << zero;
+  EXPECT_EQ(int_field(j, "h"), 42);
 }
 
 TEST(GatewayReply, FramesSplitAcrossPieces) {

@@ -76,33 +76,26 @@ void Mirror::on_frame(const Json& frame) {
     log_.info(fmt::format("etcd: watch on {} resumed at revision {}", key_, revision_));
   }
   backoff_ = std::chrono::milliseconds(0);
-  if (frame.value("canceled", false)) {
+  WatchFrame parsed = read_watch_frame(frame);
+  if (parsed.canceled) {
     stream_.cancel();
-    if (int_field(frame, "compact_revision") > 0) {
+    if (parsed.compact_revision > 0) {
       // Our resume point was compacted away: read everything again.
       log_.info(fmt::format("etcd: revision {} of {} was compacted; reading it again", revision_ + 1, key_));
       return read(0);
     }
-    return retry([this] { open_watch(); }, make_error("watch cancelled: " + frame.value("cancel_reason", "")));
+    return retry([this] { open_watch(); }, make_error("watch cancelled: " + parsed.cancel_reason));
   }
-  auto events = frame.find("events");
-  if (events == frame.end() || !events->is_array()) return;
+  for (const auto& error : parsed.malformed) log_.warn("etcd: skipping a malformed watch event: " + error.message);
   bool changed = false;
-  for (const auto& event : *events) {
-    auto kv_json = event.find("kv");
-    if (kv_json == event.end()) continue;
-    auto kv = kv_from_json(*kv_json);
-    if (!kv) {
-      log_.warn("etcd: skipping a malformed watch event: " + kv.error().message);
-      continue;
-    }
-    if (kv->mod_revision <= revision_) continue;  // already in state_ (never read twice)
-    revision_ = kv->mod_revision;
-    if (event.value("type", "PUT") == "DELETE") {
-      changed = state_.erase(kv->key) > 0 || changed;
+  for (auto& event : parsed.events) {
+    if (event.kv.mod_revision <= revision_) continue;  // already in state_ (never read twice)
+    revision_ = event.kv.mod_revision;
+    if (event.is_delete) {
+      changed = state_.erase(event.kv.key) > 0 || changed;
     } else {
-      std::string key = kv->key;
-      state_[key] = std::move(*kv);
+      std::string key = event.kv.key;
+      state_[key] = std::move(event.kv);
       changed = true;
     }
   }

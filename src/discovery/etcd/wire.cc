@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <cctype>
+#include <charconv>
 
 #include "base/base64.h"
 
@@ -26,14 +26,13 @@ std::int64_t int_field(const Json& object, const char* name) {
   if (it == object.end()) return 0;
   if (it->is_number_integer()) return it->get<std::int64_t>();
   if (!it->is_string()) return 0;
+  // Decimal digits with an optional '-'; anything else, or out of int64's
+  // range, is malformed.
   const auto& text = it->get_ref<const std::string&>();
   std::int64_t value = 0;
-  bool negative = !text.empty() && text[0] == '-';
-  for (size_t i = negative ? 1 : 0; i < text.size(); ++i) {
-    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return 0;
-    value = value * 10 + (text[i] - '0');
-  }
-  return negative ? -value : value;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return 0;
+  return value;
 }
 
 Index revision_of(const Json& reply) {
@@ -79,6 +78,32 @@ Result<std::vector<Kv>> kvs_of(const Json& reply) {
     auto kv = kv_from_json(item);
     if (!kv) return kv.error();
     out.push_back(std::move(*kv));
+  }
+  return out;
+}
+
+WatchFrame read_watch_frame(const Json& frame) {
+  WatchFrame out;
+  if (!frame.is_object()) return out;
+  if (auto it = frame.find("canceled"); it != frame.end() && it->is_boolean()) out.canceled = it->get<bool>();
+  out.compact_revision = int_field(frame, "compact_revision");
+  if (auto it = frame.find("cancel_reason"); it != frame.end() && it->is_string()) {
+    out.cancel_reason = it->get<std::string>();
+  }
+  auto events = frame.find("events");
+  if (events == frame.end() || !events->is_array()) return out;
+  for (const auto& event : *events) {
+    if (!event.is_object()) continue;
+    auto kv_json = event.find("kv");
+    if (kv_json == event.end()) continue;
+    auto kv = kv_from_json(*kv_json);
+    if (!kv) {
+      out.malformed.push_back(kv.error());
+      continue;
+    }
+    auto type = event.find("type");
+    bool is_delete = type != event.end() && type->is_string() && type->get_ref<const std::string&>() == "DELETE";
+    out.events.push_back({is_delete, std::move(*kv)});
   }
   return out;
 }

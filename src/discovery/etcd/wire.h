@@ -62,6 +62,21 @@ Result<Kv> kv_from_json(const Json& kv);
 // Every `kvs` of a range reply (none = empty).
 Result<std::vector<Kv>> kvs_of(const Json& range_reply);
 
+// One `result` of a watch stream, read. Fields of the wrong type count as
+// absent (a frame comes from the network: nothing here throws).
+struct WatchFrame {
+  struct Event {
+    bool is_delete = false;  // `type` "DELETE"; anything else is a PUT
+    Kv kv;
+  };
+  bool canceled = false;
+  std::int64_t compact_revision = 0;
+  std::string cancel_reason;
+  std::vector<Event> events;      // in the frame's order; events without a kv are skipped
+  std::vector<Error> malformed;   // events whose kv could not be read (skipped)
+};
+WatchFrame read_watch_frame(const Json& frame);
+
 // Request bodies.
 Json range_request(std::string_view key, std::string_view range_end = {}, bool keys_only = false);
 Json put_op(std::string_view key, std::string_view value, LeaseId lease = 0);

@@ -28,7 +28,8 @@ void MemoryCatalog::on_kv_changed() {
 }
 
 void MemoryCatalog::on_lock_freed() {
-  for (const auto& [id, wait] : lock_waits_) post([this, id] { retry_lock(id); });
+  // An init-capture: clang 14 (the fuzz build) cannot capture a structured binding.
+  for (const auto& [id, wait] : lock_waits_) post([this, id = id] { retry_lock(id); });
 }
 
 void MemoryCatalog::on_availability_changed() {
