@@ -54,7 +54,11 @@ class Client:
 def websocket_echo(ctx, host, port, path, messages):
     """A minimal WebSocket client over TLS: masked text frames out, frames back."""
     raw = socket.create_connection((host, port), timeout=5)
-    s = ctx.wrap_socket(raw, server_hostname=host)
+    return websocket_echo_on(ctx.wrap_socket(raw, server_hostname=host), host, path, messages)
+
+
+def websocket_echo_on(s, host, path, messages):
+    """The same on a connected (TLS) socket `s`, `host` for the Host header."""
     key = base64.b64encode(os.urandom(16)).decode()
     s.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())

@@ -16,7 +16,6 @@ and on SIGTERM/SIGINT too; projects left by a test run whose process died
 (SIGKILL) are removed by the next run. Prints each phase's time.
 Environment: AUTOPILOT_BIN, DEMO_APP, STACK_RUN (set by ctest).
 """
-import base64
 import http.client
 import json
 import os
@@ -29,6 +28,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../stack"))
+from stacklib import websocket_echo_on  # noqa: E402
 
 RUN = os.environ.get("STACK_RUN") or os.path.join(os.path.dirname(__file__), "../../stack/run.sh")
 CONTAINERS_CONF = os.path.join(os.path.dirname(RUN), "containers", "containers.conf")
@@ -109,41 +111,8 @@ class Client:
 
 
 def websocket_echo(client, host, port, path, messages):
-    """A minimal WebSocket client over TLS: masked text frames out, frames back."""
-    s = client.connect(host, port)
-    key = base64.b64encode(os.urandom(16)).decode()
-    s.sendall((f"GET {path} HTTP/1.1\r\nHost: {client.tls_name}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = s.recv(1)
-        if not chunk:
-            raise IOError("closed during the handshake")
-        head += chunk
-    if not head.startswith(b"HTTP/1.1 101"):
-        raise IOError("no upgrade: " + head.decode(errors="replace").splitlines()[0])
-
-    def recv_exact(n):
-        buf = b""
-        while len(buf) < n:
-            chunk = s.recv(n - len(buf))
-            if not chunk:
-                raise IOError("closed")
-            buf += chunk
-        return buf
-
-    answers = []
-    for m in messages:
-        payload = m.encode()
-        mask = os.urandom(4)
-        s.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
-        _, b1 = recv_exact(2)
-        n = b1 & 0x7F
-        if n == 126:
-            n = int.from_bytes(recv_exact(2), "big")
-        answers.append(recv_exact(n).decode())
-    s.close()
-    return answers
+    """A WebSocket echo through TLS (stack/stacklib.py), verified against the proxies' certificate name."""
+    return websocket_echo_on(client.connect(host, port), client.tls_name, path, messages)
 
 
 def catalog_addresses(catalog, service):
