@@ -81,7 +81,7 @@ def instance(client, proxy, source="127.0.0.1"):
 
 
 def demo():
-    say("Up: 2 nginx proxies, 2 app instances, 3 Redis (+ Sentinel), each under its own autopilot")
+    say("Up: 2 nginx proxies, 2 app instances, 3 Redis (+ Sentinel), a config server, Prometheus; each under its own autopilot")
     print("   They start in any order; nobody tells anyone where the others are: they meet in the catalog")
     print(f"   (the embedded one, a shared directory: {STACK_DIR}/catalog).")
     t = time.monotonic()
@@ -91,10 +91,14 @@ def demo():
         return
     st = status()
     tiers = st["tiers"]
-    for tier in ("proxy", "app", "redis"):
-        for i in tiers[tier]:
+    for tier in ("proxy", "app", "redis", "config", "monitoring"):
+        for i in tiers.get(tier, []):
             extra = f", {i['role']}" if tier == "redis" else ""
-            print(f"   {i['name']:8} {i['address']:12} healthy={str(i['healthy']).lower()}{extra}")
+            if tier == "proxy" and i.get("certificate"):
+                extra = f", certificate from {i['certificate']}"
+            if tier == "monitoring" and "targets_up" in i:
+                extra = f", scraping {i['targets_up']} autopilots"
+            print(f"   {i['name']:12} {i['address']:12} healthy={str(i['healthy']).lower()}{extra}")
     c = Client(st["ca"])
     paths = st["paths"]
     proxy = tiers["proxy"][0]
