@@ -30,7 +30,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../stack"))
-from stacklib import websocket_echo_on  # noqa: E402
+from stacklib import wait_for as stacklib_wait_for, websocket_echo_on  # noqa: E402
 
 RUN = os.environ.get("STACK_RUN") or os.path.join(os.path.dirname(__file__), "../../stack/run.sh")
 CONTAINERS_CONF = os.path.join(os.path.dirname(RUN), "containers", "containers.conf")
@@ -76,13 +76,8 @@ def status():
 
 
 def wait_for(pred, seconds, step=0.2):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(step)
-    return pred()
+    """stacklib's, polling podman less often by default."""
+    return stacklib_wait_for(pred, seconds, step)
 
 
 class Client:
