@@ -3,8 +3,8 @@
 // its handler without the server: telemetry/endpoints.h)
 // and `autopilot stash` (src/stash). The first byte picks the server, the
 // rest is what a client sends: it goes through Beast's request parser with
-// that server's limits, then into the server's handler as its session
-// builds the request (net/http_server.cc, stash/stash_server.cc). The
+// that server's limits, then into the server's handler as the session
+// builds the request (net/http_server.cc, one for all three). The
 // smaller parsers behind them are reachable on their own too:
 //   0 control   1 telemetry   2 stash (file, env and kv mounts, a token)
 //   3 metrics::parse_sample and the Accept negotiation of /metrics
@@ -153,6 +153,8 @@ net::HttpRequest to_request(http::request<http::string_body>& req) {
   request.target = std::string(req.target());
   request.path = request.target.substr(0, request.target.find('?'));
   request.accept = std::string(req[http::field::accept]);
+  request.authorization = std::string(req[http::field::authorization]);
+  request.if_none_match = std::string(req[http::field::if_none_match]);
   request.body = std::move(req.body());
   return request;
 }
@@ -172,19 +174,13 @@ void telemetry_request(std::string_view text) {
   check_response(telemetry::answer(to_request(*req), s.metrics, "fuzz", [&] { return s.status; }));
 }
 
-// As stash/stash_server.cc's session: GET and HEAD reach the handler.
+// Every method reaches stash's handler (it answers 405 itself).
 void stash_request(std::string_view text) {
-  stash::ServerLimits limits;
-  auto req = parse(text, limits.header_limit, limits.body_limit);
-  if (!req || (req->method() != http::verb::get && req->method() != http::verb::head)) return;
-  stash::StashRequest request;
-  request.is_head = req->method() == http::verb::head;
-  request.target = std::string(req->target());
-  if (auto it = req->find(http::field::authorization); it != req->end()) request.authorization = std::string(it->value());
-  if (auto it = req->find(http::field::if_none_match); it != req->end()) request.if_none_match = std::string(it->value());
+  auto req = parse(text, stash::kServerLimits.header_bytes, stash::kServerLimits.body_bytes);
+  if (!req) return;
   auto& s = servers();
   std::optional<int> status;
-  s.stash->handle(request, [&](stash::StashResponse r) { status = r.status; });
+  s.stash->handle(to_request(*req), [&](net::HttpResponse r) { status = r.status; });
   s.timers.advance(Duration::zero());  // the kv mount's catalog answers
   s.io.poll();
   s.io.restart();

@@ -16,7 +16,6 @@
 #include "net/interfaces.h"
 #include "os/linux/signals.h"
 #include "stash/stash.h"
-#include "stash/stash_server.h"
 
 namespace autopilot::app {
 namespace {
@@ -109,11 +108,12 @@ int run_stash_command(const StashOptions& options, const config::Env& env) {
     print_error(stash.error().message);
     return kBadInput;
   }
-  stash::StashServer server(os.loop(), [s = stash->get()](const stash::StashRequest& r, stash::StashServer::Reply reply) {
-    s->handle(r, std::move(reply));
-  });
+  net::HttpServer server(
+      os.loop(),
+      [s = stash->get()](const net::HttpRequest& r, net::HttpServer::Reply reply) { s->handle(r, std::move(reply)); },
+      stash::kServerLimits);
   if (cfg->tls) {
-    if (auto r = server.use_tls(*cfg->tls); !r) {
+    if (auto r = server.use_tls(cfg->tls->cert_pem, cfg->tls->key_pem); !r) {
       print_error(r.error().message);
       return kBadInput;
     }

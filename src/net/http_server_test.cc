@@ -5,9 +5,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include <boost/asio/connect.hpp>
@@ -202,6 +204,96 @@ TEST_F(ServerTest, StopLeavesASocketThatIsNoLongerOurs) {
   ASSERT_TRUE(other.listen_unix(path));
   server.stop();
   EXPECT_TRUE(fs::exists(path));
+}
+
+TEST_F(ServerTest, RefusesACertificateOrKeyWithoutEchoingIt) {
+  HttpServer server(loop_, echo);
+  auto r = server.use_tls("-----BEGIN CERTIFICATE-----\nnot-a-cert-SECRET\n", "not-a-key-SECRET");
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(r.error().message.starts_with("tls: the certificate or key was refused: ")) << r.error().message;
+  EXPECT_EQ(r.error().message.find("SECRET"), std::string::npos) << r.error().message;
+}
+
+// The bounds with an asynchronous handler (stash's), on real sockets and
+// this loop: a client that trickles its request is cut off at read_timeout,
+// connections past the limit are closed at once while the others are
+// served, and HEAD gets GET's length without the body.
+class BoundsTest : public ::testing::Test {
+ protected:
+  void start(HttpLimits limits) {
+    server_ = std::make_unique<HttpServer>(
+        io_,
+        [this](const HttpRequest& r, HttpServer::Reply reply) {  // answered later, as a proxy mount does
+          asio::post(io_, [reply, target = r.target] { reply(HttpResponse::text(200, target)); });
+        },
+        limits);
+    ASSERT_TRUE(server_->listen("127.0.0.1", 0));
+  }
+  tcp::socket connect() {
+    tcp::socket s(io_);
+    s.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(server_->port())});
+    return s;
+  }
+  // Runs the loop until `s` reads EOF or an error (true), or `limit` passes (false).
+  bool closed_within(tcp::socket& s, std::chrono::milliseconds limit, std::string* got = nullptr) {
+    bool closed = false;
+    std::string data;
+    std::array<char, 4096> buf{};
+    std::function<void(boost::system::error_code, size_t)> on_read = [&](boost::system::error_code ec, size_t n) {
+      data.append(buf.data(), n);
+      if (ec) {
+        closed = true;
+        return io_.stop();
+      }
+      s.async_read_some(asio::buffer(buf), on_read);
+    };
+    s.async_read_some(asio::buffer(buf), on_read);
+    io_.restart();
+    io_.run_for(limit);
+    if (got) *got = data;
+    bool was_closed = closed;
+    if (!was_closed) {  // stop reading (the aborted read ends here)
+      s.cancel();
+      io_.restart();
+      io_.poll();
+    }
+    return was_closed;
+  }
+  asio::io_context io_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(BoundsTest, ATricklingClientIsCutOffAtTheReadTimeout) {
+  start({.read_timeout = std::chrono::milliseconds(300)});
+  tcp::socket s = connect();
+  asio::write(s, asio::buffer(std::string("GET /a HTTP/1.1\r\nHost: x\r\n")));  // never finished
+  auto begin = std::chrono::steady_clock::now();
+  ASSERT_TRUE(closed_within(s, std::chrono::seconds(10)));
+  EXPECT_GE(std::chrono::steady_clock::now() - begin, std::chrono::milliseconds(250));
+  EXPECT_EQ(server_->connections(), 0u);
+}
+
+TEST_F(BoundsTest, ConnectionsPastTheLimitAreClosedAtOnce) {
+  start({.connections = 2});
+  tcp::socket a = connect(), b = connect();
+  EXPECT_FALSE(closed_within(a, std::chrono::milliseconds(100)));  // lets the server accept both
+  tcp::socket c = connect();
+  EXPECT_TRUE(closed_within(c, std::chrono::seconds(10)));
+  asio::write(b, asio::buffer(std::string("GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+  std::string reply;
+  ASSERT_TRUE(closed_within(b, std::chrono::seconds(10), &reply));
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 200 OK\r\n")) << reply;
+  EXPECT_TRUE(reply.ends_with("\r\n\r\n/b")) << reply;
+}
+
+TEST_F(BoundsTest, HeadHasGetsLengthWithoutTheBody) {
+  start({});
+  tcp::socket s = connect();
+  asio::write(s, asio::buffer(std::string("HEAD /four HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+  std::string reply;
+  ASSERT_TRUE(closed_within(s, std::chrono::seconds(10), &reply));
+  EXPECT_NE(reply.find("Content-Length: 5\r\n"), std::string::npos) << reply;
+  EXPECT_TRUE(reply.ends_with("\r\n\r\n")) << reply;
 }
 
 }  // namespace

@@ -11,6 +11,8 @@
 
 namespace autopilot::stash {
 
+using net::HttpResponse;
+
 struct Stash::Mount {
   MountConfig config;
   std::vector<std::string> prefix;  // the mount path's segments
@@ -58,12 +60,12 @@ bool same_token(std::string_view given, std::string_view wanted) {
   return diff == 0;
 }
 
-StashResponse not_found() { return StashResponse::text(404, "not found\n"); }
+HttpResponse not_found() { return HttpResponse::text(404, "not found\n"); }
 
-StashResponse ok(std::string body, std::string etag, std::string content_type, const StashRequest& request) {
-  StashResponse r;
-  r.etag = std::move(etag);
-  if (!r.etag.empty() && !request.if_none_match.empty() && etag_matches(request.if_none_match, r.etag)) {
+HttpResponse ok(std::string body, std::string etag, std::string content_type, const net::HttpRequest& request) {
+  HttpResponse r;
+  if (!etag.empty()) r.headers.emplace_back("ETag", etag);
+  if (!etag.empty() && !request.if_none_match.empty() && etag_matches(request.if_none_match, etag)) {
     r.status = 304;
     return r;
   }
@@ -111,13 +113,18 @@ Result<std::unique_ptr<Stash>> Stash::make(const StashConfig& config, boost::asi
   return stash;
 }
 
-void Stash::handle(const StashRequest& request, StashServer::Reply reply) {
+void Stash::handle(const net::HttpRequest& request, net::HttpServer::Reply reply) {
+  if (request.method != "GET" && request.method != "HEAD") {
+    auto r = HttpResponse::text(405, "method not allowed\n");
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    return reply(std::move(r));
+  }
   auto path = parse_request_path(request.target);
   if (!path) {
     log_.debug(fmt::format("stash: refused a request path ({})", path.error().message));
-    return reply(StashResponse::text(400, "bad path\n"));
+    return reply(HttpResponse::text(400, "bad path\n"));
   }
-  if (path->text() == kHealthPath) return reply(StashResponse::text(200, "ok\n"));
+  if (path->text() == kHealthPath) return reply(HttpResponse::text(200, "ok\n"));
   for (const auto& mount : mounts_) {
     auto rest = path->segments;
     if (!strip_mount(mount.prefix, rest)) continue;
@@ -126,7 +133,7 @@ void Stash::handle(const StashRequest& request, StashServer::Reply reply) {
       bool bearer = auth.size() > 7 && std::equal(auth.begin(), auth.begin() + 7, "bearer ",
                                                   [](char a, char b) { return std::tolower(a) == b; });
       if (!bearer || !same_token(trim(auth.substr(7)), *mount.config.token)) {
-        auto r = StashResponse::text(401, "unauthorized\n");
+        auto r = HttpResponse::text(401, "unauthorized\n");
         r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"stash\"");
         return reply(std::move(r));
       }
@@ -137,7 +144,7 @@ void Stash::handle(const StashRequest& request, StashServer::Reply reply) {
 }
 
 void Stash::serve(const Mount& mount, const std::vector<std::string>& rest, bool trailing_slash,
-                  const StashRequest& request, StashServer::Reply reply) {
+                  const net::HttpRequest& request, net::HttpServer::Reply reply) {
   const MountConfig& m = mount.config;
   switch (m.provider) {
     case ProviderKind::kFile: {
@@ -145,7 +152,7 @@ void Stash::serve(const Mount& mount, const std::vector<std::string>& rest, bool
       auto file = mount.files->read(rest);
       if (!file) {
         log_.warn(fmt::format("stash: {}", file.error().message));
-        return reply(StashResponse::text(500, "cannot read\n"));
+        return reply(HttpResponse::text(500, "cannot read\n"));
       }
       if (!*file) return reply(not_found());
       return reply(ok(std::move((*file)->content), std::move((*file)->etag), content_type_of(rest.back()), request));
@@ -162,10 +169,10 @@ void Stash::serve(const Mount& mount, const std::vector<std::string>& rest, bool
                  [this, reply, name, request](Result<Upstream> up) {
                    if (!up) {
                      log_.warn(fmt::format("stash: proxy: {}", up.error().message));
-                     return reply(StashResponse::text(502, "bad gateway\n"));
+                     return reply(HttpResponse::text(502, "bad gateway\n"));
                    }
                    if (up->status == 404) return reply(not_found());
-                   if (up->status != 200) return reply(StashResponse::text(502, fmt::format("upstream answered {}\n", up->status)));
+                   if (up->status != 200) return reply(HttpResponse::text(502, fmt::format("upstream answered {}\n", up->status)));
                    std::string etag = up->etag.empty() ? content_etag(up->body) : up->etag;
                    std::string type = up->content_type.empty() ? content_type_of(name) : up->content_type;
                    reply(ok(std::move(up->body), std::move(etag), std::move(type), request));
@@ -179,7 +186,7 @@ void Stash::serve(const Mount& mount, const std::vector<std::string>& rest, bool
       catalog_->get(key, lifetime_.bind([this, reply, request, key](Result<std::optional<discovery::KvEntry>> entry) {
         if (!entry) {
           log_.warn(fmt::format("stash: reading key {}: {}", key, entry.error().message));
-          return reply(StashResponse::text(503, "catalog unavailable\n"));
+          return reply(HttpResponse::text(503, "catalog unavailable\n"));
         }
         if (!*entry) return reply(not_found());
         std::string etag = fmt::format("\"kv-{:x}\"", (*entry)->mod_index);

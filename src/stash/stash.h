@@ -10,7 +10,8 @@
 // object, a refused path (request_path.h) and a directory are 404 or 400;
 // a mount with a token wants `Authorization: Bearer <token>` (401 without,
 // compared in constant time). GET /_stash/health answers 200 for health
-// checks, without a token. Nothing here knows HTTP framing (stash_server.h)
+// checks, without a token; any method other than GET and HEAD gets 405.
+// Nothing here knows HTTP framing (net/http_server.h, with kServerLimits)
 // or jobs; it never logs a secret (no bodies, no tokens).
 #pragma once
 
@@ -24,15 +25,24 @@
 #include "base/lifetime.h"
 #include "discovery/catalog.h"
 #include "log/log.h"
+#include "net/http_server.h"
 #include "net/resolver.h"
 #include "stash/file_store.h"
 #include "stash/proxy_client.h"
 #include "stash/stash_config.h"
-#include "stash/stash_server.h"
 
 namespace autopilot::stash {
 
 inline constexpr const char* kHealthPath = "/_stash/health";
+
+// The server's bounds: small requests (a GET has no body), many clients,
+// and a slow one cut off after 10 s.
+inline constexpr net::HttpLimits kServerLimits{.header_bytes = 8 * 1024,
+                                               .body_bytes = 1024,
+                                               .connections = 1024,
+                                               .read_timeout = std::chrono::milliseconds(10'000),
+                                               .write_timeout = std::chrono::milliseconds(30'000),
+                                               .handshake_timeout = std::chrono::milliseconds(10'000)};
 
 class Stash {
  public:
@@ -42,14 +52,14 @@ class Stash {
                                              discovery::Catalog* catalog, log::Log& log);
   ~Stash();
 
-  // The StashServer handler.
-  void handle(const StashRequest& request, StashServer::Reply reply);
+  // The server's handler (net::HttpServer::AsyncHandler).
+  void handle(const net::HttpRequest& request, net::HttpServer::Reply reply);
 
  private:
   struct Mount;
   Stash(boost::asio::io_context& loop, discovery::Catalog* catalog, log::Log& log);
   void serve(const Mount& mount, const std::vector<std::string>& rest, bool trailing_slash,
-             const StashRequest& request, StashServer::Reply reply);
+             const net::HttpRequest& request, net::HttpServer::Reply reply);
 
   discovery::Catalog* catalog_;
   log::Log& log_;

@@ -1,26 +1,23 @@
 // The parts of `autopilot stash` that need no socket: which request paths
 // are refused, how StashBox's config and STASHBOX__ variables are read, and
-// ETag matching. The server itself is tested on the real binary with curl
-// (tests/integration/stash_test.cc).
+// ETag matching, the handler's 405. The server itself is tested on the real
+// binary with curl (tests/integration/stash_test.cc), its bounds with the
+// other servers' (net/http_server_test.cc).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <array>
 #include <filesystem>
-#include <functional>
-
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
 #include <fstream>
+#include <optional>
+
+#include <boost/asio/io_context.hpp>
 
 #include "base/strings.h"
 #include "stash/file_store.h"
 #include "stash/request_path.h"
 #include "stash/stash.h"
 #include "stash/stash_config.h"
-#include "stash/stash_server.h"
 
 namespace autopilot::stash {
 namespace {
@@ -203,83 +200,37 @@ TEST_P(FileStoreTest, ServesRegularFilesBeneathBasePathOnly) {
 INSTANTIATE_TEST_SUITE_P(BothResolves, FileStoreTest,
                          ::testing::Values(FileStore::Resolve::kBeneath, FileStore::Resolve::kNoSymlinks));
 
-// The server's bounds, on real sockets: a client that trickles its request
-// is cut off at read_timeout, and connections past max_connections are
-// closed at once while the others are served.
-class StashServerTest : public ::testing::Test {
- protected:
-  using tcp = boost::asio::ip::tcp;
-
-  void start(ServerLimits limits) {
-    server_ = std::make_unique<StashServer>(
-        io_, [](const StashRequest& r, StashServer::Reply reply) { reply(StashResponse::text(200, r.target)); }, limits);
-    ASSERT_TRUE(server_->listen("127.0.0.1", 0));
+// Methods other than GET and HEAD are the handler's to refuse (the server
+// passes every method on), before the path or a token is looked at.
+TEST(StashHandler, OtherMethodsGet405WithAllow) {
+  boost::asio::io_context io;
+  log::Log log{log::LogConfig{log::Level::kError, log::Format::kDefault, "stderr"}};
+  StashConfig config;
+  MountConfig mount;
+  mount.mount = "/k";
+  mount.provider = ProviderKind::kEnv;
+  mount.var = "K";
+  mount.value = "v";
+  mount.token = "tok";
+  config.mounts = {mount};
+  auto stash = Stash::make(config, io, nullptr, log);
+  ASSERT_TRUE(stash) << stash.error().message;
+  auto answer = [&](std::string method, std::string target) {
+    std::optional<net::HttpResponse> got;
+    (*stash)->handle({method, target, target}, [&](net::HttpResponse r) { got = std::move(r); });
+    return got;
+  };
+  for (const char* method : {"PUT", "POST", "DELETE", "OPTIONS", "get"}) {
+    auto r = answer(method, "/../k");
+    ASSERT_TRUE(r) << method;
+    EXPECT_EQ(r->status, 405) << method;
+    EXPECT_EQ(r->headers, (std::vector<std::pair<std::string, std::string>>{{"Allow", "GET, HEAD"}})) << method;
   }
-  tcp::socket connect() {
-    tcp::socket s(io_);
-    s.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(server_->port())});
-    return s;
+  for (const char* method : {"GET", "HEAD"}) {
+    auto r = answer(method, "/k");
+    ASSERT_TRUE(r) << method;
+    EXPECT_EQ(r->status, 401) << method;  // on to the mount's token check
   }
-  // Runs the loop until `s` reads EOF or an error (true), or `limit` passes (false).
-  bool closed_within(tcp::socket& s, std::chrono::milliseconds limit, std::string* got = nullptr) {
-    bool closed = false;
-    std::string data;
-    std::array<char, 4096> buf{};
-    std::function<void(boost::system::error_code, size_t)> on_read = [&](boost::system::error_code ec, size_t n) {
-      data.append(buf.data(), n);
-      if (ec) {
-        closed = true;
-        return io_.stop();
-      }
-      s.async_read_some(boost::asio::buffer(buf), on_read);
-    };
-    s.async_read_some(boost::asio::buffer(buf), on_read);
-    io_.restart();
-    io_.run_for(limit);
-    if (got) *got = data;
-    bool was_closed = closed;
-    if (!was_closed) {  // stop reading (the aborted read ends here)
-      s.cancel();
-      io_.restart();
-      io_.poll();
-    }
-    return was_closed;
-  }
-  boost::asio::io_context io_;
-  std::unique_ptr<StashServer> server_;
-};
-
-TEST_F(StashServerTest, ATricklingClientIsCutOffAtTheReadTimeout) {
-  start({.read_timeout = std::chrono::milliseconds(300)});
-  tcp::socket s = connect();
-  boost::asio::write(s, boost::asio::buffer(std::string("GET /a HTTP/1.1\r\nHost: x\r\n")));  // never finished
-  auto begin = std::chrono::steady_clock::now();
-  ASSERT_TRUE(closed_within(s, std::chrono::seconds(10)));
-  EXPECT_GE(std::chrono::steady_clock::now() - begin, std::chrono::milliseconds(250));
-  EXPECT_EQ(server_->connections(), 0u);
-}
-
-TEST_F(StashServerTest, ConnectionsPastTheLimitAreClosedAtOnce) {
-  start({.max_connections = 2});
-  tcp::socket a = connect(), b = connect();
-  EXPECT_FALSE(closed_within(a, std::chrono::milliseconds(100)));  // lets the server accept both
-  tcp::socket c = connect();
-  EXPECT_TRUE(closed_within(c, std::chrono::seconds(10)));
-  boost::asio::write(b, boost::asio::buffer(std::string("GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
-  std::string reply;
-  ASSERT_TRUE(closed_within(b, std::chrono::seconds(10), &reply));
-  EXPECT_TRUE(reply.starts_with("HTTP/1.1 200 OK\r\n")) << reply;
-  EXPECT_TRUE(reply.ends_with("\r\n\r\n/b")) << reply;
-}
-
-TEST_F(StashServerTest, HeadHasGetsLengthWithoutTheBody) {
-  start({});
-  tcp::socket s = connect();
-  boost::asio::write(s, boost::asio::buffer(std::string("HEAD /four HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
-  std::string reply;
-  ASSERT_TRUE(closed_within(s, std::chrono::seconds(10), &reply));
-  EXPECT_NE(reply.find("Content-Length: 5\r\n"), std::string::npos) << reply;
-  EXPECT_TRUE(reply.ends_with("\r\n\r\n")) << reply;
 }
 
 }  // namespace
