@@ -37,8 +37,34 @@ Result<std::string> decode_nonempty(const Decoder& d, const Node& n, const std::
   return *s;
 }
 
-// The options of url and stash: sha256, token_env, timeout, retries, and
-// stash's service and server.
+// https and ca_file, once the URL or the server is known: a CA file is only
+// read for https, so one given for plain http is a mistake worth saying.
+Result<void> decode_tls_options(const Decoder& d, const Node& n, FileSource& s) {
+  if (auto f = d.field(n, "https")) {
+    auto b = d.boolean(*f);
+    if (!b) return b.error();
+    if (*b && s.url && !s.url->endpoint.tls)
+      return d.key_error(*f, "is for a stash found in the catalog; this one's server is http:// (give an "
+                             "https:// server instead)");
+    s.https = *b;
+  }
+  if (auto f = d.field(n, "ca_file")) {
+    auto v = decode_nonempty(d, *f, "the path of a PEM file of CA certificates");
+    if (!v) return v.error();
+    bool tls = s.url ? s.url->endpoint.tls : s.https;
+    if (!tls) {
+      if (s.type == SourceType::kUrl) return d.key_error(*f, "applies to https:// URLs, not " + s.url->str());
+      return d.key_error(*f, s.url ? "applies to https:// servers, not " + s.url->str()
+                                   : "applies to https: add https: true to ask the stash found in the catalog "
+                                     "over https");
+    }
+    s.ca_file = *v;
+  }
+  return {};
+}
+
+// The options of url and stash: sha256, token_env, timeout, retries, ca_file,
+// and stash's service, server and https.
 Result<void> decode_fetch_options(const Decoder& d, const Node& n, FileSource& s) {
   if (auto f = d.field(n, "sha256")) {
     auto v = d.string(*f);
@@ -83,12 +109,13 @@ Result<void> decode_fetch_options(const Decoder& d, const Node& n, FileSource& s
       s.url = *url;
     }
   }
-  return {};
+  return decode_tls_options(d, n, s);
 }
 
 Result<FileSource> decode_source(const Decoder& d, const Node& n) {
   static const std::vector<std::string> kKeys{"base64_env", "env",       "url",     "stash",   "kv",      "keep",
-                                              "sha256",     "token_env", "timeout", "retries", "service", "server"};
+                                              "sha256",     "token_env", "timeout", "retries", "service", "server",
+                                              "https",      "ca_file"};
   if (auto r = d.require_object(n); !r) return r.error();
   if (auto r = d.only_keys(n, kKeys); !r) return r.error();
   FileSource s;
@@ -104,10 +131,10 @@ Result<FileSource> decode_source(const Decoder& d, const Node& n) {
     s.type = t;
   }
   if (!which) return d.error(n, "needs one of base64_env, env, url, stash, kv or keep");
-  for (const char* key : {"sha256", "token_env", "timeout", "retries"})
+  for (const char* key : {"sha256", "token_env", "timeout", "retries", "ca_file"})
     if (auto f = d.field(n, key); f && !is_fetched(s.type))
       return d.key_error(*f, std::string("applies to url and stash sources, not ") + source_key(s.type));
-  for (const char* key : {"service", "server"})
+  for (const char* key : {"service", "server", "https"})
     if (auto f = d.field(n, key); f && s.type != SourceType::kStash)
       return d.key_error(*f, std::string("applies to stash sources, not ") + source_key(s.type));
   switch (s.type) {

@@ -16,6 +16,8 @@
 //        "sha256": "…64 hex…", "token_env": "CFG_TOKEN", "timeout": "10s", "retries": 3},
 //       {"stash": "/ssl/ssl.crt"},                 // GET on the service `stash` from the catalog
 //       {"stash": "/ssl/ssl.crt", "server": "http://stashbox:8080"},  // or on a base URL
+//       {"stash": "/ssl/ssl.crt", "https": true,  // https to the instance the catalog gives,
+//        "ca_file": "/etc/ssl/stash-ca.pem"},     // trusting this CA (url and stash) instead of the system's
 //       {"kv": "config/ssl.crt"},                  // a catalog key
 //       {"keep": true}                             // the file already there (the image's)
 //     ]
@@ -71,8 +73,10 @@ struct FileSource {
   std::string service = "stash";               // stash without a server: the catalog service
   std::string sha256;                          // lowercase hex; url and stash
   std::string token_env;                       // url and stash: "Authorization: Bearer $VAR"
+  bool https = false;                          // stash found in the catalog: ask it over https
+  std::string ca_file;                         // https: a PEM file of the CAs to trust instead of the system's
   Duration timeout{std::chrono::seconds(10)};  // each attempt
-  int retries = 3;                             // further attempts after a refused connection, a timeout or a 5xx
+  int retries = 5;                             // further attempts after a refused connection, a timeout or a 5xx
   Place place;
 
   // Content from it is a secret: 0600 by default, never logged.

@@ -61,6 +61,46 @@ TEST(FileConfigTest, SecretSourcesAreThoseThatCarrySecrets) {
   EXPECT_EQ(secret, (std::vector<bool>{true, true, false, true, true, true, false}));
 }
 
+TEST(FileConfigTest, HttpsAndACaFileForAStashFoundInTheCatalogOrAnHttpsUrl) {
+  auto r = decode(R"({files: [{path: "/a", sources: [
+      {stash: "/ssl/ssl.crt", https: true, ca_file: "/etc/ssl/stash-ca.pem"},
+      {stash: "/ssl/ssl.crt", server: "https://stash:8443", ca_file: "/ca.pem"},
+      {stash: "/x", server: "", https: true},
+      {url: "https://cfg:8443/a", ca_file: "/ca.pem"}, {stash: "/plain"}]}]})");
+  ASSERT_TRUE(r) << r.error().format();
+  const auto& s = r->front().sources;
+  EXPECT_TRUE(s[0].https);
+  EXPECT_EQ(s[0].ca_file, "/etc/ssl/stash-ca.pem");
+  EXPECT_FALSE(s[0].url.has_value());
+  EXPECT_EQ(s[1].ca_file, "/ca.pem");
+  EXPECT_TRUE(s[2].https);
+  EXPECT_FALSE(s[2].url.has_value());
+  EXPECT_EQ(s[3].ca_file, "/ca.pem");
+  EXPECT_FALSE(s[4].https);
+  EXPECT_EQ(s[4].retries, 5);
+
+  auto msg = [](const std::string& text) {
+    auto d = decode(text);
+    return d ? std::string("(no error)") : d.error().message;
+  };
+  EXPECT_EQ(msg(R"({files: [{path: "/a", sources: [{stash: "/a", ca_file: "/ca.pem"}]}]})"),
+            "files[0].sources[0].ca_file: applies to https: add https: true to ask the stash found in the catalog "
+            "over https");
+  EXPECT_EQ(msg(R"({files: [{path: "/a", sources: [{stash: "/a", server: "http://s:80", ca_file: "/ca.pem"}]}]})"),
+            "files[0].sources[0].ca_file: applies to https:// servers, not http://s/");
+  EXPECT_EQ(msg(R"({files: [{path: "/a", sources: [{url: "http://x/a", ca_file: "/ca.pem"}]}]})"),
+            "files[0].sources[0].ca_file: applies to https:// URLs, not http://x/a");
+  EXPECT_EQ(msg(R"({files: [{path: "/a", sources: [{stash: "/a", server: "http://s", https: true}]}]})"),
+            "files[0].sources[0].https: is for a stash found in the catalog; this one's server is http:// (give an "
+            "https:// server instead)");
+  EXPECT_EQ(msg(R"({files: [{path: "/a", sources: [{url: "https://x/a", https: true}]}]})"),
+            "files[0].sources[0].https: applies to stash sources, not url");
+  EXPECT_EQ(msg(R"({files: [{path: "/a", sources: [{env: "A", ca_file: "/ca.pem"}]}]})"),
+            "files[0].sources[0].ca_file: applies to url and stash sources, not env");
+  EXPECT_EQ(msg(R"({files: [{path: "/a", sources: [{stash: "/a", https: true, ca_file: ""}]}]})"),
+            "files[0].sources[0].ca_file: must be the path of a PEM file of CA certificates");
+}
+
 TEST(FileConfigTest, ModeIsAnOctalStringNeverANumber) {
   auto r = decode(R"({files: [{path: "/a", mode: "0640", sources: [{keep: true}]}]})");
   ASSERT_TRUE(r);

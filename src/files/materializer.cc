@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "base/base64.h"
 #include "files/owner.h"
 #include "tmplfuncs/codec.h"
@@ -149,7 +151,7 @@ void Materializer::fetch(size_t index, const FileSource& s, int attempt) {
           return retry_or_fail(index, s, attempt, what,
                                make_error(ErrorKind::kUnavailable, "no healthy instance in the catalog"));
         const auto& instance = got->front();
-        net::Url url{net::HttpEndpoint{false, instance.address, static_cast<std::uint16_t>(instance.port)}, s.value};
+        net::Url url{net::HttpEndpoint{s.https, instance.address, static_cast<std::uint16_t>(instance.port)}, s.value};
         fetch_from(index, s, attempt, url);
       }));
 }
@@ -161,6 +163,11 @@ void Materializer::fetch_from(size_t index, const FileSource& s, int attempt, co
     auto token = env(s.token_env);
     if (!token || token->empty()) return fail(s.place.error("token_env: $" + s.token_env + " is unset or empty"));
     options.authorization = "Bearer " + *token;
+  }
+  if (url.endpoint.tls && !s.ca_file.empty()) {
+    auto tls = tls_for(s);
+    if (!tls) return fail(tls.error());
+    options.tls = *tls;
   }
   http_.get(
       url, options,
@@ -182,22 +189,46 @@ void Materializer::fetch_from(size_t index, const FileSource& s, int attempt, co
       }));
 }
 
+// The ca_file is read at each try, so one replaced before a reload counts.
+// Contexts are kept by content: one an abandoned request used stays alive.
+Result<boost::asio::ssl::context*> Materializer::tls_for(const FileSource& s) {
+  auto pem = wiring_.files.read(s.ca_file);
+  if (!pem) return s.place.error("ca_file: " + pem.error().message);
+  auto& tls = ca_tls_[*pem];
+  if (!tls) {
+    auto made = net::client_tls_trusting(*pem);
+    if (!made) return s.place.error("ca_file: " + s.ca_file + ": " + made.error().message);
+    tls = std::move(*made);
+  }
+  return tls.get();
+}
+
 // Refused connections, timeouts and 5xx are retried after a back-off (the
 // server may not be up yet: the seed's scripts waited 5 s once); anything
 // else, or the last try, fails the run.
 void Materializer::retry_or_fail(size_t index, const FileSource& s, int attempt, const std::string& url, Error why) {
+  // HttpGet's messages start with the URL already.
+  std::string msg = why.message.starts_with(url) ? why.message : url + ": " + why.message;
   if (why.kind != ErrorKind::kUnavailable || attempt >= s.retries) {
     std::string after = attempt > 0 ? fmt::format(" (after {} attempts)", attempt + 1) : "";
-    // HttpGet's messages start with the URL already.
-    std::string msg = why.message.starts_with(url) ? why.message : url + ": " + why.message;
     return fail(s.place.error(msg + after));
   }
-  Duration delay = options_.first_retry;
-  for (int i = 0; i < attempt && delay < options_.max_retry; ++i) delay *= 2;
-  delay = std::min(delay, options_.max_retry);
-  wiring_.log.warn(
-      fmt::format("files: {}: {}; retrying in {}", files_[file_].path, why.message, format_duration(delay)));
+  Duration delay = retry_delay(attempt);
+  wiring_.log.warn(fmt::format("files: {}: {}; retrying in {}", files_[file_].path, msg, format_duration(delay)));
   retry_.after(delay, [this, index, &s, attempt] { fetch(index, s, attempt + 1); });
+}
+
+// "Equal jitter" (half fixed, half random), as the etcd mirror's back-off:
+// the fixed half keeps the total patience of `retries` predictable.
+Duration Materializer::retry_delay(int attempt) {
+  Duration base = options_.first_retry;
+  for (int i = 0; i < attempt && base < options_.max_retry; ++i) base *= 2;
+  base = std::min(base, options_.max_retry);
+  double u = options_.uniform ? options_.uniform() : std::uniform_real_distribution<double>(0, 1)(rng_);
+  u = std::clamp(u, 0.0, 1.0);
+  auto half = std::chrono::duration_cast<Duration>(base / 2);
+  // Whole milliseconds: the log says "retrying in 187ms", not in nanoseconds.
+  return std::chrono::floor<std::chrono::milliseconds>(half + std::chrono::duration_cast<Duration>((base - half) * u));
 }
 
 void Materializer::yielded(const FileSource& s, std::string content) {

@@ -17,8 +17,10 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -32,10 +34,16 @@
 namespace autopilot::files {
 
 struct MaterializerOptions {
-  // The wait before retry N (1-based) of a url or stash source: first_retry
-  // doubled each time, at most max_retry.
-  Duration first_retry{std::chrono::seconds(1)};
-  Duration max_retry{std::chrono::seconds(8)};
+  // The wait before retry N (1-based) of a url or stash source (refused,
+  // timed out, 5xx, or a stash not in the catalog yet): first_retry doubled
+  // each time up to max_retry, then jittered to a uniform pick between half
+  // of that and all of it, so the containers of a deployment started together
+  // do not ask their stash server in step. The source's `retries` bounds the
+  // number of tries, its `timeout` each one.
+  Duration first_retry{std::chrono::milliseconds(250)};
+  Duration max_retry{std::chrono::seconds(4)};
+  // A number in [0, 1) for the jitter; null: a pseudo-random one. Tests pin it.
+  std::function<double()> uniform;
   std::string passwd = "/etc/passwd";  // where owner names are looked up
   std::string group = "/etc/group";
 };
@@ -67,6 +75,8 @@ class Materializer {
   void fetch(size_t index, const FileSource& source, int attempt);
   void fetch_from(size_t index, const FileSource& source, int attempt, const net::Url& url);
   void retry_or_fail(size_t index, const FileSource& source, int attempt, const std::string& url, Error why);
+  Duration retry_delay(int attempt);
+  Result<boost::asio::ssl::context*> tls_for(const FileSource& source);
   void yielded(const FileSource& source, std::string content);
   void nothing_from(size_t index, std::string why);
   void finish_file(Outcome outcome);
@@ -75,6 +85,8 @@ class Materializer {
 
   Wiring wiring_;
   MaterializerOptions options_;
+  // TLS settings trusting a ca_file, by its content; before http_, which may use them until it ends.
+  std::map<std::string, std::unique_ptr<boost::asio::ssl::context>> ca_tls_;
   net::HttpGet http_;
   os::Timer start_;
   os::Timer retry_;
@@ -83,6 +95,7 @@ class Materializer {
   std::vector<std::string> notes_;  // why each source of the current file yielded nothing
   std::vector<Outcome> outcomes_;
   std::function<void(Result<std::vector<Outcome>>)> done_;
+  std::minstd_rand rng_{std::random_device{}()};  // the jitter, unless options_.uniform
   std::uint64_t run_id_ = 0;  // answers for an abandoned run are dropped
   Lifetime lifetime_;         // last: ends first
 };

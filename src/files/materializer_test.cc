@@ -184,5 +184,58 @@ TEST_F(MaterializerTest, AFailureStopsTheRunBeforeLaterFiles) {
   EXPECT_FALSE(*fake_.files.stat("/b"));
 }
 
+// How long a run takes to give up on a stash that never shows up in the
+// catalog: the sum of its waits between tries, on the fake clock.
+Duration time_to_give_up(FakeWiring& fake, std::optional<double> u, const std::string& retries) {
+  MaterializerOptions options;
+  if (u) options.uniform = [u] { return *u; };
+  Materializer m(fake.wiring(), options);
+  std::string text = R"({files: [{path: "/c", sources: [{stash: "/ssl/ssl.crt")" + retries + "}]}]}";
+  auto doc = json5::parse(text, "c.json5");
+  decode::Decoder d(*doc, text);
+  auto files = decode_files(d, *d.field(d.root(), "files"));
+  EXPECT_TRUE(files) << files.error().format();
+  std::optional<Result<std::vector<Outcome>>> got;
+  auto start = fake.timers.now();
+  m.run(*files, [&](Result<std::vector<Outcome>> r) { got = std::move(r); });
+  EXPECT_TRUE(fake.timers.advance_until([&] { return got.has_value(); }, std::chrono::minutes(5)));
+  EXPECT_TRUE(got && !*got);
+  if (got && !*got) {
+    EXPECT_NE(got->error().message.find("no healthy instance in the catalog"), std::string::npos)
+        << got->error().message;
+  }
+  EXPECT_FALSE(*fake.files.stat("/c"));
+  return fake.timers.now() - start;
+}
+
+// The waits between tries double from 250 ms to a cap of 4 s, each one a pick
+// between half of that and all of it (pinned here at both ends and between).
+TEST_F(MaterializerTest, AStashNotInTheCatalogYetIsRetriedWithCappedExponentialBackOffAndJitter) {
+  using ms = std::chrono::milliseconds;
+  const std::vector<ms> full{ms(250), ms(500), ms(1000), ms(2000), ms(4000), ms(4000), ms(4000)};
+  Duration before_low{0}, before_high{0}, before_mid{0};
+  for (size_t retries = 1; retries <= full.size(); ++retries) {
+    std::string r = ", retries: " + std::to_string(retries);
+    Duration low = time_to_give_up(fake_, 0.0, r);
+    Duration high = time_to_give_up(fake_, 1.0, r);
+    Duration mid = time_to_give_up(fake_, 0.5, r);
+    EXPECT_EQ(low - before_low, full[retries - 1] / 2) << "wait " << retries;
+    EXPECT_EQ(high - before_high, full[retries - 1]) << "wait " << retries;
+    EXPECT_EQ(mid - before_mid, full[retries - 1] * 3 / 4) << "wait " << retries;
+    before_low = low;
+    before_high = high;
+    before_mid = mid;
+  }
+  // No retries: one try, no wait.
+  EXPECT_EQ(time_to_give_up(fake_, 1.0, ", retries: 0"), Duration::zero());
+  // The default: 5 retries; unpinned, the jitter stays within its bounds.
+  EXPECT_EQ(time_to_give_up(fake_, 1.0, ""), ms(7750));
+  for (int i = 0; i < 5; ++i) {
+    Duration d = time_to_give_up(fake_, std::nullopt, ", retries: 7");
+    EXPECT_GE(d, ms(15750) / 2);
+    EXPECT_LE(d, ms(15750));
+  }
+}
+
 }  // namespace
 }  // namespace autopilot::files

@@ -91,6 +91,18 @@ HttpGet::HttpGet(asio::io_context& io, os::Timers& timers, asio::ssl::context* t
 
 HttpGet::~HttpGet() { cancel(); }
 
+Result<std::unique_ptr<asio::ssl::context>> client_tls_trusting(std::string_view ca_pem) {
+  auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+  boost::system::error_code ec;
+  tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1,
+                   ec);
+  tls->add_certificate_authority(asio::buffer(ca_pem.data(), ca_pem.size()), ec);
+  if (ec) return make_error("holds no PEM certificate");
+  tls->set_verify_mode(asio::ssl::verify_peer);
+  return tls;
+}
+
 asio::ssl::context* HttpGet::tls() {
   if (given_tls_) return given_tls_;
   if (!own_tls_) {
@@ -134,8 +146,9 @@ void HttpGet::on_resolved(const std::shared_ptr<Exchange>& exchange, Result<Addr
   if (exchange != current_) return;
   if (!addresses)
     return finish(exchange, unavailable(make_error(exchange->url.str() + ": " + addresses.error().message)));
-  exchange->conn =
-      std::make_shared<HttpConnection>(io_, exchange->url.endpoint.tls ? tls() : nullptr, exchange->url.endpoint);
+  asio::ssl::context* context = nullptr;
+  if (exchange->url.endpoint.tls) context = exchange->options.tls ? exchange->options.tls : tls();
+  exchange->conn = std::make_shared<HttpConnection>(io_, context, exchange->url.endpoint);
   exchange->conn->connect(*addresses, lifetime_.bind([this, exchange](Result<void> connected) {
     if (!connected)
       return finish(exchange, unavailable(make_error(exchange->url.str() + ": " + connected.error().message)));

@@ -45,7 +45,17 @@ struct HttpGetOptions {
   Duration timeout = std::chrono::seconds(10);
   std::size_t max_bytes = 64 * 1024 * 1024;  // a larger body is an error (not retried)
   std::string authorization;                 // the Authorization header's value when not empty
+  // For an https URL: these TLS settings instead of the HttpGet's (the caller
+  // keeps them alive until `done` runs or the request is abandoned).
+  boost::asio::ssl::context* tls = nullptr;
 };
+
+// TLS settings for an https GET that trust the certificates in `ca_pem` (one
+// or more, PEM) instead of the system's, as curl's --cacert: for a server
+// whose certificate a private CA signed. TLS 1.2 or later; the server's
+// certificate must name the host or IP the URL gives. The error says the
+// text holds no certificate.
+Result<std::unique_ptr<boost::asio::ssl::context>> client_tls_trusting(std::string_view ca_pem);
 
 struct HttpReply {
   int status = 0;

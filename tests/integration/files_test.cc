@@ -1,7 +1,8 @@
 // `files` on the real binary: every source, every bad input that needs the
 // environment or a server (the rest are in bad_configs/140-153), modes,
 // `changed` events, secrets kept out of the output and of `-template`, a
-// stash found through the embedded catalog, optional 404s, HTTPS with a test
+// stash found through the embedded catalog (over http and over https with a
+// test CA, before and after it registers), optional 404s, HTTPS with a test
 // CA, and atomic replacement under a polling reader. The HTTP server is
 // files_server.py (python3) on 127.0.0.1, except in the one test that runs a
 // real `autopilot stash`.
@@ -225,7 +226,7 @@ TEST(Files, Sha256MismatchAndARefusedUrlAfterItsRetriesAreErrors) {
   EXPECT_NE(q.output().find("files[0].sources[0]: " + url + ": connect: Connection refused (after 2 attempts)"),
             std::string::npos)
       << q.output();
-  EXPECT_NE(q.output().find("retrying in 1s"), std::string::npos) << q.output();
+  EXPECT_GE(q.find("retrying in (12[5-9]|1[3-9]\\d|2[0-4]\\d|250)ms"), 0) << q.output();  // 250 ms, jittered
 }
 
 TEST(Files, A5xxIsRetriedUntilTheServerAnswers) {
@@ -382,6 +383,104 @@ TEST(Files, FromARealAutopilotStashFoundThroughTheCatalog) {
   EXPECT_EQ(exit->code, 0) << stash.output();
   EXPECT_EQ(stash.output().find(kToken), std::string::npos) << stash.output();
   EXPECT_EQ(stash.output().find("MIIBstash0cert"), std::string::npos) << stash.output();
+}
+
+bool openssl(const std::string& dir, const std::string& command) {
+  Process p({"sh", "-c", "cd " + dir + " && openssl " + command + " >/dev/null 2>&1"});
+  auto exit = p.wait_exit(60s);
+  return exit && exit->code == 0;
+}
+
+// The same over https: the stash serves TLS with a certificate a throwaway CA
+// signed (openssl, IP SAN 127.0.0.1) and registers in the catalog. The files
+// side starts first, so the stash is not in the catalog yet and the source
+// is retried (with back-off) until it is; then it is found by name, asked
+// over https (`https: true`) and trusted through `ca_file`. An optional 404
+// over https keeps the image's file, content and mode. Without the CA file
+// the handshake fails (the system's CAs do not know the test CA).
+TEST(Files, FromAnHttpsStashFoundThroughTheCatalogTrustingATestCa) {
+  constexpr const char* kCert = "-----BEGIN CERTIFICATE-----\nMIIBtls0stash\n-----END CERTIFICATE-----\n";
+  constexpr const char* kToken = "stash-tls-t0ken";
+  TempDir pki;
+  std::string d = pki.path();
+  ASSERT_TRUE(openssl(d, "req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=files-test-ca"));
+  ASSERT_TRUE(openssl(d, "req -newkey rsa:2048 -nodes -keyout stash.key -out stash.csr -subj /CN=127.0.0.1"));
+  pki.write("ext.cnf", "subjectAltName=IP:127.0.0.1\n");
+  ASSERT_TRUE(openssl(d, "x509 -req -in stash.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out stash.pem -days 2 "
+                         "-extfile ext.cnf"));
+
+  TempDir stash_dir;
+  fs::create_directories(stash_dir.path() + "/srv/ssl");
+  stash_dir.write("srv/ssl/ssl.crt", kCert);
+  std::string catalog = stash_dir.path() + "/catalog";
+  std::string cfg = stash_dir.write("stash.json", R"({ "tokenEnv": "STASH_TOKEN",
+  "mounts": [ { "mount": "/", "provider": "file", "basePath": ")" + stash_dir.path() + R"(/srv" } ],
+  "tls": { "cert": ")" + d + R"(/stash.pem", "key": ")" + d + R"(/stash.key" },
+  "service": { "interfaces": ["static:127.0.0.1"], "interval": "200ms", "ttl": 2 } })");
+
+  TempDir dir;
+  std::string out = dir.path() + "/out";
+  fs::create_directories(out);
+  std::ofstream(out + "/ssl.key") << "image-key";
+  ::chmod((out + "/ssl.key").c_str(), 0640);
+  std::string files = R"(
+  files: [
+    { path: ")" + out + R"(/ssl.crt",
+      sources: [{ base64_env: "SSL_CERT_BASE64" },
+                { stash: "/ssl/ssl.crt", https: true, ca_file: ")" + d + R"(/ca.pem", token_env: "STASH_TOKEN", retries: 20 }] },
+    { path: ")" + out + R"(/ssl.key", optional: true,
+      sources: [{ stash: "/ssl/ssl.key", https: true, ca_file: ")" + d + R"(/ca.pem", token_env: "STASH_TOKEN" }] },
+  ],)";
+  Process p = run_autopilot(dir, R"({
+  discovery: { embedded: { dir: ")" + catalog + R"(" } },)" + files + R"(
+  jobs: [{ name: "app", exec: ["sh", "-c", "test -s )" + out + R"(/ssl.crt && echo cert-in-place"] }],
+})",
+                            {std::string("STASH_TOKEN=") + kToken});
+  // Not in the catalog yet: asked again after a back-off.
+  ASSERT_TRUE(p.wait_for("ssl.crt: stash /ssl/ssl.crt \\(service \"stash\"\\): no healthy instance in the "
+                         "catalog; retrying in \\d+ms"))
+      << p.output();
+
+  Process stash({autopilot_bin(), "stash", "-p", "0", "-c", cfg, "--discovery-dir", catalog},
+                {std::string("STASH_TOKEN=") + kToken});
+  ASSERT_TRUE(stash.wait_for("stash: serving .* on [0-9.]+:\\d+ \\(https\\)")) << stash.output();
+  auto exit = p.wait_exit(60s);
+  ASSERT_TRUE(exit) << p.output();
+  EXPECT_EQ(exit->code, 0) << p.output();
+  std::string output = p.output();
+  EXPECT_EQ(read_text(out + "/ssl.crt"), kCert);
+  EXPECT_EQ(mode_of(out + "/ssl.crt"), 0600u);
+  EXPECT_EQ(read_text(out + "/ssl.key"), "image-key");
+  EXPECT_EQ(mode_of(out + "/ssl.key"), 0640u);
+  EXPECT_GE(p.find("files: wrote .*/ssl.crt .* from stash /ssl/ssl.crt"), 0) << output;
+  EXPECT_GE(p.find("ssl.key: no source yielded content; optional, left as it is"), 0) << output;
+  EXPECT_GT(p.find("app .*cert-in-place"), p.find("files: wrote .*/ssl.crt")) << output;
+  EXPECT_EQ(output.find(kToken), std::string::npos) << output;
+  EXPECT_EQ(output.find("MIIBtls0stash"), std::string::npos) << output;
+
+  // The stash is up and found now; without ca_file its certificate is not trusted.
+  TempDir dir2;
+  std::string untrusting = files;
+  for (size_t at; (at = untrusting.find(", ca_file: \"" + d + "/ca.pem\"")) != std::string::npos;)
+    untrusting.erase(at, (", ca_file: \"" + d + "/ca.pem\"").size());
+  untrusting.replace(untrusting.find("retries: 20"), 11, "retries: 0");
+  untrusting.replace(untrusting.find(out), out.size(), dir2.path());
+  Process q = run_autopilot(dir2, R"({
+  discovery: { embedded: { dir: ")" + catalog + R"(" } },)" + untrusting + R"(
+  jobs: [{ name: "app", exec: "true" }],
+})",
+                            {std::string("STASH_TOKEN=") + kToken, "SSL_CERT_FILE=/nonexistent", "SSL_CERT_DIR=/nonexistent"});
+  exit = q.wait_exit(30s);
+  ASSERT_TRUE(exit) << q.output();
+  EXPECT_EQ(exit->code, 2) << q.output();
+  EXPECT_GE(q.find("files\\[0\\]\\.sources\\[1\\]: https://127\\.0\\.0\\.1:\\d+/ssl/ssl\\.crt: TLS handshake"), 0)
+      << q.output();
+  EXPECT_FALSE(fs::exists(dir2.path() + "/ssl.crt"));
+
+  stash.signal(SIGTERM);
+  exit = stash.wait_exit();
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 0) << stash.output();
 }
 
 // A job waits on file.NAME's `changed`: once at start, again on a reload that

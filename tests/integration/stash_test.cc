@@ -1,8 +1,8 @@
 // `autopilot stash` on the real binary, against curl: every provider, HEAD,
 // 404, ETag/304, a traversal corpus (a secret planted outside basePath must
 // never come back), tokens, TLS with a CA made here by openssl, StashBox's
-// own README examples as written, registration in an embedded catalog, and
-// a clean exit on SIGTERM.
+// own README examples as written, the kv provider and registration in an
+// embedded catalog and in a real etcd, and a clean exit on SIGTERM.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -15,6 +15,8 @@
 
 #include "base/base64.h"
 #include "discovery/embedded/embedded_catalog.h"
+#include "discovery/etcd/blocking_http.h"
+#include "discovery/etcd/etcd_server.h"
 #include "harness.h"
 #include "log/log.h"
 #include "os/linux/asio_timers.h"
@@ -407,6 +409,74 @@ TEST(Stash, KvProviderAndRegistrationInTheEmbeddedCatalog) {
   Process after({autopilot_bin(), "catalog", "services", "--discovery-dir", catalog});
   ASSERT_TRUE(after.wait_exit());
   EXPECT_EQ(nlohmann::json::parse(after.output(), nullptr, false), nlohmann::json::array());
+}
+
+// An etcd key as an operator writes it (etcdctl put), under the catalog's
+// prefix and kv/: README's layout.
+void etcd_put(const std::string& url, const std::string& key, const std::string& value) {
+  nlohmann::json body = {{"key", base64_encode(key)}, {"value", base64_encode(value)}};
+  auto reply = discovery::etcd::testing::http_request(url, "POST", "/v3/kv/put", body.dump());
+  ASSERT_TRUE(reply) << reply.error().message;
+  ASSERT_EQ(reply->status, 200) << reply->body;
+}
+
+// The same on Debian's real etcd: the kv mount serves what etcd holds (and
+// what it holds after a change), 404 for a missing key, and the server is
+// registered there and found by name until SIGTERM withdraws it.
+TEST(Stash, KvProviderAndRegistrationInEtcd) {
+  AUTOPILOT_SKIP_WITHOUT_ETCD();
+  auto started = discovery::etcd::testing::EtcdCluster::start(1);
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  std::string etcd = (*started)->client_url(0);
+  ASSERT_NO_FATAL_FAILURE(etcd_put(etcd, "/autopilot/kv/config/app.json", R"({"from": "etcd"})"));
+  TempDir dir;
+  std::string cfg = dir.write("config.json", R"({ "mounts": [ { "mount": "/kv", "provider": "kv", "prefix": "config/" } ],
+    "service": { "name": "configs", "interfaces": ["static:127.0.0.1"], "interval": "200ms", "ttl": 2 } })");
+  Stash stash(dir, {"-p", "0", "-c", cfg, "--etcd", etcd});
+  ASSERT_GT(stash.port, 0) << stash.process.output();
+  Reply r = curl(dir, stash.url("/kv/app.json"));
+  EXPECT_EQ(r.status, 200) << stash.process.output();
+  EXPECT_EQ(r.body, R"({"from": "etcd"})");
+  EXPECT_EQ(r.header("Content-Length"), "16");
+  EXPECT_EQ(curl(dir, stash.url("/kv/app.json"), {"-H", "If-None-Match: " + r.header("ETag")}).status, 304);
+  EXPECT_EQ(curl(dir, stash.url("/kv/missing.json")).status, 404);
+  EXPECT_EQ(curl(dir, stash.url("/kv/missing.json"), {"-I"}).status, 404);
+  EXPECT_EQ(curl(dir, stash.url("/kv/")).status, 404);  // no listings
+
+  ASSERT_NO_FATAL_FAILURE(etcd_put(etcd, "/autopilot/kv/config/app.json", R"({"from": "etcd", "v": 2})"));
+  Reply changed = curl(dir, stash.url("/kv/app.json"), {"-H", "If-None-Match: " + r.header("ETag")});
+  EXPECT_EQ(changed.status, 200);
+  EXPECT_EQ(changed.body, R"({"from": "etcd", "v": 2})");
+  EXPECT_NE(changed.header("ETag"), r.header("ETag"));
+
+  // Found by name in etcd once its check passes (`catalog service` lists passing instances only).
+  ASSERT_TRUE(stash.process.wait_for("job configs: registered configs-.* at 127.0.0.1:" + std::to_string(stash.port)))
+      << stash.process.output();
+  nlohmann::json found;
+  bool passing = stash.process.wait_until([&] {
+    Process list({autopilot_bin(), "catalog", "service", "configs", "--etcd", etcd});
+    if (!list.wait_exit()) return false;
+    found = nlohmann::json::parse(list.output(), nullptr, false);
+    return found.is_array() && found.size() == 1;
+  });
+  ASSERT_TRUE(passing) << found.dump() << "\n" << stash.process.output();
+  EXPECT_EQ(found[0]["port"], stash.port);
+  EXPECT_EQ(found[0]["address"], "127.0.0.1");
+  // In etcd itself, under the prefix: services/configs/ID.
+  nlohmann::json range = {{"key", base64_encode("/autopilot/services/configs/")},
+                          {"range_end", base64_encode("/autopilot/services/configs0")}, {"count_only", true}};
+  auto keys = discovery::etcd::testing::http_request(etcd, "POST", "/v3/kv/range", range.dump());
+  ASSERT_TRUE(keys) << keys.error().message;
+  EXPECT_EQ(nlohmann::json::parse(keys->body, nullptr, false).value("count", "0"), "1") << keys->body;
+
+  stash.process.signal(SIGTERM);
+  auto exit = stash.process.wait_exit();
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 0) << stash.process.output();
+  EXPECT_GE(stash.process.find("job configs: deregistered"), 0) << stash.process.output();
+  Process after({autopilot_bin(), "catalog", "services", "--etcd", etcd});
+  ASSERT_TRUE(after.wait_exit());
+  EXPECT_EQ(nlohmann::json::parse(after.output(), nullptr, false), nlohmann::json::array()) << after.output();
 }
 
 TEST(Stash, KvMountWithoutACatalogIsABadConfig) {
