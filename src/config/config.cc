@@ -184,8 +184,6 @@ Result<Config> parse(const std::string& file, const std::string& text, bool text
   c->is_v2 = true;
   if (app.empty()) c->main_job = "";  // v2 without an app runs until every job is done
   c->exit_status_job = v3->exit_status_job;
-  for (size_t i : v3->after_prestart)
-    c->jobs.at(i).gate = events::Event{events::Code::kExitSuccess, events::Source::job("preStart")};
   for (size_t i : v3->paused_in_maintenance) c->jobs.at(i).pauses_in_maintenance = true;
   for (const auto& [i, metric] : v3->sensors) c->jobs.at(i).sensor_metric = metric;
   return c;

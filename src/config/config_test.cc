@@ -99,6 +99,54 @@ TEST(MainJob, HooksPeriodicAndSignalJobsAreNeverChosen) {
   EXPECT_EQ(main_job_of(R"([ { name: "only", exec: "true" } ])"), "only");
 }
 
+// `when.after` (ours): the job's start events and ticks count only once
+// this event has been seen (what a v2 config's tasks and backends need).
+TEST(Config, WhenAfterGatesAJobOnASecondEvent) {
+  auto c = parse("c.json5", R"({
+    jobs: [
+      { name: "preStart", exec: "/bin/prestart.sh" },
+      { name: "app", exec: "nginx", when: { source: "preStart", once: "exitSuccess" } },
+      { name: "reload", exec: "true",
+        when: { source: "watch.api", each: "changed", after: { source: "preStart", once: "exitSuccess" } } },
+      { name: "tick", exec: "true", when: { interval: "1s", after: { source: "preStart", once: "exitSuccess" } } },
+    ],
+    watches: [ { name: "api", interval: 5 } ],
+  })", false);
+  ASSERT_TRUE(c.ok()) << c.error().format();
+  const events::Event after_prestart{events::Code::kExitSuccess, events::Source::job("preStart")};
+  EXPECT_FALSE(c->jobs[1].gate);
+  EXPECT_EQ(c->jobs[2].gate, after_prestart);
+  EXPECT_EQ(c->jobs[2].when.source, events::Source::watch("api"));
+  EXPECT_TRUE(c->jobs[2].when.each);
+  EXPECT_EQ(c->jobs[3].gate, after_prestart);
+  EXPECT_EQ(c->jobs[3].when.interval, 1s);
+  EXPECT_EQ(c->main_job, "app");
+  // A job waited on only through `after` is a step, not the main job.
+  EXPECT_EQ(main_job_of(R"([
+    { name: "setup", exec: "/bin/setup.sh" },
+    { name: "tick", exec: "true", when: { interval: "1s", after: { source: "setup", once: "exitSuccess" } } },
+  ])"), "");
+}
+
+TEST(Config, WhenAfterErrorsNameThePlace) {
+  EXPECT_EQ(main_job_of(R"([{ name: "a", exec: "true", when: { after: { source: "nope", once: "exitSuccess" } } }])"),
+            "error: c.json5:1:62: jobs[0].when.after.source: \"nope\" is not a job, a job's check (check.JOB), a "
+            "watch (watch.NAME), a template (template.NAME), a file (file.NAME), global, SIGHUP or SIGUSR2\n"
+            "{ jobs: [{ name: \"a\", exec: \"true\", when: { after: { source: \"nope\", once: \"exitSuccess\" } } }] }\n"
+            "                                                             ^");
+  EXPECT_EQ(main_job_of(R"([{ name: "a", exec: "true", when: { after: { source: "a" } } }])"),
+            "error: c.json5:1:52: jobs[0].when.after: needs a 'source' and a 'once' event: what must have happened "
+            "before the job may start\n"
+            "{ jobs: [{ name: \"a\", exec: \"true\", when: { after: { source: \"a\" } } }] }\n"
+            "                                                   ^");
+  std::string cycle = main_job_of(R"([
+    { name: "a", exec: "true", when: { after: { source: "b", once: "exitSuccess" } } },
+    { name: "b", exec: "true", when: { source: "a", once: "exitSuccess" } },
+  ])");
+  EXPECT_NE(cycle.find("jobs wait for each other in a cycle and none can start: a -> b -> a"), std::string::npos)
+      << cycle;
+}
+
 TEST(Config, UnknownKeysSuggestTheClosestName) {
   auto c = parse("c.json5", "{\n  jobs: [ { name: \"a\", exec: \"true\", restart: 3 } ],\n}", false);
   ASSERT_FALSE(c.ok());

@@ -27,6 +27,7 @@ std::string describe(const Config& c) {
          " every=" + std::to_string(j.when.interval.count()) + " timeout=" + std::to_string(j.timeout.count()) +
          " restarts=" + std::to_string(j.restarts) + " port=" + std::to_string(j.service.port) +
          " tags=[" + join(j.service.tags, "|") + "] address=" + j.service.address;
+    if (j.gate) s += " after=" + j.gate->source.str() + "/" + std::to_string(static_cast<int>(j.gate->code));
     if (j.health)
       s += " health=[" + join(j.health->exec, "|") + "]/" + std::to_string(j.health->interval.count()) + "/" +
            std::to_string(j.health->ttl.count()) + "/" + std::to_string(j.health->timeout.count());
@@ -84,11 +85,15 @@ TEST(MigrateOutput, KeepsTemplatesAndCommentsEachTranslatedBlock) {
       exec: ["node", "app.js"],
       when: { source: "preStart", once: "exitSuccess" },
     },
-    // v2 `backends[0].onChange`: on each change of api (v2 ran it only after preStart succeeded; v3 cannot wait for both)
+    // v2 `backends[0].onChange`: on each change of api, once preStart succeeded; v2 skipped it in maintenance (SIGUSR1), which v3 cannot say
     {
       name: "onChange-api",
       exec: "/bin/reload.sh",
-      when: { source: "watch.api", each: "changed" },
+      when: {
+        source: "watch.api",
+        each: "changed",
+        after: { source: "preStart", once: "exitSuccess" },
+      },
     },
   ],
   // v2's app (the command line) is the main job

@@ -53,8 +53,8 @@ class Translator {
   Result<std::string> command_name(const Node& command) const;
   Result<Node> list_of_objects(const std::string& key, const std::vector<std::string>& keys, size_t i) const;
   void wait_for_prestart(const std::string& job, const Node& from, bool is_app = false);
-  // For a job whose `when` is taken (an interval, a watch): gates it instead.
-  std::string gate_as_poller(const std::string& job);
+  // For a job whose `when` is taken (an interval, a watch): `when.after`.
+  std::string gate_as_poller(const std::string& job, const Node& from);
 
   const Decoder& d_;
   const json5::Document& src_;
@@ -110,15 +110,17 @@ void Translator::wait_for_prestart(const std::string& job, const Node& from, boo
   if (has_prestart_ && (is_app || !started_)) put(job + "/when", Json{{"source", "preStart"}, {"once", "exitSuccess"}}, from);
 }
 
-// v2 polls backends and runs tasks only once preStart has succeeded, and
-// not in maintenance; a v3 `when` cannot say so, so such a job is gated
-// outside the document. Returns the note for `migrate`, whose v3 output
-// cannot keep the gate.
-std::string Translator::gate_as_poller(const std::string& job) {
+// v2 polls backends and runs tasks only once preStart has succeeded: the
+// job's `when` (a watch event, an interval) gets `after` preStart's
+// exitSuccess (JobConfig::gate). v2 also skips them in maintenance, which no
+// key says: that is set outside the document. Returns the note for
+// `migrate`, whose v3 output cannot keep the pause.
+std::string Translator::gate_as_poller(const std::string& job, const Node& from) {
   out_.paused_in_maintenance.push_back(std::stoul(job.substr(job.rfind('/') + 1)));
-  if (!has_prestart_ || started_) return "";
-  out_.after_prestart.push_back(std::stoul(job.substr(job.rfind('/') + 1)));
-  return " (v2 ran it only after preStart succeeded; v3 cannot wait for both)";
+  std::string note = "; v2 skipped it in maintenance (SIGUSR1), which v3 cannot say";
+  if (!has_prestart_ || started_) return note;
+  put(job + "/when/after", Json{{"source", "preStart"}, {"once", "exitSuccess"}}, from);
+  return ", once preStart succeeded" + note;
 }
 
 Result<void> Translator::top_level() {
@@ -301,7 +303,7 @@ Result<void> Translator::backends() {
     copy(job + "/exec", *on_change);
     put(job + "/when", Json{{"source", "watch." + *s}, {"each", "changed"}}, *on_change);
     if (auto timeout = d_.field(*b, "timeout")) copy(job + "/timeout", *timeout);
-    out_.notes.emplace_back(job, "v2 `" + b->path + ".onChange`: on each change of " + *s + gate_as_poller(job));
+    out_.notes.emplace_back(job, "v2 `" + b->path + ".onChange`: on each change of " + *s + gate_as_poller(job, *b));
   }
   return {};
 }
@@ -350,7 +352,7 @@ Result<void> Translator::tasks() {
     copy(job + "/when/interval", *frequency);
     if (auto timeout = d_.field(*t, "timeout")) copy(job + "/timeout", *timeout);
     out_.notes.emplace_back(job,
-                            "v2 `" + t->path + "`: every " + (*frequency)->get<std::string>() + gate_as_poller(job));
+                            "v2 `" + t->path + "`: every " + (*frequency)->get<std::string>() + gate_as_poller(job, *t));
   }
   return {};
 }
@@ -399,10 +401,9 @@ Result<void> Translator::telemetry() {
     copy(job + "/when/interval", *poll);
     if (auto timeout = d_.field(s, "timeout")) copy(job + "/timeout", *timeout);
     out_.sensors.emplace_back(std::stoul(job.substr(job.rfind('/') + 1)), full);
-    out_.notes.emplace_back(job, "v2 `" + s.path + "`: runs every " + std::to_string(*seconds) +
-                                     "s; v3 has no sensors, so nothing sets " + full +
-                                     " from its output: set it with `autopilot -putmetric` from the check instead" +
-                                     gate_as_poller(job));
+    out_.notes.emplace_back(job, "v2 `" + s.path + "`: runs every " + std::to_string(*seconds) + "s" +
+                                     gate_as_poller(job, s) + "; v3 has no sensors, so nothing sets " + full +
+                                     " from its output: set it with `autopilot -putmetric` from the check instead");
   }
   return {};
 }

@@ -13,8 +13,8 @@
 //   backends[]              watches + job "onChange-<name>" on each change
 //   coprocesses[], tasks[]  jobs (restarts; when.interval = frequency)
 //                           tasks and backends start after preStart
-//                           succeeded (an internal gate, no v3 key)
-//                           and pause in maintenance (no v3 key either)
+//                           succeeded (when.after, see JobConfig::gate)
+//                           and pause in maintenance (no v3 key)
 //   stopTimeout             seconds; -1: SIGKILL at once, no SIGTERM
 //   consul, logging         as in v3; etcd -> discovery.etcd
 //   telemetry               v3's block (port, interfaces, tags); each of
@@ -41,10 +41,6 @@ struct V2Translation {
   std::map<std::string, std::string> shown_paths;
   // The job whose failure gives autopilot its exit status (v2's postStop).
   std::string exit_status_job;
-  // Indexes in `doc`'s jobs of the jobs that start only after preStart
-  // succeeded (tasks, backends' onChange): v3 has no key for it, see
-  // jobs::JobConfig::gate.
-  std::vector<size_t> after_prestart;
   // Indexes of the jobs paused in maintenance (tasks, backends' onChange),
   // see jobs::JobConfig::pauses_in_maintenance.
   std::vector<size_t> paused_in_maintenance;

@@ -19,7 +19,8 @@ using decode::Node;
 const std::vector<std::string> kJobKeys{"name",       "exec",   "logging",        "when", "timeout", "stopTimeout",
                                         "restarts",   "port",   "health",         "tags", "meta",    "id",
                                         "interfaces", "consul", "initial_status", "drain"};
-const std::vector<std::string> kWhenKeys{"source", "once", "each", "interval", "timeout"};
+const std::vector<std::string> kWhenKeys{"source", "once", "each", "interval", "timeout", "after"};
+const std::vector<std::string> kAfterKeys{"source", "once"};
 const std::vector<std::string> kLoggingKeys{"raw"};
 const std::vector<std::string> kConsulKeys{"enableTagOverride", "deregisterCriticalServiceAfter"};
 // Keys that only mean something for a registered job (one with a port).
@@ -38,6 +39,36 @@ Result<int> decode_restarts(const Decoder& d, const Node& n) {
   auto i = d.integer(n);
   if (!i || *i < 0 || *i > 1'000'000) return invalid();
   return static_cast<int>(*i);
+}
+
+// An event name of `once` or `each`.
+Result<events::Code> decode_event(const Decoder& d, const Node& n) {
+  auto name = d.string(n);
+  if (!name) return name.error();
+  auto code = events::parse_when_name(*name);
+  if (!code || *code == events::Code::kSignal || *code == events::Code::kError) {
+    std::string msg = "\"" + *name + "\" is not a valid event";
+    if (auto s = suggest(*name, events::when_names())) msg += " (did you mean \"" + *s + "\"?)";
+    return d.error(n, msg);
+  }
+  return *code;
+}
+
+// The event a `when.after` names, as a `once` start would: the job's start
+// events and ticks count from its first occurrence on (JobConfig::gate).
+Result<events::Event> decode_after(const Decoder& d, const Node& n) {
+  if (auto r = d.require_object(n); !r) return r.error();
+  if (auto r = d.only_keys(n, kAfterKeys); !r) return r.error();
+  auto source = d.field(n, "source");
+  auto once = d.field(n, "once");
+  if (!source || !once)
+    return d.error(n, "needs a 'source' and a 'once' event: what must have happened before the job may start");
+  auto s = d.string(*source);
+  if (!s) return s.error();
+  if (s->empty()) return d.error(*source, "must not be blank");
+  auto code = decode_event(d, *once);
+  if (!code) return code.error();
+  return events::Event{*code, events::Source::parse(*s)};
 }
 
 Result<WhenConfig> decode_when(const Decoder& d, const Node& n) {
@@ -62,14 +93,8 @@ Result<WhenConfig> decode_when(const Decoder& d, const Node& n) {
   }
   if (once || each) {
     const Node& ev = once ? *once : *each;
-    auto name = d.string(ev);
-    if (!name) return name.error();
-    auto code = events::parse_when_name(*name);
-    if (!code || *code == events::Code::kSignal || *code == events::Code::kError) {
-      std::string msg = "\"" + *name + "\" is not a valid event";
-      if (auto s = suggest(*name, events::when_names())) msg += " (did you mean \"" + *s + "\"?)";
-      return d.error(ev, msg);
-    }
+    auto code = decode_event(d, ev);
+    if (!code) return code.error();
     when.event = *code;
     when.each = each.has_value();
     if (!d.field(n, "source") && *code != events::Code::kStartup && *code != events::Code::kShutdown)
@@ -185,6 +210,11 @@ Result<JobConfig> decode_job(const Decoder& d, const Node& n) {
     auto w = decode_when(d, *when);
     if (!w) return w.error();
     job.when = std::move(*w);
+    if (auto after = d.field(*when, "after")) {
+      auto gate = decode_after(d, *after);
+      if (!gate) return gate.error();
+      job.gate = *gate;
+    }
   } else {
     job.when.source = events::Source::global();
   }
@@ -268,9 +298,15 @@ Result<void> check_job_graph(const Decoder& d, const Node& jobs, const std::vect
     return d.field(when, "source").value_or(when);
   };
   // Every source must be something that publishes events.
+  auto after_source_node = [&](size_t i) {
+    Node after = *d.field(*d.field(d.element(jobs, i), "when"), "after");
+    return d.field(after, "source").value_or(after);
+  };
   known.jobs = names;
   for (size_t i = 0; i < configs.size(); ++i) {
     if (auto bad = events::check_source(configs[i].when.source, known)) return d.error(when_source_node(i), *bad);
+    if (const auto& gate = configs[i].gate)
+      if (auto bad = events::check_source(gate->source, known)) return d.error(after_source_node(i), *bad);
   }
   // A job waiting on another job's event (other than stopping/stopped, which
   // shutdown publishes for jobs that never ran) depends on it. A cycle of
@@ -281,13 +317,18 @@ Result<void> check_job_graph(const Decoder& d, const Node& jobs, const std::vect
     state[i] = 1;
     path.push_back(i);
     const auto& w = configs[i].when;
-    auto dep = w.source.kind() == events::SourceKind::kJob ? index.find(w.source.name()) : index.end();
-    bool waits = dep != index.end() && !w.is_periodic() && w.event != events::Code::kStopping &&
-                 w.event != events::Code::kStopped;
-    if (waits) {
-      if (state[dep->second] == 1) return dep->second;
-      if (state[dep->second] == 0)
-        if (auto c = visit(dep->second)) return c;
+    auto job_of = [&](const events::Source& s, events::Code code) {
+      auto dep = s.kind() == events::SourceKind::kJob ? index.find(s.name()) : index.end();
+      bool waits = dep != index.end() && code != events::Code::kStopping && code != events::Code::kStopped;
+      return waits ? std::optional<size_t>(dep->second) : std::nullopt;
+    };
+    std::vector<std::optional<size_t>> deps{w.is_periodic() ? std::nullopt : job_of(w.source, w.event)};
+    if (const auto& gate = configs[i].gate) deps.push_back(job_of(gate->source, gate->code));
+    for (auto dep : deps) {
+      if (!dep) continue;
+      if (state[*dep] == 1) return *dep;
+      if (state[*dep] == 0)
+        if (auto c = visit(*dep)) return c;
     }
     state[i] = 2;
     path.pop_back();

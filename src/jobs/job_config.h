@@ -2,8 +2,8 @@
 // defines it, decoded and validated: the process (`exec`, `when`, restarts,
 // timeouts), its health check (`health`, see health/health_config.h) and its
 // registration in the catalog (`port`, `tags`, `interfaces`,
-// `initial_status`, `consul`), plus three keys of our own: `id`, `meta` and
-// `drain` (see ServiceConfig).
+// `initial_status`, `consul`), plus keys of our own: `id`, `meta` and
+// `drain` (see ServiceConfig), and `when.after` (see JobConfig::gate).
 #pragma once
 
 #include <map>
@@ -80,11 +80,11 @@ struct JobConfig {
   int restarts = 0;               // kUnlimited, or how many restarts are left at start
   std::optional<health::HealthConfig> health;
   ServiceConfig service;
-  // Not a v3 key (ContainerPilot v3 cannot combine a start event with an
-  // interval, CP#416): set by the v2 translation only. The job's start
-  // events and ticks count only once this event has been seen; a start event
-  // seen before starts the job when it comes. v2 starts tasks and backends
-  // after preStart succeeded.
+  // `when.after: {source, once}`, our key (ContainerPilot v3 cannot combine
+  // a start event or an interval with a second event, CP#416). The job's
+  // start events and ticks count only once this event has been seen; a
+  // start event seen before starts the job when it comes. The v2 translation
+  // sets it: v2 starts tasks and backends after preStart succeeded.
   std::optional<events::Event> gate;
   // Also v2 only: in maintenance the job's ticks are skipped and a start
   // event is held until maintenance ends, as v2 skipped every poller's action

@@ -21,9 +21,12 @@ bool can_be_main(const JobConfig& job) {
   return !job.exec.empty() && !w.is_periodic() && !w.is_signal() && !w.each && !is_hook(w);
 }
 
-// Whether `waiter` starts on an event of job `name` (hooks excluded: they run
-// as that job ends, so they say nothing about how long it runs).
+// Whether `waiter` starts on an event of job `name`, or only after one
+// (`when.after`) (hooks excluded: they run as that job ends, so they say
+// nothing about how long it runs).
 bool waits_on(const JobConfig& waiter, const std::string& name, std::optional<Code> event = std::nullopt) {
+  const auto& gate = waiter.gate;
+  if (gate && gate->source == events::Source::job(name) && (!event || gate->code == *event)) return true;
   const auto& w = waiter.when;
   if (w.is_periodic() || is_hook(w) || w.source != events::Source::job(name)) return false;
   return !event || w.event == *event;

@@ -3,9 +3,10 @@
 // with telemetry register `containerpilot`; a third renders Prometheus'
 // file_sd targets from that service with a template; Prometheus, started
 // here on 127.0.0.1 with a temp data dir and stopped by its pid, scrapes
-// both (asking for OpenMetrics, as it does) until every target is up, and a
-// query returns the gauge one of them sets through a v2 sensor.
-// (Once `-putmetric` exists, set the gauge with it instead of the sensor.)
+// both (asking for OpenMetrics, as it does) until every target is up, and
+// queries return the gauge one of them sets through a v2 sensor and the
+// gauge the other is given with `autopilot -putmetric` over its control
+// socket.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -44,12 +45,15 @@ TEST(Prometheus, ScrapesTheAutopilotsItFindsThroughTheCatalog) {
     }}
   }})", port_a));
   Process a({autopilot_bin(), "-config", a_config, "--discovery-dir", catalog, "sleep", "60"});
-  // B: v3, telemetry only.
-  Process b = run_autopilot(dir, fmt::format(R"({{
+  // B: v3, a gauge that only the control socket sets.
+  TempDir b_dir;
+  Process b = run_autopilot(b_dir, fmt::format(R"({{
     discovery: {{ embedded: {{ dir: "{}" }} }},
     jobs: [ {{ name: "app", exec: ["sleep", "60"] }} ],
-    telemetry: {{ port: {}, interfaces: ["static:127.0.0.1"], tags: ["b"] }},
-  }})", catalog, port_b));
+    telemetry: {{ port: {}, interfaces: ["static:127.0.0.1"], tags: ["b"],
+                 metrics: [{{ namespace: "app", name: "queue_depth", help: "queued jobs", type: "gauge" }}] }},
+    control: {{ socket: "{}/control.sock" }},
+  }})", catalog, port_b, b_dir.path()));
   ASSERT_TRUE(a.wait_for("job containerpilot: registered")) << a.output();
   ASSERT_TRUE(b.wait_for("job containerpilot: registered")) << b.output();
 
@@ -112,6 +116,18 @@ scrape_configs:
   EXPECT_EQ(result[0]["value"][1], "21.5") << result.dump(1);
   EXPECT_EQ(result[0]["metric"]["instance"], fmt::format("127.0.0.1:{}", port_a));
   EXPECT_EQ(result[0]["metric"]["env"], "test");
+
+  // The CLI mirror, through B's control socket (found from its -config).
+  Process put({autopilot_bin(), "-config", b_dir.path() + "/autopilot.json5", "-putmetric", "app_queue_depth=7.25"});
+  auto put_exit = put.wait_exit();
+  ASSERT_TRUE(put_exit && put_exit->code == 0) << put.output();
+  ASSERT_TRUE(prom.wait_until([&] {
+    auto j = get_json(base, "/api/v1/query?query=app_queue_depth");
+    if (j.is_null() || !j.contains("data")) return false;
+    result = j["data"]["result"];
+    return result.is_array() && result.size() == 1 && result[0]["value"][1] == "7.25";
+  }, std::chrono::seconds(10))) << result.dump(1) << b.output();
+  EXPECT_EQ(result[0]["metric"]["instance"], fmt::format("127.0.0.1:{}", port_b));
   // Counters arrive whole through OpenMetrics (the family without _total, the sample with it).
   auto events = get_json(base, "/api/v1/query?query=containerpilot_events_total");
   ASSERT_FALSE(events.is_null());

@@ -148,6 +148,70 @@ TEST(V2, BackendsRunOnChangeWhenAnInstanceJoinsAndLeaves) {
   ASSERT_TRUE(watcher.wait_exit());
 }
 
+// v2 polls backends only after preStart has ended well, so onChange never
+// runs while preStart does: here the watched service is already in the
+// catalog, the watch sees it while preStart blocks on a file, and onChange
+// runs only once preStart has exited. The debug log shows the job starting
+// in the same turn of the loop as the event that starts it.
+const char* kBlockingPreStartV2 = R"({{
+  "logging": {{ "level": "DEBUG" }},
+  "preStart": ["sh", "-c", "while [ ! -e {} ]; do sleep 0.02; done; echo PRESTART-DONE"],
+  "backends": [ {{ "name": "web", "poll": 1, "onChange": ["sh", "-c", "echo WEB-CHANGED"] }} ]
+}})";
+
+Process registered_web(const TempDir& dir, const TempDir& sdir) {
+  std::string path = sdir.write("containerpilot.json", R"({
+    "services": [ { "name": "web", "port": 8080, "health": "true", "poll": 1, "ttl": 5,
+                    "interfaces": "static:127.0.0.1" } ]
+  })");
+  return Process({autopilot_bin(), "-config", path, "--discovery-dir", dir.path() + "/catalog", "sleep", "60"});
+}
+
+void expect_on_change_only_after_prestart(Process& watcher, const TempDir& dir) {
+  ASSERT_TRUE(watcher.wait_for("watch web: changed: 1 healthy instance")) << watcher.output();
+  ASSERT_EQ(watcher.find("PRESTART-DONE"), -1) << watcher.output();
+  dir.write("go", "");
+  ASSERT_TRUE(watcher.wait_seen("job preStart: pid [0-9]+ ")) << watcher.output();
+  ASSERT_TRUE(watcher.wait_seen("WEB-CHANGED")) << watcher.output();
+  int prestart_exit = watcher.find("job preStart: pid [0-9]+ ");
+  EXPECT_GT(watcher.find("job onChange-web: started"), prestart_exit) << watcher.output();
+  EXPECT_GT(watcher.find("WEB-CHANGED"), prestart_exit) << watcher.output();
+  EXPECT_EQ(watcher.count("job onChange-web: started"), 1) << watcher.output();
+}
+
+TEST(V2, BackendsOnChangeWaitsForPreStartWhenTheServiceIsAlreadyThere) {
+  TempDir dir, sdir;
+  Process service = registered_web(dir, sdir);
+  ASSERT_TRUE(service.wait_for("registered web-")) << service.output();
+  const std::string go = dir.path() + "/go";
+  auto watcher = run_v2(dir, fmt::format(fmt::runtime(kBlockingPreStartV2), go), {"sleep", "60"});
+  expect_on_change_only_after_prestart(watcher, dir);
+  for (Process* p : {&watcher, &service}) {
+    p->signal(SIGTERM);
+    EXPECT_TRUE(p->wait_exit()) << p->output();
+  }
+}
+
+// The same config through `autopilot migrate`: its v3 output says the wait
+// (`when.after`) and runs the same way.
+TEST(V2, MigratedBackendsOnChangeWaitsForPreStartToo) {
+  TempDir dir, sdir;
+  Process service = registered_web(dir, sdir);
+  ASSERT_TRUE(service.wait_for("registered web-")) << service.output();
+  const std::string go = dir.path() + "/go";
+  std::string v2 = dir.write("containerpilot.json", fmt::format(fmt::runtime(kBlockingPreStartV2), go));
+  std::string v3 = dir.path() + "/v3.json5";
+  Process migrate({autopilot_bin(), "migrate", "-config", v2, "-out", v3, "sleep", "60"});
+  auto exit = migrate.wait_exit();
+  ASSERT_TRUE(exit && exit->code == 0) << migrate.output();
+  Process watcher({autopilot_bin(), "-config", v3, "--discovery-dir", dir.path() + "/catalog"});
+  expect_on_change_only_after_prestart(watcher, dir);
+  for (Process* p : {&watcher, &service}) {
+    p->signal(SIGTERM);
+    EXPECT_TRUE(p->wait_exit()) << p->output();
+  }
+}
+
 // v2's SIGUSR1 toggles maintenance: the instance leaves the healthy lists and
 // comes back; the other autopilot's backend sees both.
 TEST(V2, Sigusr1TogglesMaintenanceAndTheInstanceLeavesAndReturns) {
