@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The reference stack (stack/run.sh, embedded catalog) under steady HTTPS load
+# The reference stack (stack/run.sh: embedded catalog, or etcd) under steady HTTPS load
 # through both proxies while one fault scenario runs; every request counted by
 # outcome, with p50/p99/max, per 1-second bucket (bench/stack_load).
 #
-#   bench/stack_load.sh [--rate R] [--connections N] [--duration S] [--out DIR]
-#                       [--check] [SCENARIO ...]
+#   bench/stack_load.sh [--etcd] [--rate R] [--connections N] [--duration S]
+#                       [--out DIR] [--check] [SCENARIO ...]
 #
-# Scenarios (default: all but soak, in this order):
+# --etcd: the stack on its 3-member etcd cluster (run.sh up --etcd) instead of
+# the embedded catalog; the flappers register there too.
+#
+# Scenarios (default: all but soak, in this order; with --etcd, etcd-leader last):
 #   baseline   no fault
 #   rolling    rolling restart of the app tier: start a replacement, then
 #              SIGTERM the old instance (run.sh stop), one at a time
@@ -17,6 +20,10 @@
 #              each one an nginx re-render and reload on both proxies
 #   redis      only /session writes; kill -9 of the Redis master container:
 #              how long writes fail, acknowledged writes lost
+#   etcd-leader  (--etcd only) kill -9 of the etcd leader's member: the
+#              cluster elects another, every autopilot carries on with the two
+#              left (the dead member's remains are cleared afterwards, so it
+#              runs once, last)
 #   soak       one random fault (rolling, scale, kill-app, kill, flap) every
 #              30 s for --duration seconds (default 300); the autopilots' RSS
 #              and open fds sampled every 30 s
@@ -24,7 +31,7 @@
 # Per scenario: DIR/NAME.txt (the per-second table), DIR/NAME.json, and one
 # summary line on stdout. --check exits 1 unless the invariants hold (what
 # the `stack_faults` test asserts): 0 failed requests for baseline, rolling,
-# scale and flap, and flap's reloads coalesced (at most 40 on the two
+# scale, flap and etcd-leader, and flap's reloads coalesced (at most 40 on the two
 # proxies); for redis, /session writes succeed again afterwards.
 # Environment: AUTOPILOT_BUILD (default ../build), STACK_LOAD, and run.sh's
 # own (STACK_DIR default /tmp/autopilot-stack-load, STACK_NET default 127.0.6,
@@ -43,7 +50,7 @@ export STACK_HTTPS_PORT="${STACK_HTTPS_PORT:-18443}"
 RUN="$root/stack/run.sh"
 NET="$STACK_NET"
 
-rate=200 connections=16 duration="" out="" check=0 scenarios=()
+rate=200 connections=16 duration="" out="" check=0 scenarios=() etcd=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --rate) rate="$2"; shift 2 ;;
@@ -51,11 +58,15 @@ while [ $# -gt 0 ]; do
     --duration) duration="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --check) check=1; shift ;;
+    --etcd) etcd=1; shift ;;
     -h|--help) sed -n '2,30s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) scenarios+=("$1"); shift ;;
   esac
 done
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(baseline rolling scale kill-app kill flap redis)
+if [ ${#scenarios[@]} = 0 ]; then
+  scenarios=(baseline rolling scale kill-app kill flap redis)
+  [ $etcd = 0 ] || scenarios+=(etcd-leader)
+fi
 out="${out:-$(mktemp -d /tmp/stack-load.XXXXXX)}"
 mkdir -p "$out"
 [ -x "$LOAD" ] || { echo "stack_load.sh: build bench/stack_load first ($LOAD)" >&2; exit 2; }
@@ -81,6 +92,22 @@ status() { "$RUN" status --json; }
 apps() { status | python3 -c 'import json,sys; print(" ".join(a["name"] for a in json.load(sys.stdin)["tiers"]["app"]))'; }
 app_addresses() {
   status | python3 -c 'import json,sys; print(" ".join(a["address"] for a in json.load(sys.stdin)["tiers"]["app"] if a["healthy"]))'
+}
+etcd_endpoints() {  # the healthy members' client URLs, comma-separated
+  status | python3 -c 'import json,sys; print(",".join(m["url"] for m in json.load(sys.stdin)["tiers"]["discovery"] if m["healthy"]))'
+}
+etcd_leader() {  # the member the others follow (etcd's /v3/maintenance/status)
+  status | python3 -c '
+import json, sys, urllib.request
+for m in json.load(sys.stdin)["tiers"]["discovery"]:
+    try:
+        req = urllib.request.Request(m["url"] + "/v3/maintenance/status", data=b"{}", method="POST")
+        st = json.load(urllib.request.urlopen(req, timeout=2))
+    except (OSError, ValueError):
+        continue
+    if st.get("leader") and st.get("header", {}).get("member_id") == st["leader"]:
+        print(m["name"])
+        break'
 }
 redis_master() {
   status | python3 -c 'import json,sys; print(" ".join(r["name"] for r in json.load(sys.stdin)["tiers"]["redis"] if r["role"] == "master"))'
@@ -126,13 +153,14 @@ fault_kill() {
 }
 
 fault_flap() {  # 4 flappers, 400 ms half-period, offsets 100 ms apart: a change every ~100 ms
-  local addresses=($(app_addresses)) i dir
+  local addresses=($(app_addresses)) i dir endpoints=""
+  [ $etcd = 0 ] || endpoints=$(etcd_endpoints)
   for i in 0 1 2 3; do
     dir="$STACK_DIR/flap-$i"
     mkdir -p "$dir"
     (
       cd "$dir"
-      AUTOPILOT_STACK="$STACK_DIR" CATALOG="$STACK_DIR/catalog" APP_PORT=8000 FLAP_ID="flap-$i" \
+      AUTOPILOT_STACK="$STACK_DIR" CATALOG="$STACK_DIR/catalog" ETCD_ENDPOINTS="$endpoints" APP_PORT=8000 FLAP_ID="flap-$i" \
         FLAP_IP="${addresses[$((i % ${#addresses[@]}))]}" FLAP_MS=400 FLAP_OFFSET_MS=$((i * 100)) \
         exec setsid "$AUTOPILOT_BIN" -config "$here/stack/flap.json5" </dev/null >"$dir/autopilot.log" 2>&1
     ) &
@@ -149,6 +177,16 @@ fault_redis() {
   master=$(redis_master)
   [ -n "$master" ] || { log "no redis master"; return 1; }
   "$RUN" kill "$master"
+}
+
+fault_etcd_leader() {
+  local leader
+  leader=$(etcd_leader)
+  [ -n "$leader" ] || { log "no etcd leader"; return 1; }
+  log "kill -9 of $leader, the etcd leader"
+  "$RUN" kill "$leader"
+  sleep 15  # an election, then the two members carry the stack
+  "$RUN" stop "$leader"  # clears its remains (run.sh status then counts two members)
 }
 
 reloads() {  # nginx reloads so far, from both proxies' logs
@@ -240,7 +278,7 @@ fault_soak() {
 
 "$RUN" down >/dev/null 2>&1 || true
 t=$(date +%s%N)
-"$RUN" up
+if [ $etcd = 1 ]; then "$RUN" up --etcd; else "$RUN" up; fi
 log "stack up in $((($(date +%s%N) - t) / 1000000)) ms; rate $rate/s over $connections connections; output in $out"
 echo "machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 for s in "${scenarios[@]}"; do
@@ -256,6 +294,9 @@ for s in "${scenarios[@]}"; do
       # Reloads coalesced (stack/proxy's template wait): ~100 changes in 10 s
       # make at most ~1 reload a second on each proxy, not one per change.
       [ "$last_reloads" -le 40 ] || failed_checks+=("flap: $last_reloads nginx reloads for ~100 changes") ;;
+    etcd-leader)
+      [ $etcd = 1 ] || { log "etcd-leader needs --etcd"; exit 2; }
+      scenario etcd-leader "${duration:-25}"; check_zero_failed etcd-leader ;;
     redis) scenario redis "${duration:-20}" --mix /session=1 --timeout-ms 5000; check_writes_recover ;;
     soak) soak_seconds="${duration:-300}"; scenario soak "$soak_seconds"; cat "$out/soak-samples.txt" ;;
     *) log "unknown scenario $s"; exit 2 ;;

@@ -4,7 +4,7 @@
 // time, twice that under the sanitizers). The explicit instantiations are
 // those of fmt 9.1's src/format.cc; Debian ships no static libfmt for the
 // static binary. The same functions as before, under the same names.
-#ifndef FMT_HEADER_ONLY  // a build that defines it (the fuzzer) has them inline
+#ifndef FMT_HEADER_ONLY  // a build that defines it has them inline
 
 #include <fmt/format-inl.h>
 

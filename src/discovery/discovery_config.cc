@@ -19,7 +19,7 @@ namespace {
 
 // The excerpt of an endpoint's error shows the line without the password a
 // URL's user info may hold.
-Error without_credentials(Error e) {
+Error excerpt_without_credentials(Error e) {
   e.source_line = autopilot::without_credentials(e.source_line);
   return e;
 }
@@ -77,7 +77,7 @@ Result<EtcdConfig> decode_etcd(const decode::Decoder& d, const decode::Node& n) 
     }
     for (const auto& endpoint : c.endpoints) {
       if (auto parsed = etcd::parse_endpoint(endpoint); !parsed)
-        return without_credentials(d.error(*endpoints, parsed.error().message));
+        return excerpt_without_credentials(d.error(*endpoints, parsed.error().message));
     }
   } else {
     if (auto r = d.require_array(*endpoints); !r) return r.error();
@@ -86,7 +86,7 @@ Result<EtcdConfig> decode_etcd(const decode::Decoder& d, const decode::Node& n) 
       auto text = d.string(element);
       if (!text) return text.error();
       if (auto parsed = etcd::parse_endpoint(*text); !parsed)
-        return without_credentials(d.error(element, parsed.error().message));
+        return excerpt_without_credentials(d.error(element, parsed.error().message));
       c.endpoints.push_back(std::move(*text));
     }
   }

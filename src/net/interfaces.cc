@@ -28,7 +28,7 @@ constexpr std::string_view kForms =
     "or static:<ip>";
 
 // Quotes a spec for a message, escaping what could forge lines or quotes.
-std::string quoted(std::string_view text) {
+std::string in_quotes(std::string_view text) {
   std::string out = "\"";
   for (char c : text) {
     auto u = static_cast<unsigned char>(c);
@@ -109,7 +109,7 @@ Result<InterfaceSpec> parse_static(const std::string& text) {
   auto parsed = parse_ip(ip);
   if (!parsed) {
     return make_error(
-        fmt::format("invalid interface spec {}: {} is not an IPv4 or IPv6 address", quoted(text), quoted(ip)));
+        fmt::format("invalid interface spec {}: {} is not an IPv4 or IPv6 address", in_quotes(text), in_quotes(ip)));
   }
   InterfaceSpec spec;
   spec.text = text;
@@ -121,13 +121,13 @@ Result<InterfaceSpec> parse_static(const std::string& text) {
 
 Result<InterfaceSpec> parse_cidr(const std::string& text) {
   auto bad = [&](std::string_view why) {
-    return make_error(fmt::format("invalid interface spec {}: invalid CIDR: {}", quoted(text), why));
+    return make_error(fmt::format("invalid interface spec {}: invalid CIDR: {}", in_quotes(text), why));
   };
   size_t slash = text.find('/');
   std::string_view addr = std::string_view(text).substr(0, slash);
   std::string_view len = std::string_view(text).substr(slash + 1);
   auto parsed = parse_ip(addr);
-  if (!parsed) return bad(fmt::format("{} is not an IPv4 or IPv6 address", quoted(addr)));
+  if (!parsed) return bad(fmt::format("{} is not an IPv4 or IPv6 address", in_quotes(addr)));
   int max = parsed->is_v6 ? 128 : 32;
   int prefix = -1;
   if (is_digits(len) && len.size() <= 3) std::from_chars(len.data(), len.data() + len.size(), prefix);
@@ -153,7 +153,7 @@ Result<InterfaceSpec> parse_cidr(const std::string& text) {
 // eth0, eth0:inet, eth0:inet6, eth0[3].
 Result<InterfaceSpec> parse_named(const std::string& text) {
   auto bad = [&](std::string_view why) {
-    return make_error(fmt::format("invalid interface spec {}: {}", quoted(text), why));
+    return make_error(fmt::format("invalid interface spec {}: {}", in_quotes(text), why));
   };
   size_t end = 0;
   while (end < text.size() && is_name_char(text[end])) ++end;
@@ -195,7 +195,7 @@ Result<InterfaceSpec> parse_spec(const std::string& text) {
   if (parse_ip(text)) {
     return make_error(fmt::format("invalid interface spec {}: a bare address is not a spec; write static:{} to "
                                   "advertise it, or {}/{} to pick it from the interfaces",
-                                  quoted(text), text, text, text.find(':') != std::string::npos ? 128 : 32));
+                                  in_quotes(text), text, text, text.find(':') != std::string::npos ? 128 : 32));
   }
   return parse_named(text);
 }
@@ -231,7 +231,7 @@ Result<InterfaceAddress> make_interface_address(std::string interface, std::stri
                                                 bool on_loopback_interface) {
   auto parsed = parse_ip(ip);
   if (!parsed) {
-    return make_error(fmt::format("interface {}: {} is not an IPv4 or IPv6 address", quoted(interface), quoted(ip)));
+    return make_error(fmt::format("interface {}: {} is not an IPv4 or IPv6 address", in_quotes(interface), in_quotes(ip)));
   }
   InterfaceAddress a;
   a.interface = std::move(interface);
@@ -269,7 +269,7 @@ Result<std::string> select_address(const std::vector<InterfaceSpec>& specs, std:
     }
   }
   std::vector<std::string> tried;
-  for (const auto& spec : specs) tried.push_back(quoted(spec.text));
+  for (const auto& spec : specs) tried.push_back(in_quotes(spec.text));
   std::vector<std::string> seen;
   for (const auto& a : addresses) seen.push_back(a.interface + "=" + a.ip);
   return make_error(fmt::format("no interface address matches the interfaces [{}]; addresses seen: {}",
