@@ -66,3 +66,17 @@ TEST(Duration, FormatsLikeGo) {
   EXPECT_EQ(format_duration(0s), "0s");
   EXPECT_EQ(format_duration(3600s), "1h0m0s");
 }
+
+TEST(Duration, EqualJitterKeepsHalfAndSpreadsTheRest) {
+  EXPECT_EQ(equal_jitter(4s, 0.0), 2s);
+  EXPECT_EQ(equal_jitter(4s, 1.0), 4s);
+  EXPECT_EQ(equal_jitter(4s, 0.25), 2500ms);
+  EXPECT_EQ(equal_jitter(250ms, 0.5), 187ms);  // whole milliseconds, rounded down
+  EXPECT_EQ(equal_jitter(1s, -3.0), 500ms);    // u clamped to [0, 1]
+  EXPECT_EQ(equal_jitter(1s, 7.0), 1s);
+  for (int i = 0; i < 100; ++i) {
+    double u = jitter_uniform();
+    EXPECT_GE(u, 0.0);
+    EXPECT_LT(u, 1.0);
+  }
+}

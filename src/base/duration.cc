@@ -1,6 +1,8 @@
 #include "base/duration.h"
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 #include <string>
 
 namespace autopilot {
@@ -82,6 +84,18 @@ std::string format_duration(Duration d) {
   if (mins > 0) out += std::to_string(mins % 60) + "m";
   out += frac(secs_ns, 1000000000ULL) + "s";
   return sign + out;
+}
+
+Duration equal_jitter(Duration base, double u) {
+  u = std::clamp(u, 0.0, 1.0);
+  auto half = base / 2;
+  auto spread = std::chrono::duration_cast<Duration>((base - half) * u);
+  return std::chrono::floor<std::chrono::milliseconds>(half + spread);
+}
+
+double jitter_uniform() {
+  static std::minstd_rand rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0, 1)(rng);
 }
 
 }  // namespace autopilot

@@ -218,17 +218,12 @@ void Materializer::retry_or_fail(size_t index, const FileSource& s, int attempt,
   retry_.after(delay, [this, index, &s, attempt] { fetch(index, s, attempt + 1); });
 }
 
-// "Equal jitter" (half fixed, half random), as the etcd mirror's back-off:
-// the fixed half keeps the total patience of `retries` predictable.
+// Doubling from first_retry up to max_retry, with equal jitter (base/duration.h).
 Duration Materializer::retry_delay(int attempt) {
   Duration base = options_.first_retry;
   for (int i = 0; i < attempt && base < options_.max_retry; ++i) base *= 2;
   base = std::min(base, options_.max_retry);
-  double u = options_.uniform ? options_.uniform() : std::uniform_real_distribution<double>(0, 1)(rng_);
-  u = std::clamp(u, 0.0, 1.0);
-  auto half = std::chrono::duration_cast<Duration>(base / 2);
-  // Whole milliseconds: the log says "retrying in 187ms", not in nanoseconds.
-  return std::chrono::floor<std::chrono::milliseconds>(half + std::chrono::duration_cast<Duration>((base - half) * u));
+  return equal_jitter(base, options_.uniform ? options_.uniform() : jitter_uniform());
 }
 
 void Materializer::yielded(const FileSource& s, std::string content) {

@@ -20,7 +20,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -95,7 +94,6 @@ class Materializer {
   std::vector<std::string> notes_;  // why each source of the current file yielded nothing
   std::vector<Outcome> outcomes_;
   std::function<void(Result<std::vector<Outcome>>)> done_;
-  std::minstd_rand rng_{std::random_device{}()};  // the jitter, unless options_.uniform
   std::uint64_t run_id_ = 0;  // answers for an abandoned run are dropped
   Lifetime lifetime_;         // last: ends first
 };

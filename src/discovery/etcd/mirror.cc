@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include <boost/asio/post.hpp>
-#include <random>
 
 #include "base/base64.h"
+#include "base/duration.h"
 
 namespace autopilot::discovery::etcd {
 
@@ -13,12 +13,6 @@ namespace {
 
 constexpr std::chrono::milliseconds kFirstBackoff{100};
 constexpr std::chrono::milliseconds kMaxBackoff{2000};
-
-std::chrono::milliseconds jittered(std::chrono::milliseconds base) {
-  static std::minstd_rand rng{std::random_device{}()};
-  std::uniform_int_distribution<long> spread(base.count() / 2, base.count());
-  return std::chrono::milliseconds(spread(rng));
-}
 
 }  // namespace
 
@@ -117,7 +111,7 @@ void Mirror::retry(std::function<void()> step, const Error& error) {
                           revision_ + 1));
   }
   backoff_ = backoff_.count() == 0 ? kFirstBackoff : std::min(backoff_ * 2, kMaxBackoff);
-  retry_timer_.after(jittered(backoff_), [step = std::move(step)] { step(); });
+  retry_timer_.after(equal_jitter(backoff_, jitter_uniform()), [step = std::move(step)] { step(); });
 }
 
 void Mirror::schedule_notify() {
