@@ -8,6 +8,7 @@
 #                              --etcd: on a 3-member etcd cluster (the discovery tier)
 #   run.sh status [--json]     each tier's instances, health and (Redis) role
 #   run.sh scale app=N         start or gracefully stop app instances
+#   run.sh scale redis=N       the same for Redis members (after a kill: back to N)
 #   run.sh stop NAME           stop one container gracefully (SIGTERM to its autopilot)
 #   run.sh kill NAME           kill -9 one container's whole process tree (a crash)
 #   run.sh down                stop everything; no process, port or file is left
@@ -417,24 +418,29 @@ cmd_up() {
   fi
 }
 
+# scale app=N | redis=N: crashed containers of the tier (run.sh kill) are
+# cleared, then the highest-numbered ones stopped gracefully or the missing
+# ones started (app-i on $NET.(10+i), redis-i on $NET.(20+i)); waits until
+# every tier is healthy (Redis: every sentinel knows every member).
 cmd_scale() {
-  [[ "${1:-}" =~ ^app=([0-9]+)$ ]] || die "usage: run.sh scale app=N"
-  local want="${BASH_REMATCH[1]}" have=() dead=() name i
-  for name in $(containers app); do  # crashed ones (run.sh kill) are cleared first
+  [[ "${1:-}" =~ ^(app|redis)=([0-9]+)$ ]] || die "usage: run.sh scale app=N | redis=N"
+  local tier="${BASH_REMATCH[1]}" want="${BASH_REMATCH[2]}" have=() dead=() name i base=10 most=89 wait=30
+  [ "$tier" = app ] || { base=20 most=9 wait=60; }
+  for name in $(containers "$tier"); do
     container_pid "$name" >/dev/null || dead+=("$name")
   done
   [ ${#dead[@]} = 0 ] || stop_containers "${dead[@]}"
-  mapfile -t have < <(containers app)
+  mapfile -t have < <(containers "$tier")
   if [ "${#have[@]}" -gt "$want" ]; then
     stop_containers "${have[@]:$want}"
   fi
+  [ "$want" -le $most ] || die "at most $most $tier instances"
   i=1
-  while [ "$(containers app | wc -l)" -lt "$want" ]; do
-    [ -d "$STACK_DIR/app-$i" ] || start_container app "$i" "$NET.$((10 + i))"
+  while [ "$(containers "$tier" | wc -l)" -lt "$want" ] && [ $i -le $most ]; do
+    [ -d "$STACK_DIR/$tier-$i" ] || start_container "$tier" "$i" "$NET.$((base + i))"
     i=$((i + 1))
-    [ $i -le 89 ] || die "at most 89 app instances"
   done
-  wait_healthy 30 || die "the app tier did not become healthy within 30 s"
+  wait_healthy $wait || die "the $tier tier did not become healthy within $wait s"
 }
 
 cmd_down() {
