@@ -18,6 +18,9 @@
 #   discovery  embedded catalog: a registered job with an http check, watches,
 #              a template rendered from the catalog
 #   etcd       the same on a one-member etcd
+#   telemetry  one `sleep` job with a control socket and a telemetry block (one
+#              gauge), /metrics and /status scraped, a -putmetric: the pages a
+#              monitored autopilot keeps (last, so the others' order stands)
 # Each runs twice: under valgrind's lackey (every access, but valgrind's CPU
 # and no vDSO) and under perf's page-fault tracepoint (the real run). Then the
 # binary is linked with the new layout and traced again with perf, to add what
@@ -81,6 +84,13 @@ upstream app {
 TMPL
 catalog_config "{ embedded: { dir: \"$tmp/catalog\" } }" >"$tmp/discovery.json5"
 scenarios=(core periodic discovery)
+telemetry_port="$(free_port)"
+cat >"$tmp/telemetry.json5" <<JSON
+{ jobs: [ { name: "app", exec: "sleep 1000" } ],
+  control: { socket: "$tmp/control.sock" },
+  telemetry: { port: $telemetry_port, interfaces: ["static:127.0.0.1"],
+               metrics: [ { namespace: "app", name: "queue_depth", help: "queued", type: "gauge" } ] } }
+JSON
 if command -v etcd >/dev/null && [ -x "$build/bench/etcd_cluster" ]; then
   "$build/bench/etcd_cluster" --members 1 --max-seconds 900 >"$tmp/etcd.out" 2>"$tmp/etcd.err" &
   pids+=($!)
@@ -92,13 +102,14 @@ if command -v etcd >/dev/null && [ -x "$build/bench/etcd_cluster" ]; then
 else
   echo "profile.sh: no etcd: the etcd scenario is skipped" >&2
 fi
+scenarios+=(telemetry)
 
 # run SCENARIO TRACE-FILE WRAPPER...: the binary under WRAPPER for a few
 # seconds (SIGHUP half-way for `periodic`), then SIGTERM and wait.
 run() {
   local name=$1 out=$2; shift 2
   local secs=2
-  case $name in discovery | etcd) secs=4 ;; esac
+  case $name in discovery | etcd | telemetry) secs=4 ;; esac
   "$@" "$bin" -config "$tmp/$name.json5" >"$out.log" 2>&1 &
   local pid=$! target
   target=$pid
@@ -109,10 +120,20 @@ run() {
   grep -q ' started (pid ' "$out.log" || { echo "profile.sh: $name did not start:" >&2; cat "$out.log" >&2; exit 1; }
   sleep "$((secs / 2))"
   [ "$name" = periodic ] && kill -HUP "$target"
+  [ "$name" = telemetry ] && scrape
   sleep "$((secs - secs / 2))"
   kill -TERM "$target"
   wait "$pid" || true
   if [ "$1" = perf ]; then perf script -i "$out.data" >"$out" 2>/dev/null; fi
+}
+# scrape: what Prometheus and an operator do to a monitored autopilot.
+scrape() {
+  "$bin" -putmetric app_queue_depth=3 -config "$tmp/telemetry.json5" >/dev/null
+  local path
+  for path in metrics status; do
+    python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=30).read()' \
+      "http://127.0.0.1:$telemetry_port/$path"
+  done
 }
 lackey() { exec valgrind --tool=lackey --trace-mem=yes --log-file="$1" "${@:2}"; }
 
