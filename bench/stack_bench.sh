@@ -26,12 +26,8 @@
 # 127.0.7), the ports (default 38080 / 38443 for HTTP / HTTPS, the others
 # 38081-38091 and 32379-32380: away from the tests' and 80/443).
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$here/.."
-export AUTOPILOT_BUILD="${AUTOPILOT_BUILD:-$root/build}"
-export AUTOPILOT_BIN="${AUTOPILOT_BIN:-$AUTOPILOT_BUILD/src/autopilot}"
-export DEMO_APP="${DEMO_APP:-$AUTOPILOT_BUILD/stack/app/autopilot-demo-app}"
-LOAD="${STACK_LOAD:-$AUTOPILOT_BUILD/bench/stack_load}"
+# shellcheck source=bench/stack_env.sh
+. "$(dirname "$0")/stack_env.sh"
 export STACK_DIR="${STACK_DIR:-/tmp/autopilot-stack-bench}"
 export STACK_NET="${STACK_NET:-127.0.7}"
 export STACK_HTTP_PORT="${STACK_HTTP_PORT:-38080}" STACK_HTTPS_PORT="${STACK_HTTPS_PORT:-38443}"

@@ -37,12 +37,8 @@
 # own (STACK_DIR default /tmp/autopilot-stack-load, STACK_NET default 127.0.6,
 # STACK_HTTP_PORT / STACK_HTTPS_PORT default 18080 / 18443).
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$here/.."
-export AUTOPILOT_BUILD="${AUTOPILOT_BUILD:-$root/build}"
-export AUTOPILOT_BIN="${AUTOPILOT_BIN:-$AUTOPILOT_BUILD/src/autopilot}"
-export DEMO_APP="${DEMO_APP:-$AUTOPILOT_BUILD/stack/app/autopilot-demo-app}"
-LOAD="${STACK_LOAD:-$AUTOPILOT_BUILD/bench/stack_load}"
+# shellcheck source=bench/stack_env.sh
+. "$(dirname "$0")/stack_env.sh"
 export STACK_DIR="${STACK_DIR:-/tmp/autopilot-stack-load}"
 export STACK_NET="${STACK_NET:-127.0.6}"
 export STACK_HTTP_PORT="${STACK_HTTP_PORT:-18080}"

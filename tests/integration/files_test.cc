@@ -319,6 +319,24 @@ TEST(Files, StashFoundThroughTheCatalogAndAnOptional404KeepsTheImagesFile) {
   EXPECT_TRUE(registrar.wait_exit());
 }
 
+// A StashBox server's tree: srv/ssl/ssl.crt holding `cert`, an embedded
+// catalog beside it, and a config serving srv/ with the token from
+// $STASH_TOKEN, registered on 127.0.0.1 under StashBox's default name
+// (`stash`: the config names no service); `extra`: more top-level keys.
+struct StashTree {
+  explicit StashTree(const std::string& cert, const std::string& extra = "") {
+    fs::create_directories(dir.path() + "/srv/ssl");
+    dir.write("srv/ssl/ssl.crt", cert);
+    catalog = dir.path() + "/catalog";
+    config = dir.write("stash.json", R"({ "tokenEnv": "STASH_TOKEN",
+  "mounts": [ { "mount": "/", "provider": "file", "basePath": ")" + dir.path() + R"(/srv" } ], )" + extra + R"(
+  "service": { "interfaces": ["static:127.0.0.1"], "interval": "200ms", "ttl": 2 } })");
+  }
+  TempDir dir;
+  std::string catalog;
+  std::string config;
+};
+
 // Both halves of the StashBox habit together: a real `autopilot stash`
 // (file mount, bearer token from its environment) registers itself as the
 // service `stash` in an embedded catalog; once it is passing there, an
@@ -327,14 +345,9 @@ TEST(Files, StashFoundThroughTheCatalogAndAnOptional404KeepsTheImagesFile) {
 TEST(Files, FromARealAutopilotStashFoundThroughTheCatalog) {
   constexpr const char* kCert = "-----BEGIN CERTIFICATE-----\nMIIBstash0cert\n-----END CERTIFICATE-----\n";
   constexpr const char* kToken = "stash-t0ken-9f3";
-  TempDir stash_dir;
-  fs::create_directories(stash_dir.path() + "/srv/ssl");
-  stash_dir.write("srv/ssl/ssl.crt", kCert);
-  std::string catalog = stash_dir.path() + "/catalog";
-  // No service name: StashBox's servers register as `stash` by default.
-  std::string cfg = stash_dir.write("stash.json", R"({ "tokenEnv": "STASH_TOKEN",
-  "mounts": [ { "mount": "/", "provider": "file", "basePath": ")" + stash_dir.path() + R"(/srv" } ],
-  "service": { "interfaces": ["static:127.0.0.1"], "interval": "200ms", "ttl": 2 } })");
+  StashTree tree(kCert);
+  const std::string& catalog = tree.catalog;
+  const std::string& cfg = tree.config;
   Process stash({autopilot_bin(), "stash", "-p", "0", "-c", cfg, "--discovery-dir", catalog},
                 {std::string("STASH_TOKEN=") + kToken});
   auto serving = stash.wait_for("stash: serving .* on [0-9.]+:\\d+");
@@ -409,14 +422,9 @@ TEST(Files, FromAnHttpsStashFoundThroughTheCatalogTrustingATestCa) {
   ASSERT_TRUE(openssl(d, "x509 -req -in stash.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out stash.pem -days 2 "
                          "-extfile ext.cnf"));
 
-  TempDir stash_dir;
-  fs::create_directories(stash_dir.path() + "/srv/ssl");
-  stash_dir.write("srv/ssl/ssl.crt", kCert);
-  std::string catalog = stash_dir.path() + "/catalog";
-  std::string cfg = stash_dir.write("stash.json", R"({ "tokenEnv": "STASH_TOKEN",
-  "mounts": [ { "mount": "/", "provider": "file", "basePath": ")" + stash_dir.path() + R"(/srv" } ],
-  "tls": { "cert": ")" + d + R"(/stash.pem", "key": ")" + d + R"(/stash.key" },
-  "service": { "interfaces": ["static:127.0.0.1"], "interval": "200ms", "ttl": 2 } })");
+  StashTree tree(kCert, R"("tls": { "cert": ")" + d + R"(/stash.pem", "key": ")" + d + R"(/stash.key" },)");
+  const std::string& catalog = tree.catalog;
+  const std::string& cfg = tree.config;
 
   TempDir dir;
   std::string out = dir.path() + "/out";

@@ -360,6 +360,21 @@ TEST(Stash, BadConfigExitsTwoWithThePositionBeforeServing) {
       << amazon.output();
 }
 
+// SIGTERM: the stash exits 0 and its registration is gone from the catalog
+// that `catalog services CATALOG_ARGS` lists.
+void expect_withdrawn_on_sigterm(Stash& stash, const std::vector<std::string>& catalog_args) {
+  stash.process.signal(SIGTERM);
+  auto exit = stash.process.wait_exit();
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 0) << stash.process.output();
+  EXPECT_GE(stash.process.find("job configs: deregistered"), 0) << stash.process.output();
+  std::vector<std::string> argv{autopilot_bin(), "catalog", "services"};
+  argv.insert(argv.end(), catalog_args.begin(), catalog_args.end());
+  Process after(argv);
+  ASSERT_TRUE(after.wait_exit());
+  EXPECT_EQ(nlohmann::json::parse(after.output(), nullptr, false), nlohmann::json::array()) << after.output();
+}
+
 void put_key(const std::string& catalog, const std::string& key, const std::string& value) {
   boost::asio::io_context io;
   os::AsioTimers timers(io);
@@ -401,14 +416,7 @@ TEST(Stash, KvProviderAndRegistrationInTheEmbeddedCatalog) {
   EXPECT_EQ(j[0]["port"], stash.port);
   EXPECT_EQ(j[0]["address"], "127.0.0.1");
 
-  stash.process.signal(SIGTERM);
-  auto exit = stash.process.wait_exit();
-  ASSERT_TRUE(exit);
-  EXPECT_EQ(exit->code, 0) << stash.process.output();
-  EXPECT_GE(stash.process.find("job configs: deregistered"), 0) << stash.process.output();
-  Process after({autopilot_bin(), "catalog", "services", "--discovery-dir", catalog});
-  ASSERT_TRUE(after.wait_exit());
-  EXPECT_EQ(nlohmann::json::parse(after.output(), nullptr, false), nlohmann::json::array());
+  expect_withdrawn_on_sigterm(stash, {"--discovery-dir", catalog});
 }
 
 // An etcd key as an operator writes it (etcdctl put), under the catalog's
@@ -469,14 +477,7 @@ TEST(Stash, KvProviderAndRegistrationInEtcd) {
   ASSERT_TRUE(keys) << keys.error().message;
   EXPECT_EQ(nlohmann::json::parse(keys->body, nullptr, false).value("count", "0"), "1") << keys->body;
 
-  stash.process.signal(SIGTERM);
-  auto exit = stash.process.wait_exit();
-  ASSERT_TRUE(exit);
-  EXPECT_EQ(exit->code, 0) << stash.process.output();
-  EXPECT_GE(stash.process.find("job configs: deregistered"), 0) << stash.process.output();
-  Process after({autopilot_bin(), "catalog", "services", "--etcd", etcd});
-  ASSERT_TRUE(after.wait_exit());
-  EXPECT_EQ(nlohmann::json::parse(after.output(), nullptr, false), nlohmann::json::array()) << after.output();
+  expect_withdrawn_on_sigterm(stash, {"--etcd", etcd});
 }
 
 TEST(Stash, KvMountWithoutACatalogIsABadConfig) {
