@@ -107,6 +107,10 @@ def wait_served(client, proxies, source, served_ok, t0):
     connection can still reach an old worker (old set) for a moment, so one
     answer proves nothing."""
     since, polls = {p: None for p in proxies}, {p: 0 for p in proxies}
+
+    def stable(p):
+        return since[p] and polls[p] >= 3 and time.monotonic() - since[p] >= STABLE_S
+
     deadline = t0 + CHANGE_TIMEOUT_S
     while time.monotonic() < deadline:
         for p in proxies:
@@ -116,11 +120,10 @@ def wait_served(client, proxies, source, served_ok, t0):
                 polls[p] += 1
             else:
                 since[p], polls[p] = None, 0
-        now = time.monotonic()
-        if all(since[p] and polls[p] >= 3 and now - since[p] >= STABLE_S for p in proxies):
+        if all(stable(p) for p in proxies):
             break
         time.sleep(POLL_STEP_S)
-    return {p: since[p] - t0 for p in proxies if since[p] and polls[p] >= 3 and time.monotonic() - since[p] >= STABLE_S}
+    return {p: since[p] - t0 for p in proxies if stable(p)}
 
 
 def cmd_changes(n):

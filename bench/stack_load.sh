@@ -92,18 +92,11 @@ app_addresses() {
 etcd_endpoints() {  # the healthy members' client URLs, comma-separated
   status | python3 -c 'import json,sys; print(",".join(m["url"] for m in json.load(sys.stdin)["tiers"]["discovery"] if m["healthy"]))'
 }
-etcd_leader() {  # the member the others follow (etcd's /v3/maintenance/status)
-  status | python3 -c '
-import json, sys, urllib.request
-for m in json.load(sys.stdin)["tiers"]["discovery"]:
-    try:
-        req = urllib.request.Request(m["url"] + "/v3/maintenance/status", data=b"{}", method="POST")
-        st = json.load(urllib.request.urlopen(req, timeout=2))
-    except (OSError, ValueError):
-        continue
-    if st.get("leader") and st.get("header", {}).get("member_id") == st["leader"]:
-        print(m["name"])
-        break'
+etcd_leader() {  # the member the others follow (stack/stacklib.py)
+  status | PYTHONPATH="$root/stack" python3 -c '
+import json, sys
+from stacklib import etcd_leader
+print(etcd_leader(json.load(sys.stdin)["tiers"]["discovery"]) or "")'
 }
 redis_master() {
   status | python3 -c 'import json,sys; print(" ".join(r["name"] for r in json.load(sys.stdin)["tiers"]["redis"] if r["role"] == "master"))'

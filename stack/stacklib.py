@@ -1,10 +1,12 @@
-"""What the stack's test (tests/integration/stack_test.py) and its demo
-(stack/demo.py) both need to talk to the stack: HTTPS requests through a
-proxy from a chosen source address, a WebSocket echo over TLS, a free port,
-and waiting for a condition. Python's standard library only.
+"""What the stack's test (tests/integration/stack_test.py), its demo
+(stack/demo.py) and its benchmarks (bench/) need to talk to the stack: HTTPS
+requests through a proxy from a chosen source address, a WebSocket echo over
+TLS, a free port, waiting for a condition, and the etcd leader. Python's
+standard library only.
 """
 import base64
 import http.client
+import json
 import os
 import socket
 import ssl
@@ -49,6 +51,22 @@ class Client:
             return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read().decode(errors="replace")
         finally:
             conn.close()
+
+
+def etcd_leader(discovery):
+    """The name of the member the others follow, from /v3/maintenance/status;
+    `discovery` is `run.sh status --json`'s tiers.discovery. None without one."""
+    for m in discovery:
+        try:
+            conn = http.client.HTTPConnection(m["address"], m["port"], timeout=2)
+            conn.request("POST", "/v3/maintenance/status", body="{}")
+            st = json.loads(conn.getresponse().read())
+            conn.close()
+        except (OSError, ValueError):
+            continue
+        if st.get("leader") and st.get("header", {}).get("member_id") == st["leader"]:
+            return m["name"]
+    return None
 
 
 def websocket_echo(ctx, host, port, path, messages):

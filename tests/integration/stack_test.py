@@ -18,7 +18,6 @@ leaving nothing. Environment: AUTOPILOT_BIN, DEMO_APP, STACK_RUN (set by
 ctest); STACK_NET (default 127.0.9, away from a stack someone runs on the
 default 127.0.1); STACK_HTTP_PORT / STACK_HTTPS_PORT (default: free ports).
 """
-import http.client
 import json
 import os
 import subprocess
@@ -28,7 +27,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../stack"))
-from stacklib import Client, free_port, wait_for, websocket_echo  # noqa: E402
+from stacklib import Client, etcd_leader, free_port, wait_for, websocket_echo  # noqa: E402
 
 RUN = os.environ.get("STACK_RUN") or os.path.join(os.path.dirname(__file__), "../../stack/run.sh")
 ETCD = "--etcd" in sys.argv[1:]
@@ -73,21 +72,6 @@ def catalog_addresses(service):
         return [i["address"] for i in json.loads(out.stdout)]
     except ValueError:
         return []
-
-
-def etcd_leader(discovery):
-    """The name of the member the others follow, from /v3/maintenance/status."""
-    for m in discovery:
-        try:
-            conn = http.client.HTTPConnection(m["address"], m["port"], timeout=2)
-            conn.request("POST", "/v3/maintenance/status", body="{}")
-            st = json.loads(conn.getresponse().read())
-            conn.close()
-        except (OSError, ValueError):
-            continue
-        if st.get("leader") and st.get("header", {}).get("member_id") == st["leader"]:
-            return m["name"]
-    return None
 
 
 def kill_etcd_leader(c, tiers):
