@@ -6,7 +6,7 @@
 #   build-asan/  under AddressSanitizer (leaks included) and UndefinedBehavior-
 #                Sanitizer: dynamic, no layout, no benchmarks, -O1 with line
 #                tables only (it compiles about as fast as build/ does).
-# Then it builds the libFuzzer targets and runs each for 20 s (fuzz/run.sh --ci).
+# Then it builds the libFuzzer targets and runs each for 30 s (fuzz/run.sh --ci).
 # CI runs this (.ci/run); it prints how long each step took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
