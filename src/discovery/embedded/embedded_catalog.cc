@@ -123,11 +123,16 @@ void EmbeddedCatalog::run_changes() {
   while (!changes_.empty()) {
     bool give_up = lock_busy_since_ && timers_.now() - *lock_busy_since_ >= options_.catalog_lock_timeout;
     if (changes_.front()(give_up) == Attempt::kBusy) {
+      // Waits of a few milliseconds are the normal sharing of the catalog
+      // between the host's autopilots: only a long one is worth a warning.
       if (!lock_busy_since_) {
         lock_busy_since_ = timers_.now();
+      } else if (!lock_wait_logged_ && timers_.now() - *lock_busy_since_ >= options_.lock_wait_warning) {
+        lock_wait_logged_ = true;
         log_.warn(fmt::format("catalog: {} is busy{}; changes wait for it (up to {}ms)", store_.lock_path(),
                               lock_holder_note(), options_.catalog_lock_timeout.count()));
       }
+      watch_lock_release();
       change_timer_.after(options_.lock_retry_interval, [this] { run_changes(); });
       return;
     }
@@ -135,10 +140,24 @@ void EmbeddedCatalog::run_changes() {
     // A change that gave up leaves lock_busy_since_ set: the next ones get
     // one attempt each until the lock is free again.
     if (!give_up && lock_busy_since_) {
-      log_.info(fmt::format("catalog: {} is free again", store_.lock_path()));
+      if (lock_wait_logged_) log_.info(fmt::format("catalog: {} is free again", store_.lock_path()));
       lock_busy_since_.reset();
+      lock_wait_logged_ = false;
     }
   }
+  lock_watch_.reset();
+}
+
+// While changes wait, a release of catalog.lock (a close after writing, in
+// the root) retries them at once rather than at the next lock_retry_interval:
+// under a busy disk a holder's fsyncs make the waits frequent. The watch is
+// dropped once nothing waits, so other processes' writes wake nobody.
+void EmbeddedCatalog::watch_lock_release() {
+  if (lock_watch_ || !inotify_ok_) return;
+  auto watched = files_.watch(store_.root(), [this](const std::string&) {
+    if (!changes_.empty()) change_timer_.after(Duration{0}, [this] { run_changes(); });
+  });
+  if (watched) lock_watch_ = std::move(*watched);  // else the retries alone, as without inotify
 }
 
 std::string EmbeddedCatalog::lock_holder_note() const {

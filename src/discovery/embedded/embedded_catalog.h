@@ -9,7 +9,9 @@
 //   loop. Nothing waits for a flock: a change (register, heartbeat, status,
 //   deregister, put, del, CAS) that finds catalog.lock held by another
 //   process is queued and retried every lock_retry_interval, in call order,
-//   up to catalog_lock_timeout; then it fails, and the holder (pid and
+//   up to catalog_lock_timeout, and at once when the root's watch sees a
+//   holder let go (our holders close a write descriptor of the lock file
+//   after releasing it); then it fails, and the holder (pid and
 //   command, when /proc tells) is named in the log and the error. A process
 //   that holds the lock for long freezes only the catalog's writes, never
 //   our loop (signals, reaping, timers go on).
@@ -59,8 +61,10 @@ struct EmbeddedOptions {
   bool use_inotify = true;
   std::chrono::milliseconds rescan_interval{2000};
   std::chrono::milliseconds lock_retry_interval{100};
-  // How long a change waits for catalog.lock held by another process.
+  // How long a change waits for catalog.lock held by another process, and
+  // after how long of waiting that is logged (a warning naming the holder).
   std::chrono::milliseconds catalog_lock_timeout{10000};
+  std::chrono::milliseconds lock_wait_warning{1000};
   bool fsync = true;  // fsync every file before it is renamed into place
   // The wall clock records' expiry is measured on; tests may shift it.
   std::function<WallClock::time_point()> wall_clock = [] { return WallClock::now(); };
@@ -133,6 +137,7 @@ class EmbeddedCatalog : public Catalog {
   void change(std::function<Result<T>()> op, Callback<T> done);
   enum class Attempt { kDone, kBusy };
   void run_changes();
+  void watch_lock_release();
   std::string lock_holder_note() const;
 
   // Watch machinery (embedded_watch.cc).
@@ -170,6 +175,8 @@ class EmbeddedCatalog : public Catalog {
   // wait is over (fail rather than report busy).
   std::deque<std::function<Attempt(bool give_up)>> changes_;
   std::optional<os::Clock::time_point> lock_busy_since_;  // while another process holds catalog.lock
+  bool lock_wait_logged_ = false;                         // this wait has been warned of
+  std::unique_ptr<os::Files::Watch> lock_watch_;          // the root, while changes wait for catalog.lock
   os::Timer change_timer_{timers_};
   os::Timer expiry_timer_{timers_}, rescan_timer_{timers_}, lock_timer_{timers_};
   Lifetime lifetime_;  // last: ends our posts, results and handles' cancels

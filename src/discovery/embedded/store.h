@@ -62,7 +62,8 @@ struct KvSnapshot {
 
 class Store {
  public:
-  // `sync`: fsync every file before it is renamed into place.
+  // `sync`: fsync every file before it is renamed into place (except a
+  // heartbeat's record: see heartbeat()).
   Store(std::string root, bool sync, os::Files& files, log::Log& log);
 
   // Creates ROOT (with its parents) and its subdirectories, each new one
@@ -140,7 +141,7 @@ class Store {
   Result<std::unique_ptr<os::Files::Lock>> take_lock();
   // Callers hold catalog.lock.
   Result<Index> next_revision();
-  Result<void> write_instance(const InstanceRecord& record);
+  Result<void> write_instance(const InstanceRecord& record, bool durable = true);
   Result<void> write_index(const std::string& dir, Index index);
   Result<std::optional<Found>> find_live(const std::string& id, WallClock::time_point now);
   Result<std::optional<KvEntry>> load_kv(const std::string& key);
@@ -150,7 +151,7 @@ class Store {
   // Paths relative to ROOT, reached through dir_.
   Result<void> make_dir(const std::string& rel);
   Result<void> remove_file(const std::string& rel);
-  Result<void> write_file(const std::string& rel, const std::string& content);
+  Result<void> write_file(const std::string& rel, const std::string& content, bool durable = true);
   Result<std::vector<std::string>> list_dir(const std::string& rel);
   Result<std::optional<std::string>> read_record_file(const std::string& rel);
   Index read_index_file(const std::string& rel);
