@@ -191,11 +191,13 @@ container_json() {  # container_json CONTAINER STATE ADDRESS REDIS_RUNNING
   [ "$state" = running ] && [ -n "$ip" ] && running=true
   case "$tier" in
     proxy)
-      local serving=false
+      local serving=false tls=(--cacert "$CA")
+      [ "${OWN_CERT:-0}" = 0 ] || tls=(--insecure)
       $running && healthy_in nginx "$ip" && healthy=true
       # Serving: an app answers through it over https, with the stack's CA
-      # (so the certificate is the stack's, from the stash or base64 env).
-      $healthy && [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" --resolve "proxy:443:$ip" --max-time 2 \
+      # (so the certificate is the stack's, from the stash), or with the
+      # caller's certificate (SSL_CERT_BASE64 given to `up`) unverified.
+      $healthy && [ "$(curl -s -o /dev/null -w '%{http_code}' "${tls[@]}" --resolve "proxy:443:$ip" --max-time 2 \
         https://proxy/ 2>/dev/null)" = 200 ] && serving=true
       printf '{"name":"%s","container":"%s","state":"%s","address":"%s","http":"http://%s:80","https":"https://%s:443","tls_name":"proxy","healthy":%s,"serving":%s,"certificate":"%s"}' \
         "$name" "$c" "$state" "$ip" "$ip" "$ip" "$healthy" "$serving" "$($healthy && certificate_source "$c")" ;;
@@ -356,7 +358,9 @@ cmd_up() {
   [ -z "$(project_containers)" ] || die "project $PROJECT has containers already (STACK_PROJECT picks another)"
   mkdir -p "$STACK_DIR"
   # Recorded first, so `down` removes whatever a failed `up` made.
-  printf 'PROJECT=%s\nPREFIX=%s\nMODE=%s\n' "$PROJECT" "$PREFIX" "$MODE" > "$STATE"
+  OWN_CERT=0
+  [ -z "${SSL_CERT_BASE64:-}" ] || OWN_CERT=1
+  printf 'PROJECT=%s\nPREFIX=%s\nMODE=%s\nOWN_CERT=%s\n' "$PROJECT" "$PREFIX" "$MODE" "$OWN_CERT" > "$STATE"
   t0=$(date +%s%N)
   make_certificates
   base=$("$here/base.sh")
