@@ -18,8 +18,9 @@ packages=(
   redis-server redis-sentinel redis-tools                    # the reference stack's Redis tier (stack/, ctest -L stack)
   # The stack as real containers (stack/containers/, ctest -L containers): Debian's podman with runc (crun
   # refuses the hybrid cgroup layout here), podman-compose to run stack/compose.yaml, docker-compose only for
-  # its `config` check, debootstrap for the base image (no registry needed), catatonit for podman pods.
-  podman runc podman-compose docker-compose debootstrap catatonit
+  # its `config` check, debootstrap for the base image (no registry needed), catatonit for podman pods,
+  # the CNI dnsname plugin so that containers resolve each other by name (the etcd members of --etcd).
+  podman runc podman-compose docker-compose debootstrap catatonit golang-github-containernetworking-plugin-dnsname
   clang libclang-rt-dev                                      # fuzz/run.sh: clang++ with libFuzzer and the ASan/UBSan runtimes
 )
 missing=()

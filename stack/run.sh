@@ -12,15 +12,16 @@
 #   run.sh stop NAME           stop one container gracefully (SIGTERM to its autopilot)
 #   run.sh kill NAME           kill -9 one container's whole process tree (a crash)
 #   run.sh down                stop everything; no process, port or file is left
-#   run.sh up --containers     the same tiers as podman containers (stack/containers/)
+#   run.sh up --containers [--etcd]
+#                              the same tiers as podman containers (stack/containers/);
+#                              then status, scale app=N, stop, kill, logs and down on them
 #
 # Tiers: proxy x2 (nginx, $NET.1-2), app x2 ($NET.11-), redis x3
 # (redis-server + redis-sentinel, $NET.21-23), config x1 (autopilot stash,
 # $NET.31), monitoring x1 (Prometheus, $NET.41), and the discovery tier: the
 # embedded catalog (a directory, $STACK_DIR/catalog), or with --etcd etcd x3
 # ($NET.51-53). Every autopilot serves its telemetry on its own address.
-# --containers runs proxy, app and redis as podman containers (not yet the
-# config, monitoring and etcd tiers).
+# --containers runs every tier as podman containers (stack/compose.yaml).
 #
 # Environment: STACK_DIR (default /tmp/autopilot-stack), STACK_NET (default
 # 127.0.1), STACK_HTTP_PORT / STACK_HTTPS_PORT (default 80 / 443),
@@ -462,7 +463,8 @@ cmd_down() {
 
 # The same tiers as podman containers: `up --containers`, then every command
 # on a stack brought up so (its state dir says), in stack/containers/.
-if [ "${2:-}" = --containers ] || { [ "${1:-}" != up ] && [ -f "$STACK_DIR/containers.env" ]; }; then
+if { [ "${1:-}" = up ] && [[ " ${*:2} " == *" --containers "* ]]; } ||
+   { [ "${1:-}" != up ] && [ -f "$STACK_DIR/containers.env" ]; }; then
   args=()
   for a in "$@"; do [ "$a" = --containers ] || args+=("$a"); done
   exec "$here/containers/containers.sh" "${args[@]}"
@@ -475,5 +477,5 @@ case "${1:-}" in
   stop) [ -n "${2:-}" ] && [ -d "$STACK_DIR/$2" ] || die "no container ${2:-}"; stop_containers "$2" ;;
   kill) [ -n "${2:-}" ] && [ -d "$STACK_DIR/$2" ] || die "no container ${2:-}"; kill_container "$2" ;;
   down) cmd_down ;;
-  *) sed -n '2,30s/^# \{0,1\}//p' "$0"; exit 2 ;;
+  *) sed -n '2,32s/^# \{0,1\}//p' "$0"; exit 2 ;;
 esac
