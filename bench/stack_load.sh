@@ -15,6 +15,8 @@
 #   baseline   no fault
 #   rolling    rolling restart of the app tier: start a replacement, then
 #              SIGTERM the old instance (run.sh stop), one at a time
+#   rolling-post  the same under 100 % POST /session (writes, which nginx
+#              does not retry once sent)
 #   scale      app tier 2 -> 6 -> 2
 #   kill-app   kill -9 of one app process (its autopilot lives on)
 #   kill       kill -9 of one app container: the app and its autopilot
@@ -38,10 +40,12 @@
 # Per scenario: DIR/NAME.txt (the per-second table), DIR/NAME.json, and one
 # summary line on stdout. --check exits 1 unless the invariants hold (what
 # the `stack_faults` test asserts): 0 failed requests for baseline, rolling,
-# scale, flap and the etcd scenarios, and flap's reloads coalesced (at most 40
-# on the two proxies); for redis, /session writes succeed again afterwards;
-# for the etcd ones, no nginx reload (the upstream set never changed) and,
-# within 15 s of the fault's end, every instance the catalog listed before.
+# scale, flap and the etcd scenarios; for rolling and scale, no request sent
+# to a stopped app instance (nginx's error log; the app's drain); flap's
+# reloads coalesced (at most 40 on the two proxies); for redis, /session
+# writes succeed again afterwards; for the etcd ones, no nginx reload (the
+# upstream set never changed) and, within 15 s of the fault's end, every
+# instance the catalog listed before.
 # Environment: AUTOPILOT_BUILD (default ../build), STACK_LOAD, and run.sh's
 # own (STACK_DIR default /tmp/autopilot-stack-load, STACK_NET default 127.0.6,
 # STACK_HTTP_PORT / STACK_HTTPS_PORT default 18080 / 18443).
@@ -65,7 +69,7 @@ while [ $# -gt 0 ]; do
     --outage) outage="$2"; shift 2 ;;
     --check) check=1; shift ;;
     --etcd) etcd=1; shift ;;
-    -h|--help) sed -n '2,48s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,51s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) scenarios+=("$1"); shift ;;
   esac
 done
@@ -81,6 +85,7 @@ log() { echo "stack_load.sh: $*" >&2; }
 failed_checks=()
 flappers=()
 last_reloads=0
+last_upstream_errors=0
 
 cleanup() {
   local pid
@@ -233,6 +238,16 @@ fault_etcd_down() {
   log "the cluster is back and healthy in $((($(date +%s%N) - t) / 1000000)) ms"
 }
 
+# Requests nginx sent towards an app instance that had stopped (its error
+# log: connection refused, reset, closed before a header), from both proxies'
+# logs. proxy_next_upstream retries them on another instance when nothing
+# was sent yet (a refused connect: any method), so they need not fail; a
+# graceful stop (deregister, the app's 2 s drain while the proxies reload
+# without it, then SIGTERM) should leave none.
+upstream_errors() {
+  cat "$STACK_DIR"/proxy-*/autopilot.log 2>/dev/null | grep '\[error\]' | grep -c 'upstream: "http://' || true
+}
+
 reloads() {  # nginx reloads so far, from both proxies' logs
   cat "$STACK_DIR"/proxy-*/autopilot.log 2>/dev/null | grep -c "signal process started" || true
 }
@@ -240,9 +255,10 @@ reloads() {  # nginx reloads so far, from both proxies' logs
 # --- one scenario --------------------------------------------------------------
 
 scenario() {  # scenario NAME LOAD_SECONDS [stack_load args...]
-  local name="$1" seconds="$2" load_pid t0 t1 r0 r1 rc=0
+  local name="$1" seconds="$2" load_pid t0 t1 r0 r1 e0 rc=0
   shift 2
   r0=$(reloads)
+  e0=$(upstream_errors)
   "$LOAD" --url "https://$NET.1:$STACK_HTTPS_PORT" --url "https://$NET.2:$STACK_HTTPS_PORT" \
     --ca "$STACK_DIR/ca/ca.crt" --rate "$rate" --connections "$connections" --duration "$seconds" \
     --json "$out/$name.json" "$@" >"$out/$name.txt" 2>&1 &
@@ -254,9 +270,10 @@ scenario() {  # scenario NAME LOAD_SECONDS [stack_load args...]
   wait "$load_pid" || rc=$?
   r1=$(reloads)
   last_reloads=$((r1 - r0))
+  last_upstream_errors=$(($(upstream_errors) - e0))
   local fault_s=$(((t1 - t0) / 1000000))
   [ $((fault_s / 1000 + 2)) -lt "$seconds" ] || log "$name: the fault ($fault_s ms) outlasted the load"
-  printf '%-9s fault %6d ms  nginx reloads %4d  ' "$name" "$fault_s" $((r1 - r0))
+  printf '%-9s fault %6d ms  nginx reloads %4d  upstream errors %4d  ' "$name" "$fault_s" $((r1 - r0)) "$last_upstream_errors"
   tail -1 "$out/$name.txt"
   [ $rc = 0 ] || failed_checks+=("$name: fault or load exited $rc")
 }
@@ -265,6 +282,12 @@ check_zero_failed() {
   local f
   f=$(field "$out/$1.json" failed)
   [ "$f" = 0 ] || failed_checks+=("$1: $f failed requests")
+}
+
+# Graceful stops only (rolling, scale): no request met a stopped instance.
+check_drained() {
+  [ "$last_upstream_errors" = 0 ] ||
+    failed_checks+=("$1: $last_upstream_errors requests sent to a stopped app instance (retried by nginx; no drain?)")
 }
 
 # After an etcd fault, every instance listed before it is listed again
@@ -345,9 +368,10 @@ echo "machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f
 for s in "${scenarios[@]}"; do
   case "$s" in
     baseline) scenario baseline "${duration:-10}"; check_zero_failed baseline ;;
-    rolling) scenario rolling "${duration:-40}"; check_zero_failed rolling ;;
-    rolling-post) scenario rolling-post "${duration:-40}" --mix /session=1; check_zero_failed rolling-post ;;
-    scale) scenario scale "${duration:-40}"; check_zero_failed scale ;;
+    rolling) scenario rolling "${duration:-40}"; check_zero_failed rolling; check_drained rolling ;;
+    rolling-post)
+      scenario rolling-post "${duration:-40}" --mix /session=1; check_zero_failed rolling-post; check_drained rolling-post ;;
+    scale) scenario scale "${duration:-40}"; check_zero_failed scale; check_drained scale ;;
     kill-app) scenario kill-app "${duration:-25}" ;;
     kill) scenario kill "${duration:-25}" ;;
     flap)
