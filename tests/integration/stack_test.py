@@ -7,7 +7,7 @@ With --etcd the stack runs on its 3-member etcd cluster (the discovery
 tier), and the test also kills the etcd leader's container: nothing may
 change (every tier stays healthy and registered, requests keep succeeding),
 then starts it again (`run.sh start`: it rejoins with its data). Under a
-steady load through both proxies it then kills a follower and starts it
+steady load through both proxies it then stops a follower and starts it
 again, and kills all three members for a few seconds and starts them again:
 no request may fail, no proxy reload (the upstream set never changed: the
 autopilots keep the last catalog they read), and afterwards every instance
@@ -186,7 +186,7 @@ def kill_etcd_leader(c, tiers):
 
 
 def etcd_faults(c, tiers):
-    """Under load: a follower killed and started again; then every member
+    """Under load: a follower stopped and started again; then every member
     killed for 6 s (twice the instances' TTL) and started again. No request
     fails, no proxy reloads, and every registration is there afterwards."""
     started = time.monotonic()
@@ -199,14 +199,14 @@ def etcd_faults(c, tiers):
     leader = etcd_leader(status()["tiers"]["discovery"])
     follower = [m for m in members if m != leader][0]
 
-    def restart_follower():
-        run("kill", follower)
+    def restart_follower():  # a graceful stop this time: `stop` keeps a member's data dir
+        run("stop", follower)
         time.sleep(2)
         return run("start", follower)
 
     out = load.run(restart_follower, 1)
     check(out.returncode == 0 and not load.errors and load.count > 20,
-          f"{follower} (a follower) killed, started again and healthy: {load.count} requests, "
+          f"{follower} (a follower) stopped, started again with its data and healthy: {load.count} requests, "
           f"failures {load.errors[:5]} {out.stderr.strip()}")
 
     def outage():
