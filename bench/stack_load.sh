@@ -4,15 +4,19 @@
 # outcome, with p50/p99/max, per 1-second bucket (bench/stack_load).
 #
 #   bench/stack_load.sh [--etcd] [--rate R] [--connections N] [--duration S]
-#                       [--out DIR] [--check] [SCENARIO ...]
+#                       [--outage S] [--out DIR] [--check] [SCENARIO ...]
 #
 # --etcd: the stack on its 3-member etcd cluster (run.sh up --etcd) instead of
 # the embedded catalog; the flappers register there too.
 #
-# Scenarios (default: all but soak, in this order; with --etcd, etcd-leader last):
+# Scenarios (default: all but soak, in this order; with --etcd, the three
+# etcd ones after them; they leave the cluster as they found it, so any
+# order and repeats work):
 #   baseline   no fault
 #   rolling    rolling restart of the app tier: start a replacement, then
 #              SIGTERM the old instance (run.sh stop), one at a time
+#   rolling-post  the same under 100 % POST /session (writes, which nginx
+#              does not retry once sent)
 #   scale      app tier 2 -> 6 -> 2
 #   kill-app   kill -9 of one app process (its autopilot lives on)
 #   kill       kill -9 of one app container: the app and its autopilot
@@ -20,10 +24,15 @@
 #              each one an nginx re-render and reload on both proxies
 #   redis      only /session writes; kill -9 of the Redis master container:
 #              how long writes fail, acknowledged writes lost
-#   etcd-leader  (--etcd only) kill -9 of the etcd leader's member: the
-#              cluster elects another, every autopilot carries on with the two
-#              left (the dead member's remains are cleared afterwards, so it
-#              runs once, last)
+#   etcd-follower  (--etcd only) kill -9 of a follower's container (etcd
+#              and its autopilot); 10 s later `run.sh start` starts it again
+#              with its data dir: it rejoins
+#   etcd-leader  (--etcd only) the same for the leader's: the two left elect
+#              another, every autopilot carries on with them
+#   etcd-down  (--etcd only) kill -9 of all three members' containers; after
+#              --outage seconds (default 30) all started again: meanwhile the
+#              autopilots keep the last catalog they read (nginx its upstreams)
+#              and heartbeat in vain; afterwards every registration is there
 #   soak       one random fault (rolling, scale, kill-app, kill, flap) every
 #              30 s for --duration seconds (default 300); the autopilots' RSS
 #              and open fds sampled every 30 s
@@ -31,8 +40,12 @@
 # Per scenario: DIR/NAME.txt (the per-second table), DIR/NAME.json, and one
 # summary line on stdout. --check exits 1 unless the invariants hold (what
 # the `stack_faults` test asserts): 0 failed requests for baseline, rolling,
-# scale, flap and etcd-leader, and flap's reloads coalesced (at most 40 on the two
-# proxies); for redis, /session writes succeed again afterwards.
+# scale, flap and the etcd scenarios; for rolling and scale, no request sent
+# to a stopped app instance (nginx's error log; the app's drain); flap's
+# reloads coalesced (at most 40 on the two proxies); for redis, /session
+# writes succeed again afterwards; for the etcd ones, no nginx reload (the
+# upstream set never changed) and, within 15 s of the fault's end, every
+# instance the catalog listed before.
 # Environment: AUTOPILOT_BUILD (default ../build), STACK_LOAD, and run.sh's
 # own (STACK_DIR default /tmp/autopilot-stack-load, STACK_NET default 127.0.6,
 # STACK_HTTP_PORT / STACK_HTTPS_PORT default 18080 / 18443).
@@ -46,22 +59,23 @@ export STACK_HTTPS_PORT="${STACK_HTTPS_PORT:-18443}"
 RUN="$root/stack/run.sh"
 NET="$STACK_NET"
 
-rate=200 connections=16 duration="" out="" check=0 scenarios=() etcd=0
+rate=200 connections=16 duration="" out="" check=0 scenarios=() etcd=0 outage=30
 while [ $# -gt 0 ]; do
   case "$1" in
     --rate) rate="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
     --duration) duration="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
+    --outage) outage="$2"; shift 2 ;;
     --check) check=1; shift ;;
     --etcd) etcd=1; shift ;;
-    -h|--help) sed -n '2,30s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,51s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) scenarios+=("$1"); shift ;;
   esac
 done
 if [ ${#scenarios[@]} = 0 ]; then
   scenarios=(baseline rolling scale kill-app kill flap redis)
-  [ $etcd = 0 ] || scenarios+=(etcd-leader)
+  [ $etcd = 0 ] || scenarios+=(etcd-follower etcd-leader etcd-down)
 fi
 out="${out:-$(mktemp -d /tmp/stack-load.XXXXXX)}"
 mkdir -p "$out"
@@ -71,6 +85,7 @@ log() { echo "stack_load.sh: $*" >&2; }
 failed_checks=()
 flappers=()
 last_reloads=0
+last_upstream_errors=0
 
 cleanup() {
   local pid
@@ -117,6 +132,8 @@ fault_rolling() {  # a replacement first, then SIGTERM to the old one
     "$RUN" stop "$old"
   done
 }
+
+fault_rolling_post() { fault_rolling; }
 
 fault_scale() {
   "$RUN" scale app=6 >/dev/null
@@ -168,14 +185,67 @@ fault_redis() {
   "$RUN" kill "$master"
 }
 
+etcd_members() { status | python3 -c 'import json,sys; print(" ".join(m["name"] for m in json.load(sys.stdin)["tiers"]["discovery"]))'; }
+
+# Every instance in the catalog, one "service id" a line, sorted; the
+# flappers' are left out (they come and go by design).
+registrations() {
+  status | AUTOPILOT_BIN="$AUTOPILOT_BIN" python3 -c '
+import json, os, subprocess, sys
+args = json.load(sys.stdin)["catalog_args"]
+def read(*what):
+    return json.loads(subprocess.run([os.environ["AUTOPILOT_BIN"], "catalog", *what, *args],
+                                     capture_output=True, text=True, check=True).stdout)
+lines = [s + " " + i["id"] for s in read("services") for i in read("service", s, "--all")]
+print("\n".join(sorted(l for l in lines if " flap-" not in l)))'
+}
+
+# kill -9 of one member's container, then (10 s later) started again with its
+# data dir; `run.sh start` waits until it is healthy (it has rejoined).
+restart_member() {
+  local t
+  log "kill -9 of $1 ($2)"
+  "$RUN" kill "$1"
+  sleep 10
+  t=$(date +%s%N)
+  "$RUN" start "$1"
+  log "$1 started again and healthy in $((($(date +%s%N) - t) / 1000000)) ms"
+}
+
+fault_etcd_follower() {
+  local leader follower
+  leader=$(etcd_leader)
+  [ -n "$leader" ] || { log "no etcd leader"; return 1; }
+  follower=$(etcd_members | tr ' ' '\n' | grep -vx "$leader" | head -1)
+  restart_member "$follower" "a follower"
+}
+
 fault_etcd_leader() {
   local leader
   leader=$(etcd_leader)
   [ -n "$leader" ] || { log "no etcd leader"; return 1; }
-  log "kill -9 of $leader, the etcd leader"
-  "$RUN" kill "$leader"
-  sleep 15  # an election, then the two members carry the stack
-  "$RUN" stop "$leader"  # clears its remains (run.sh status then counts two members)
+  restart_member "$leader" "the leader"
+}
+
+fault_etcd_down() {
+  local members t
+  members=$(etcd_members)
+  log "kill -9 of every etcd member ($members) for $outage s"
+  "$RUN" kill $members
+  sleep "$outage"
+  t=$(date +%s%N)
+  "$RUN" start $members
+  log "the cluster is back and healthy in $((($(date +%s%N) - t) / 1000000)) ms"
+}
+
+# Requests nginx sent towards an app instance that had stopped (its error
+# log: connection refused, reset, closed before a header), from both proxies'
+# logs. proxy_next_upstream retries them on another instance when nothing
+# was sent yet (a refused connect: any method), so they need not fail; a
+# graceful stop (deregister, the app's 2 s drain while the proxies reload
+# without it, then SIGTERM) should leave none.
+upstream_errors() {
+  cat "$STACK_DIR"/proxy-*/autopilot.log 2>/dev/null | grep '\[error\]' | grep -c 'upstream: "http://' || true
 }
 
 reloads() {  # nginx reloads so far, from both proxies' logs
@@ -185,9 +255,10 @@ reloads() {  # nginx reloads so far, from both proxies' logs
 # --- one scenario --------------------------------------------------------------
 
 scenario() {  # scenario NAME LOAD_SECONDS [stack_load args...]
-  local name="$1" seconds="$2" load_pid t0 t1 r0 r1 rc=0
+  local name="$1" seconds="$2" load_pid t0 t1 r0 r1 e0 rc=0
   shift 2
   r0=$(reloads)
+  e0=$(upstream_errors)
   "$LOAD" --url "https://$NET.1:$STACK_HTTPS_PORT" --url "https://$NET.2:$STACK_HTTPS_PORT" \
     --ca "$STACK_DIR/ca/ca.crt" --rate "$rate" --connections "$connections" --duration "$seconds" \
     --json "$out/$name.json" "$@" >"$out/$name.txt" 2>&1 &
@@ -199,9 +270,10 @@ scenario() {  # scenario NAME LOAD_SECONDS [stack_load args...]
   wait "$load_pid" || rc=$?
   r1=$(reloads)
   last_reloads=$((r1 - r0))
+  last_upstream_errors=$(($(upstream_errors) - e0))
   local fault_s=$(((t1 - t0) / 1000000))
   [ $((fault_s / 1000 + 2)) -lt "$seconds" ] || log "$name: the fault ($fault_s ms) outlasted the load"
-  printf '%-9s fault %6d ms  nginx reloads %4d  ' "$name" "$fault_s" $((r1 - r0))
+  printf '%-9s fault %6d ms  nginx reloads %4d  upstream errors %4d  ' "$name" "$fault_s" $((r1 - r0)) "$last_upstream_errors"
   tail -1 "$out/$name.txt"
   [ $rc = 0 ] || failed_checks+=("$name: fault or load exited $rc")
 }
@@ -210,6 +282,29 @@ check_zero_failed() {
   local f
   f=$(field "$out/$1.json" failed)
   [ "$f" = 0 ] || failed_checks+=("$1: $f failed requests")
+}
+
+# Graceful stops only (rolling, scale): no request met a stopped instance.
+check_drained() {
+  [ "$last_upstream_errors" = 0 ] ||
+    failed_checks+=("$1: $last_upstream_errors requests sent to a stopped app instance (retried by nginx; no drain?)")
+}
+
+# After an etcd fault, every instance listed before it is listed again
+# (waits at most 15 s: a lease lost meanwhile means registering again).
+check_registrations() {
+  local i now="" t
+  t=$(date +%s%N)
+  for i in $(seq 1 30); do
+    now=$(registrations 2>/dev/null) || now=""
+    [ "$now" = "$2" ] && break
+    sleep 0.5
+  done
+  if [ "$now" = "$2" ]; then
+    log "$1: every instance listed before ($(wc -l <<<"$2")) listed again, at read $i ($((($(date +%s%N) - t) / 1000000)) ms after the fault's end)"
+  else
+    failed_checks+=("$1: registrations missing: $(comm -23 <(echo "$2") <(echo "$now") | tr '\n' ' ')")
+  fi
 }
 
 # The Redis tier has lost its master's container: after the failover, do
@@ -273,8 +368,10 @@ echo "machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f
 for s in "${scenarios[@]}"; do
   case "$s" in
     baseline) scenario baseline "${duration:-10}"; check_zero_failed baseline ;;
-    rolling) scenario rolling "${duration:-40}"; check_zero_failed rolling ;;
-    scale) scenario scale "${duration:-40}"; check_zero_failed scale ;;
+    rolling) scenario rolling "${duration:-40}"; check_zero_failed rolling; check_drained rolling ;;
+    rolling-post)
+      scenario rolling-post "${duration:-40}" --mix /session=1; check_zero_failed rolling-post; check_drained rolling-post ;;
+    scale) scenario scale "${duration:-40}"; check_zero_failed scale; check_drained scale ;;
     kill-app) scenario kill-app "${duration:-25}" ;;
     kill) scenario kill "${duration:-25}" ;;
     flap)
@@ -283,9 +380,13 @@ for s in "${scenarios[@]}"; do
       # Reloads coalesced (stack/proxy's template wait): ~100 changes in 10 s
       # make at most ~1 reload a second on each proxy, not one per change.
       [ "$last_reloads" -le 40 ] || failed_checks+=("flap: $last_reloads nginx reloads for ~100 changes") ;;
-    etcd-leader)
-      [ $etcd = 1 ] || { log "etcd-leader needs --etcd"; exit 2; }
-      scenario etcd-leader "${duration:-25}"; check_zero_failed etcd-leader ;;
+    etcd-follower|etcd-leader|etcd-down)
+      [ $etcd = 1 ] || { log "$s needs --etcd"; exit 2; }
+      before=$(registrations)
+      if [ "$s" = etcd-down ]; then scenario "$s" "${duration:-$((outage + 20))}"; else scenario "$s" "${duration:-25}"; fi
+      check_zero_failed "$s"
+      [ "$last_reloads" = 0 ] || failed_checks+=("$s: $last_reloads nginx reloads (the upstream set changed)")
+      check_registrations "$s" "$before" ;;
     redis) scenario redis "${duration:-20}" --mix /session=1 --timeout-ms 5000; check_writes_recover ;;
     soak) soak_seconds="${duration:-300}"; scenario soak "$soak_seconds"; cat "$out/soak-samples.txt" ;;
     *) log "unknown scenario $s"; exit 2 ;;

@@ -9,8 +9,12 @@
 #   run.sh status [--json]     each tier's instances, health and (Redis) role
 #   run.sh scale app=N         start or gracefully stop app instances
 #   run.sh scale redis=N       the same for Redis members (after a kill: back to N)
-#   run.sh stop NAME           stop one container gracefully (SIGTERM to its autopilot)
-#   run.sh kill NAME           kill -9 one container's whole process tree (a crash)
+#   run.sh stop NAME...        stop containers gracefully (SIGTERM to their autopilots);
+#                              an etcd member (discovery-N) keeps its data dir
+#   run.sh kill NAME...        kill -9 containers' whole process trees (a crash)
+#   run.sh start NAME...       start stopped or killed containers again, as they were
+#                              (same address; an etcd member with its data dir and
+#                              peer URLs: it rejoins), and wait until they are healthy
 #   run.sh down                stop everything; no process, port or file is left
 #   run.sh up --containers [--etcd]
 #                              the same tiers as podman containers (stack/containers/);
@@ -150,7 +154,8 @@ start_container() {  # start_container TIER INDEX IP
 }
 
 # SIGTERM to the autopilots of the named containers, waits (at most 15 s),
-# then SIGKILLs whatever of theirs is left and removes their directories.
+# then SIGKILLs whatever of theirs is left and removes their directories
+# (with KEEP_DATA=1, an etcd member's stays: its data is its membership).
 stop_containers() {
   local name pid left i
   for name in "$@"; do
@@ -164,7 +169,7 @@ stop_containers() {
   done
   for name in "$@"; do
     kill_container "$name"
-    rm -rf "${STACK_DIR:?}/$name"
+    [ "${KEEP_DATA:-0}" = 1 ] && [[ "$name" == discovery-* ]] || rm -rf "${STACK_DIR:?}/$name"
   done
 }
 
@@ -444,6 +449,36 @@ cmd_scale() {
   wait_healthy $wait || die "the $tier tier did not become healthy within $wait s"
 }
 
+# start NAME...: containers whose directory is left (after `kill`, or an etcd
+# member after `stop`) and which do not run, started again as they were
+# (container.env: tier, index, address); waits (at most 30 s) until each is
+# healthy. The members of an etcd cluster without quorum only become healthy
+# together: start them in one command.
+cmd_start() {
+  local name tier index ip i ok
+  [ $# -gt 0 ] || die "usage: run.sh start NAME..."
+  for name in "$@"; do
+    [ -f "$STACK_DIR/$name/container.env" ] || die "no container $name"
+    container_pid "$name" >/dev/null && die "$name runs already"
+  done
+  for name in "$@"; do
+    tier=$(sed -n 's/^TIER=//p' "$STACK_DIR/$name/container.env")
+    index=$(sed -n 's/^INDEX=//p' "$STACK_DIR/$name/container.env")
+    ip=$(sed -n 's/^IP=//p' "$STACK_DIR/$name/container.env")
+    kill_container "$name"  # what a crash may have left (a double-forked process)
+    start_container "$tier" "$index" "$ip"
+  done
+  for i in $(seq 1 150); do
+    ok=1
+    for name in "$@"; do
+      grep -q '"healthy":true' <<<"$(container_json "$name")" || { ok=0; break; }
+    done
+    [ $ok = 1 ] && return 0
+    sleep 0.2
+  done
+  die "not healthy within 30 s: $* (logs: $STACK_DIR/NAME/autopilot.log)"
+}
+
 cmd_down() {
   local pids
   # The app and proxy tiers first, so nothing writes to Redis while it goes.
@@ -474,8 +509,11 @@ case "${1:-}" in
   up) cmd_up "${2:-}" ;;
   status) if [ "${2:-}" = "--json" ]; then status_json; else status_text; fi ;;
   scale) cmd_scale "${2:-}" ;;
-  stop) [ -n "${2:-}" ] && [ -d "$STACK_DIR/$2" ] || die "no container ${2:-}"; stop_containers "$2" ;;
-  kill) [ -n "${2:-}" ] && [ -d "$STACK_DIR/$2" ] || die "no container ${2:-}"; kill_container "$2" ;;
+  stop|kill)
+    [ $# -gt 1 ] || die "usage: run.sh $1 NAME..."
+    for name in "${@:2}"; do [ -n "$name" ] && [ -d "$STACK_DIR/$name" ] || die "no container $name"; done
+    if [ "$1" = stop ]; then KEEP_DATA=1 stop_containers "${@:2}"; else for name in "${@:2}"; do kill_container "$name"; done; fi ;;
+  start) cmd_start "${@:2}" ;;
   down) cmd_down ;;
-  *) sed -n '2,32s/^# \{0,1\}//p' "$0"; exit 2 ;;
+  *) sed -n '2,36s/^# \{0,1\}//p' "$0"; exit 2 ;;
 esac

@@ -6,7 +6,12 @@
 With --etcd the stack runs on its 3-member etcd cluster (the discovery
 tier), and the test also kills the etcd leader's container: nothing may
 change (every tier stays healthy and registered, requests keep succeeding),
-and the rest of the test runs on the two members left.
+then starts it again (`run.sh start`: it rejoins with its data). Under a
+steady load through both proxies it then stops a follower and starts it
+again, and kills all three members for a few seconds and starts them again:
+no request may fail, no proxy reload (the upstream set never changed: the
+autopilots keep the last catalog they read), and afterwards every instance
+the catalog listed before is listed again.
 
 Brings the stack up with real nginx, redis-server and redis-sentinel, then
 checks through both proxies over TLS (the stack's CA): the 301 on http,
@@ -74,10 +79,78 @@ def catalog_addresses(service):
         return []
 
 
+class Load:
+    """Requests through both proxies in a thread, from 40 source /24s (so
+    ip_hash spreads them over the app instances), one after the other;
+    `run(action, after)` runs `action` under it and counts the failures."""
+
+    def __init__(self, c, proxies):
+        self.c, self.proxies = c, proxies
+        self.errors, self.count, self.done = [], 0, threading.Event()
+
+    def _load(self):
+        k = 0
+        while not self.done.is_set():
+            k = k % 40 + 1
+            for p in self.proxies:
+                try:
+                    code = self.c.request(p["https"], "/", source=f"127.{k}.0.1")[0]
+                    if code != 200:
+                        self.errors.append(code)
+                except Exception as e:  # noqa: BLE001
+                    self.errors.append(repr(e))
+                self.count += 1
+
+    def run(self, action, after):
+        self.errors, self.count = [], 0
+        self.done.clear()
+        th = threading.Thread(target=self._load)
+        th.start()
+        try:
+            time.sleep(0.5)
+            result = action()
+            time.sleep(after)
+        finally:
+            self.done.set()
+            th.join()
+        return result
+
+
+def registrations():
+    """Every instance in the catalog, as (service, id), sorted; None when the catalog does not answer."""
+    autopilot = os.environ.get("AUTOPILOT_BIN", os.path.join(os.path.dirname(RUN), "../build/src/autopilot"))
+
+    def read(*what):
+        out = subprocess.run([autopilot, "catalog", *what, *CATALOG_ARGS], capture_output=True, text=True)
+        return json.loads(out.stdout) if out.returncode == 0 else None
+
+    services = read("services")
+    if services is None:
+        return None
+    found = []
+    for s in services:
+        instances = read("service", s, "--all")
+        if instances is None:
+            return None
+        found += [(s, i["id"]) for i in instances]
+    return sorted(found)
+
+
+def reloads():
+    """nginx reloads so far, from both proxies' logs."""
+    n = 0
+    for d in os.listdir(STACK_DIR):
+        if d.startswith("proxy-"):
+            with open(os.path.join(STACK_DIR, d, "autopilot.log"), errors="replace") as f:
+                n += sum("signal process started" in line for line in f)
+    return n
+
+
 def kill_etcd_leader(c, tiers):
     """kill -9 of the etcd leader's container: for 6 s (twice the instances'
     TTL) every tier stays healthy, the catalog keeps the same instances, and
-    requests through both proxies succeed; then its remains are cleared."""
+    requests through both proxies succeed; then it is started again and
+    rejoins (`run.sh start`)."""
     leader = etcd_leader(tiers["discovery"])
     check(leader is not None, f"the etcd leader: {leader}")
     if not leader:
@@ -107,8 +180,53 @@ def kill_etcd_leader(c, tiers):
           f"the etcd leader killed: nothing changes for 6 s (changes {changes[:3]}, failed requests {failures_seen[:3]})")
     live = [m for m in status()["tiers"]["discovery"] if m["healthy"]]
     check(len(live) == 2, f"two etcd members left, healthy: {[m['name'] for m in live]}")
-    out = run("stop", leader)  # clears the dead member's directory, so that `scale` finds every tier healthy
-    check(out.returncode == 0, f"{leader}'s remains cleared")
+    t = time.monotonic()
+    out = run("start", leader)
+    check(out.returncode == 0, f"{leader} started again, healthy ({time.monotonic() - t:.1f} s) {out.stderr.strip()}")
+
+
+def etcd_faults(c, tiers):
+    """Under load: a follower stopped and started again; then every member
+    killed for 6 s (twice the instances' TTL) and started again. No request
+    fails, no proxy reloads, and every registration is there afterwards."""
+    started = time.monotonic()
+    load = Load(c, tiers["proxy"])
+    members = [m["name"] for m in tiers["discovery"]]
+    before = wait_for(registrations, 10, 0.5)
+    check(bool(before), f"the catalog before: {len(before or [])} instances")
+    r0 = reloads()
+
+    leader = etcd_leader(status()["tiers"]["discovery"])
+    follower = [m for m in members if m != leader][0]
+
+    def restart_follower():  # a graceful stop this time: `stop` keeps a member's data dir
+        run("stop", follower)
+        time.sleep(2)
+        return run("start", follower)
+
+    out = load.run(restart_follower, 1)
+    check(out.returncode == 0 and not load.errors and load.count > 20,
+          f"{follower} (a follower) stopped, started again with its data and healthy: {load.count} requests, "
+          f"failures {load.errors[:5]} {out.stderr.strip()}")
+
+    def outage():
+        run("kill", *members)
+        time.sleep(6)
+        t = time.monotonic()
+        out = run("start", *members)
+        check(out.returncode == 0, f"every etcd member started again, healthy ({time.monotonic() - t:.1f} s) "
+                                   f"{out.stderr.strip()}")
+        return time.monotonic()
+
+    back = load.run(outage, 1)
+    check(not load.errors and load.count > 20,
+          f"every etcd member down for 6 s: {load.count} requests, failures {load.errors[:5]}")
+    again = wait_for(lambda: registrations() == before, 15, 0.5)
+    now = registrations()
+    check(again, f"every instance registered again ({time.monotonic() - back:.1f} s after the cluster was back; "
+                 f"missing {sorted(set(before or []) - set(now or []))[:5]})")
+    check(reloads() == r0, f"no proxy reloaded: the upstream set never changed ({reloads() - r0} reloads; "
+                           f"the etcd faults took {time.monotonic() - started:.1f} s)")
 
 
 def main():
@@ -192,6 +310,7 @@ def test():
     if ETCD:
         check([i["kind"] for i in tiers["discovery"]] == ["etcd"] * 3, "discovery: 3 etcd members")
         kill_etcd_leader(c, tiers)
+        etcd_faults(c, tiers)
 
     for p in tiers["proxy"]:
         code, headers, body = c.request(p["https"], "/")
@@ -250,37 +369,10 @@ def test():
 
     # Graceful stop of the instance serving the steady client: no failed request.
     victim = c.request(proxy["https"], "/")[1]["x-instance"].split()[0]
-    errors, done, count = [], threading.Event(), [0]
-
-    def load():
-        k = 0
-        while not done.is_set():
-            k = k % 40 + 1
-            for p in tiers["proxy"]:
-                try:
-                    code = c.request(p["https"], "/", source=f"127.{k}.0.1")[0]
-                    if code != 200:
-                        errors.append(code)
-                except Exception as e:  # noqa: BLE001
-                    errors.append(repr(e))
-                count[0] += 1
-
-    def under_load(action, after):
-        errors.clear()
-        done.clear()
-        count[0] = 0
-        th = threading.Thread(target=load)
-        th.start()
-        time.sleep(0.5)
-        result = action()
-        time.sleep(after)
-        done.set()
-        th.join()
-        return result
-
-    out = under_load(lambda: run("stop", victim), 1)
-    check(out.returncode == 0 and not errors and count[0] > 20,
-          f"graceful stop of {victim}: {count[0]} requests, failures {errors[:5]}")
+    load = Load(c, tiers["proxy"])
+    out = load.run(lambda: run("stop", victim), 1)
+    check(out.returncode == 0 and not load.errors and load.count > 20,
+          f"graceful stop of {victim}: {load.count} requests, failures {load.errors[:5]}")
     check(victim not in [a["name"] for a in status()["tiers"]["app"]], f"{victim} gone from the status")
 
     # kill -9 of an app container: nginx retries GETs on another instance; the
@@ -288,9 +380,9 @@ def test():
     victim = c.request(proxy["https"], "/")[1]["x-instance"].split()[0]
     address = [a["address"] for a in status()["tiers"]["app"] if a["name"] == victim][0]
     t = time.monotonic()
-    out = under_load(lambda: run("kill", victim), 1)
-    check(out.returncode == 0 and not errors and count[0] > 20,
-          f"kill -9 of {victim}: {count[0]} requests, failures {errors[:5]}")
+    out = load.run(lambda: run("kill", victim), 1)
+    check(out.returncode == 0 and not load.errors and load.count > 20,
+          f"kill -9 of {victim}: {load.count} requests, failures {load.errors[:5]}")
     gone = wait_for(lambda: address not in catalog_addresses("app"), 5)
     check(gone, f"{victim} out of the catalog within its TTL ({time.monotonic() - t:.1f} s after the kill)")
 
