@@ -21,6 +21,7 @@ proxy has reloaded without it, and on it again once it is back. Every poll is
 a new TLS connection (a kept-alive one would stay on an old worker). Clocks
 are monotonic; every wait is bounded.
 """
+import datetime
 import json
 import os
 import socket
@@ -36,6 +37,7 @@ RUN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "stack", "r
 STACK_DIR = os.environ["STACK_DIR"]
 CHANGE_TIMEOUT_S = 15
 FAILOVER_TIMEOUT_S = 60
+READY_TIMEOUT_S = 30
 POLL_STEP_S = 0.005
 STABLE_S = 0.25
 WRITE_STEP_S = 0.05
@@ -198,13 +200,21 @@ def cmd_failovers(n):
     # One client per app instance: a write "succeeds again" once it does through every app.
     sources = [sources_for(client, [proxy], a["name"])[0] for a in st["tiers"]["app"]]
     log(f"{n} failovers; writes through {proxy} from {', '.join(sources)} (one per app instance)")
-    first, every, kills, restores = [], [], [], []
+    first, every, kills, restores, promoted = [], [], [], [], []
     for i in range(n):
-        st = status()
-        masters = [r["name"] for r in st["tiers"]["redis"] if r["role"] == "master"]
-        if len(masters) != 1 or not all(write_ok(client, proxy, s) for s in sources):
-            raise SystemExit(f"failover {i + 1}: not ready (masters {masters})")
-        t0 = time.monotonic()
+        # One master and writes through every app: right after a failover a
+        # member Sentinel has listed as a replica can still say master for a
+        # few seconds (it converts it after its next INFO), so wait for it.
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while True:
+            st = status()
+            masters = [r["name"] for r in st["tiers"]["redis"] if r["role"] == "master"]
+            if len(masters) == 1 and all(write_ok(client, proxy, s) for s in sources):
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"failover {i + 1}: not ready within {READY_TIMEOUT_S} s (masters {masters})")
+            time.sleep(0.5)
+        t0, wall0 = time.monotonic(), time.time()
         subprocess.run(["bash", RUN, "kill", masters[0]], check=True, capture_output=True)
         kills.append(time.monotonic() - t0)
         done = first_writes(client, proxy, sources, t0)
@@ -212,13 +222,43 @@ def cmd_failovers(n):
             raise SystemExit(f"failover {i + 1}: writes did not succeed within {FAILOVER_TIMEOUT_S} s: {done}")
         first.append(min(done.values()))
         every.append(max(done.values()))
+        promoted.append(sentinel_promoted_after(wall0))
         t1 = time.monotonic()
         subprocess.run(["bash", RUN, "scale", "redis=3"], check=True, capture_output=True)
         restores.append(time.monotonic() - t1)
-        log(f"  failover {i + 1}/{n}: killed {masters[0]}, writes again after {every[-1] * 1000:.0f} ms "
-            f"(first app {first[-1] * 1000:.0f} ms); scale redis=3 took {restores[-1]:.1f} s")
+        sentinel = f"{promoted[-1] * 1000:.0f} ms" if promoted[-1] is not None else "not in the logs"
+        log(f"  failover {i + 1}/{n}: killed {masters[0]}, Sentinel made a replica master after {sentinel}, writes again "
+            f"after {every[-1] * 1000:.0f} ms (first app {first[-1] * 1000:.0f} ms); scale redis=3 took {restores[-1]:.1f} s")
+    after = [w - p for w, p in zip(every, promoted) if p is not None]
     return {"writes_every_app": summary(every), "writes_first_app": summary(first), "kill_command": summary(kills),
-            "restore_scale": summary(restores)}
+            "restore_scale": summary(restores), "sentinel_promoted": summary([p for p in promoted if p is not None]),
+            "writes_after_promotion": summary(after)}
+
+
+def sentinel_promoted_after(wall0):
+    """Seconds from wall0 (the kill) to the first `+failover-state-send-slaveof-noone`
+    a surviving sentinel logged after it (the autopilots' log lines start with
+    a UTC timestamp), or None: Sentinel's own failover time, up to the moment
+    the chosen replica is made master and takes writes (its `+promoted-slave`
+    comes only when a later INFO shows the new role, up to a second after,
+    often after the apps' first acknowledged write)."""
+    best = None
+    for name in os.listdir(STACK_DIR):
+        path = os.path.join(STACK_DIR, name, "autopilot.log")
+        if not name.startswith("redis-") or not os.path.exists(path):
+            continue
+        with open(path, errors="replace") as f:
+            for line in f:
+                if "+failover-state-send-slaveof-noone" not in line:
+                    continue
+                try:
+                    at = datetime.datetime.strptime(line[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(
+                        tzinfo=datetime.timezone.utc).timestamp()
+                except ValueError:
+                    continue
+                if at > wall0 and (best is None or at < best):
+                    best = at
+    return best - wall0 if best is not None else None
 
 
 # --- resources ---------------------------------------------------------------

@@ -113,6 +113,9 @@ report() {
     "p50 $(field writes_every_app.p50_ms <<<"$f") ms, max $(field writes_every_app.max_ms <<<"$f") ms" \
     "(first app p50 $(field writes_first_app.p50_ms <<<"$f") ms; the kill command itself p50" \
     "$(field kill_command.p50_ms <<<"$f") ms; scale redis=3 back p50 $(field restore_scale.p50_ms <<<"$f") ms)"
+  echo "   Sentinel's own failover (the kill -> SLAVEOF NO ONE to the chosen replica, from its log): p50" \
+    "$(field sentinel_promoted.p50_ms <<<"$f") ms; writes again after the promotion: p50" \
+    "$(field writes_after_promotion.p50_ms <<<"$f") ms, max $(field writes_after_promotion.max_ms <<<"$f") ms"
   echo "4. during $(field seconds <<<"$r") s of load (${load_summary}):"
   echo "   autopilots ($(field processes.autopilot <<<"$r")): CPU $(field cpu_core_pct.autopilot <<<"$r") % of a core" \
     "+ $(field cpu_core_pct.autopilot_children <<<"$r") % in their checks and hooks;" \
