@@ -354,22 +354,8 @@ status_text() {
   echo "CA certificate: $CA"
 }
 
-all_healthy() {
-  local json
-  json=$(status_json)
-  ! grep -q '"healthy":false' <<<"$json" && ! grep -q '"sentinel_ready":false' <<<"$json" &&
-    ! grep -q '"serving":false' <<<"$json" &&
-    grep -q '"healthy":true' <<<"$json"
-}
-
-wait_healthy() {  # wait_healthy SECONDS
-  local i
-  for i in $(seq 1 $(($1 * 5))); do
-    all_healthy && return 0
-    sleep 0.2
-  done
-  return 1
-}
+# shellcheck source=stack/healthy.sh
+. "$here/healthy.sh"  # all_healthy, wait_healthy (on status_json above)
 
 # --- commands -----------------------------------------------------------------
 

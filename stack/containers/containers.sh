@@ -305,21 +305,8 @@ for tier, items in s["tiers"].items():
 print("CA certificate:", s["ca"], "(the proxies are named", "\"proxy\")")' "$json"
 }
 
-all_healthy() {
-  local json
-  json=$(status_json)
-  ! grep -q '"healthy":false' <<<"$json" && ! grep -q '"sentinel_ready":false' <<<"$json" &&
-    ! grep -q '"serving":false' <<<"$json" && grep -q '"healthy":true' <<<"$json"
-}
-
-wait_healthy() {  # wait_healthy SECONDS
-  local i
-  for i in $(seq 1 $(($1 * 5))); do
-    all_healthy && return 0
-    sleep 0.2
-  done
-  return 1
-}
+# shellcheck source=stack/healthy.sh
+. "$stack/healthy.sh"  # all_healthy, wait_healthy (on status_json above)
 
 # --- commands -----------------------------------------------------------------
 
