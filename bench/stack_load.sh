@@ -190,14 +190,13 @@ etcd_members() { status | python3 -c 'import json,sys; print(" ".join(m["name"] 
 # Every instance in the catalog, one "service id" a line, sorted; the
 # flappers' are left out (they come and go by design).
 registrations() {
-  status | AUTOPILOT_BIN="$AUTOPILOT_BIN" python3 -c '
-import json, os, subprocess, sys
-args = json.load(sys.stdin)["catalog_args"]
-def read(*what):
-    return json.loads(subprocess.run([os.environ["AUTOPILOT_BIN"], "catalog", *what, *args],
-                                     capture_output=True, text=True, check=True).stdout)
-lines = [s + " " + i["id"] for s in read("services") for i in read("service", s, "--all")]
-print("\n".join(sorted(l for l in lines if " flap-" not in l)))'
+  status | AUTOPILOT_BIN="$AUTOPILOT_BIN" PYTHONPATH="$root/stack" python3 -c '
+import json, os, sys
+from stacklib import catalog_instances
+found = catalog_instances(os.environ["AUTOPILOT_BIN"], json.load(sys.stdin)["catalog_args"])
+if found is None:
+    sys.exit("the catalog does not answer")
+print("\n".join(f"{s} {i}" for s, i in found if not i.startswith("flap-")))'
 }
 
 # kill -9 of one member's container, then (10 s later) started again with its

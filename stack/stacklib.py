@@ -9,6 +9,7 @@ import http.client
 import json
 import os
 import socket
+import subprocess
 import ssl
 import time
 
@@ -67,6 +68,26 @@ def etcd_leader(discovery):
         if st.get("leader") and st.get("header", {}).get("member_id") == st["leader"]:
             return m["name"]
     return None
+
+
+def catalog_instances(autopilot, catalog_args):
+    """Every instance in the catalog (`autopilot catalog`, with the stack's
+    `catalog_args` from `run.sh status --json`), as (service, id), sorted;
+    None when the catalog does not answer."""
+    def read(*what):
+        out = subprocess.run([autopilot, "catalog", *what, *catalog_args], capture_output=True, text=True)
+        return json.loads(out.stdout) if out.returncode == 0 else None
+
+    services = read("services")
+    if services is None:
+        return None
+    found = []
+    for s in services:
+        instances = read("service", s, "--all")
+        if instances is None:
+            return None
+        found += [(s, i["id"]) for i in instances]
+    return sorted(found)
 
 
 def websocket_echo(ctx, host, port, path, messages):

@@ -32,7 +32,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../stack"))
-from stacklib import Client, etcd_leader, free_port, wait_for, websocket_echo  # noqa: E402
+from stacklib import Client, catalog_instances, etcd_leader, free_port, wait_for, websocket_echo  # noqa: E402
 
 RUN = os.environ.get("STACK_RUN") or os.path.join(os.path.dirname(__file__), "../../stack/run.sh")
 ETCD = "--etcd" in sys.argv[1:]
@@ -119,21 +119,7 @@ class Load:
 def registrations():
     """Every instance in the catalog, as (service, id), sorted; None when the catalog does not answer."""
     autopilot = os.environ.get("AUTOPILOT_BIN", os.path.join(os.path.dirname(RUN), "../build/src/autopilot"))
-
-    def read(*what):
-        out = subprocess.run([autopilot, "catalog", *what, *CATALOG_ARGS], capture_output=True, text=True)
-        return json.loads(out.stdout) if out.returncode == 0 else None
-
-    services = read("services")
-    if services is None:
-        return None
-    found = []
-    for s in services:
-        instances = read("service", s, "--all")
-        if instances is None:
-            return None
-        found += [(s, i["id"]) for i in instances]
-    return sorted(found)
+    return catalog_instances(autopilot, CATALOG_ARGS)
 
 
 def reloads():
