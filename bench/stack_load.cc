@@ -29,6 +29,8 @@
 // At the end, each client reads its session back (retrying for up to 15 s)
 // and compares its hit count with the writes acknowledged to it: a smaller
 // count is acknowledged writes lost (Redis replicates asynchronously).
+// The summary also counts the 2xx answers per app instance (the demo app's
+// X-Instance header), so a check can tell which instances had clients.
 // Prints one line per second, then a summary; --json writes both.
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange
 
@@ -96,6 +98,7 @@ struct Stats {
   std::vector<Bucket> buckets;
   Clock::time_point first_session_failure{}, last_session_failure{};
   std::int64_t session_failures = 0;
+  std::map<std::string, std::int64_t> answered_by;  // 2xx per app instance (X-Instance's first word)
 
   void record(Clock::time_point sent, Outcome o, double latency_ms, bool session, bool retried) {
     auto second = std::chrono::duration_cast<std::chrono::seconds>(sent - start).count();
@@ -269,6 +272,10 @@ class Client {
       co_return ec == beast::error::timeout ? kTimeout : kClosed;
     }
     status = res.result_int();
+    if (auto it = res.find("X-Instance"); it != res.end() && status / 100 == 2) {
+      std::string instance(it->value());
+      ++stats_.answered_by[instance.substr(0, instance.find(' '))];
+    }
     if (auto it = res.find(http::field::set_cookie); it != res.end() && path == "/session") {
       std::string c(it->value());
       if (c.rfind("sid=", 0) == 0) sid_ = c.substr(4, c.find(';') - 4);
@@ -442,7 +449,11 @@ int main(int argc, char** argv) {
                 all.empty() ? 0 : all.back(), worst, static_cast<long long>(worst_failed), worst_p99,
                 static_cast<long long>(stats.session_failures), window_ms, static_cast<long long>(acknowledged),
                 static_cast<long long>(lost), static_cast<long long>(unverified));
-  std::printf("summary {%s}\n", summary);
-  if (!o.json.empty()) std::ofstream(o.json) << "{" << summary << ",\"seconds\":[" << rows << "]}\n";
+  std::string answered = ",\"answered_by\":{";
+  for (auto& [instance, n] : stats.answered_by)
+    answered += (answered.back() == '{' ? "\"" : ",\"") + instance + "\":" + std::to_string(n);
+  answered += "}";
+  std::printf("summary {%s%s}\n", summary, answered.c_str());
+  if (!o.json.empty()) std::ofstream(o.json) << "{" << summary << answered << ",\"seconds\":[" << rows << "]}\n";
   return running == 0 ? 0 : 1;
 }

@@ -284,9 +284,18 @@ check_zero_failed() {
 }
 
 # Graceful stops only (rolling, scale): no request met a stopped instance.
+# Only telling if clients were on the stopped instances (ip_hash maps each
+# client's /24 to one instance): some instance that answered during the
+# scenario must be gone after it.
 check_drained() {
+  local stopped
   [ "$last_upstream_errors" = 0 ] ||
     failed_checks+=("$1: $last_upstream_errors requests sent to a stopped app instance (retried by nginx; no drain?)")
+  stopped=$(python3 -c 'import json,sys; now = sys.argv[2].split()
+print(sum(n for i, n in json.load(open(sys.argv[1]))["answered_by"].items() if i not in now))' "$out/$1.json" "$(apps)")
+  log "$1: $stopped requests answered by the instances it stopped, before they stopped"
+  [ "$stopped" -gt 0 ] ||
+    failed_checks+=("$1: no client landed on a stopped instance: the drain went untested (more --connections)")
 }
 
 # After an etcd fault, every instance listed before it is listed again

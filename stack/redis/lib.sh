@@ -29,27 +29,19 @@ catalog_addresses() {
   printf '%s\n' "$out" | grep -o '"address": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/'
 }
 
+# Every redis-cli call is bounded: a member that is gone may not refuse the
+# connection (a container's address with no container behind it).
 # The master the sentinel at $1 knows, or nothing.
 sentinel_master() {
-  redis-cli -h "$1" -p "$SENTINEL_PORT" --raw SENTINEL get-master-addr-by-name mymaster 2>/dev/null | head -1
-}
-
-# The master the first answering sentinel of another member knows, or nothing.
-sentinels_master() {
-  local s m
-  for s in $(catalog_addresses redis-sentinel); do
-    [ "$s" = "$IP" ] && continue
-    m=$(sentinel_master "$s")
-    [ -n "$m" ] && echo "$m" && return
-  done
+  timeout 2 redis-cli -h "$1" -p "$SENTINEL_PORT" --raw SENTINEL get-master-addr-by-name mymaster 2>/dev/null | head -1
 }
 
 # The role the redis-server at $1 reports: master, slave, or nothing.
 role_of() {
-  redis-cli -h "$1" -p "$REDIS_PORT" --raw ROLE 2>/dev/null | head -1
+  timeout 2 redis-cli -h "$1" -p "$REDIS_PORT" --raw ROLE 2>/dev/null | head -1
 }
 
 # The role this member's redis-server reports: master, slave, or nothing.
 local_role() {
-  redis-cli -h "$IP" -p "$REDIS_PORT" --raw ROLE 2>/dev/null | head -1
+  timeout 2 redis-cli -h "$IP" -p "$REDIS_PORT" --raw ROLE 2>/dev/null | head -1
 }
