@@ -24,9 +24,11 @@ are monotonic; every wait is bounded.
 import datetime
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -193,6 +195,20 @@ def first_writes(client, proxy, sources, t0):
     return done
 
 
+def give_up(why):
+    """Exits with `why`, keeping what tells why: `run.sh down` (stack_bench.sh's
+    cleanup) removes the state dir, so the Redis members' and proxies' logs and
+    the stack's status are copied to a new directory under /tmp first."""
+    keep = tempfile.mkdtemp(prefix="stack-bench-failure.")
+    for name in os.listdir(STACK_DIR):
+        path = os.path.join(STACK_DIR, name, "autopilot.log")
+        if name.startswith(("redis-", "app-", "proxy-")) and os.path.exists(path):
+            shutil.copy(path, os.path.join(keep, name + ".log"))
+    with open(os.path.join(keep, "status.json"), "w") as f:
+        f.write(subprocess.run(["bash", RUN, "status", "--json"], capture_output=True, text=True).stdout)
+    raise SystemExit(f"{why} (logs and status kept in {keep})")
+
+
 def cmd_failovers(n):
     st = status()
     client = Client(st["ca"])
@@ -212,14 +228,14 @@ def cmd_failovers(n):
             if len(masters) == 1 and all(write_ok(client, proxy, s) for s in sources):
                 break
             if time.monotonic() > deadline:
-                raise SystemExit(f"failover {i + 1}: not ready within {READY_TIMEOUT_S} s (masters {masters})")
+                give_up(f"failover {i + 1}: not ready within {READY_TIMEOUT_S} s (masters {masters})")
             time.sleep(0.5)
         t0, wall0 = time.monotonic(), time.time()
         subprocess.run(["bash", RUN, "kill", masters[0]], check=True, capture_output=True)
         kills.append(time.monotonic() - t0)
         done = first_writes(client, proxy, sources, t0)
         if len(done) < len(sources):
-            raise SystemExit(f"failover {i + 1}: writes did not succeed within {FAILOVER_TIMEOUT_S} s: {done}")
+            give_up(f"failover {i + 1}: writes did not succeed within {FAILOVER_TIMEOUT_S} s: {done}")
         first.append(min(done.values()))
         every.append(max(done.values()))
         promoted.append(sentinel_promoted_after(wall0))
