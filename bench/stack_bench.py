@@ -195,15 +195,22 @@ def first_writes(client, proxy, sources, t0):
     return done
 
 
+def member_logs(*prefixes):
+    """(container name, path) of each autopilot.log in the state dir whose
+    container's name starts with one of `prefixes`."""
+    for name in sorted(os.listdir(STACK_DIR)):
+        path = os.path.join(STACK_DIR, name, "autopilot.log")
+        if name.startswith(prefixes) and os.path.exists(path):
+            yield name, path
+
+
 def give_up(why):
     """Exits with `why`, keeping what tells why: `run.sh down` (stack_bench.sh's
     cleanup) removes the state dir, so the Redis members' and proxies' logs and
     the stack's status are copied to a new directory under /tmp first."""
     keep = tempfile.mkdtemp(prefix="stack-bench-failure.")
-    for name in os.listdir(STACK_DIR):
-        path = os.path.join(STACK_DIR, name, "autopilot.log")
-        if name.startswith(("redis-", "app-", "proxy-")) and os.path.exists(path):
-            shutil.copy(path, os.path.join(keep, name + ".log"))
+    for name, path in member_logs("redis-", "app-", "proxy-"):
+        shutil.copy(path, os.path.join(keep, name + ".log"))
     with open(os.path.join(keep, "status.json"), "w") as f:
         f.write(subprocess.run(["bash", RUN, "status", "--json"], capture_output=True, text=True).stdout)
     raise SystemExit(f"{why} (logs and status kept in {keep})")
@@ -259,10 +266,7 @@ def sentinel_promoted_after(wall0):
     comes only when a later INFO shows the new role, up to a second after,
     often after the apps' first acknowledged write)."""
     best = None
-    for name in os.listdir(STACK_DIR):
-        path = os.path.join(STACK_DIR, name, "autopilot.log")
-        if not name.startswith("redis-") or not os.path.exists(path):
-            continue
+    for _, path in member_logs("redis-"):
         with open(path, errors="replace") as f:
             for line in f:
                 if "+failover-state-send-slaveof-noone" not in line:

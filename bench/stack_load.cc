@@ -98,7 +98,7 @@ struct Stats {
   std::vector<Bucket> buckets;
   Clock::time_point first_session_failure{}, last_session_failure{};
   std::int64_t session_failures = 0;
-  std::map<std::string, std::int64_t> answered_by;  // 2xx per app instance (X-Instance's first word)
+  std::map<std::string, std::int64_t> answered_by;  // the load's 2xx per app instance (X-Instance's first word)
 
   void record(Clock::time_point sent, Outcome o, double latency_ms, bool session, bool retried) {
     auto second = std::chrono::duration_cast<std::chrono::seconds>(sent - start).count();
@@ -164,6 +164,7 @@ class Client {
       if (retried) o = co_await request(verb, path, body, status);
       stats_.record(sent, o, std::chrono::duration<double, std::milli>(Clock::now() - sent).count(), session,
                     retried);
+      if (o == k2xx && !last_instance_.empty()) ++stats_.answered_by[last_instance_];
       if (session && o == k2xx) {
         ++sequence_;
         ++acknowledged_;
@@ -272,9 +273,10 @@ class Client {
       co_return ec == beast::error::timeout ? kTimeout : kClosed;
     }
     status = res.result_int();
-    if (auto it = res.find("X-Instance"); it != res.end() && status / 100 == 2) {
+    last_instance_.clear();
+    if (auto it = res.find("X-Instance"); it != res.end()) {
       std::string instance(it->value());
-      ++stats_.answered_by[instance.substr(0, instance.find(' '))];
+      last_instance_ = instance.substr(0, instance.find(' '));
     }
     if (auto it = res.find(http::field::set_cookie); it != res.end() && path == "/session") {
       std::string c(it->value());
@@ -300,6 +302,7 @@ class Client {
   beast::flat_buffer buffer_;
   bool reused_ = false;  // the last request went over a kept-alive connection
   std::string sid_, last_body_;
+  std::string last_instance_;  // X-Instance's first word in the last response, if any
   std::int64_t sequence_ = 0, acknowledged_ = 0, final_hits_ = -1, final_value_ = 0;
 };
 
